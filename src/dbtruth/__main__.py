@@ -1,0 +1,3 @@
+from dbtruth.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Where catalogs come from: live servers, SQL files on a scratch server, snapshots."""

@@ -1,0 +1,276 @@
+"""Read a connected PostgreSQL into a Catalog: one query per object kind, grouped in Python.
+
+The same code reads a live database and a scratch server loaded from SQL files, so the two can
+never disagree about what a schema means.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from dbtruth.errors import DbtruthError
+from dbtruth.model import (
+    Catalog,
+    Column,
+    Constraint,
+    Extension,
+    Function,
+    Grant,
+    Index,
+    IndexStats,
+    Policy,
+    Schema,
+    Sequence,
+    Stats,
+    Table,
+    TableStats,
+    Trigger,
+    View,
+)
+
+_TABLE_KINDS = {"r": "table", "p": "partitioned table", "f": "foreign table"}
+_RELATION_KINDS = {**_TABLE_KINDS, "v": "view", "m": "materialized view"}
+_CONSTRAINT_KINDS = {
+    "p": "primary key",
+    "u": "unique",
+    "c": "check",
+    "f": "foreign key",
+    "x": "exclusion",
+}
+_FK_ACTIONS = {
+    "a": "no action",
+    "r": "restrict",
+    "c": "cascade",
+    "n": "set null",
+    "d": "set default",
+}
+_FUNCTION_KINDS = {"f": "function", "p": "procedure", "a": "aggregate", "w": "window"}
+_POLICY_COMMANDS = {"*": "all", "r": "select", "a": "insert", "w": "update", "d": "delete"}
+_IDENTITY = {"": "", "a": "always", "d": "by default"}
+_GENERATED = {"": "", "s": "stored", "v": "virtual"}
+
+
+@cache
+def catalog_query(name: str) -> str:
+    return resources.files("dbtruth.sources").joinpath("sql").joinpath(f"{name}.sql").read_text()
+
+
+def _rows(conn: psycopg.Connection[Any], name: str) -> list[dict[str, Any]]:
+    try:
+        with conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(catalog_query(name))
+            return cur.fetchall()
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise DbtruthError(
+            f"permission denied while reading the catalog ({name}): {exc.diag.message_primary}",
+            hint="dbtruth needs CONNECT and read access to the system catalogs; "
+            "grant pg_read_all_stats or pg_monitor for the live statistics",
+        ) from exc
+    except psycopg.errors.QueryCanceled as exc:
+        raise DbtruthError(
+            f"reading the catalog ({name}) took longer than the statement timeout",
+            hint="raise it with --statement-timeout",
+        ) from exc
+
+
+def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> Catalog:
+    server = _rows(conn, "server")[0]
+    columns_by_relation: defaultdict[str, list[Column]] = defaultdict(list)
+    for row in _rows(conn, "columns"):
+        columns_by_relation[f"{row['schema']}.{row['relation']}"].append(
+            Column(
+                name=row["name"],
+                position=row["position"],
+                type=row["type"],
+                type_name=row["type_name"],
+                type_category=row["type_category"],
+                is_enum=row["is_enum"],
+                not_null=row["not_null"],
+                default=row["default"],
+                identity=_IDENTITY[row["identity"]],
+                generated=_GENERATED[row["generated"]],
+                comment=row["comment"],
+            )
+        )
+    tables = tuple(
+        Table(
+            schema=r["schema"],
+            name=r["name"],
+            kind=_TABLE_KINDS[r["relkind"]],
+            columns=tuple(columns_by_relation.get(f"{r['schema']}.{r['name']}", ())),
+            owner=r["owner"],
+            persistence="unlogged" if r["persistence"] == "u" else "permanent",
+            rls_enabled=r["rls_enabled"],
+            rls_forced=r["rls_forced"],
+            partition_of=r["parents"][0] if r["is_partition"] and r["parents"] else None,
+            inherits=() if r["is_partition"] else tuple(r["parents"]),
+            comment=r["comment"],
+        )
+        for r in _rows(conn, "tables")
+    )
+    constraints = tuple(
+        Constraint(
+            schema=r["schema"],
+            table=r["table"],
+            name=r["name"],
+            kind=_CONSTRAINT_KINDS[r["contype"]],
+            columns=tuple(r["columns"]),
+            definition=r["definition"],
+            validated=r["validated"],
+            deferrable=r["deferrable"],
+            inherited=r["inherited"],
+            index=r["index"],
+            ref_schema=r["ref_schema"],
+            ref_table=r["ref_table"],
+            ref_columns=tuple(r["ref_columns"]),
+            on_delete=_FK_ACTIONS.get(r["on_delete"]) if r["contype"] == "f" else None,
+            on_update=_FK_ACTIONS.get(r["on_update"]) if r["contype"] == "f" else None,
+        )
+        for r in _rows(conn, "constraints")
+    )
+    indexes = tuple(
+        Index(
+            schema=r["schema"],
+            table=r["table"],
+            name=r["name"],
+            method=r["method"],
+            keys=tuple(r["keys"]),
+            key_is_column=tuple(r["key_is_column"]),
+            include=tuple(r["include"]),
+            definition=r["definition"],
+            predicate=r["predicate"],
+            unique=r["unique"],
+            primary=r["primary"],
+            valid=r["valid"],
+            constraint=r["constraint"],
+        )
+        for r in _rows(conn, "indexes")
+    )
+    views = tuple(
+        View(
+            schema=r["schema"],
+            name=r["name"],
+            materialized=r["materialized"],
+            definition=r["definition"] or "",
+            security_invoker=r["security_invoker"],
+            depends_on=tuple(sorted(r["depends_on"])),
+            owner=r["owner"],
+            comment=r["comment"],
+        )
+        for r in _rows(conn, "views")
+    )
+    functions = tuple(
+        Function(
+            schema=r["schema"],
+            name=r["name"],
+            arguments=r["arguments"],
+            kind=_FUNCTION_KINDS.get(r["prokind"], "function"),
+            language=r["language"],
+            returns=r["returns"],
+            security_definer=r["security_definer"],
+            config=tuple(r["config"]),
+            body=r["body"] or "",
+        )
+        for r in _rows(conn, "functions")
+    )
+    triggers = tuple(_trigger(r) for r in _rows(conn, "triggers"))
+    policies = tuple(
+        Policy(
+            schema=r["schema"],
+            table=r["table"],
+            name=r["name"],
+            command=_POLICY_COMMANDS[r["polcmd"]],
+            permissive=r["permissive"],
+            roles=tuple(r["roles"]),
+            using=r["using"],
+            with_check=r["with_check"],
+        )
+        for r in _rows(conn, "policies")
+    )
+    grants = tuple(
+        Grant(
+            schema=r["schema"],
+            object=r["object"],
+            object_kind=_RELATION_KINDS[r["relkind"]],
+            grantee=r["grantee"],
+            privilege=r["privilege"],
+            grantable=r["grantable"],
+        )
+        for r in _rows(conn, "grants")
+    )
+    sequences = tuple(
+        Sequence(
+            schema=r["schema"],
+            name=r["name"],
+            data_type=r["data_type"],
+            start=r["start"],
+            increment=r["increment"],
+            min_value=r["min_value"],
+            max_value=r["max_value"],
+            cycle=r["cycle"],
+            owned_by=r["owned_by"],
+            # A scratch server's sequences say nothing about production: keep live values only.
+            last_value=r["last_value"] if live else None,
+        )
+        for r in _rows(conn, "sequences")
+    )
+    extensions = tuple(Extension(**r) for r in _rows(conn, "extensions"))
+    schemas = tuple(Schema(**r) for r in _rows(conn, "schemas"))
+    return Catalog(
+        server_version=server["server_version"],
+        server_version_num=server["server_version_num"],
+        database=server["database"],
+        source=source,
+        schemas=schemas,
+        tables=tables,
+        constraints=constraints,
+        indexes=indexes,
+        views=views,
+        functions=functions,
+        triggers=triggers,
+        policies=policies,
+        grants=grants,
+        sequences=sequences,
+        extensions=extensions,
+        stats=read_stats(conn) if live else None,
+    )
+
+
+def _trigger(r: dict[str, Any]) -> Trigger:
+    tgtype = r["tgtype"]
+    events = tuple(
+        event
+        for bit, event in ((4, "insert"), (16, "update"), (8, "delete"), (32, "truncate"))
+        if tgtype & bit
+    )
+    return Trigger(
+        schema=r["schema"],
+        table=r["table"],
+        name=r["name"],
+        function=r["function"],
+        timing=r["timing"],
+        events=events,
+        row_level=bool(tgtype & 1),
+        enabled=r["enabled"],
+        columns=tuple(r["columns"]),
+        definition=r["definition"],
+    )
+
+
+def read_stats(conn: psycopg.Connection[Any]) -> Stats:
+    database = _rows(conn, "stats_database")
+    window = database[0] if database else {}
+    return Stats(
+        collected_at=window.get("collected_at", ""),
+        stats_reset=window.get("stats_reset"),
+        postmaster_start=window.get("postmaster_start", ""),
+        tables=tuple(TableStats(**r) for r in _rows(conn, "stats_tables")),
+        indexes=tuple(IndexStats(**r) for r in _rows(conn, "stats_indexes")),
+        settings=tuple((r["name"], r["setting"]) for r in _rows(conn, "stats_settings")),
+    )

@@ -1,0 +1,28 @@
+-- Columns of the relations tables.sql and views.sql return. Domains resolve to their base type
+-- so that a rule asking "is this a timestamp without time zone" sees through them.
+SELECT n.nspname AS schema,
+       c.relname AS relation,
+       a.attname AS name,
+       a.attnum AS position,
+       format_type(a.atttypid, a.atttypmod) AS type,
+       COALESCE(bt.typname, t.typname) AS type_name,
+       COALESCE(bt.typcategory, t.typcategory) AS type_category,
+       COALESCE(bt.typtype, t.typtype) = 'e' AS is_enum,
+       a.attnotnull AS not_null,
+       pg_get_expr(ad.adbin, ad.adrelid) AS "default",
+       a.attidentity AS identity,
+       a.attgenerated AS generated,
+       col_description(c.oid, a.attnum) AS comment
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+  LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+ WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm')
+   AND a.attnum > 0
+   AND NOT a.attisdropped
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname NOT LIKE 'pg\_toast%'
+   AND n.nspname NOT LIKE 'pg\_temp\_%'
+ ORDER BY 1, 2, 4

@@ -1,0 +1,270 @@
+"""SQL files and folders: find them, read them as psql would, and load them statement by
+statement into a scratch database, reporting failures at the file, line and column PostgreSQL
+points at.
+
+Statements are split with pglast's scanner (dollar quotes, comments and strings handled by
+PostgreSQL's own lexer) and sent one at a time, so that a failure names its statement and, with
+--keep-going, the rest of the file still loads.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from pglast import parser as pg_parser
+
+from dbtruth.errors import DbtruthError
+
+SQL_SUFFIXES = (".sql",)
+_NATURAL = re.compile(r"(\d+)")
+_META = re.compile(r"^\s*\\([a-zA-Z!?.]+)\s*(.*?)\s*$")
+_COPY_FROM_STDIN = re.compile(r"^\s*COPY\b.*\bFROM\s+stdin\b.*;\s*$", re.IGNORECASE)
+# psql commands that change nothing about the schema; pg_dump >= 17.6 emits \restrict.
+_HARMLESS_META = frozenset(
+    {"set", "unset", "echo", "qecho", "timing", "pset", "encoding", "restrict", "unrestrict",
+     "x", "a", "t", "o", "q", "warn", "if", "endif", "else", "elif", "gset", "g"}
+)
+_CONNECT_META = frozenset({"c", "connect"})
+_INCLUDE_META = frozenset({"i", "include", "ir", "include_relative"})
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    sql: str
+    file: str
+    line: int
+    column: int
+    copy_data: str | None = None  # rows of a COPY ... FROM stdin block
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProblem:
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+def natural_key(path: Path) -> list[Any]:
+    """Order names as migration runners do: numbers by value, so 00010 comes after 0009."""
+    return [int(p) if p.isdigit() else p.lower() for p in _NATURAL.split(path.as_posix())]
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                (p for p in path.rglob("*") if p.is_file() and p.suffix in SQL_SUFFIXES),
+                key=lambda p: natural_key(p.relative_to(path)),
+            )
+            if not found:
+                raise DbtruthError(f"no .sql files in folder {path}")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise DbtruthError(f"target not found: {path}")
+    return files
+
+
+def read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DbtruthError(f"cannot read {path}: {exc.strerror}") from exc
+    if b"\x00" in data[:65536]:
+        raise DbtruthError("is not a text file (it contains NUL bytes)", where=str(path))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DbtruthError(
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded)",
+            where=f"{path}:{line}",
+        ) from exc
+
+
+def statements(
+    path: Path, replacements: tuple[tuple[str, str], ...] = (), notes: list[str] | None = None,
+    _seen: frozenset[Path] = frozenset(),
+) -> Iterator[Statement]:
+    """The statements of one file, in order, with psql meta-commands handled."""
+    text = read_text(path)
+    for old, new in replacements:
+        text = text.replace(old, new)
+    lines = text.split("\n")
+    copy_blocks: dict[int, str] = {}  # line index of a COPY statement -> its data rows
+    includes: dict[int, Path] = {}  # line index -> file to include there
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _COPY_FROM_STDIN.match(line):
+            start = i
+            rows: list[str] = []
+            i += 1
+            while i < len(lines) and lines[i].rstrip("\r") != "\\.":
+                rows.append(lines[i])
+                lines[i] = ""
+                i += 1
+            if i < len(lines):
+                lines[i] = ""
+            copy_blocks[start] = "\n".join(rows) + ("\n" if rows else "")
+            i += 1
+            continue
+        meta = _META.match(line)
+        if meta:
+            command, argument = meta.group(1), meta.group(2)
+            where = f"{path}:{i + 1}"
+            if command in _INCLUDE_META:
+                target = (path.parent / argument.strip("'\"")).resolve()
+                if not target.is_file():
+                    raise DbtruthError(f"\\{command}: file not found: {argument}", where=where)
+                includes[i] = target
+            elif command in _CONNECT_META:
+                if notes is not None:
+                    notes.append(
+                        f"{where}: psql \\{command} ignored; dbtruth loads every file into one "
+                        "scratch database"
+                    )
+            elif command not in _HARMLESS_META:
+                raise DbtruthError(
+                    f"psql meta-command \\{command} is not supported in SQL files",
+                    where=where,
+                    hint="remove it, or load the file with psql into a server and check that",
+                )
+            lines[i] = ""
+        i += 1
+    cleaned = "\n".join(lines)
+    line_starts = [0] + [m.end() for m in re.finditer("\n", cleaned)]
+    pending_includes = sorted(includes.items())
+
+    def position(offset: int) -> tuple[int, int]:
+        index = bisect.bisect_right(line_starts, offset) - 1
+        return index + 1, offset - line_starts[index] + 1
+
+    try:
+        slices = pg_parser.split(cleaned, with_parser=False, only_slices=True)
+    except pg_parser.ParseError as exc:
+        line, column = position(getattr(exc, "location", 0) or 0)
+        raise DbtruthError(f"cannot split into statements: {exc.args[0]}",
+                           where=f"{path}:{line}:{column}") from exc
+    for piece in slices:
+        line, column = position(piece.start)
+        while pending_includes and pending_includes[0][0] < line - 1:
+            _, included = pending_includes.pop(0)
+            yield from _included(included, replacements, notes, _seen | {path})
+        end_line, _ = position(max(piece.start, piece.stop - 1))
+        copy_rows = next(
+            (rows for at, rows in copy_blocks.items() if line - 1 <= at <= end_line - 1), None
+        )
+        yield Statement(cleaned[piece], str(path), line, column, copy_rows)
+    for _, included in pending_includes:
+        yield from _included(included, replacements, notes, _seen | {path})
+
+
+def _included(
+    path: Path, replacements: tuple[tuple[str, str], ...], notes: list[str] | None,
+    seen: frozenset[Path],
+) -> Iterator[Statement]:
+    if path in seen:
+        raise DbtruthError(f"\\i includes itself: {path}")
+    yield from statements(path, replacements, notes, seen)
+
+
+# Failures caused by what the scratch server lacks, not by the SQL: say which and how to get it.
+_MISSING_EXTENSION = re.compile(
+    r'extension "([^"]+)" is not available|could not open extension control file "[^"]*/([^/"]+)\.control"'
+)
+_NO_ICU = re.compile(r"ICU is not supported|collation provider .*icu|icu", re.IGNORECASE)
+
+
+def explain_failure(exc: psycopg.Error, scratch_label: str) -> str:
+    diag = exc.diag
+    message = diag.message_primary or str(exc).strip().splitlines()[0]
+    missing = _MISSING_EXTENSION.search(message) or _MISSING_EXTENSION.search(str(exc))
+    if missing:
+        name = missing.group(1) or missing.group(2)
+        return (
+            f"the scratch server ({scratch_label}) has no extension \"{name}\", so this statement "
+            f"and the objects that need {name} cannot be created; load with a server that has it: "
+            "--scratch system (Debian: apt-get install postgresql postgresql-contrib) or "
+            "--scratch URL"
+        )
+    if diag.sqlstate == "0A000" and _NO_ICU.search(message):
+        return (
+            f"the scratch server ({scratch_label}) was built without ICU, so ICU collations "
+            "cannot be created; use --scratch system or --scratch URL with an ICU build"
+        )
+    text = message
+    if diag.message_detail:
+        text += f" ({diag.message_detail})"
+    if diag.message_hint:
+        text += f"; hint: {diag.message_hint}"
+    return text
+
+
+def load(
+    conninfo: str,
+    files: list[Path],
+    *,
+    scratch_label: str,
+    keep_going: bool = False,
+    replacements: tuple[tuple[str, str], ...] = (),
+    progress: Callable[[str, int], None] | None = None,
+) -> tuple[list[LoadProblem], list[str]]:
+    """Load every statement of `files` into the database at `conninfo`.
+
+    Returns the problems (only with keep_going; otherwise the first one raises) and notes about
+    how the files were read."""
+    problems: list[LoadProblem] = []
+    notes: list[str] = []
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for path in files:
+            for statement in statements(path, replacements, notes):
+                try:
+                    _execute(conn, statement)
+                except psycopg.Error as exc:
+                    problem = _problem(statement, exc, scratch_label)
+                    if not keep_going:
+                        raise DbtruthError(
+                            problem.message,
+                            where=f"{problem.file}:{problem.line}:{problem.column}",
+                            hint="--keep-going loads the remaining statements and reports "
+                            "what could not be created",
+                        ) from exc
+                    problems.append(problem)
+                    if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+                        conn.execute("ROLLBACK")
+                if progress is not None:
+                    progress(statement.file, 1)
+    return problems, notes
+
+
+def _execute(conn: psycopg.Connection[Any], statement: Statement) -> None:
+    with conn.cursor() as cur:
+        if statement.copy_data is not None:
+            with cur.copy(statement.sql) as copy:  # type: ignore[arg-type]
+                copy.write(statement.copy_data)
+        else:
+            cur.execute(statement.sql)  # type: ignore[arg-type]
+
+
+def _problem(statement: Statement, exc: psycopg.Error, scratch_label: str) -> LoadProblem:
+    line, column = statement.line, statement.column
+    position = exc.diag.statement_position
+    if position:
+        before = statement.sql[: int(position) - 1]
+        newlines = before.count("\n")
+        line += newlines
+        column = (len(before) - before.rfind("\n")) if newlines else column + len(before)
+    return LoadProblem(statement.file, line, column, explain_failure(exc, scratch_label))

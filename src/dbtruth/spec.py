@@ -1,0 +1,110 @@
+"""How a rule declares itself, and the settings every rule reads.
+
+`@rule` attaches a RuleSpec to the function and registers nothing: the registry is the explicit
+tuple in `dbtruth.rules`. The rule's docstring is its documentation, read by `dbtruth rule CODE`,
+SARIF `rules[]` and the meta-tests, under fixed headings.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from dbtruth.findings import Severity, Violation
+from dbtruth.model import Catalog
+
+DOC_HEADINGS = (
+    "What it does",
+    "Why is this bad?",
+    "Example",
+    "Use instead",
+    "Fix safety",
+    "References",
+)
+
+FAMILIES = {
+    "T": "truth & projections",
+    "I": "invariants & keys",
+    "G": "grain",
+    "H": "time & history",
+    "X": "indexes & workload",
+    "S": "security & tenancy",
+    "O": "operations",
+    "D": "decisions",
+}
+
+DEFAULT_TENANT_KEYS = ("tenant_id", "org_id", "organization_id", "account_id")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What rules may be told by dbtruth.yaml; defaults are what a careful reviewer assumes."""
+
+    tenant_keys: tuple[str, ...] = DEFAULT_TENANT_KEYS
+    tenant_exempt: tuple[str, ...] = ()  # glob patterns of qualified table names
+    max_indexes_per_table: int = 10
+    sequence_usage_share: float = 0.5  # warn once a sequence has used this share of its range
+    unused_index_min_days: float = 14.0  # observation window needed before "unused" means much
+    boolean_flag_soup_min: int = 3
+    catch_all_min_nullable: int = 12
+
+
+class RuleCheck(Protocol):
+    def __call__(self, catalog: Catalog, settings: Settings) -> Iterator[Violation]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    code: str
+    name: str
+    severity: Severity
+    live_only: bool
+    check: RuleCheck
+    doc: str
+
+    @property
+    def family(self) -> str:
+        return FAMILIES[self.code[0]]
+
+    @property
+    def summary(self) -> str:
+        return self.section("What it does").split("\n\n")[0].replace("\n", " ").strip()
+
+    def section(self, heading: str) -> str:
+        return doc_sections(self.doc).get(heading, "")
+
+
+def rule(
+    code: str, name: str, severity: Severity, *, live_only: bool = False
+) -> Callable[[RuleCheck], RuleCheck]:
+    """Declare a catalog rule. `live_only` rules need statistics only a live server has."""
+
+    def attach(check: RuleCheck) -> RuleCheck:
+        check.spec = RuleSpec(  # type: ignore[attr-defined]
+            code=code,
+            name=name,
+            severity=severity,
+            live_only=live_only,
+            check=check,
+            doc=inspect.cleandoc(check.__doc__ or ""),
+        )
+        return check
+
+    return attach
+
+
+def spec_of(check: RuleCheck) -> RuleSpec:
+    spec: RuleSpec = check.spec  # type: ignore[attr-defined]
+    return spec
+
+
+_HEADING = re.compile(r"^## (.+?)\s*$", re.MULTILINE)
+
+
+def doc_sections(doc: str) -> dict[str, str]:
+    """Split a rule docstring into its '## Heading' sections."""
+    parts = _HEADING.split(doc)
+    return {parts[i].strip(): parts[i + 1].strip() for i in range(1, len(parts) - 1, 2)}
