@@ -28,6 +28,7 @@ class Column:
     identity: str  # "" | "always" | "by default"
     generated: str  # "" | "stored" | "virtual"
     comment: str | None = None
+    domain: str | None = None  # the domain's qualified name when the column's type is a domain
 
 
 @dataclass(frozen=True, slots=True)

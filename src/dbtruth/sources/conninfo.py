@@ -82,5 +82,5 @@ def _first_line(exc: BaseException) -> str:
     lines = [line for line in text.splitlines() if line.strip()]
     # libpq prefixes messages with 'connection to server at "host" (addr), port N failed:'.
     message = lines[0] if lines else type(exc).__name__
-    message = re.sub(r'^connection to server (at|on) .*? failed: ', "", message)
+    message = re.sub(r"^connection to server (at|on) .*? failed: ", "", message)
     return redact(message)

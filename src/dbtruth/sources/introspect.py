@@ -96,6 +96,7 @@ def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> C
                 identity=_IDENTITY[row["identity"]],
                 generated=_GENERATED[row["generated"]],
                 comment=row["comment"],
+                domain=row["domain"],
             )
         )
     tables = tuple(

@@ -57,14 +57,18 @@ class ScratchServer:
         """Create an empty database; return (name, conninfo)."""
         name = f"dbtruth_scratch_{secrets.token_hex(4)}"
         with psycopg.connect(self.admin_conninfo, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
-                sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(
+                    sql.Identifier(name)
+                )
+            )
         return name, psycopg.conninfo.make_conninfo(self.admin_conninfo, dbname=name)
 
     def drop_database(self, name: str) -> None:
         with psycopg.connect(self.admin_conninfo, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 def open_scratch(choice: str | None) -> ScratchServer:
@@ -130,8 +134,9 @@ def _embedded() -> ScratchServer:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         for setting in _FAST_SETTINGS:
             name, value = setting.split("=")
-            conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(
-                sql.Identifier(name), sql.Literal(value)))
+            conn.execute(
+                sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value))
+            )
         conn.execute("SELECT pg_reload_conf()")
         version = conn.execute("SHOW server_version").fetchone()
     scratch = ScratchServer(
@@ -177,10 +182,28 @@ def _system(bindir: Path) -> ScratchServer:
 
     options = f"-k {sockets} -h '' " + " ".join(f"-c {s}" for s in _FAST_SETTINGS)
     try:
-        run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-            "--encoding=UTF8", "--no-sync", "--locale=C")
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(workdir / "server.log"),
-            "-o", options, "start")
+        run(
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+            "--locale=C",
+        )
+        run(
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(workdir / "server.log"),
+            "-o",
+            options,
+            "start",
+        )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         shutil.rmtree(workdir, ignore_errors=True)
         detail = getattr(exc, "stderr", "") or str(exc)
@@ -188,8 +211,7 @@ def _system(bindir: Path) -> ScratchServer:
             f"could not start a scratch cluster from {bindir}: {detail.strip()[:500]}",
             hint="use --scratch embedded",
         ) from exc
-    conninfo = psycopg.conninfo.make_conninfo(host=str(sockets), user="postgres",
-                                              dbname="postgres")
+    conninfo = psycopg.conninfo.make_conninfo(host=str(sockets), user="postgres", dbname="postgres")
     with psycopg.connect(conninfo, autocommit=True) as conn:
         version = conn.execute("SHOW server_version").fetchone()
     scratch = ScratchServer(
@@ -198,5 +220,6 @@ def _system(bindir: Path) -> ScratchServer:
     )
     scratch._stop.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
     scratch._stop.append(
-        lambda: run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"))
+        lambda: run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+    )
     return scratch

@@ -55,8 +55,9 @@ def load(path: Path) -> Catalog:
     except json.JSONDecodeError as exc:
         raise DbtruthError(f"not valid JSON: {exc.msg}", where=f"{path}:{exc.lineno}") from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise DbtruthError("not a dbtruth snapshot (no \"format\": \"dbtruth-snapshot\")",
-                           where=str(path))
+        raise DbtruthError(
+            'not a dbtruth snapshot (no "format": "dbtruth-snapshot")', where=str(path)
+        )
     if document.get("format_version") != FORMAT_VERSION:
         raise DbtruthError(
             f"snapshot format version {document.get('format_version')} is not supported "
@@ -73,5 +74,6 @@ def load(path: Path) -> Catalog:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise DbtruthError(f"snapshot catalog is malformed at {where}: {first['msg']}",
-                           where=str(path)) from exc
+        raise DbtruthError(
+            f"snapshot catalog is malformed at {where}: {first['msg']}", where=str(path)
+        ) from exc

@@ -27,8 +27,29 @@ _META = re.compile(r"^\s*\\([a-zA-Z!?.]+)\s*(.*?)\s*$")
 _COPY_FROM_STDIN = re.compile(r"^\s*COPY\b.*\bFROM\s+stdin\b.*;\s*$", re.IGNORECASE)
 # psql commands that change nothing about the schema; pg_dump >= 17.6 emits \restrict.
 _HARMLESS_META = frozenset(
-    {"set", "unset", "echo", "qecho", "timing", "pset", "encoding", "restrict", "unrestrict",
-     "x", "a", "t", "o", "q", "warn", "if", "endif", "else", "elif", "gset", "g"}
+    {
+        "set",
+        "unset",
+        "echo",
+        "qecho",
+        "timing",
+        "pset",
+        "encoding",
+        "restrict",
+        "unrestrict",
+        "x",
+        "a",
+        "t",
+        "o",
+        "q",
+        "warn",
+        "if",
+        "endif",
+        "else",
+        "elif",
+        "gset",
+        "g",
+    }
 )
 _CONNECT_META = frozenset({"c", "connect"})
 _INCLUDE_META = frozenset({"i", "include", "ir", "include_relative"})
@@ -95,7 +116,9 @@ def read_text(path: Path) -> str:
 
 
 def statements(
-    path: Path, replacements: tuple[tuple[str, str], ...] = (), notes: list[str] | None = None,
+    path: Path,
+    replacements: tuple[tuple[str, str], ...] = (),
+    notes: list[str] | None = None,
     _seen: frozenset[Path] = frozenset(),
 ) -> Iterator[Statement]:
     """The statements of one file, in order, with psql meta-commands handled."""
@@ -156,8 +179,9 @@ def statements(
         slices = pg_parser.split(cleaned, with_parser=False, only_slices=True)
     except pg_parser.ParseError as exc:
         line, column = position(getattr(exc, "location", 0) or 0)
-        raise DbtruthError(f"cannot split into statements: {exc.args[0]}",
-                           where=f"{path}:{line}:{column}") from exc
+        raise DbtruthError(
+            f"cannot split into statements: {exc.args[0]}", where=f"{path}:{line}:{column}"
+        ) from exc
     for piece in slices:
         line, column = position(piece.start)
         while pending_includes and pending_includes[0][0] < line - 1:
@@ -173,7 +197,9 @@ def statements(
 
 
 def _included(
-    path: Path, replacements: tuple[tuple[str, str], ...], notes: list[str] | None,
+    path: Path,
+    replacements: tuple[tuple[str, str], ...],
+    notes: list[str] | None,
     seen: frozenset[Path],
 ) -> Iterator[Statement]:
     if path in seen:
@@ -195,7 +221,7 @@ def explain_failure(exc: psycopg.Error, scratch_label: str) -> str:
     if missing:
         name = missing.group(1) or missing.group(2)
         return (
-            f"the scratch server ({scratch_label}) has no extension \"{name}\", so this statement "
+            f'the scratch server ({scratch_label}) has no extension "{name}", so this statement '
             f"and the objects that need {name} cannot be created; load with a server that has it: "
             "--scratch system (Debian: apt-get install postgresql postgresql-contrib) or "
             "--scratch URL"

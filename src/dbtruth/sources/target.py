@@ -59,25 +59,34 @@ def load_target(
     if len(paths) == 1 and snapshot.is_snapshot(paths[0]):
         started = time.perf_counter()
         catalog = snapshot.load(paths[0])
-        return LoadedTarget(catalog, f"snapshot {paths[0]}",
-                            {"load": time.perf_counter() - started}, paths=tuple(paths))
+        return LoadedTarget(
+            catalog,
+            f"snapshot {paths[0]}",
+            {"load": time.perf_counter() - started},
+            paths=tuple(paths),
+        )
     return _load_sql_files(paths, options, progress)
 
 
 def _load_live(conninfo: str | None, options: LoadOptions) -> LoadedTarget:
     name = describe(conninfo)
     started = time.perf_counter()
-    with connect_live(conninfo, statement_timeout=options.statement_timeout,
-                      lock_timeout=options.lock_timeout) as conn:
+    with connect_live(
+        conninfo, statement_timeout=options.statement_timeout, lock_timeout=options.lock_timeout
+    ) as conn:
         connected = time.perf_counter()
         try:
             catalog = read_catalog(conn, f"live {name}", live=True)
         except psycopg.Error as exc:
-            raise DbtruthError(f"reading the catalog of {name} failed: "
-                               f"{exc.diag.message_primary or exc}") from exc
+            raise DbtruthError(
+                f"reading the catalog of {name} failed: {exc.diag.message_primary or exc}"
+            ) from exc
     done = time.perf_counter()
-    return LoadedTarget(catalog, f"live database {name}",
-                        {"connect": connected - started, "introspect": done - connected})
+    return LoadedTarget(
+        catalog,
+        f"live database {name}",
+        {"connect": connected - started, "introspect": done - connected},
+    )
 
 
 def _load_sql_files(
@@ -94,11 +103,18 @@ def _load_sql_files(
         name, conninfo = scratch.create_database()
         try:
             started = time.perf_counter()
-            tick = progress(f"loading {len(files)} file(s) into {scratch.label}", 0) \
-                if progress else None
+            tick = (
+                progress(f"loading {len(files)} file(s) into {scratch.label}", 0)
+                if progress
+                else None
+            )
             problems, notes = sqlfiles.load(
-                conninfo, files, scratch_label=scratch.label, keep_going=options.keep_going,
-                replacements=options.replacements, progress=tick,
+                conninfo,
+                files,
+                scratch_label=scratch.label,
+                keep_going=options.keep_going,
+                replacements=options.replacements,
+                progress=tick,
             )
             timings["load"] = time.perf_counter() - started
             started = time.perf_counter()
@@ -110,8 +126,9 @@ def _load_sql_files(
     if problems:
         catalog = _with_problems(catalog, tuple(str(p) for p in problems))
     label = ", ".join(str(p) for p in paths)
-    return LoadedTarget(catalog, f"{label} loaded into {scratch.label}", timings, notes,
-                        tuple(paths))
+    return LoadedTarget(
+        catalog, f"{label} loaded into {scratch.label}", timings, notes, tuple(paths)
+    )
 
 
 def _with_problems(catalog: Catalog, problems: tuple[str, ...]) -> Catalog:

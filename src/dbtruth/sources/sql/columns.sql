@@ -12,7 +12,10 @@ SELECT n.nspname AS schema,
        pg_get_expr(ad.adbin, ad.adrelid) AS "default",
        a.attidentity AS identity,
        a.attgenerated AS generated,
-       col_description(c.oid, a.attnum) AS comment
+       col_description(c.oid, a.attnum) AS comment,
+       CASE WHEN t.typtype = 'd'
+            THEN (SELECT tn.nspname FROM pg_namespace tn WHERE tn.oid = t.typnamespace)
+                 || '.' || t.typname END AS domain
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -1,0 +1,181 @@
+"""Select the rules, run them, stamp findings, then apply suppressions and the baseline.
+
+Everything a rule yields becomes a Finding here and nowhere else, so severity overrides,
+fingerprints and suppressions behave the same for every rule.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dbtruth.errors import DbtruthError
+from dbtruth.findings import Finding, Location, Severity, fingerprint
+from dbtruth.manifest import Manifest
+from dbtruth.manifest.config import ObjectIgnore
+from dbtruth.model import Catalog
+from dbtruth.rules import RULES
+from dbtruth.spec import RuleSpec, spec_of
+
+BASELINE_FORMAT = "dbtruth-baseline"
+
+
+@dataclass(frozen=True, slots=True)
+class Suppressed:
+    finding: Finding
+    reason: str
+
+
+@dataclass
+class Result:
+    findings: list[Finding]
+    suppressed: list[Suppressed] = field(default_factory=list)
+    baselined: int = 0
+    unused_ignores: list[ObjectIgnore] = field(default_factory=list)
+    skipped_live_only: list[str] = field(default_factory=list)
+    rule_seconds: dict[str, float] = field(default_factory=dict)
+    rules_run: int = 0
+
+
+def all_specs() -> tuple[RuleSpec, ...]:
+    return tuple(spec_of(check) for check in RULES)
+
+
+def find_spec(selector: str) -> RuleSpec | None:
+    wanted = selector.strip()
+    return next((s for s in all_specs() if wanted.upper() == s.code or wanted == s.name), None)
+
+
+def _matches(spec: RuleSpec, selector: str) -> bool:
+    s = selector.strip()
+    return s.upper() == spec.code or s == spec.name or (len(s) == 1 and s.upper() == spec.code[0])
+
+
+def select(select_: list[str], ignore: list[str]) -> tuple[RuleSpec, ...]:
+    specs = all_specs()
+    for selector in [*select_, *ignore]:
+        if not any(_matches(spec, selector) for spec in specs):
+            raise DbtruthError(
+                f"unknown rule or family '{selector}'", hint="`dbtruth rules` lists codes and names"
+            )
+    chosen = [s for s in specs if not select_ or any(_matches(s, x) for x in select_)]
+    return tuple(s for s in chosen if not any(_matches(s, x) for x in ignore))
+
+
+def run(
+    catalog: Catalog,
+    manifest: Manifest,
+    *,
+    extra_select: list[str] | None = None,
+    extra_ignore: list[str] | None = None,
+    baseline: Path | None = None,
+    locations: dict[str, Location] | None = None,
+) -> Result:
+    rules_cfg = manifest.rules
+    specs = select(extra_select or rules_cfg.select, [*rules_cfg.ignore, *(extra_ignore or [])])
+    overrides = {k.upper(): Severity.parse(v) for k, v in rules_cfg.severity.items()}
+    for key in overrides:
+        if find_spec(key) is None:
+            raise DbtruthError(f"rules.severity names unknown rule '{key}'")
+    settings = manifest.settings()
+    result = Result(findings=[])
+    for spec in specs:
+        if spec.live_only and not catalog.is_live:
+            result.skipped_live_only.append(spec.code)
+            continue
+        started = time.perf_counter()
+        for violation in spec.check(catalog, settings):
+            severity = overrides.get(spec.code) or overrides.get(spec.name.upper()) or spec.severity
+            location = None
+            if locations:
+                location = locations.get(violation.object.relation) or locations.get(
+                    f"{violation.object.schema}.{violation.object.name}"
+                )
+            result.findings.append(
+                Finding(
+                    code=spec.code,
+                    name=spec.name,
+                    family=spec.family,
+                    severity=severity,
+                    violation=violation,
+                    fingerprint=fingerprint(spec.code, violation),
+                    location=location,
+                )
+            )
+        result.rule_seconds[spec.code] = time.perf_counter() - started
+        result.rules_run += 1
+    _suppress(result, rules_cfg.ignore_objects)
+    if baseline is not None:
+        known = read_baseline(baseline)
+        kept = [f for f in result.findings if f.fingerprint not in known]
+        result.baselined = len(result.findings) - len(kept)
+        result.findings = kept
+    result.findings.sort(key=lambda f: (f.object.relation, -f.severity, f.code, f.object.path))
+    return result
+
+
+def _suppress(result: Result, ignores: list[ObjectIgnore]) -> None:
+    if not ignores:
+        return
+    used: set[int] = set()
+    kept: list[Finding] = []
+    for finding in result.findings:
+        hit = next(
+            (
+                i
+                for i, ig in enumerate(ignores)
+                if (ig.rule.upper() == finding.code or ig.rule == finding.name)
+                and (
+                    fnmatch.fnmatchcase(finding.object.path, ig.object)
+                    or fnmatch.fnmatchcase(finding.object.relation, ig.object)
+                )
+            ),
+            None,
+        )
+        if hit is None:
+            kept.append(finding)
+        else:
+            used.add(hit)
+            result.suppressed.append(Suppressed(finding, ignores[hit].reason))
+    result.findings = kept
+    result.unused_ignores = [ig for i, ig in enumerate(ignores) if i not in used]
+
+
+def read_baseline(path: Path) -> set[str]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DbtruthError(
+            "baseline file not found", where=str(path), hint="create it with --write-baseline"
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DbtruthError(f"cannot read baseline: {exc}", where=str(path)) from exc
+    except json.JSONDecodeError as exc:
+        raise DbtruthError(
+            f"baseline is not valid JSON: {exc.msg}", where=f"{path}:{exc.lineno}"
+        ) from exc
+    if not isinstance(document, dict) or document.get("format") != BASELINE_FORMAT:
+        raise DbtruthError("not a dbtruth baseline file", where=str(path))
+    return {
+        str(entry["fingerprint"])
+        for entry in document.get("findings", [])
+        if isinstance(entry, dict) and "fingerprint" in entry
+    }
+
+
+def baseline_document(findings: list[Finding]) -> str:
+    entries = [
+        {
+            "fingerprint": f.fingerprint,
+            "code": f.code,
+            "object": f.object.path,
+            "message": f.message,
+        }
+        for f in sorted(findings, key=lambda f: (f.code, f.object.path, f.fingerprint))
+    ]
+    return (
+        json.dumps({"format": BASELINE_FORMAT, "version": 1, "findings": entries}, indent=1) + "\n"
+    )

@@ -1,0 +1,174 @@
+"""dbtruth.yaml: the design manifest. This module holds the sections `check` reads (rules and
+tenancy) and the loader that turns every mistake into file:line, the key, and the nearest valid
+key when it looks like a typo.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from dbtruth.errors import DbtruthError
+from dbtruth.spec import DEFAULT_TENANT_KEYS, Settings
+
+MANIFEST_NAME = "dbtruth.yaml"
+SeverityName = Literal["info", "warning", "error"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ObjectIgnore(_Strict):
+    """Silence one rule on matching objects; the reason is required and shown in reports."""
+
+    rule: str = Field(description="Rule code or name, e.g. I001 or table-without-primary-key.")
+    object: str = Field(description="Object path or glob: schema.table, schema.table.column.")
+    reason: str = Field(min_length=3, description="Why this finding does not apply here.")
+
+
+class RuleSettings(_Strict):
+    max_indexes_per_table: int = Field(10, ge=1)
+    sequence_usage_share: float = Field(0.5, gt=0, lt=1)
+    unused_index_min_days: float = Field(14.0, ge=0)
+    boolean_flag_soup_min: int = Field(3, ge=2)
+    catch_all_min_nullable: int = Field(12, ge=2)
+
+
+class RulesSection(_Strict):
+    select: list[str] = Field(
+        default_factory=list, description="Codes, family letters or names; empty = all rules."
+    )
+    ignore: list[str] = Field(default_factory=list)
+    severity: dict[str, SeverityName] = Field(default_factory=dict)
+    fail_on: SeverityName = "warning"
+    ignore_objects: list[ObjectIgnore] = Field(default_factory=list)
+    settings: RuleSettings = Field(default_factory=RuleSettings)  # type: ignore[arg-type]
+
+
+class TenancySection(_Strict):
+    key: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_TENANT_KEYS),
+        description="Column name(s) that carry the tenant.",
+    )
+    exempt: list[str] = Field(
+        default_factory=list, description="Globs of tables that are shared across tenants."
+    )
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class Manifest(_Strict):
+    rules: RulesSection = Field(default_factory=RulesSection)  # type: ignore[arg-type]
+    tenancy: TenancySection = Field(default_factory=TenancySection)  # type: ignore[arg-type]
+
+    def settings(self) -> Settings:
+        s = self.rules.settings
+        return Settings(
+            tenant_keys=tuple(self.tenancy.key),
+            tenant_exempt=tuple(self.tenancy.exempt),
+            max_indexes_per_table=s.max_indexes_per_table,
+            sequence_usage_share=s.sequence_usage_share,
+            unused_index_min_days=s.unused_index_min_days,
+            boolean_flag_soup_min=s.boolean_flag_soup_min,
+            catch_all_min_nullable=s.catch_all_min_nullable,
+        )
+
+
+def find_manifest(paths: tuple[Path, ...]) -> Path | None:
+    """dbtruth.yaml next to the target: inside a target folder, beside a target file, or in the
+    working directory."""
+    candidates = []
+    for path in paths:
+        candidates.append(path / MANIFEST_NAME if path.is_dir() else path.parent / MANIFEST_NAME)
+    candidates.append(Path.cwd() / MANIFEST_NAME)
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def load_manifest(path: Path | None) -> Manifest:
+    if path is None:
+        return Manifest()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DbtruthError(f"cannot read manifest: {exc}", where=str(path)) from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise DbtruthError(f"invalid YAML: {problem}", where=where) from exc
+    if node is None:
+        return Manifest()
+    lines: dict[tuple[str | int, ...], int] = {}
+    data = _construct(node, (), lines)
+    if not isinstance(data, dict):
+        raise DbtruthError("the manifest must be a mapping of sections", where=f"{path}:1")
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, path, lines) from exc
+
+
+def _construct(
+    node: yaml.Node, at: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]
+) -> Any:
+    """Build plain data from a YAML node, remembering the line of every key and item."""
+    lines[at] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            lines[(*at, key)] = key_node.start_mark.line + 1
+            result[key] = _construct(value_node, (*at, key), lines)
+            lines[(*at, key)] = key_node.start_mark.line + 1
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*at, i), lines) for i, item in enumerate(node.value)]
+    return yaml.SafeLoader(" ").construct_object(node)  # type: ignore[no-untyped-call]
+
+
+def _explain(
+    exc: ValidationError, path: Path, lines: dict[tuple[str | int, ...], int]
+) -> DbtruthError:
+    error = exc.errors()[0]
+    loc = tuple(error["loc"])
+    known = loc
+    while known and known not in lines:
+        known = known[:-1]
+    line = lines.get(known, 1)
+    key = ".".join(str(p) for p in loc)
+    if error["type"] == "extra_forbidden":
+        valid = _valid_keys(loc[:-1])
+        nearest = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.6)
+        hint = (
+            f"did you mean '{nearest[0]}'?"
+            if nearest
+            else (f"valid keys here: {', '.join(valid)}" if valid else None)
+        )
+        return DbtruthError(f"unknown key '{key}'", where=f"{path}:{line}", hint=hint)
+    return DbtruthError(f"{key}: {error['msg']}", where=f"{path}:{line}")
+
+
+def _valid_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Manifest
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ())
+        model = next((a for a in (annotation, *args) if hasattr(a, "model_fields")), None)
+        if model is None:
+            return []
+    return sorted(getattr(model, "model_fields", {}))

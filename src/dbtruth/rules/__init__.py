@@ -1,0 +1,81 @@
+"""The catalog rule registry: one explicit tuple, in code order.
+
+Adding a rule touches its file, one line here, and its fixture.
+"""
+
+from dbtruth.rules.grain.boolean_flag_soup import boolean_flag_soup
+from dbtruth.rules.grain.catch_all_table import catch_all_table
+from dbtruth.rules.grain.entity_attribute_value_table import entity_attribute_value_table
+from dbtruth.rules.grain.floating_point_money import floating_point_money
+from dbtruth.rules.grain.polymorphic_association import polymorphic_association
+from dbtruth.rules.grain.status_column_unconstrained import status_column_unconstrained
+from dbtruth.rules.history.mutable_audit_table import mutable_audit_table
+from dbtruth.rules.history.state_column_without_history import state_column_without_history
+from dbtruth.rules.history.timestamp_without_time_zone import timestamp_without_time_zone
+from dbtruth.rules.history.updated_at_without_trigger import updated_at_without_trigger
+from dbtruth.rules.indexes.duplicate_index import duplicate_index
+from dbtruth.rules.indexes.invalid_index import invalid_index
+from dbtruth.rules.indexes.redundant_prefix_index import redundant_prefix_index
+from dbtruth.rules.indexes.too_many_indexes import too_many_indexes
+from dbtruth.rules.indexes.unused_index import unused_index
+from dbtruth.rules.invariants.constraint_not_validated import constraint_not_validated
+from dbtruth.rules.invariants.effective_period_without_guard import effective_period_without_guard
+from dbtruth.rules.invariants.foreign_key_shaped_column_without_constraint import (
+    foreign_key_shaped_column_without_constraint,
+)
+from dbtruth.rules.invariants.foreign_key_type_mismatch import foreign_key_type_mismatch
+from dbtruth.rules.invariants.foreign_key_without_index import foreign_key_without_index
+from dbtruth.rules.invariants.nullable_column_in_unique_key import nullable_column_in_unique_key
+from dbtruth.rules.invariants.table_without_primary_key import table_without_primary_key
+from dbtruth.rules.invariants.unique_ignores_soft_delete import unique_ignores_soft_delete
+from dbtruth.rules.operations.sequence_near_exhaustion import sequence_near_exhaustion
+from dbtruth.rules.operations.serial_instead_of_identity import serial_instead_of_identity
+from dbtruth.rules.operations.unlogged_table import unlogged_table
+from dbtruth.rules.security.cross_tenant_foreign_key import cross_tenant_foreign_key
+from dbtruth.rules.security.public_table_privileges import public_table_privileges
+from dbtruth.rules.security.rls_not_forced import rls_not_forced
+from dbtruth.rules.security.rls_without_policy import rls_without_policy
+from dbtruth.rules.security.security_definer_without_search_path import (
+    security_definer_without_search_path,
+)
+from dbtruth.rules.security.tenant_table_without_rls import tenant_table_without_rls
+from dbtruth.rules.security.tenant_unique_without_tenant_key import tenant_unique_without_tenant_key
+from dbtruth.rules.security.view_bypasses_rls import view_bypasses_rls
+from dbtruth.spec import RuleCheck
+
+RULES: tuple[RuleCheck, ...] = (
+    boolean_flag_soup,
+    status_column_unconstrained,
+    polymorphic_association,
+    catch_all_table,
+    entity_attribute_value_table,
+    floating_point_money,
+    timestamp_without_time_zone,
+    updated_at_without_trigger,
+    state_column_without_history,
+    mutable_audit_table,
+    table_without_primary_key,
+    foreign_key_without_index,
+    foreign_key_shaped_column_without_constraint,
+    constraint_not_validated,
+    effective_period_without_guard,
+    unique_ignores_soft_delete,
+    nullable_column_in_unique_key,
+    foreign_key_type_mismatch,
+    sequence_near_exhaustion,
+    serial_instead_of_identity,
+    unlogged_table,
+    tenant_table_without_rls,
+    rls_not_forced,
+    rls_without_policy,
+    cross_tenant_foreign_key,
+    tenant_unique_without_tenant_key,
+    public_table_privileges,
+    security_definer_without_search_path,
+    view_bypasses_rls,
+    duplicate_index,
+    redundant_prefix_index,
+    invalid_index,
+    unused_index,
+    too_many_indexes,
+)

@@ -1,0 +1,81 @@
+"""G002 status-column-unconstrained."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dbtruth.findings import Fix, Severity, Violation
+from dbtruth.model import Catalog, Column, Table
+from dbtruth.rules.naming import column_ref, own_tables, tokens
+from dbtruth.spec import Settings, rule
+
+STATE_WORDS = ("status", "state")
+
+
+def state_columns(table: Table) -> list[Column]:
+    """Columns that name a lifecycle state: status, state, *_status, *_state, currentState."""
+    return [
+        c
+        for c in table.columns
+        if (parts := tokens(c.name))
+        and parts[-1] in STATE_WORDS
+        and c.type_category in ("S", "N", "E")
+        and c.type_name != "bool"
+    ]
+
+
+def is_constrained(catalog: Catalog, table: Table, column: Column) -> bool:
+    if column.is_enum or column.domain is not None:
+        return True
+    return any(
+        column.name in c.columns and c.kind in ("check", "foreign key")
+        for c in catalog.constraints_of(table)
+    )
+
+
+@rule("G002", "status-column-unconstrained", Severity.WARNING)
+def status_column_unconstrained(catalog: Catalog, settings: Settings) -> Iterator[Violation]:
+    """
+    ## What it does
+    Finds state columns (`status`, `state`, `*_status`, `*_state`) of a text or numeric type
+    that no CHECK constraint, enum type, domain or foreign key to a lookup table constrains.
+
+    ## Why is this bad?
+    The set of legal states is the heart of a lifecycle. Unconstrained, the column accepts
+    'Closed', 'closed ', 'CLOSD' and 7 alike; reports group by typos and code paths disagree on
+    what exists. "Enum/status evolvable?" is a schema question (§6.4); valid range belongs in a
+    CHECK (§3.2).
+
+    ## Example
+    ```sql
+    CREATE TABLE case_file (id bigint PRIMARY KEY, status text NOT NULL);
+    ```
+
+    ## Use instead
+    ```sql
+    CREATE TABLE case_state (code text PRIMARY KEY);
+    CREATE TABLE case_file (id bigint PRIMARY KEY,
+                            status text NOT NULL REFERENCES case_state (code));
+    ```
+
+    ## Fix safety
+    No SQL fix: only the domain owner knows the legal values. Add the CHECK or FK NOT VALID,
+    repair rows, then VALIDATE — writes continue during validation.
+
+    ## References
+    PostgreSQL manual 5.5.1 Check Constraints, 8.7 Enumerated Types; playbook §3.2, §6.4.
+    """
+    for table in own_tables(catalog):
+        for column in state_columns(table):
+            if is_constrained(catalog, table, column):
+                continue
+            yield Violation(
+                column_ref(table, column.name),
+                f"{table.qualified}.{column.name} ({column.type}) holds a state but nothing "
+                "constrains which states exist",
+                Fix(
+                    "constrain the states: CHECK (... IN (...)), an enum, or an FK to a lookup "
+                    "table; add it NOT VALID, repair rows, then VALIDATE"
+                ),
+                evidence=(("type", column.type),),
+            )

@@ -1,0 +1,74 @@
+"""X001 duplicate-index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dbtruth.findings import Fix, Severity, Violation
+from dbtruth.model import Catalog, Index
+from dbtruth.model.sqlnames import qualified
+from dbtruth.rules.naming import index_ref
+from dbtruth.spec import Settings, rule
+
+
+def _keep_first(index: Index) -> tuple[int, str]:
+    # Keep the index a constraint relies on; among equals, the first by name.
+    return (0 if index.constraint else 1, index.name)
+
+
+@rule("X001", "duplicate-index", Severity.WARNING)
+def duplicate_index(catalog: Catalog, settings: Settings) -> Iterator[Violation]:
+    """
+    ## What it does
+    Finds indexes identical to another index on the same table: same method, keys, operator
+    classes, INCLUDE columns and predicate, whatever their names.
+
+    ## Why is this bad?
+    Every write maintains both, the buffer cache holds both, and neither answers a query the
+    other cannot. An index is a contract with a query (Principle 4); a second copy is only cost.
+
+    ## Example
+    ```sql
+    CREATE INDEX case_note_case_idx ON case_note (case_id);
+    CREATE INDEX idx_case_note_case_id ON case_note (case_id);
+    ```
+
+    ## Use instead
+    ```sql
+    DROP INDEX CONCURRENTLY idx_case_note_case_id;
+    ```
+
+    ## Fix safety
+    DROP INDEX CONCURRENTLY waits for running queries and blocks no reads or writes; it cannot
+    run in a transaction block. The index a constraint uses is always the one kept.
+
+    ## References
+    PostgreSQL manual DROP INDEX; playbook Principle 4.
+    """
+    groups: dict[tuple[str, str], list[Index]] = {}
+    for index in catalog.indexes:
+        if index.valid:
+            groups.setdefault((index.table_qualified, index.signature), []).append(index)
+    for (table, _), members in groups.items():
+        if len(members) < 2:
+            continue
+        keep, *extra = sorted(members, key=_keep_first)
+        for index in extra:
+            if index.constraint:
+                fix = Fix(
+                    f"drop the constraint {index.constraint} if {keep.name} already "
+                    "enforces the same rule"
+                )
+            else:
+                fix = Fix(
+                    "drop the copy",
+                    sql=f"DROP INDEX CONCURRENTLY {qualified(index.schema, index.name)};",
+                    safe=True,
+                    note="outside a transaction block; blocks no writes",
+                )
+            yield Violation(
+                index_ref(index),
+                f"index {index.name} on {table} duplicates {keep.name}",
+                fix,
+                evidence=(("definition", index.definition), ("kept", keep.definition)),
+            )

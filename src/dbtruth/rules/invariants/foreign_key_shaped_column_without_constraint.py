@@ -1,0 +1,115 @@
+"""I003 foreign-key-shaped-column-without-constraint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dbtruth.findings import Fix, Severity, Violation
+from dbtruth.model import Catalog, Table
+from dbtruth.model.sqlnames import ident, qualified
+from dbtruth.rules.naming import (
+    column_ref,
+    normalized,
+    own_tables,
+    plural_forms,
+    short_name,
+    tokens,
+)
+from dbtruth.spec import Settings, rule
+
+# Types that can reference one another through a foreign key without a cast.
+_KEY_FAMILIES = ({"int2", "int4", "int8"}, {"uuid"}, {"text", "varchar", "bpchar"})
+
+
+def _compatible(a: str, b: str) -> bool:
+    return a == b or any(a in family and b in family for family in _KEY_FAMILIES)
+
+
+@rule("I003", "foreign-key-shaped-column-without-constraint", Severity.WARNING)
+def foreign_key_shaped_column_without_constraint(
+    catalog: Catalog, settings: Settings
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Finds columns named like a reference to another table's key (`case_id`, `caseId` next to a
+    table `case` or `cases` with a single-column primary key) that no foreign key constrains.
+
+    ## Why is this bad?
+    The column is a reference in everything but enforcement: rows can point at nothing, deletes
+    leave orphans, and every reader must defend against both. "FK lengkap?" is a checklist
+    question (§6.4); existence invariants belong in the database (§3.2).
+
+    ## Example
+    ```sql
+    CREATE TABLE case_file (id bigint PRIMARY KEY);
+    CREATE TABLE case_note (id bigint PRIMARY KEY, case_file_id bigint NOT NULL);
+    ```
+
+    ## Use instead
+    ```sql
+    ALTER TABLE case_note ADD CONSTRAINT case_note_case_file_id_fkey
+        FOREIGN KEY (case_file_id) REFERENCES case_file (id);
+    ```
+
+    ## Fix safety
+    The fix adds the key NOT VALID (brief SHARE ROW EXCLUSIVE lock, no scan) and then runs
+    VALIDATE CONSTRAINT, which scans under SHARE UPDATE EXCLUSIVE so writes continue. Validation
+    fails if orphans exist: find and repair them first.
+
+    ## References
+    PostgreSQL manual 5.5.5 Foreign Keys, ALTER TABLE ... NOT VALID; playbook §3.2, §6.4.
+    """
+    keyed: dict[str, list[tuple[Table, str]]] = {}
+    for table in catalog.tables:
+        if table.partition_of is not None:
+            continue
+        pk = next((c for c in catalog.constraints_of(table) if c.kind == "primary key"), None)
+        if pk is not None and len(pk.columns) == 1:
+            keyed.setdefault(normalized(table.name), []).append((table, pk.columns[0]))
+    for table in own_tables(catalog):
+        constraints = catalog.constraints_of(table)
+        referenced = {c.columns[0] for c in constraints if c.kind == "foreign key"}
+        referenced |= {col for c in constraints if c.kind == "foreign key" for col in c.columns}
+        pk_columns = {col for c in constraints if c.kind == "primary key" for col in c.columns}
+        for column in table.columns:
+            parts = tokens(column.name)
+            if len(parts) < 2 or parts[-1] != "id" or column.name in referenced:
+                continue
+            if column.name in pk_columns and len(pk_columns) == 1:
+                continue
+            stem = "".join(parts[:-1])
+            candidates = [
+                (target, key)
+                for form in plural_forms(stem)
+                for target, key in keyed.get(form, [])
+                if target is not table
+            ]
+            # Prefer the referenced table in the same schema; an ambiguous name stays quiet.
+            same_schema = [c for c in candidates if c[0].schema == table.schema]
+            pick = same_schema or candidates
+            if len(pick) != 1:
+                continue
+            target, key = pick[0]
+            target_column = target.column(key)
+            if target_column is None or not _compatible(column.type_name, target_column.type_name):
+                continue
+            name = short_name(table.name, column.name, suffix="fkey")
+            table_sql = qualified(table.schema, table.name)
+            sql = (
+                f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} FOREIGN KEY "
+                f"({ident(column.name)}) REFERENCES {qualified(target.schema, target.name)} "
+                f"({ident(key)}) NOT VALID;\n"
+                f"ALTER TABLE {table_sql} VALIDATE CONSTRAINT {ident(name)};"
+            )
+            yield Violation(
+                column_ref(table, column.name),
+                f"{table.qualified}.{column.name} looks like a reference to "
+                f"{target.qualified}.{key} but no foreign key enforces it",
+                Fix(
+                    "declare the foreign key",
+                    sql=sql,
+                    safe=True,
+                    note="NOT VALID then VALIDATE: writes continue; orphans make VALIDATE fail",
+                ),
+                evidence=(("referenced key", f"{target.qualified}.{key}"), ("type", column.type)),
+            )

@@ -1,0 +1,78 @@
+"""I007 nullable-column-in-unique-key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dbtruth.findings import Fix, Severity, Violation
+from dbtruth.model import Catalog
+from dbtruth.model.sqlnames import ident, qualified
+from dbtruth.rules.naming import index_ref, own_tables
+from dbtruth.spec import Settings, rule
+
+
+@rule("I007", "nullable-column-in-unique-key", Severity.WARNING)
+def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Iterator[Violation]:
+    """
+    ## What it does
+    Finds unique constraints and unique indexes over two or more columns where a column may be
+    NULL and NULLs are distinct (the default).
+
+    ## Why is this bad?
+    PostgreSQL treats NULLs as distinct, so `UNIQUE (tenant_id, external_ref)` accepts any
+    number of rows with the same `external_ref` and a NULL `tenant_id`. The key looks like an
+    invariant and enforces nothing for exactly the rows that are most likely wrong. A single
+    nullable column ("unique when present") is a deliberate and common design and is not
+    flagged.
+
+    ## Example
+    ```sql
+    CREATE TABLE invoice (tenant_id bigint, number text NOT NULL, UNIQUE (tenant_id, number));
+    ```
+
+    ## Use instead
+    ```sql
+    CREATE TABLE invoice (tenant_id bigint NOT NULL, number text NOT NULL,
+                          UNIQUE (tenant_id, number));
+    -- or, on PostgreSQL 15+: UNIQUE NULLS NOT DISTINCT (tenant_id, number)
+    ```
+
+    ## Fix safety
+    SET NOT NULL scans the whole table under ACCESS EXCLUSIVE unless a validated
+    `CHECK (col IS NOT NULL)` already proves it (PostgreSQL 12+): add that CHECK NOT VALID and
+    validate it first on a large table. Fails if NULLs exist.
+
+    ## References
+    PostgreSQL manual 5.5.3 Unique Constraints (NULLS NOT DISTINCT); playbook §3.2, §6.4.
+    """
+    for table in own_tables(catalog):
+        for index in catalog.indexes_of(table):
+            if not index.unique or index.primary or index.predicate is not None:
+                continue
+            if len(index.keys) < 2 or not all(index.key_is_column):
+                continue
+            if "NULLS NOT DISTINCT" in index.definition.upper():
+                continue
+            nullable = [
+                col.name
+                for key in index.keys
+                if (col := table.column(key.strip('"'))) is not None and not col.not_null
+            ]
+            if not nullable:
+                continue
+            table_sql = qualified(table.schema, table.name)
+            sql = "\n".join(
+                f"ALTER TABLE {table_sql} ALTER COLUMN {ident(c)} SET NOT NULL;" for c in nullable
+            )
+            yield Violation(
+                index_ref(index),
+                f"unique key {index.name} on {table.qualified} ({', '.join(index.keys)}) does "
+                f"not stop duplicates when {', '.join(nullable)} is NULL",
+                Fix(
+                    "make the key columns NOT NULL (or use NULLS NOT DISTINCT on 15+)",
+                    sql=sql,
+                    safe=False,
+                    note="SET NOT NULL scans under ACCESS EXCLUSIVE; fails on NULLs",
+                ),
+                evidence=(("nullable key columns", ", ".join(nullable)),),
+            )

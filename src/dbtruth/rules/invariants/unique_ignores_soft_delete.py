@@ -1,0 +1,107 @@
+"""I006 unique-ignores-soft-delete."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dbtruth.findings import Fix, Severity, Violation
+from dbtruth.model import Catalog, Column, Table
+from dbtruth.model.sqlnames import ident, qualified
+from dbtruth.rules.naming import index_ref, own_tables, short_name
+from dbtruth.spec import Settings, rule
+
+_SOFT_DELETE = (
+    "deleted_at",
+    "is_deleted",
+    "deleted",
+    "deletedAt",
+    "isDeleted",
+    "removed_at",
+    "archived_at",
+)
+
+
+def soft_delete_column(table: Table) -> Column | None:
+    return next((c for name in _SOFT_DELETE if (c := table.column(name)) is not None), None)
+
+
+def live_predicate(column: Column) -> str:
+    if column.type_name == "bool":
+        return f"NOT {ident(column.name)}"
+    return f"{ident(column.name)} IS NULL"
+
+
+@rule("I006", "unique-ignores-soft-delete", Severity.WARNING)
+def unique_ignores_soft_delete(catalog: Catalog, settings: Settings) -> Iterator[Violation]:
+    """
+    ## What it does
+    On tables that soft-delete rows (`deleted_at`, `is_deleted`, ...), finds unique constraints
+    and unique indexes that are not partial on the live rows and do not include the soft-delete
+    column.
+
+    ## Why is this bad?
+    The business invariant is "unique among live rows". A plain unique key also counts deleted
+    rows, so re-creating something that was deleted fails — and the usual workaround is to
+    mangle the old row or drop the constraint, after which the real invariant is enforced by
+    nothing (§3.2, Principle 1).
+
+    ## Example
+    ```sql
+    CREATE TABLE team (id bigint PRIMARY KEY, slug text NOT NULL UNIQUE, deleted_at timestamptz);
+    ```
+
+    ## Use instead
+    ```sql
+    CREATE UNIQUE INDEX team_slug_live_key ON team (slug) WHERE deleted_at IS NULL;
+    ```
+
+    ## Fix safety
+    The partial index is built CONCURRENTLY (writes continue; not inside a transaction block);
+    the old constraint or index is dropped after it. Dropping changes behaviour on purpose:
+    deleted rows no longer block new ones.
+
+    ## References
+    PostgreSQL manual 11.8 Partial Indexes ("a partial unique index"); playbook Principle 1.
+    """
+    for table in own_tables(catalog):
+        marker = soft_delete_column(table)
+        if marker is None:
+            continue
+        for index in catalog.indexes_of(table):
+            if not index.unique or index.primary or not index.valid:
+                continue
+            if marker.name in index.keys or f'"{marker.name}"' in index.keys:
+                continue
+            if index.predicate and marker.name in index.predicate:
+                continue
+            table_sql = qualified(table.schema, table.name)
+            name = short_name(
+                table.name, *[k.strip('"') for k in index.keys][:3], suffix="live_key"
+            )
+            keys = ", ".join(index.keys)
+            predicate = live_predicate(marker)
+            if index.predicate:
+                predicate = f"({index.predicate}) AND {predicate}"
+            drop = (
+                f"ALTER TABLE {table_sql} DROP CONSTRAINT {ident(index.constraint)};"
+                if index.constraint
+                else f"DROP INDEX CONCURRENTLY {qualified(table.schema, index.name)};"
+            )
+            sql = (
+                f"CREATE UNIQUE INDEX CONCURRENTLY {ident(name)} ON {table_sql} ({keys}) "
+                f"WHERE {predicate};\n{drop}"
+            )
+            yield Violation(
+                index_ref(index),
+                f"unique {'constraint' if index.constraint else 'index'} {index.name} on "
+                f"{table.qualified} ({keys}) also counts soft-deleted rows "
+                f"({marker.name}); re-creating a deleted row fails",
+                Fix(
+                    "make the uniqueness partial on live rows",
+                    sql=sql,
+                    safe=False,
+                    note="CONCURRENTLY: outside a transaction block; dropping the old key lets "
+                    "deleted rows repeat",
+                ),
+                evidence=(("soft-delete column", marker.name), ("definition", index.definition)),
+            )

@@ -1,0 +1,109 @@
+"""Shared vocabulary of the catalog rules: how names are read, which tables a rule looks at,
+and how objects are referred to. Kept here so that every rule reads a name the same way
+(snake_case and Prisma-style camelCase alike)."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator
+
+from dbtruth.findings import ObjectRef
+from dbtruth.model import Catalog, Column, Constraint, Index, Table
+from dbtruth.spec import Settings
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def tokens(name: str) -> list[str]:
+    """'case_file_id' -> ['case', 'file', 'id']; 'projectId' -> ['project', 'id']."""
+    return [t for t in re.split(r"[_\W]+", _CAMEL.sub("_", name).lower()) if t]
+
+
+def normalized(name: str) -> str:
+    """Compare names across naming styles: 'tenant_id', 'tenantId' and 'TenantID' are equal."""
+    return "".join(tokens(name))
+
+
+def plural_forms(word: str) -> set[str]:
+    forms = {word, word + "s", word + "es"}
+    if word.endswith("y"):
+        forms.add(word[:-1] + "ies")
+    if word.endswith("s"):
+        forms.add(word[:-1])
+    return forms
+
+
+def own_tables(catalog: Catalog) -> Iterator[Table]:
+    """Tables a design is made of: partitions are judged through their parent, foreign tables
+    are another server's business."""
+    for table in catalog.tables:
+        if table.partition_of is None and table.kind != "foreign table":
+            yield table
+
+
+def table_ref(table: Table) -> ObjectRef:
+    return ObjectRef("table", table.schema, table.name)
+
+
+def column_ref(table: Table, column: str) -> ObjectRef:
+    return ObjectRef("column", table.schema, table.name, column)
+
+
+def constraint_ref(constraint: Constraint) -> ObjectRef:
+    return ObjectRef("constraint", constraint.schema, constraint.table, constraint.name)
+
+
+def index_ref(index: Index) -> ObjectRef:
+    return ObjectRef("index", index.schema, index.table, index.name)
+
+
+def tenant_key(table: Table, settings: Settings) -> Column | None:
+    """The table's tenant column, unless the table is exempt from tenancy."""
+    if any(
+        fnmatch.fnmatchcase(table.qualified, pattern) or fnmatch.fnmatchcase(table.name, pattern)
+        for pattern in settings.tenant_exempt
+    ):
+        return None
+    wanted = [normalized(k) for k in settings.tenant_keys]
+    by_name = {normalized(c.name): c for c in table.columns}
+    for key in wanted:
+        if key in by_name:
+            return by_name[key]
+    return None
+
+
+def leading_columns(index: Index) -> tuple[str, ...]:
+    """Key columns up to the first expression: the part of the index a column lookup can use."""
+    columns: list[str] = []
+    for key, is_column in zip(index.keys, index.key_is_column, strict=True):
+        if not is_column:
+            break
+        columns.append(key.strip('"'))
+    return tuple(columns)
+
+
+def covering_index(catalog: Catalog, table: Table, columns: tuple[str, ...]) -> Index | None:
+    """A usable index whose leading keys are exactly `columns` in some order: the index
+    PostgreSQL can use to find rows by those columns (a foreign key check, a join)."""
+    wanted = set(columns)
+    for index in catalog.indexes_of(table):
+        if not index.valid or index.predicate is not None:
+            continue
+        if index.method not in ("btree", "hash") and len(columns) > 1:
+            continue
+        leading = leading_columns(index)
+        if len(leading) >= len(wanted) and set(leading[: len(wanted)]) == wanted:
+            return index
+    return None
+
+
+def is_check_on(constraint: Constraint, *columns: str) -> bool:
+    return constraint.kind == "check" and all(c in constraint.columns for c in columns)
+
+
+def short_name(*parts: str, suffix: str) -> str:
+    """An identifier under PostgreSQL's 63-byte limit, named the way PostgreSQL names its own."""
+    base = "_".join(parts)
+    limit = 63 - len(suffix) - 1
+    return f"{base[:limit]}_{suffix}"

@@ -1,0 +1,88 @@
+"""S005 tenant-unique-without-tenant-key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dbtruth.findings import Fix, Severity, Violation
+from dbtruth.model import Catalog
+from dbtruth.model.sqlnames import ident, qualified
+from dbtruth.rules.naming import index_ref, own_tables, short_name, tenant_key
+from dbtruth.spec import Settings, rule
+
+
+@rule("S005", "tenant-unique-without-tenant-key", Severity.WARNING)
+def tenant_unique_without_tenant_key(catalog: Catalog, settings: Settings) -> Iterator[Violation]:
+    """
+    ## What it does
+    On tenant-scoped tables, finds unique constraints and unique indexes (primary keys aside)
+    that do not lead with the tenant key.
+
+    ## Why is this bad?
+    `UNIQUE (email)` on a tenant's users makes an address unique across all tenants: tenant B
+    cannot invite someone tenant A already has, and the error message tells B that the address
+    exists elsewhere — a cross-tenant information leak. Uniqueness is almost always per tenant,
+    and an index that leads with the tenant key also serves every tenant-scoped lookup (§3.9).
+
+    ## Example
+    ```sql
+    CREATE TABLE app_user (id bigint PRIMARY KEY, tenant_id bigint NOT NULL,
+                           email text NOT NULL UNIQUE);
+    ```
+
+    ## Use instead
+    ```sql
+    CREATE TABLE app_user (id bigint PRIMARY KEY, tenant_id bigint NOT NULL,
+                           email text NOT NULL, UNIQUE (tenant_id, email));
+    ```
+
+    ## Fix safety
+    The per-tenant index is built CONCURRENTLY (writes continue; not in a transaction block);
+    dropping the global key afterwards changes behaviour on purpose.
+
+    ## References
+    PostgreSQL manual 5.5.3 Unique Constraints; playbook §3.9, §6.8.
+    """
+    for table in own_tables(catalog):
+        key = tenant_key(table, settings)
+        if key is None:
+            continue
+        for index in catalog.indexes_of(table):
+            if not index.unique or index.primary or not index.valid:
+                continue
+            leading = index.keys[0].strip('"') if index.keys else ""
+            if leading == key.name:
+                continue
+            table_sql = qualified(table.schema, table.name)
+            others = [k for k in index.keys if k.strip('"') != key.name]
+            name = short_name(
+                table.name, key.name, *[k.strip('"') for k in others][:2], suffix="key"
+            )
+            where = f" WHERE {index.predicate}" if index.predicate else ""
+            drop = (
+                f"ALTER TABLE {table_sql} DROP CONSTRAINT {ident(index.constraint)};"
+                if index.constraint
+                else f"DROP INDEX CONCURRENTLY {qualified(table.schema, index.name)};"
+            )
+            sql = (
+                f"CREATE UNIQUE INDEX CONCURRENTLY {ident(name)} ON {table_sql} "
+                f"({', '.join([ident(key.name), *others])}){where};\n{drop}"
+            )
+            included = any(k.strip('"') == key.name for k in index.keys)
+            problem = (
+                f"does not lead with {key.name}, so tenant-scoped lookups cannot use it"
+                if included
+                else f"does not include {key.name}: values are unique across all tenants"
+            )
+            yield Violation(
+                index_ref(index),
+                f"unique key {index.name} on {table.qualified} ({', '.join(index.keys)}) "
+                + problem,
+                Fix(
+                    "make uniqueness per tenant, led by the tenant key",
+                    sql=sql,
+                    safe=False,
+                    note="CONCURRENTLY: outside a transaction block",
+                ),
+                evidence=(("definition", index.definition), ("tenant key", key.name)),
+            )
