@@ -239,6 +239,25 @@ def explain_failure(exc: psycopg.Error, scratch_label: str) -> str:
     return text
 
 
+_CREATES = re.compile(
+    r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL|LOCAL)\s+)?(?:TEMP(?:ORARY)?\s+|UNLOGGED\s+)?"
+    r"(?:TABLE|VIEW|MATERIALIZED\s+VIEW|SEQUENCE|FOREIGN\s+TABLE)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    r"((?:\"[^\"]+\"|[\w$]+)(?:\s*\.\s*(?:\"[^\"]+\"|[\w$]+))?)",
+    re.IGNORECASE,
+)
+
+
+def created_relation(sql: str) -> str | None:
+    """schema.name of the relation a CREATE statement makes (public when unqualified)."""
+    body = re.sub(r"^(\s*--[^\n]*\n)+", "", sql)
+    match = _CREATES.match(body)
+    if match is None:
+        return None
+    parts = [p.strip() for p in re.split(r"\.(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", match.group(1))]
+    names = [p[1:-1] if p.startswith('"') else p.lower() for p in parts]
+    return ".".join(names) if len(names) == 2 else f"public.{names[0]}"
+
+
 def load(
     conninfo: str,
     files: list[Path],
@@ -247,11 +266,12 @@ def load(
     keep_going: bool = False,
     replacements: tuple[tuple[str, str], ...] = (),
     progress: Callable[[str, int], None] | None = None,
+    locations: dict[str, tuple[str, int]] | None = None,
 ) -> tuple[list[LoadProblem], list[str]]:
     """Load every statement of `files` into the database at `conninfo`.
 
     Returns the problems (only with keep_going; otherwise the first one raises) and notes about
-    how the files were read."""
+    how the files were read. `locations` receives where each relation was created."""
     problems: list[LoadProblem] = []
     notes: list[str] = []
     with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -271,6 +291,9 @@ def load(
                     problems.append(problem)
                     if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
                         conn.execute("ROLLBACK")
+                else:
+                    if locations is not None and (made := created_relation(statement.sql)):
+                        locations.setdefault(made, (statement.file, statement.line))
                 if progress is not None:
                     progress(statement.file, 1)
     return problems, notes

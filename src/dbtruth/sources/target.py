@@ -34,6 +34,8 @@ class LoadedTarget:
     notes: list[str] = field(default_factory=list)
     # Where each SQL file target lives on disk, for finding locations and the manifest lookup.
     paths: tuple[Path, ...] = ()
+    # schema.relation -> (file, line) of the statement that created it (SQL-file targets).
+    locations: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def is_live(target: tuple[str, ...]) -> bool:
@@ -101,6 +103,7 @@ def _load_sql_files(
     with open_scratch(options.scratch) as scratch:
         timings["scratch"] = time.perf_counter() - started
         name, conninfo = scratch.create_database()
+        locations: dict[str, tuple[str, int]] = {}
         try:
             started = time.perf_counter()
             tick = (
@@ -115,6 +118,7 @@ def _load_sql_files(
                 keep_going=options.keep_going,
                 replacements=options.replacements,
                 progress=tick,
+                locations=locations,
             )
             timings["load"] = time.perf_counter() - started
             started = time.perf_counter()
@@ -127,7 +131,7 @@ def _load_sql_files(
         catalog = _with_problems(catalog, tuple(str(p) for p in problems))
     label = ", ".join(str(p) for p in paths)
     return LoadedTarget(
-        catalog, f"{label} loaded into {scratch.label}", timings, notes, tuple(paths)
+        catalog, f"{label} loaded into {scratch.label}", timings, notes, tuple(paths), locations
     )
 
 

@@ -30,6 +30,9 @@ HISTORY_WORDS = frozenset(
     ]
 )
 
+# from_state / to_state / previous_status describe a transition, not a current state.
+_TRANSITION_ENDS = frozenset({"from", "to", "old", "new", "previous", "prev", "next"})
+
 
 def has_history(catalog: Catalog, table: Table) -> bool:
     """A table that references this one and whose name says it records changes, or one named
@@ -81,7 +84,10 @@ def state_column_without_history(catalog: Catalog, settings: Settings) -> Iterat
     Playbook §15 mini ADR, Principle 2, Principle 3 (durable trace of important events).
     """
     for table in own_tables(catalog):
-        columns = state_columns(table)
+        if HISTORY_WORDS.intersection(tokens(table.name)):
+            continue  # the history table itself
+        columns = [c for c in state_columns(table) if not _TRANSITION_ENDS.intersection(
+            tokens(c.name))]
         if not columns or has_history(catalog, table):
             continue
         pk = next((c for c in catalog.constraints_of(table) if c.kind == "primary key"), None)

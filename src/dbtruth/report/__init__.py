@@ -1,0 +1,1 @@
+"""Renderers: render(context) -> str, one module per format; none touches a database."""

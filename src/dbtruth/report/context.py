@@ -1,0 +1,44 @@
+"""What every renderer is given: the findings and the facts about the run that produced them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dbtruth.engine import Result
+from dbtruth.findings import Finding, Severity
+from dbtruth.spec import RuleSpec
+
+
+@dataclass
+class ReportContext:
+    result: Result
+    target: str
+    source: str  # where the catalog came from, including which scratch server
+    server_version: str
+    rules: tuple[RuleSpec, ...]
+    fail_on: Severity
+    tables: int = 0
+    load_problems: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.result.findings
+
+    def counts(self) -> dict[str, int]:
+        counts = {s.label: 0 for s in sorted(Severity, reverse=True)}
+        for finding in self.findings:
+            counts[finding.severity.label] += 1
+        return counts
+
+    def summary(self) -> str:
+        counts = self.counts()
+        parts = [f"{n} {label}{'s' if n != 1 and label != 'info' else ''}"
+                 for label, n in counts.items()]
+        text = (f"{len(self.findings)} finding(s): {', '.join(parts)} "
+                f"— {self.result.rules_run} rules over {self.tables} tables")
+        if self.result.suppressed:
+            text += f"; {len(self.result.suppressed)} suppressed"
+        if self.result.baselined:
+            text += f"; {self.result.baselined} in baseline"
+        return text

@@ -1,0 +1,47 @@
+"""JSON: every finding with its fix and evidence, plus the run's facts, for scripts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dbtruth import __version__
+from dbtruth.findings import Finding
+from dbtruth.report.context import ReportContext
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    fix = finding.violation.fix
+    return {
+        "code": finding.code,
+        "name": finding.name,
+        "family": finding.family,
+        "severity": finding.severity.label,
+        "object": {"kind": finding.object.kind, "path": finding.object.path},
+        "message": finding.message,
+        "fix": None if fix is None else {
+            "description": fix.description, "sql": fix.sql, "safe": fix.safe, "note": fix.note},
+        "evidence": dict(finding.violation.evidence),
+        "fingerprint": finding.fingerprint,
+        "location": None if finding.location is None else {
+            "file": finding.location.file, "line": finding.location.line},
+    }
+
+
+def render(ctx: ReportContext) -> str:
+    document = {
+        "tool": {"name": "dbtruth", "version": __version__},
+        "target": ctx.target,
+        "source": ctx.source,
+        "server_version": ctx.server_version,
+        "summary": ctx.counts(),
+        "findings": [finding_dict(f) for f in ctx.findings],
+        "suppressed": [
+            {**finding_dict(s.finding), "reason": s.reason} for s in ctx.result.suppressed],
+        "unused_ignores": [i.model_dump() for i in ctx.result.unused_ignores],
+        "baselined": ctx.result.baselined,
+        "skipped_live_only_rules": ctx.result.skipped_live_only,
+        "load_problems": list(ctx.load_problems),
+        "notes": ctx.notes,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
