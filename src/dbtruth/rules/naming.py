@@ -107,3 +107,17 @@ def short_name(*parts: str, suffix: str) -> str:
     base = "_".join(parts)
     limit = 63 - len(suffix) - 1
     return f"{base[:limit]}_{suffix}"
+
+
+def fresh_name(catalog: Catalog, schema: str, *parts: str, suffix: str) -> str:
+    """Like short_name, but not already taken by a relation or constraint in `schema`, so a fix
+    never collides with an index PostgreSQL named automatically."""
+    taken = {i.name for i in catalog.indexes if i.schema == schema}
+    taken |= {t.name for t in catalog.tables if t.schema == schema}
+    taken |= {c.name for c in catalog.constraints if c.schema == schema}
+    name = short_name(*parts, suffix=suffix)
+    counter = 1
+    while name in taken:
+        name = short_name(*parts, suffix=f"{suffix}{counter}")
+        counter += 1
+    return name

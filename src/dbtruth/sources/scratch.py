@@ -110,9 +110,9 @@ def _external(url: str) -> ScratchServer:
         with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
             version = conn.execute("SHOW server_version").fetchone()
     except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DbtruthError(
-            f"cannot connect to the scratch server {redact(url)}: "
-            f"{redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)}"
+            f"cannot connect to the scratch server {redact(url)}: {redact(first)}"
         ) from exc
     label = f"scratch server {redact(url)} (PostgreSQL {version[0] if version else '?'})"
     return ScratchServer(label=label, admin_conninfo=url)

@@ -209,7 +209,8 @@ def _included(
 
 # Failures caused by what the scratch server lacks, not by the SQL: say which and how to get it.
 _MISSING_EXTENSION = re.compile(
-    r'extension "([^"]+)" is not available|could not open extension control file "[^"]*/([^/"]+)\.control"'
+    r'extension "([^"]+)" is not available'
+    r'|could not open extension control file "[^"]*/([^/"]+)\.control"'
 )
 _NO_ICU = re.compile(r"ICU is not supported|collation provider .*icu|icu", re.IGNORECASE)
 

@@ -8,7 +8,7 @@ from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Table
 from dbtruth.model.sqlnames import ident, qualified
 from dbtruth.rules.grain.status_column_unconstrained import state_columns
-from dbtruth.rules.naming import column_ref, own_tables, short_name, tokens
+from dbtruth.rules.naming import column_ref, fresh_name, own_tables, short_name, tokens
 from dbtruth.spec import Settings, rule
 
 HISTORY_WORDS = frozenset(
@@ -86,14 +86,15 @@ def state_column_without_history(catalog: Catalog, settings: Settings) -> Iterat
     for table in own_tables(catalog):
         if HISTORY_WORDS.intersection(tokens(table.name)):
             continue  # the history table itself
-        columns = [c for c in state_columns(table) if not _TRANSITION_ENDS.intersection(
-            tokens(c.name))]
+        columns = [
+            c for c in state_columns(table) if not _TRANSITION_ENDS.intersection(tokens(c.name))
+        ]
         if not columns or has_history(catalog, table):
             continue
         pk = next((c for c in catalog.constraints_of(table) if c.kind == "primary key"), None)
         sql = None
         if pk is not None and len(pk.columns) == 1 and (key := table.column(pk.columns[0])):
-            history = short_name(table.name, suffix="state_transition")
+            history = fresh_name(catalog, table.schema, table.name, suffix="state_transition")
             ref = short_name(table.name, pk.columns[0], suffix="ref")[:-4]
             state_type = columns[0].type
             sql = (

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Column, Table
 from dbtruth.model.sqlnames import ident, qualified
-from dbtruth.rules.naming import column_ref, own_tables, short_name, tokens
+from dbtruth.rules.naming import column_ref, fresh_name, own_tables, tokens
 from dbtruth.spec import Settings, rule
 
 _START = {"from", "start", "starts", "begin", "begins", "effective"}
@@ -100,7 +100,7 @@ def effective_period_without_guard(catalog: Catalog, settings: Settings) -> Iter
                 for c in constraints
             ):
                 continue
-            name = short_name(table.name, end.name, suffix="check")
+            name = fresh_name(catalog, table.schema, table.name, end.name, suffix="check")
             table_sql = qualified(table.schema, table.name)
             s, e = ident(start.name), ident(end.name)
             sql = (

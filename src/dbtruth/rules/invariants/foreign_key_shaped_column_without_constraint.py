@@ -9,10 +9,10 @@ from dbtruth.model import Catalog, Table
 from dbtruth.model.sqlnames import ident, qualified
 from dbtruth.rules.naming import (
     column_ref,
+    fresh_name,
     normalized,
     own_tables,
     plural_forms,
-    short_name,
     tokens,
 )
 from dbtruth.spec import Settings, rule
@@ -93,7 +93,7 @@ def foreign_key_shaped_column_without_constraint(
             target_column = target.column(key)
             if target_column is None or not _compatible(column.type_name, target_column.type_name):
                 continue
-            name = short_name(table.name, column.name, suffix="fkey")
+            name = fresh_name(catalog, table.schema, table.name, column.name, suffix="fkey")
             table_sql = qualified(table.schema, table.name)
             sql = (
                 f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} FOREIGN KEY "

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog
 from dbtruth.model.sqlnames import column_list, ident, qualified
-from dbtruth.rules.naming import constraint_ref, covering_index, own_tables, short_name
+from dbtruth.rules.naming import constraint_ref, covering_index, fresh_name, own_tables
 from dbtruth.spec import Settings, rule
 
 
@@ -51,7 +51,7 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
             if covering_index(catalog, table, fk.columns) is not None:
                 continue
             partitioned = table.kind == "partitioned table"
-            name = short_name(table.name, *fk.columns, suffix="idx")
+            name = fresh_name(catalog, table.schema, table.name, *fk.columns, suffix="idx")
             concurrently = "" if partitioned else "CONCURRENTLY "
             sql = (
                 f"CREATE INDEX {concurrently}{ident(name)} ON "

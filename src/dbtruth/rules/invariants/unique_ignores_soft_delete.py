@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Column, Table
 from dbtruth.model.sqlnames import ident, qualified
-from dbtruth.rules.naming import index_ref, own_tables, short_name
+from dbtruth.rules.naming import fresh_name, index_ref, own_tables
 from dbtruth.spec import Settings, rule
 
 _SOFT_DELETE = (
@@ -75,8 +75,12 @@ def unique_ignores_soft_delete(catalog: Catalog, settings: Settings) -> Iterator
             if index.predicate and marker.name in index.predicate:
                 continue
             table_sql = qualified(table.schema, table.name)
-            name = short_name(
-                table.name, *[k.strip('"') for k in index.keys][:3], suffix="live_key"
+            name = fresh_name(
+                catalog,
+                table.schema,
+                table.name,
+                *[k.strip('"') for k in index.keys][:3],
+                suffix="live_key",
             )
             keys = ", ".join(index.keys)
             predicate = live_predicate(marker)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog
 from dbtruth.model.sqlnames import column_list, ident, qualified
-from dbtruth.rules.naming import constraint_ref, own_tables, short_name, tenant_key
+from dbtruth.rules.naming import constraint_ref, fresh_name, own_tables, tenant_key
 from dbtruth.spec import Settings, rule
 
 
@@ -65,13 +65,16 @@ def cross_tenant_foreign_key(catalog: Catalog, settings: Settings) -> Iterator[V
                 c.kind in ("unique", "primary key") and set(c.columns) == set(unique_cols)
                 for c in catalog.constraints_of(parent)
             )
-            name = short_name(table.name, *fk.columns, suffix="tenant_fkey")
+            unique_name = fresh_name(
+                catalog, parent.schema, parent.name, parent_key.name, *fk.ref_columns, suffix="key"
+            )
+            name = fresh_name(catalog, table.schema, table.name, *fk.columns, suffix="tenant_fkey")
             steps = (
                 []
                 if has_unique
                 else [
                     f"ALTER TABLE {parent_sql} ADD CONSTRAINT "
-                    f"{ident(short_name(parent.name, parent_key.name, *fk.ref_columns, suffix='key'))}"
+                    f"{ident(unique_name)}"
                     f" UNIQUE ({column_list(unique_cols)});"
                 ]
             )

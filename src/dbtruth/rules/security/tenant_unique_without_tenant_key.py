@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog
 from dbtruth.model.sqlnames import ident, qualified
-from dbtruth.rules.naming import index_ref, own_tables, short_name, tenant_key
+from dbtruth.rules.naming import fresh_name, index_ref, own_tables, tenant_key
 from dbtruth.spec import Settings, rule
 
 
@@ -55,8 +55,13 @@ def tenant_unique_without_tenant_key(catalog: Catalog, settings: Settings) -> It
                 continue
             table_sql = qualified(table.schema, table.name)
             others = [k for k in index.keys if k.strip('"') != key.name]
-            name = short_name(
-                table.name, key.name, *[k.strip('"') for k in others][:2], suffix="key"
+            name = fresh_name(
+                catalog,
+                table.schema,
+                table.name,
+                key.name,
+                *[k.strip('"') for k in others][:2],
+                suffix="key",
             )
             where = f" WHERE {index.predicate}" if index.predicate else ""
             drop = (

@@ -1,0 +1,79 @@
+"""Every rule against real PostgreSQL, from its YAML fixture: the failing cases must fire on
+exactly the objects listed, the passing cases must stay quiet, and where a case says
+`apply_fix`, each fix's SQL is applied and the rule must go quiet."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import yaml
+from pglast import parser as pg_parser
+
+from dbtruth.engine import find_spec
+from dbtruth.findings import Violation
+from dbtruth.model import Catalog
+from dbtruth.sources.introspect import read_catalog
+from dbtruth.spec import RuleSpec, Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for path in sorted(FIXTURES.glob("*.yaml")):
+        document = yaml.safe_load(path.read_text())
+        for case in document["cases"]:
+            cases.append(pytest.param(document["rule"], case, id=f"{path.stem}:{case['name']}"))
+    return cases
+
+
+def _run_sql(conninfo: str, text: str) -> None:
+    """Statement by statement in autocommit, as a user would paste a fix into psql."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for piece in pg_parser.split(text, with_parser=False):
+            conn.execute(piece)  # type: ignore[call-overload]
+
+
+def _check(spec: RuleSpec, conninfo: str, case: dict[str, Any]) -> tuple[Catalog, list[Violation]]:
+    live = bool(case.get("live"))
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        catalog = read_catalog(conn, "fixture", live=live)
+    settings = dataclasses.replace(Settings(), **case.get("settings", {}))
+    return catalog, list(spec.check(catalog, settings))
+
+
+@pytest.mark.parametrize(("code", "case"), _cases())
+def test_rule_fixture(server: Any, code: str, case: dict[str, Any]) -> None:
+    spec = find_spec(code)
+    assert spec is not None, f"fixture names unknown rule {code}"
+    if server.version_num < case.get("min_version", 0):
+        pytest.skip(f"needs server_version_num >= {case['min_version']}")
+    name = server.create_database()
+    try:
+        conninfo = server.conninfo(name)
+        _run_sql(conninfo, case["schema"])
+        if case.get("data"):
+            if case.get("data_fails"):
+                with pytest.raises(psycopg.Error):
+                    _run_sql(conninfo, case["data"])
+            else:
+                _run_sql(conninfo, case["data"])
+        _, violations = _check(spec, conninfo, case)
+        fired = sorted(v.object.path for v in violations)
+        assert fired == sorted(case.get("expect", [])), [v.message for v in violations]
+        for violation in violations:
+            # A message names its object, so a reader never has to decode the path.
+            assert violation.object.name.split("(")[0] in violation.message
+        if case.get("apply_fix"):
+            fixes = [v.fix.sql for v in violations if v.fix is not None and v.fix.sql]
+            assert fixes, "apply_fix: the rule offered no SQL fix"
+            for fix in fixes:
+                _run_sql(conninfo, fix)
+            _, after = _check(spec, conninfo, case)
+            assert after == [], [v.message for v in after]
+    finally:
+        server.drop_database(name)
