@@ -1,0 +1,25 @@
+"""Running the CLI in-process, the way a user runs it, with captured streams."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from dbtruth.cli import run
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+
+def dbtruth(*argv: str) -> Outcome:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(list(argv), out, err)
+    return Outcome(code, out.getvalue(), err.getvalue())
