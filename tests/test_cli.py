@@ -169,3 +169,17 @@ def test_manifest_json_schema_is_printed() -> None:
     outcome = dbtruth("schema")
     schema = json.loads(outcome.out)
     assert outcome.code == 0 and {"rules", "tenancy"} <= set(schema["properties"])
+
+
+def test_opt_in_rules_run_only_when_named() -> None:
+    by_default = json.loads(dbtruth("check", LEGACY, "--scratch", "embedded", "--format",
+                                    "json").out)
+    by_family = json.loads(dbtruth("check", LEGACY, "--scratch", "embedded", "--format", "json",
+                                   "--select", "H").out)
+    by_code = json.loads(dbtruth("check", LEGACY, "--scratch", "embedded", "--format", "json",
+                                 "--select", "H002").out)
+    assert "H002" not in {f["code"] for f in by_default["findings"]}
+    assert "H002" not in {f["code"] for f in by_family["findings"]}
+    # legacy's cases.updated_at and case_activity.updated_at have no trigger
+    assert {f["object"]["path"] for f in by_code["findings"]} == {
+        "public.cases.updated_at", "public.case_activity.updated_at"}

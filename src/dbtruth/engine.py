@@ -61,7 +61,13 @@ def select(select_: list[str], ignore: list[str]) -> tuple[RuleSpec, ...]:
             raise DbtruthError(
                 f"unknown rule or family '{selector}'", hint="`dbtruth rules` lists codes and names"
             )
-    chosen = [s for s in specs if not select_ or any(_matches(s, x) for x in select_)]
+    # Opt-in rules run only when named by code or name, never through a family or by default.
+    chosen = [
+        s
+        for s in specs
+        if (not select_ and not s.opt_in)
+        or any(_matches(s, x) and (not s.opt_in or len(x.strip()) > 1) for x in select_)
+    ]
     return tuple(s for s in chosen if not any(_matches(s, x) for x in ignore))
 
 
@@ -88,7 +94,12 @@ def run(
             continue
         started = time.perf_counter()
         for violation in spec.check(catalog, settings):
-            severity = overrides.get(spec.code) or overrides.get(spec.name.upper()) or spec.severity
+            severity = (
+                overrides.get(spec.code)
+                or overrides.get(spec.name.upper())
+                or violation.severity
+                or spec.severity
+            )
             location = None
             if locations:
                 location = locations.get(violation.object.relation) or locations.get(

@@ -59,6 +59,9 @@ class Violation:
     evidence: tuple[tuple[str, str], ...] = ()
     # Distinguishes two violations of one rule on one object (e.g. two duplicate pairs).
     discriminator: str = ""
+    # A rule may grade one case below its default severity (a weaker form of the problem);
+    # severity overrides in dbtruth.yaml still win.
+    severity: Severity | None = None
 
 
 @dataclass(frozen=True, slots=True)

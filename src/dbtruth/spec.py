@@ -64,6 +64,7 @@ class RuleSpec:
     live_only: bool
     check: RuleCheck
     doc: str
+    opt_in: bool = False  # runs only when selected by code or name
 
     @property
     def family(self) -> str:
@@ -78,9 +79,10 @@ class RuleSpec:
 
 
 def rule(
-    code: str, name: str, severity: Severity, *, live_only: bool = False
+    code: str, name: str, severity: Severity, *, live_only: bool = False, opt_in: bool = False
 ) -> Callable[[RuleCheck], RuleCheck]:
-    """Declare a catalog rule. `live_only` rules need statistics only a live server has."""
+    """Declare a catalog rule. `live_only` rules need statistics only a live server has;
+    `opt_in` rules encode a house style rather than a defect and run only when selected."""
 
     def attach(check: RuleCheck) -> RuleCheck:
         check.spec = RuleSpec(  # type: ignore[attr-defined]
@@ -88,6 +90,7 @@ def rule(
             name=name,
             severity=severity,
             live_only=live_only,
+            opt_in=opt_in,
             check=check,
             doc=inspect.cleandoc(check.__doc__ or ""),
         )

@@ -65,6 +65,9 @@ def test_rule_fixture(server: Any, code: str, case: dict[str, Any]) -> None:
         _, violations = _check(spec, conninfo, case)
         fired = sorted(v.object.path for v in violations)
         assert fired == sorted(case.get("expect", [])), [v.message for v in violations]
+        graded = {v.object.path: (v.severity or spec.severity).label for v in violations}
+        for path, label in case.get("severity", {}).items():
+            assert graded[path] == label, (path, graded[path])
         for violation in violations:
             # A message names its object, so a reader never has to decode the path.
             assert violation.object.name.split("(")[0] in violation.message

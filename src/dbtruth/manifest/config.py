@@ -66,8 +66,8 @@ class TenancySection(_Strict):
 
 
 class Manifest(_Strict):
-    rules: RulesSection = Field(default_factory=RulesSection)  # type: ignore[arg-type]
-    tenancy: TenancySection = Field(default_factory=TenancySection)  # type: ignore[arg-type]
+    rules: RulesSection = Field(default_factory=RulesSection)
+    tenancy: TenancySection = Field(default_factory=TenancySection)
 
     def settings(self) -> Settings:
         s = self.rules.settings
@@ -133,7 +133,7 @@ def _construct(
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, (*at, i), lines) for i, item in enumerate(node.value)]
-    return yaml.SafeLoader(" ").construct_object(node)  # type: ignore[no-untyped-call]
+    return yaml.SafeLoader(" ").construct_object(node)
 
 
 def _explain(

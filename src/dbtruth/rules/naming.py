@@ -121,3 +121,35 @@ def fresh_name(catalog: Catalog, schema: str, *parts: str, suffix: str) -> str:
         name = short_name(*parts, suffix=f"{suffix}{counter}")
         counter += 1
     return name
+
+
+# Words that end the name of a value generated to be unique everywhere. Not "id": "user_id" is
+# a reference, and only a column named exactly "id" is the row's own surrogate key.
+_IDENTIFIER_WORDS = frozenset(
+    {
+        "uuid",
+        "guid",
+        "token",
+        "secret",
+        "hash",
+        "digest",
+        "key",
+        "nonce",
+        "fingerprint",
+        "signature",
+    }
+)
+
+
+def is_generated_identifier(column: Column) -> bool:
+    """Surrogate ids, tokens, secrets and hashes: values a system generates to be unique
+    everywhere, as opposed to names, emails and slugs that people choose."""
+    parts = tokens(column.name)
+    default = (column.default or "").lower()
+    return (
+        parts == ["id"]
+        or bool(parts and parts[-1] in _IDENTIFIER_WORDS)
+        or column.type_name == "uuid"
+        or bool(column.identity)
+        or default.startswith(("nextval(", "gen_random_uuid(", "uuid_generate"))
+    )

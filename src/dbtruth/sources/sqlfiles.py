@@ -130,8 +130,8 @@ def statements(
     includes: dict[int, Path] = {}  # line index -> file to include there
     i = 0
     while i < len(lines):
-        line = lines[i]
-        if _COPY_FROM_STDIN.match(line):
+        raw = lines[i]
+        if _COPY_FROM_STDIN.match(raw):
             start = i
             rows: list[str] = []
             i += 1
@@ -144,7 +144,7 @@ def statements(
             copy_blocks[start] = "\n".join(rows) + ("\n" if rows else "")
             i += 1
             continue
-        meta = _META.match(line)
+        meta = _META.match(raw)
         if meta:
             command, argument = meta.group(1), meta.group(2)
             where = f"{path}:{i + 1}"
@@ -278,6 +278,12 @@ def load(
     with psycopg.connect(conninfo, autocommit=True) as conn:
         for path in files:
             for statement in statements(path, replacements, notes):
+                if _DATABASE_LEVEL.match(statement.sql):
+                    notes.append(
+                        f"{statement.file}:{statement.line}: database-level statement skipped; "
+                        "dbtruth loads every file into one scratch database"
+                    )
+                    continue
                 try:
                     _execute(conn, statement)
                 except psycopg.Error as exc:
@@ -300,13 +306,20 @@ def load(
     return problems, notes
 
 
+# Statements about whole databases make no sense inside the one scratch database a target is
+# loaded into, and on a user-named scratch server they would touch other databases.
+_DATABASE_LEVEL = re.compile(
+    r"^\s*(?:--[^\n]*\n\s*)*(?:CREATE|DROP|ALTER)\s+DATABASE\b", re.IGNORECASE
+)
+
+
 def _execute(conn: psycopg.Connection[Any], statement: Statement) -> None:
     with conn.cursor() as cur:
         if statement.copy_data is not None:
-            with cur.copy(statement.sql) as copy:  # type: ignore[arg-type]
+            with cur.copy(statement.sql) as copy:
                 copy.write(statement.copy_data)
         else:
-            cur.execute(statement.sql)  # type: ignore[arg-type]
+            cur.execute(statement.sql)
 
 
 def _problem(statement: Statement, exc: psycopg.Error, scratch_label: str) -> LoadProblem:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog
-from dbtruth.rules.naming import column_ref, own_tables, tokens
+from dbtruth.rules.naming import column_ref, normalized, own_tables, plural_forms, tokens
 from dbtruth.spec import Settings, rule
 
 _DISCRIMINATORS = ("type", "kind", "table", "class", "model")
@@ -39,6 +39,9 @@ def polymorphic_association(catalog: Catalog, settings: Settings) -> Iterator[Vi
                           CHECK (num_nonnulls(case_id, task_id) = 1));
     ```
 
+    When the shared stem names an existing table (`room_type` and `room_id` beside a `rooms`
+    table), the id references that one table and the type is an attribute: not reported.
+
     ## Fix safety
     No SQL fix: splitting the reference is a migration (expand with one FK column per target,
     backfill from the pair, validate, contract).
@@ -46,6 +49,7 @@ def polymorphic_association(catalog: Catalog, settings: Settings) -> Iterator[Vi
     ## References
     Playbook §3.3 Grain Before Columns, §6.2, §3.2 (existence via FK).
     """
+    table_names = {normalized(t.name) for t in catalog.tables}
     for table in own_tables(catalog):
         fk_columns = {
             col
@@ -58,10 +62,14 @@ def polymorphic_association(catalog: Catalog, settings: Settings) -> Iterator[Vi
             parts = tokens(column.name)
             if len(parts) >= 2:
                 by_stem.setdefault(tuple(parts[:-1]), {})[parts[-1]] = column.name
-        for roles in by_stem.values():
+        for stem, roles in by_stem.items():
             id_column = roles.get("id")
             discriminator = next((roles[d] for d in _DISCRIMINATORS if d in roles), None)
             if id_column is None or discriminator is None or id_column in fk_columns:
+                continue
+            if any(form in table_names for form in plural_forms("".join(stem))):
+                # room_type next to room_id, where a rooms table exists: the id names one
+                # table and the type is an attribute of that row, not a discriminator.
                 continue
             yield Violation(
                 column_ref(table, id_column),

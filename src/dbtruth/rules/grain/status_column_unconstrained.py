@@ -21,6 +21,7 @@ def state_columns(table: Table) -> list[Column]:
         and parts[-1] in STATE_WORDS
         and c.type_category in ("S", "N", "E")
         and c.type_name != "bool"
+        and "http" not in parts  # an HTTP status code is a measurement, not a lifecycle
     ]
 
 

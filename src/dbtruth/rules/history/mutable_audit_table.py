@@ -27,14 +27,28 @@ APPEND_ONLY_WORDS = frozenset(
 _RAISES = re.compile(r"\braise\s+exception\b", re.IGNORECASE)
 
 
+# Two-word heads that name a record of what happened.
+_APPEND_ONLY_PAIRS = (
+    ["audit", "log"],
+    ["audit", "logs"],
+    ["event", "log"],
+    ["audit", "event"],
+    ["audit", "events"],
+    ["audit", "trail"],
+    ["log", "entries"],
+    ["ledger", "entry"],
+    ["ledger", "entries"],
+    ["journal", "entry"],
+    ["journal", "entries"],
+)
+
+
 def is_append_only_by_name(table: Table) -> bool:
+    """The table's head noun (its last word) says it records history: `case_audit`,
+    `case_state_transition`, `audit_log_entries` — but not `history_tasks` or `history_node`,
+    where "history" only qualifies the thing the table holds."""
     parts = tokens(table.name)
-    return bool(APPEND_ONLY_WORDS.intersection(parts)) or parts[-2:] in (
-        ["audit", "log"],
-        ["event", "log"],
-        ["audit", "event"],
-        ["audit", "events"],
-    )
+    return bool(parts) and (parts[-1] in APPEND_ONLY_WORDS or parts[-2:] in _APPEND_ONLY_PAIRS)
 
 
 def guarded_events(catalog: Catalog, table: Table) -> set[str]:

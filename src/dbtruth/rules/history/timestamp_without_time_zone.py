@@ -11,7 +11,7 @@ from dbtruth.rules.naming import own_tables, table_ref
 from dbtruth.spec import Settings, rule
 
 
-@rule("H001", "timestamp-without-time-zone", Severity.WARNING)
+@rule("H001", "timestamp-without-time-zone", Severity.INFO)
 def timestamp_without_time_zone(catalog: Catalog, settings: Settings) -> Iterator[Violation]:
     """
     ## What it does
@@ -23,6 +23,9 @@ def timestamp_without_time_zone(catalog: Catalog, settings: Settings) -> Iterato
     for writers in different zones, across DST changes and after a server's TimeZone changes.
     Event, transaction and effective time (§3.4) must be instants to be compared, audited and
     disputed; `timestamptz` stores the instant.
+
+    Info severity: ORMs (Prisma's DateTime, many others) default to it and well-run projects that
+    write UTC everywhere live with it; the risk is real but latent.
 
     ## Example
     ```sql

@@ -43,7 +43,7 @@ def maintained_by_trigger(catalog: Catalog, table: Table, column: str) -> bool:
     return False
 
 
-@rule("H002", "updated-at-without-trigger", Severity.INFO)
+@rule("H002", "updated-at-without-trigger", Severity.INFO, opt_in=True)
 def updated_at_without_trigger(catalog: Catalog, settings: Settings) -> Iterator[Violation]:
     """
     ## What it does
@@ -54,8 +54,8 @@ def updated_at_without_trigger(catalog: Catalog, settings: Settings) -> Iterator
     Without a trigger the column is only as true as every code path, script and console session
     that remembers to set it; a bulk fix from psql silently leaves it stale. And even when
     maintained it only answers "when was this row last touched" — never hide temporal semantics
-    in `updated_at` (§3.4). Info severity: ORMs often maintain it, and then this is a reminder
-    that the database does not.
+    in `updated_at` (§3.4). Opt-in (select H002): ORMs such as Prisma maintain it in the
+    application, and on such projects the rule would fire on most tables.
 
     ## Example
     ```sql

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
-from dbtruth.model import Catalog, Table
+from dbtruth.model import Catalog, Column, Table
 from dbtruth.model.sqlnames import ident, qualified
 from dbtruth.rules.naming import (
     column_ref,
@@ -16,6 +16,10 @@ from dbtruth.rules.naming import (
     tokens,
 )
 from dbtruth.spec import Settings, rule
+
+# From this many unenforced references to one key on, the pattern is a design choice (Synapse's
+# room_id, Temporal's shard_id) and is reported once, on the referenced key.
+GROUP_MIN = 5
 
 # Types that can reference one another through a foreign key without a cast.
 _KEY_FAMILIES = ({"int2", "int4", "int8"}, {"uuid"}, {"text", "varchar", "bpchar"})
@@ -51,6 +55,9 @@ def foreign_key_shaped_column_without_constraint(
         FOREIGN KEY (case_file_id) REFERENCES case_file (id);
     ```
 
+    When five or more columns point at the same key without a foreign key, the pattern is
+    reported once, on the referenced key: it is a design choice to confirm, not five slips.
+
     ## Fix safety
     The fix adds the key NOT VALID (brief SHARE ROW EXCLUSIVE lock, no scan) and then runs
     VALIDATE CONSTRAINT, which scans under SHARE UPDATE EXCLUSIVE so writes continue. Validation
@@ -66,10 +73,11 @@ def foreign_key_shaped_column_without_constraint(
         pk = next((c for c in catalog.constraints_of(table) if c.kind == "primary key"), None)
         if pk is not None and len(pk.columns) == 1:
             keyed.setdefault(normalized(table.name), []).append((table, pk.columns[0]))
+    by_target: dict[tuple[str, str], list[tuple[Table, Column, str]]] = {}
+    targets: dict[tuple[str, str], Table] = {}
     for table in own_tables(catalog):
         constraints = catalog.constraints_of(table)
-        referenced = {c.columns[0] for c in constraints if c.kind == "foreign key"}
-        referenced |= {col for c in constraints if c.kind == "foreign key" for col in c.columns}
+        referenced = {col for c in constraints if c.kind == "foreign key" for col in c.columns}
         pk_columns = {col for c in constraints if c.kind == "primary key" for col in c.columns}
         for column in table.columns:
             parts = tokens(column.name)
@@ -93,23 +101,49 @@ def foreign_key_shaped_column_without_constraint(
             target_column = target.column(key)
             if target_column is None or not _compatible(column.type_name, target_column.type_name):
                 continue
-            name = fresh_name(catalog, table.schema, table.name, column.name, suffix="fkey")
-            table_sql = qualified(table.schema, table.name)
-            sql = (
-                f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} FOREIGN KEY "
-                f"({ident(column.name)}) REFERENCES {qualified(target.schema, target.name)} "
-                f"({ident(key)}) NOT VALID;\n"
-                f"ALTER TABLE {table_sql} VALIDATE CONSTRAINT {ident(name)};"
+            sql = _fix_sql(catalog, table, column, target, key)
+            by_target.setdefault((target.qualified, key), []).append((table, column, sql))
+            targets[(target.qualified, key)] = target
+    for (target_name, key), columns in by_target.items():
+        target = targets[(target_name, key)]
+        if len(columns) >= GROUP_MIN:
+            names = [f"{t.qualified}.{c.name}" for t, c, _ in columns]
+            yield Violation(
+                column_ref(target, key),
+                f"{len(columns)} columns look like references to {target_name}.{key} and none "
+                f"has a foreign key ({', '.join(names[:4])}, ...): either the schema avoids "
+                "foreign keys by design (record why with an ignore) or orphans are possible "
+                "everywhere",
+                Fix(
+                    "declare the foreign keys",
+                    sql="\n".join(sql for _, _, sql in columns),
+                    safe=True,
+                    note="NOT VALID then VALIDATE: writes continue; orphans make VALIDATE fail",
+                ),
+                evidence=(("columns", ", ".join(names)),),
             )
+            continue
+        for table, column, sql in columns:
             yield Violation(
                 column_ref(table, column.name),
                 f"{table.qualified}.{column.name} looks like a reference to "
-                f"{target.qualified}.{key} but no foreign key enforces it",
+                f"{target_name}.{key} but no foreign key enforces it",
                 Fix(
                     "declare the foreign key",
                     sql=sql,
                     safe=True,
                     note="NOT VALID then VALIDATE: writes continue; orphans make VALIDATE fail",
                 ),
-                evidence=(("referenced key", f"{target.qualified}.{key}"), ("type", column.type)),
+                evidence=(("referenced key", f"{target_name}.{key}"), ("type", column.type)),
             )
+
+
+def _fix_sql(catalog: Catalog, table: Table, column: Column, target: Table, key: str) -> str:
+    name = fresh_name(catalog, table.schema, table.name, column.name, suffix="fkey")
+    table_sql = qualified(table.schema, table.name)
+    return (
+        f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} FOREIGN KEY "
+        f"({ident(column.name)}) REFERENCES {qualified(target.schema, target.name)} "
+        f"({ident(key)}) NOT VALID;\n"
+        f"ALTER TABLE {table_sql} VALIDATE CONSTRAINT {ident(name)};"
+    )

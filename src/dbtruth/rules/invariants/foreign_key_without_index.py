@@ -10,6 +10,10 @@ from dbtruth.model.sqlnames import column_list, ident, qualified
 from dbtruth.rules.naming import constraint_ref, covering_index, fresh_name, own_tables
 from dbtruth.spec import Settings, rule
 
+# A table this many foreign keys point at is a vocabulary or reference table (OMOP's concept,
+# a country list): its rows are rarely deleted, so unindexed references to it are the weaker case.
+HUB_REFERENCES = 10
+
 
 @rule("I002", "foreign-key-without-index", Severity.WARNING)
 def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[Violation]:
@@ -35,6 +39,10 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
     CREATE INDEX CONCURRENTLY case_note_case_id_idx ON case_note (case_id);
     ```
 
+    References to a hub — a table at least ten foreign keys point at, typically reference data
+    such as a vocabulary — are reported at info severity: they cost something only if the hub's
+    rows are deleted or re-keyed.
+
     ## Fix safety
     `CREATE INDEX CONCURRENTLY` takes SHARE UPDATE EXCLUSIVE, so reads and writes continue; it
     cannot run inside a transaction block. On a partitioned table, CONCURRENTLY is not available
@@ -57,11 +65,22 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
                 f"CREATE INDEX {concurrently}{ident(name)} ON "
                 f"{qualified(table.schema, table.name)} ({column_list(fk.columns)});"
             )
-            yield Violation(
-                constraint_ref(fk),
+            parent = catalog.table(fk.ref_qualified or "")
+            references = len(catalog.foreign_keys_to(parent)) if parent else 0
+            hub = references >= HUB_REFERENCES
+            message = (
                 f"foreign key {fk.name} on {table.qualified} ({', '.join(fk.columns)}) has no "
                 f"index leading with its columns; deletes on {fk.ref_qualified} scan "
-                f"{table.qualified}",
+                f"{table.qualified}"
+            )
+            if hub:
+                message += (
+                    f" ({fk.ref_qualified} is referenced by {references} foreign keys: if it is "
+                    "reference data whose rows are never deleted, this costs nothing)"
+                )
+            yield Violation(
+                constraint_ref(fk),
+                message,
                 Fix(
                     "index the referencing columns",
                     sql=sql,
@@ -73,5 +92,7 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
                 evidence=(
                     ("references", f"{fk.ref_qualified} ({', '.join(fk.ref_columns)})"),
                     ("on delete", fk.on_delete or ""),
+                    ("foreign keys to the referenced table", str(references)),
                 ),
+                severity=Severity.INFO if hub else None,
             )

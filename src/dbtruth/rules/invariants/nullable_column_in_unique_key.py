@@ -5,10 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
-from dbtruth.model import Catalog
+from dbtruth.model import Catalog, Index
 from dbtruth.model.sqlnames import ident, qualified
 from dbtruth.rules.naming import index_ref, own_tables
 from dbtruth.spec import Settings, rule
+
+
+def _null_case_covered(indexes: tuple[Index, ...], index: Index, nullable: list[str]) -> bool:
+    """Synapse's pattern: UNIQUE (room_id, user_id, thread_id) beside a partial
+    UNIQUE (room_id, user_id) WHERE thread_id IS NULL — the NULL rows have their own key."""
+    for column in nullable:
+        covered = any(
+            other.unique
+            and other.predicate is not None
+            and f"{column} IS NULL" in other.predicate
+            and set(other.keys) <= set(index.keys)
+            for other in indexes
+            if other is not index
+        )
+        if not covered:
+            return False
+    return True
 
 
 @rule("I007", "nullable-column-in-unique-key", Severity.WARNING)
@@ -37,6 +54,9 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
     -- or, on PostgreSQL 15+: UNIQUE NULLS NOT DISTINCT (tenant_id, number)
     ```
 
+    Not reported when, for each nullable column, a partial unique index `WHERE col IS NULL`
+    over the remaining columns gives the NULL rows their own key.
+
     ## Fix safety
     SET NOT NULL scans the whole table under ACCESS EXCLUSIVE unless a validated
     `CHECK (col IS NOT NULL)` already proves it (PostgreSQL 12+): add that CHECK NOT VALID and
@@ -58,7 +78,7 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
                 for key in index.keys
                 if (col := table.column(key.strip('"'))) is not None and not col.not_null
             ]
-            if not nullable:
+            if not nullable or _null_case_covered(catalog.indexes_of(table), index, nullable):
                 continue
             table_sql = qualified(table.schema, table.name)
             sql = "\n".join(

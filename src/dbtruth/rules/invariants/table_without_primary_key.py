@@ -37,6 +37,9 @@ def table_without_primary_key(catalog: Catalog, settings: Settings) -> Iterator[
     );
     ```
 
+    A table whose rows are already identified by a unique key on NOT NULL columns is reported
+    at info severity: the invariant holds, only its declaration is missing.
+
     ## Fix safety
     When a unique index on NOT NULL columns exists, the fix promotes it with
     `ADD PRIMARY KEY USING INDEX`, which takes a brief ACCESS EXCLUSIVE lock and no scan. Otherwise
@@ -104,5 +107,11 @@ def table_without_primary_key(catalog: Catalog, settings: Settings) -> Iterator[
             )
             message = f"table {table.qualified} has no primary key and no unique key to promote"
         yield Violation(
-            table_ref(table), message, fix, evidence=(("columns", ", ".join(table.column_names)),)
+            table_ref(table),
+            message,
+            fix,
+            evidence=(("columns", ", ".join(table.column_names)),),
+            # Rows already have an identity; only its declaration (replica identity, tools) is
+            # missing, so this is the weaker case.
+            severity=Severity.INFO if candidate is not None else None,
         )

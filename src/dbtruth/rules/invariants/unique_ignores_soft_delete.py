@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Column, Table
 from dbtruth.model.sqlnames import ident, qualified
-from dbtruth.rules.naming import fresh_name, index_ref, own_tables
+from dbtruth.rules.naming import fresh_name, index_ref, is_generated_identifier, own_tables
 from dbtruth.spec import Settings, rule
 
 _SOFT_DELETE = (
@@ -55,6 +55,9 @@ def unique_ignores_soft_delete(catalog: Catalog, settings: Settings) -> Iterator
     CREATE UNIQUE INDEX team_slug_live_key ON team (slug) WHERE deleted_at IS NULL;
     ```
 
+    Keys over generated identifiers (ids, tokens, hashes) are not reported: a deleted row's
+    token is never re-created, so counting it blocks nobody.
+
     ## Fix safety
     The partial index is built CONCURRENTLY (writes continue; not inside a transaction block);
     the old constraint or index is dropped after it. Dropping changes behaviour on purpose:
@@ -74,6 +77,11 @@ def unique_ignores_soft_delete(catalog: Catalog, settings: Settings) -> Iterator
                 continue
             if index.predicate and marker.name in index.predicate:
                 continue
+            if any(
+                (c := table.column(k.strip('"'))) is not None and is_generated_identifier(c)
+                for k in index.keys
+            ):
+                continue  # tokens and ids never come back: deleted rows do not block anyone
             table_sql = qualified(table.schema, table.name)
             name = fresh_name(
                 catalog,

@@ -5,10 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
-from dbtruth.model import Catalog
+from dbtruth.model import Catalog, Index, Table
 from dbtruth.model.sqlnames import ident, qualified
-from dbtruth.rules.naming import fresh_name, index_ref, own_tables, tenant_key
+from dbtruth.rules.naming import (
+    fresh_name,
+    index_ref,
+    is_generated_identifier,
+    own_tables,
+    tenant_key,
+)
 from dbtruth.spec import Settings, rule
+
+
+def _identifies_globally(table: Table, index: Index) -> bool:
+    columns = [table.column(k.strip('"')) for k in index.keys]
+    return any(c is not None and is_generated_identifier(c) for c in columns)
 
 
 @rule("S005", "tenant-unique-without-tenant-key", Severity.WARNING)
@@ -36,6 +47,10 @@ def tenant_unique_without_tenant_key(catalog: Catalog, settings: Settings) -> It
                            email text NOT NULL, UNIQUE (tenant_id, email));
     ```
 
+    Keys over generated identifiers — ids, UUIDs, tokens, secrets, hashes — are meant to be
+    unique everywhere and are not reported. A key that includes the tenant key but does not
+    lead with it is reported at info severity: uniqueness is per tenant, only index use suffers.
+
     ## Fix safety
     The per-tenant index is built CONCURRENTLY (writes continue; not in a transaction block);
     dropping the global key afterwards changes behaviour on purpose.
@@ -51,7 +66,7 @@ def tenant_unique_without_tenant_key(catalog: Catalog, settings: Settings) -> It
             if not index.unique or index.primary or not index.valid:
                 continue
             leading = index.keys[0].strip('"') if index.keys else ""
-            if leading == key.name:
+            if leading == key.name or _identifies_globally(table, index):
                 continue
             table_sql = qualified(table.schema, table.name)
             others = [k for k in index.keys if k.strip('"') != key.name]
@@ -90,4 +105,6 @@ def tenant_unique_without_tenant_key(catalog: Catalog, settings: Settings) -> It
                     note="CONCURRENTLY: outside a transaction block",
                 ),
                 evidence=(("definition", index.definition), ("tenant key", key.name)),
+                # Per-tenant already; only the column order costs (index usability).
+                severity=Severity.INFO if included else None,
             )
