@@ -22,15 +22,15 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpora import Corpus, corpora  # noqa: E402
-from synthetic import schema_sql  # noqa: E402
-
-from dbtruth import engine  # noqa: E402
-from dbtruth.manifest import Manifest  # noqa: E402
-from dbtruth.sources import sqlfiles  # noqa: E402
-from dbtruth.sources.introspect import read_catalog  # noqa: E402
-from dbtruth.sources.scratch import open_scratch  # noqa: E402
-from dbtruth.sources.target import LoadOptions, load_target  # noqa: E402
+from corpora import Corpus, corpora
+from dbtruth import engine
+from dbtruth.findings import Severity
+from dbtruth.manifest import Manifest
+from dbtruth.sources import sqlfiles
+from dbtruth.sources.introspect import read_catalog
+from dbtruth.sources.scratch import open_scratch
+from dbtruth.sources.target import LoadOptions, load_target
+from synthetic import schema_sql
 
 
 def _peak_mib() -> float:
@@ -38,8 +38,9 @@ def _peak_mib() -> float:
 
 
 def bench_corpus(corpus: Corpus) -> tuple[dict[str, object], Counter[str]]:
-    options = LoadOptions(scratch=corpus.scratch, keep_going=corpus.keep_going,
-                          replacements=corpus.replacements)
+    options = LoadOptions(
+        scratch=corpus.scratch, keep_going=corpus.keep_going, replacements=corpus.replacements
+    )
     started = time.perf_counter()
     loaded = load_target(tuple(str(f) for f in corpus.files), options)
     total_load = time.perf_counter() - started
@@ -56,6 +57,7 @@ def bench_corpus(corpus: Corpus) -> tuple[dict[str, object], Counter[str]]:
         "rules_s": rules,
         "end_to_end_s": total_load + rules,
         "findings": len(result.findings),
+        "warn+err": sum(1 for f in result.findings if f.severity >= Severity.WARNING),
         "not_loaded": len(loaded.catalog.load_problems),
         "server": loaded.catalog.server_version.split()[0],
     }
@@ -79,16 +81,36 @@ def bench_synthetic(size: int, scratch: str) -> dict[str, object]:
         rules = time.perf_counter() - started
         cpu = time.process_time() - cpu
         server.drop_database(name)
-    return {"corpus": f"synthetic-{size}", "files": 1, "tables": len(catalog.tables),
-            "load_s": load, "introspect_s": introspect, "rules_s": rules,
-            "end_to_end_s": load + introspect + rules, "findings": len(result.findings),
-            "not_loaded": 0, "server": catalog.server_version.split()[0],
-            "dbtruth_cpu_s": cpu}
+    return {
+        "corpus": f"synthetic-{size}",
+        "files": 1,
+        "tables": len(catalog.tables),
+        "load_s": load,
+        "introspect_s": introspect,
+        "rules_s": rules,
+        "end_to_end_s": load + introspect + rules,
+        "findings": len(result.findings),
+        "warn+err": sum(1 for f in result.findings if f.severity >= Severity.WARNING),
+        "not_loaded": 0,
+        "server": catalog.server_version.split()[0],
+        "dbtruth_cpu_s": cpu,
+    }
 
 
 def _table(rows: list[dict[str, object]]) -> str:
-    columns = ["corpus", "server", "files", "tables", "load_s", "introspect_s", "rules_s",
-               "end_to_end_s", "findings", "not_loaded"]
+    columns = [
+        "corpus",
+        "server",
+        "files",
+        "tables",
+        "load_s",
+        "introspect_s",
+        "rules_s",
+        "end_to_end_s",
+        "findings",
+        "warn+err",
+        "not_loaded",
+    ]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
         cells = [f"{row[c]:.2f}" if isinstance(row[c], float) else str(row[c]) for c in columns]
@@ -100,8 +122,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", choices=["corpora", "synthetic"])
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
-    parser.add_argument("--scratch", default="embedded",
-                        help="scratch server for synthetic schemas (default: embedded)")
+    parser.add_argument(
+        "--scratch",
+        default="embedded",
+        help="scratch server for synthetic schemas (default: embedded)",
+    )
     args = parser.parse_args()
     rows: list[dict[str, object]] = []
     per_rule: dict[str, Counter[str]] = {}
@@ -123,10 +148,12 @@ def main() -> None:
             print(f"… synthetic {size}", file=sys.stderr, flush=True)
             row = bench_synthetic(size, args.scratch)
             rows.append(row)
-            print(f"synthetic-{size}: introspection + rules "
-                  f"{float(row['introspect_s']) + float(row['rules_s']):.2f} s wall, "
-                  f"dbtruth process CPU {float(row['dbtruth_cpu_s']):.2f} s",
-                  file=sys.stderr)
+            print(
+                f"synthetic-{size}: introspection + rules "
+                f"{float(row['introspect_s']) + float(row['rules_s']):.2f} s wall, "
+                f"dbtruth process CPU {float(row['dbtruth_cpu_s']):.2f} s",
+                file=sys.stderr,
+            )
     print(_table(rows))
     if per_rule:
         codes = sorted({c for counts in per_rule.values() for c in counts})
@@ -134,8 +161,9 @@ def main() -> None:
         print("| rule | " + " | ".join(per_rule) + " |")
         print("|---|" + "---|" * len(per_rule))
         for code in codes:
-            print(f"| {code} | " + " | ".join(str(per_rule[n].get(code, 0))
-                                             for n in per_rule) + " |")
+            print(
+                f"| {code} | " + " | ".join(str(per_rule[n].get(code, 0)) for n in per_rule) + " |"
+            )
     print(f"\npeak memory of the benchmark process: {_peak_mib():.0f} MiB")
 
 

@@ -9,8 +9,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CORPORA = Path(os.environ.get("DBTRUTH_CORPORA", Path(__file__).resolve().parents[2]
-                              / "shared" / "corpora"))
+CORPORA = Path(
+    os.environ.get("DBTRUTH_CORPORA", Path(__file__).resolve().parents[2] / "shared" / "corpora")
+)
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,10 @@ class Corpus:
 
 
 def _prelude(sql: str) -> Path:
-    handle = tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False, prefix="prelude-")
-    handle.write(sql)
-    handle.close()
-    return Path(handle.name)
+    """A statement the project's runner executes before its migrations (e.g. CREATE SCHEMA)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False, prefix="prelude-") as f:
+        f.write(sql)
+    return Path(f.name)
 
 
 def _natural(path: Path) -> list[object]:
@@ -40,8 +41,9 @@ def _kratos() -> tuple[Path, ...]:
     folder = CORPORA / "ory-kratos/persistence/sql/migrations/sql"
     chosen: dict[str, Path] = {}
     for path in sorted(folder.glob("*.up.sql")):
-        if not (".postgres." in path.name or path.name.count(".") == 2
-                or ".autocommit." in path.name):
+        if not (
+            ".postgres." in path.name or path.name.count(".") == 2 or ".autocommit." in path.name
+        ):
             continue  # another dialect
         key = path.name.replace(".postgres", "").replace(".autocommit", "")
         if key not in chosen or ".postgres." in path.name:
@@ -56,28 +58,58 @@ def corpora() -> list[Corpus]:
     omop = CORPORA / "omop-cdm/inst/ddl/5.4/postgresql"
     auth_ns = ('{{ index .Options "Namespace" }}', "auth")
     return [
-        Corpus("chinook", (CORPORA / "chinook/ChinookDatabase/DataSources/Chinook_PostgreSql.sql",)),
+        Corpus(
+            "chinook", (CORPORA / "chinook/ChinookDatabase/DataSources/Chinook_PostgreSql.sql",)
+        ),
         Corpus("northwind", (CORPORA / "northwind/northwind.sql",)),
         Corpus("pagila-classic", (CORPORA / "pagila/at-e0e35a6/pagila-schema.sql",)),
-        Corpus("pagila-head", (CORPORA / "pagila/pagila-schema.sql",), scratch="embedded",
-               note="needs PostgreSQL 18 and pgvector: the embedded server"),
-        Corpus("synapse-72", tuple(synapse / s / "full_schemas/72/full.sql.postgres"
-                                   for s in ("common", "main", "state"))),
-        Corpus("omop-cdm-5.4", tuple(omop / f"OMOPCDM_postgresql_5.4_{part}.sql"
-                                     for part in ("ddl", "primary_keys", "indices",
-                                                  "constraints")),
-               replacements=(("@cdmDatabaseSchema", "public"),)),
-        Corpus("langfuse", tuple(sorted(
-            (CORPORA / "langfuse/packages/shared/prisma/migrations").glob("*/migration.sql")))),
+        Corpus(
+            "pagila-head",
+            (CORPORA / "pagila/pagila-schema.sql",),
+            scratch="embedded",
+            note="needs PostgreSQL 18 and pgvector: the embedded server",
+        ),
+        Corpus(
+            "synapse-72",
+            tuple(
+                synapse / s / "full_schemas/72/full.sql.postgres"
+                for s in ("common", "main", "state")
+            ),
+        ),
+        Corpus(
+            "omop-cdm-5.4",
+            tuple(
+                omop / f"OMOPCDM_postgresql_5.4_{part}.sql"
+                for part in ("ddl", "primary_keys", "indices", "constraints")
+            ),
+            replacements=(("@cdmDatabaseSchema", "public"),),
+        ),
+        Corpus(
+            "langfuse",
+            tuple(
+                sorted(
+                    (CORPORA / "langfuse/packages/shared/prisma/migrations").glob("*/migration.sql")
+                )
+            ),
+        ),
         Corpus("ory-kratos", _kratos()),
-        Corpus("supabase-auth",
-               (_prelude("CREATE SCHEMA IF NOT EXISTS auth;\n"),
-                *sorted((CORPORA / "supabase-auth/migrations").glob("*.up.sql"),
-                        key=_natural)),
-               replacements=(auth_ns,), keep_going=True,
-               note="roles of the wider Supabase platform are missing"),
-        Corpus("supabase-storage", tuple(sorted(
-            (CORPORA / "supabase-storage/migrations/tenant").glob("*.sql"), key=_natural)),
-               keep_going=True, note="roles of the wider Supabase platform are missing"),
+        Corpus(
+            "supabase-auth",
+            (
+                _prelude("CREATE SCHEMA IF NOT EXISTS auth;\n"),
+                *sorted((CORPORA / "supabase-auth/migrations").glob("*.up.sql"), key=_natural),
+            ),
+            replacements=(auth_ns,),
+            keep_going=True,
+            note="roles of the wider Supabase platform are missing",
+        ),
+        Corpus(
+            "supabase-storage",
+            tuple(
+                sorted((CORPORA / "supabase-storage/migrations/tenant").glob("*.sql"), key=_natural)
+            ),
+            keep_going=True,
+            note="roles of the wider Supabase platform are missing",
+        ),
         Corpus("temporal", (CORPORA / "temporal/schema/postgresql/v12/temporal/schema.sql",)),
     ]

@@ -14,8 +14,9 @@ def schema_sql(tables: int, seed: int = 7) -> str:
             "id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
             "tenant_id bigint NOT NULL",
             "name text NOT NULL",
-            f"status text NOT NULL CHECK (status IN ('new', 'open', 'closed'))"
-            if n % 3 else "status text",
+            "status text NOT NULL CHECK (status IN ('new', 'open', 'closed'))"
+            if n % 3
+            else "status text",
             "created_at timestamptz NOT NULL DEFAULT now()",
             "updated_at timestamp" if n % 5 == 0 else "updated_at timestamptz",
             "amount numeric(19, 4)",
@@ -33,6 +34,8 @@ def schema_sql(tables: int, seed: int = 7) -> str:
             out.append(f"CREATE INDEX ON app.t{n} ({ref});")
         if n % 4 == 0:
             out.append(f"ALTER TABLE app.t{n} ENABLE ROW LEVEL SECURITY;")
-            out.append(f"CREATE POLICY t{n}_tenant ON app.t{n} USING "
-                       "(tenant_id = current_setting('app.tenant_id')::bigint);")
+            out.append(
+                f"CREATE POLICY t{n}_tenant ON app.t{n} USING "
+                "(tenant_id = current_setting('app.tenant_id')::bigint);"
+            )
     return "\n".join(out) + "\n"

@@ -322,6 +322,10 @@ class Catalog:
     def sequence_owned_by(self, table: Table, column: str) -> Sequence | None:
         return self._lookup.owned_sequences.get(f"{table.qualified}.{column}")
 
+    def names_in_schema(self, schema: str) -> frozenset[str]:
+        """Relation and constraint names taken in a schema (fixes must not reuse them)."""
+        return self._lookup.names.get(schema, frozenset())
+
     def table_stats(self, table: Table) -> TableStats | None:
         return self._lookup.table_stats.get(table.qualified)
 
@@ -338,6 +342,7 @@ class _Lookup:
         "grants",
         "index_stats",
         "indexes",
+        "names",
         "owned_sequences",
         "policies",
         "referencing",
@@ -361,6 +366,17 @@ class _Lookup:
             lambda c: c.ref_qualified or "",
         )
         self.owned_sequences = {s.owned_by: s for s in catalog.sequences if s.owned_by}
+        names: defaultdict[str, set[str]] = defaultdict(set)
+        for group in (
+            catalog.tables,
+            catalog.views,
+            catalog.indexes,
+            catalog.sequences,
+            catalog.constraints,
+        ):
+            for named in group:
+                names[named.schema].add(named.name)
+        self.names = {schema: frozenset(taken) for schema, taken in names.items()}
         stats = catalog.stats
         self.table_stats = {f"{s.schema}.{s.name}": s for s in stats.tables} if stats else {}
         self.index_stats = {f"{s.schema}.{s.name}": s for s in stats.indexes} if stats else {}

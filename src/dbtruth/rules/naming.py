@@ -112,9 +112,7 @@ def short_name(*parts: str, suffix: str) -> str:
 def fresh_name(catalog: Catalog, schema: str, *parts: str, suffix: str) -> str:
     """Like short_name, but not already taken by a relation or constraint in `schema`, so a fix
     never collides with an index PostgreSQL named automatically."""
-    taken = {i.name for i in catalog.indexes if i.schema == schema}
-    taken |= {t.name for t in catalog.tables if t.schema == schema}
-    taken |= {c.name for c in catalog.constraints if c.schema == schema}
+    taken = catalog.names_in_schema(schema)
     name = short_name(*parts, suffix=suffix)
     counter = 1
     while name in taken:

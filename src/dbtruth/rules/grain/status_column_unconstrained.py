@@ -12,8 +12,15 @@ from dbtruth.spec import Settings, rule
 STATE_WORDS = ("status", "state")
 
 
+_ADDRESS_WORDS = frozenset(
+    {"city", "country", "zip", "postal", "postcode", "province", "address", "county"}
+)
+
+
 def state_columns(table: Table) -> list[Column]:
-    """Columns that name a lifecycle state: status, state, *_status, *_state, currentState."""
+    """Columns that name a lifecycle state: status, state, *_status, *_state, currentState.
+    `state` beside `city` or `country` is part of an address, not a lifecycle."""
+    address = any(_ADDRESS_WORDS.intersection(tokens(c.name)) for c in table.columns)
     return [
         c
         for c in table.columns
@@ -22,6 +29,7 @@ def state_columns(table: Table) -> list[Column]:
         and c.type_category in ("S", "N", "E")
         and c.type_name != "bool"
         and "http" not in parts  # an HTTP status code is a measurement, not a lifecycle
+        and not (address and parts[-1] == "state")
     ]
 
 

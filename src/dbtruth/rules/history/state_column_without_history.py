@@ -34,18 +34,23 @@ HISTORY_WORDS = frozenset(
 _TRANSITION_ENDS = frozenset({"from", "to", "old", "new", "previous", "prev", "next"})
 
 
-def has_history(catalog: Catalog, table: Table) -> bool:
+def history_prefixes(catalog: Catalog) -> set[tuple[str, ...]]:
+    """Every leading run of words of every history-named table: `case_state_transition` gives
+    (case,), (case, state), ... so that "is there a <table>_history?" is one set lookup."""
+    prefixes: set[tuple[str, ...]] = set()
+    for other in catalog.tables:
+        words = tokens(other.name)
+        if HISTORY_WORDS.intersection(words):
+            prefixes.update(tuple(words[:i]) for i in range(1, len(words)))
+    return prefixes
+
+
+def has_history(catalog: Catalog, table: Table, prefixes: set[tuple[str, ...]]) -> bool:
     """A table that references this one and whose name says it records changes, or one named
     <table>_history / <table>_transition / ..."""
-    for fk in catalog.foreign_keys_to(table):
-        if HISTORY_WORDS.intersection(tokens(fk.table)):
-            return True
-    stem = tokens(table.name)
-    return any(
-        HISTORY_WORDS.intersection(tokens(other.name)) and tokens(other.name)[: len(stem)] == stem
-        for other in catalog.tables
-        if other is not table
-    )
+    if any(HISTORY_WORDS.intersection(tokens(fk.table)) for fk in catalog.foreign_keys_to(table)):
+        return True
+    return tuple(tokens(table.name)) in prefixes
 
 
 @rule("H003", "state-column-without-history", Severity.INFO)
@@ -83,13 +88,14 @@ def state_column_without_history(catalog: Catalog, settings: Settings) -> Iterat
     ## References
     Playbook §15 mini ADR, Principle 2, Principle 3 (durable trace of important events).
     """
+    prefixes = history_prefixes(catalog)
     for table in own_tables(catalog):
         if HISTORY_WORDS.intersection(tokens(table.name)):
             continue  # the history table itself
         columns = [
             c for c in state_columns(table) if not _TRANSITION_ENDS.intersection(tokens(c.name))
         ]
-        if not columns or has_history(catalog, table):
+        if not columns or has_history(catalog, table, prefixes):
             continue
         pk = next((c for c in catalog.constraints_of(table) if c.kind == "primary key"), None)
         sql = None

@@ -12,7 +12,7 @@ SELECT n.nspname AS schema,
        pg_get_expr(ad.adbin, ad.adrelid) AS "default",
        a.attidentity AS identity,
        a.attgenerated AS generated,
-       col_description(c.oid, a.attnum) AS comment,
+       dsc.description AS comment,
        CASE WHEN t.typtype = 'd'
             THEN (SELECT tn.nspname FROM pg_namespace tn WHERE tn.oid = t.typnamespace)
                  || '.' || t.typname END AS domain
@@ -22,6 +22,9 @@ SELECT n.nspname AS schema,
   JOIN pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
   LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+  -- A join rather than col_description() per column: one pass instead of 30,000 lookups.
+  LEFT JOIN pg_description dsc ON dsc.objoid = a.attrelid AND dsc.objsubid = a.attnum
+                              AND dsc.classoid = 'pg_class'::regclass
  WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm')
    AND a.attnum > 0
    AND NOT a.attisdropped

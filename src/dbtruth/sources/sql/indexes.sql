@@ -4,7 +4,13 @@ SELECT n.nspname AS schema,
        t.relname AS "table",
        ic.relname AS name,
        am.amname AS method,
-       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
+       -- Plain columns by name (quoted as the definition quotes them); only expressions need
+       -- pg_get_indexdef, which deparses and is the slow part on large schemas.
+       ARRAY(SELECT CASE WHEN (i.indkey::int2[])[k - 1] <> 0
+                         THEN (SELECT quote_ident(a.attname) FROM pg_attribute a
+                                WHERE a.attrelid = i.indrelid
+                                  AND a.attnum = (i.indkey::int2[])[k - 1])
+                         ELSE pg_get_indexdef(i.indexrelid, k, true) END
                FROM generate_series(1, i.indnkeyatts) AS k
               ORDER BY k) AS keys,
        ARRAY(SELECT (i.indkey::int2[])[k - 1] <> 0
