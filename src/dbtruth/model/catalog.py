@@ -102,6 +102,7 @@ class Index:
     unique: bool = False
     primary: bool = False
     valid: bool = True
+    nulls_not_distinct: bool = False  # PostgreSQL 15+: NULLs collide in this unique index
     constraint: str | None = None  # name of the constraint this index implements
 
     @property

@@ -7,6 +7,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterator
+from functools import cache
 
 from dbtruth.findings import ObjectRef
 from dbtruth.model import Catalog, Column, Constraint, Index, Table
@@ -15,11 +16,17 @@ from dbtruth.spec import Settings
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
-def tokens(name: str) -> list[str]:
-    """'case_file_id' -> ['case', 'file', 'id']; 'projectId' -> ['project', 'id']."""
-    return [t for t in re.split(r"[_\W]+", _CAMEL.sub("_", name).lower()) if t]
+_SEPARATORS = re.compile(r"[_\W]+")
 
 
+# Cached: column names repeat across thousands of tables, and every rule reads them.
+@cache
+def tokens(name: str) -> tuple[str, ...]:
+    """'case_file_id' -> ('case', 'file', 'id'); 'projectId' -> ('project', 'id')."""
+    return tuple(t for t in _SEPARATORS.split(_CAMEL.sub("_", name).lower()) if t)
+
+
+@cache
 def normalized(name: str) -> str:
     """Compare names across naming styles: 'tenant_id', 'tenantId' and 'TenantID' are equal."""
     return "".join(tokens(name))
@@ -145,7 +152,7 @@ def is_generated_identifier(column: Column) -> bool:
     parts = tokens(column.name)
     default = (column.default or "").lower()
     return (
-        parts == ["id"]
+        parts == ("id",)
         or bool(parts and parts[-1] in _IDENTIFIER_WORDS)
         or column.type_name == "uuid"
         or bool(column.identity)

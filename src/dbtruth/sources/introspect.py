@@ -33,6 +33,8 @@ from dbtruth.model import (
     Trigger,
     View,
 )
+from dbtruth.model.sqlnames import qualified
+from dbtruth.sources import definitions
 
 _TABLE_KINDS = {"r": "table", "p": "partitioned table", "f": "foreign table"}
 _RELATION_KINDS = {**_TABLE_KINDS, "v": "view", "m": "materialized view"}
@@ -61,10 +63,12 @@ def catalog_query(name: str) -> str:
     return resources.files("dbtruth.sources").joinpath("sql").joinpath(f"{name}.sql").read_text()
 
 
-def _rows(conn: psycopg.Connection[Any], name: str) -> list[dict[str, Any]]:
+def _rows(
+    conn: psycopg.Connection[Any], name: str, query: str | None = None
+) -> list[dict[str, Any]]:
     try:
         with conn.cursor(row_factory=dict_row) as cur:
-            cur.execute(catalog_query(name))
+            cur.execute((query or catalog_query(name)).encode())
             return cur.fetchall()
     except psycopg.errors.InsufficientPrivilege as exc:
         raise DbtruthError(
@@ -115,43 +119,14 @@ def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> C
         )
         for r in _rows(conn, "tables")
     )
+    attnames = _attnames(columns_by_relation)
+    index_query = catalog_query("indexes")
+    if server["server_version_num"] >= 150000:
+        index_query = index_query.replace("/*nulls_not_distinct*/false", "i.indnullsnotdistinct")
+    indexes = tuple(_index(r, attnames) for r in _rows(conn, "indexes", index_query))
+    nulls_not_distinct = {i.qualified for i in indexes if i.nulls_not_distinct}
     constraints = tuple(
-        Constraint(
-            schema=r["schema"],
-            table=r["table"],
-            name=r["name"],
-            kind=_CONSTRAINT_KINDS[r["contype"]],
-            columns=tuple(r["columns"]),
-            definition=r["definition"],
-            validated=r["validated"],
-            deferrable=r["deferrable"],
-            inherited=r["inherited"],
-            index=r["index"],
-            ref_schema=r["ref_schema"],
-            ref_table=r["ref_table"],
-            ref_columns=tuple(r["ref_columns"]),
-            on_delete=_FK_ACTIONS.get(r["on_delete"]) if r["contype"] == "f" else None,
-            on_update=_FK_ACTIONS.get(r["on_update"]) if r["contype"] == "f" else None,
-        )
-        for r in _rows(conn, "constraints")
-    )
-    indexes = tuple(
-        Index(
-            schema=r["schema"],
-            table=r["table"],
-            name=r["name"],
-            method=r["method"],
-            keys=tuple(r["keys"]),
-            key_is_column=tuple(r["key_is_column"]),
-            include=tuple(r["include"]),
-            definition=r["definition"],
-            predicate=r["predicate"],
-            unique=r["unique"],
-            primary=r["primary"],
-            valid=r["valid"],
-            constraint=r["constraint"],
-        )
-        for r in _rows(conn, "indexes")
+        _constraint(r, attnames, nulls_not_distinct) for r in _rows(conn, "constraints")
     )
     views = tuple(
         View(
@@ -240,6 +215,76 @@ def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> C
         sequences=sequences,
         extensions=extensions,
         stats=read_stats(conn) if live else None,
+    )
+
+
+def _attnames(columns: dict[str, list[Column]]) -> dict[str, dict[int, str]]:
+    """relation -> attnum -> column name (a column's position is its attnum)."""
+    return {rel: {c.position: c.name for c in cols} for rel, cols in columns.items()}
+
+
+def _constraint(
+    r: dict[str, Any], attnames: dict[str, dict[int, str]], nulls_not_distinct: set[str]
+) -> Constraint:
+    kind = _CONSTRAINT_KINDS[r["contype"]]
+    columns = definitions.names(
+        r["column_numbers"], attnames.get(f"{r['schema']}.{r['table']}", {})
+    )
+    ref_columns: tuple[str, ...] = ()
+    on_delete = on_update = None
+    if kind == "foreign key":
+        ref = attnames.get(f"{r['ref_schema']}.{r['ref_table']}", {})
+        ref_columns = definitions.names(r["ref_column_numbers"], ref)
+        on_delete, on_update = _FK_ACTIONS.get(r["on_delete"]), _FK_ACTIONS.get(r["on_update"])
+    definition = r["definition"] or definitions.key_definition(
+        kind,
+        columns,
+        ref=qualified(r["ref_schema"], r["ref_table"]) if r["ref_table"] else None,
+        ref_columns=ref_columns,
+        on_update=on_update,
+        on_delete=on_delete,
+        deferrable=r["deferrable"],
+        validated=r["validated"],
+        nulls_not_distinct=f"{r['schema']}.{r['index']}" in nulls_not_distinct,
+    )
+    return Constraint(
+        schema=r["schema"],
+        table=r["table"],
+        name=r["name"],
+        kind=kind,
+        columns=columns,
+        definition=definition,
+        validated=r["validated"],
+        deferrable=r["deferrable"],
+        inherited=r["inherited"],
+        index=r["index"],
+        ref_schema=r["ref_schema"],
+        ref_table=r["ref_table"],
+        ref_columns=ref_columns,
+        on_delete=on_delete,
+        on_update=on_update,
+    )
+
+
+def _index(r: dict[str, Any], attnames: dict[str, dict[int, str]]) -> Index:
+    columns = attnames.get(f"{r['schema']}.{r['table']}", {})
+    keys, is_column = definitions.index_keys(r, columns)
+    include = definitions.names(r["column_numbers"][r["key_count"] :], columns)
+    return Index(
+        schema=r["schema"],
+        table=r["table"],
+        name=r["name"],
+        method=r["method"],
+        keys=tuple(keys),
+        key_is_column=tuple(is_column),
+        include=include,
+        definition=definitions.index_definition(r, keys, is_column, include),
+        predicate=r["predicate"],
+        unique=r["unique"],
+        primary=r["primary"],
+        valid=r["valid"],
+        nulls_not_distinct=r["nulls_not_distinct"],
+        constraint=r["constraint"],
     )
 
 

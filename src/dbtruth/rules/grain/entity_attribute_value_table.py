@@ -83,7 +83,7 @@ def entity_attribute_value_table(catalog: Catalog, settings: Settings) -> Iterat
             (
                 c.name
                 for c in table.columns
-                if tokens(c.name)[-1:] == ["id"]
+                if tokens(c.name)[-1:] == ("id",)
                 and len(tokens(c.name)) > 1
                 and not (c.name in pk and len(pk) == 1)
             ),

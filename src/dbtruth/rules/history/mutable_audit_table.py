@@ -29,17 +29,17 @@ _RAISES = re.compile(r"\braise\s+exception\b", re.IGNORECASE)
 
 # Two-word heads that name a record of what happened.
 _APPEND_ONLY_PAIRS = (
-    ["audit", "log"],
-    ["audit", "logs"],
-    ["event", "log"],
-    ["audit", "event"],
-    ["audit", "events"],
-    ["audit", "trail"],
-    ["log", "entries"],
-    ["ledger", "entry"],
-    ["ledger", "entries"],
-    ["journal", "entry"],
-    ["journal", "entries"],
+    ("audit", "log"),
+    ("audit", "logs"),
+    ("event", "log"),
+    ("audit", "event"),
+    ("audit", "events"),
+    ("audit", "trail"),
+    ("log", "entries"),
+    ("ledger", "entry"),
+    ("ledger", "entries"),
+    ("journal", "entry"),
+    ("journal", "entries"),
 )
 
 

@@ -71,7 +71,7 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
                 continue
             if len(index.keys) < 2 or not all(index.key_is_column):
                 continue
-            if "NULLS NOT DISTINCT" in index.definition.upper():
+            if index.nulls_not_distinct:
                 continue
             nullable = [
                 col.name

@@ -1,29 +1,47 @@
--- Indexes with one text per key column (a column name or an expression), so that duplicate and
--- prefix comparisons see what the planner sees, collations and opclasses aside.
+-- Indexes as catalog facts: key column numbers, per-key options, non-default operator classes
+-- and collations, predicate. The definition shown to users is composed from these in Python:
+-- pg_get_indexdef() deparses every index and was the slowest part of reading a large schema,
+-- so it is called only for expression keys.
 SELECT n.nspname AS schema,
        t.relname AS "table",
        ic.relname AS name,
        am.amname AS method,
-       -- Plain columns by name (quoted as the definition quotes them); only expressions need
-       -- pg_get_indexdef, which deparses and is the slow part on large schemas.
-       ARRAY(SELECT CASE WHEN (i.indkey::int2[])[k - 1] <> 0
-                         THEN (SELECT quote_ident(a.attname) FROM pg_attribute a
-                                WHERE a.attrelid = i.indrelid
-                                  AND a.attnum = (i.indkey::int2[])[k - 1])
-                         ELSE pg_get_indexdef(i.indexrelid, k, true) END
-               FROM generate_series(1, i.indnkeyatts) AS k
-              ORDER BY k) AS keys,
-       ARRAY(SELECT (i.indkey::int2[])[k - 1] <> 0
-               FROM generate_series(1, i.indnkeyatts) AS k
-              ORDER BY k) AS key_is_column,
+       am.amname = 'btree' AS ordered,
+       t.relkind = 'p' AS on_partitioned_table,
+       i.indkey::int2[] AS column_numbers,
+       i.indnkeyatts AS key_count,
        ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
-               FROM generate_series(i.indnkeyatts + 1, i.indnatts) AS k
-              ORDER BY k) AS include,
-       pg_get_indexdef(i.indexrelid) AS definition,
-       pg_get_expr(i.indpred, i.indrelid, true) AS predicate,
+               FROM generate_series(1, i.indnkeyatts) AS k
+              WHERE (i.indkey::int2[])[k - 1] = 0
+              ORDER BY k) AS expressions,
+       i.indoption::int2[] AS options,
+       ARRAY(SELECT concat_ws(' ',
+                   -- An expression's own collation is not in the catalog: the database
+                   -- default (oid 100) stands for it.
+                   CASE WHEN x.coll <> 0 AND x.coll <> COALESCE(a.attcollation, 100)
+                        THEN 'COLLATE ' || CASE WHEN cn.nspname = 'pg_catalog' THEN ''
+                                                ELSE quote_ident(cn.nspname) || '.' END
+                             || quote_ident(co.collname) END,
+                   CASE WHEN NOT oc.opcdefault
+                        THEN CASE WHEN ocn.nspname = 'pg_catalog' THEN ''
+                                  ELSE quote_ident(ocn.nspname) || '.' END
+                             || quote_ident(oc.opcname) END)
+               FROM generate_series(1, i.indnkeyatts) AS k
+              CROSS JOIN LATERAL (SELECT (i.indcollation::oid[])[k - 1] AS coll,
+                                         (i.indclass::oid[])[k - 1] AS opc,
+                                         (i.indkey::int2[])[k - 1] AS attnum) AS x
+               JOIN pg_opclass oc ON oc.oid = x.opc
+               JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace
+               LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = x.attnum
+               LEFT JOIN pg_collation co ON co.oid = x.coll
+               LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+              ORDER BY k) AS key_extras,
+       pg_get_expr(i.indpred, i.indrelid) AS predicate,
        i.indisunique AS "unique",
        i.indisprimary AS "primary",
        i.indisvalid AS valid,
+       -- indnullsnotdistinct exists from PostgreSQL 15; the reader substitutes it there.
+       /*nulls_not_distinct*/false AS nulls_not_distinct,
        con.conname AS "constraint"
   FROM pg_index i
   JOIN pg_class ic ON ic.oid = i.indexrelid

@@ -1,0 +1,28 @@
+-- Index and key shapes whose displayed definitions dbtruth composes from catalog facts.
+CREATE SCHEMA other;
+CREATE COLLATION other.c_copy (locale = 'C');
+CREATE TABLE parent (id bigint PRIMARY KEY, code text NOT NULL, "timestamp" timestamptz,
+                     "Mixed" text, "user" text, UNIQUE (code));
+CREATE TABLE child (
+    id bigint GENERATED ALWAYS AS IDENTITY,
+    parent_id bigint,
+    code text,
+    note text COLLATE "C",
+    PRIMARY KEY (id),
+    FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE ON UPDATE RESTRICT
+        DEFERRABLE,
+    CONSTRAINT child_code_fk FOREIGN KEY (code) REFERENCES parent (code) ON DELETE SET NULL,
+    CHECK (length(code) > 1)
+);
+ALTER TABLE child ADD CONSTRAINT child_note_check CHECK (note <> '') NOT VALID;
+ALTER TABLE child ADD CONSTRAINT child_parent_nv FOREIGN KEY (parent_id) REFERENCES parent (id)
+    NOT VALID;
+CREATE INDEX child_desc ON child (parent_id DESC, code NULLS FIRST, id DESC NULLS LAST);
+CREATE INDEX child_ops ON child (code text_pattern_ops, note COLLATE other.c_copy);
+CREATE INDEX child_expr ON child (lower(code), (parent_id + 1)) INCLUDE (note)
+    WHERE parent_id IS NOT NULL AND code <> 'x';
+CREATE INDEX child_expr_coll ON child (lower(code) COLLATE "C");
+CREATE INDEX child_hash ON child USING hash (code);
+CREATE INDEX parent_keywords ON parent ("timestamp", "Mixed", "user");
+CREATE TABLE part (id bigint, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE part_2026 PARTITION OF part FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
