@@ -129,12 +129,14 @@ def _target_options(func: Any) -> Any:
 
 def _load(
     target: tuple[str, ...],
+    *,
     scratch: str | None,
     keep_going: bool,
     replace: tuple[str, ...],
     statement_timeout: str,
     lock_timeout: str,
 ) -> LoadedTarget:
+    """The options every target-reading command shares (see _target_options)."""
     options = LoadOptions(
         scratch=scratch,
         keep_going=keep_going,
@@ -208,11 +210,6 @@ def cli() -> None:
 )
 def check(
     target: tuple[str, ...],
-    scratch: str | None,
-    keep_going: bool,
-    replace: tuple[str, ...],
-    statement_timeout: str,
-    lock_timeout: str,
     fmt: str,
     output: Path | None,
     fail_on: str | None,
@@ -223,10 +220,11 @@ def check(
     write_baseline: Path | None,
     no_color: bool,
     timings: bool,
+    **load_options: Any,
 ) -> None:
     """Run the rule catalogue over TARGET and report findings with fixes."""
     manifest_model = _manifest(manifest, target)
-    loaded = _load(target, scratch, keep_going, replace, statement_timeout, lock_timeout)
+    loaded = _load(target, **load_options)
     locations = {name: Location(file, line) for name, (file, line) in loaded.locations.items()}
     result = engine.run(
         loaded.catalog,
@@ -298,17 +296,9 @@ def _emit(ctx: ReportContext, fmt: str, output: Path | None, no_color: bool) -> 
     required=True,
     help="Snapshot file to write (JSON).",
 )
-def snapshot_cmd(
-    target: tuple[str, ...],
-    scratch: str | None,
-    keep_going: bool,
-    replace: tuple[str, ...],
-    statement_timeout: str,
-    lock_timeout: str,
-    output: Path,
-) -> None:
+def snapshot_cmd(target: tuple[str, ...], output: Path, **load_options: Any) -> None:
     """Write TARGET's catalog (and live statistics) to a JSON snapshot for offline checks."""
-    loaded = _load(target, scratch, keep_going, replace, statement_timeout, lock_timeout)
+    loaded = _load(target, **load_options)
     output.write_text(snapshot.dumps(loaded.catalog), encoding="utf-8")
     _echo(
         f"wrote snapshot of {loaded.description} ({len(loaded.catalog.tables)} tables) to {output}",
