@@ -26,6 +26,7 @@ from corpora import Corpus, corpora
 from dbtruth import engine
 from dbtruth.findings import Severity
 from dbtruth.manifest import Manifest
+from dbtruth.runtime import without_cycle_collection
 from dbtruth.sources import sqlfiles
 from dbtruth.sources.introspect import read_catalog
 from dbtruth.sources.scratch import open_scratch
@@ -119,6 +120,12 @@ def _table(rows: list[dict[str, object]]) -> str:
 
 
 def main() -> None:
+    # As the CLI runs: see dbtruth.runtime.
+    with without_cycle_collection():
+        _main()
+
+
+def _main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", choices=["corpora", "synthetic"])
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])

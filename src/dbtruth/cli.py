@@ -23,6 +23,7 @@ from dbtruth.manifest import find_manifest, load_manifest
 from dbtruth.manifest.config import Manifest
 from dbtruth.report import jsonout, markdown, sarif, terminal
 from dbtruth.report.context import ReportContext
+from dbtruth.runtime import without_cycle_collection
 from dbtruth.sources import snapshot
 from dbtruth.sources.conninfo import redact
 from dbtruth.sources.target import LoadedTarget, LoadOptions, load_target
@@ -342,7 +343,8 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     _streams.out = out or sys.stdout
     _streams.err = err or sys.stderr
     try:
-        cli.main(args=argv, prog_name="dbtruth", standalone_mode=False)
+        with without_cycle_collection():
+            cli.main(args=argv, prog_name="dbtruth", standalone_mode=False)
     except DbtruthError as exc:
         _echo(redact(f"dbtruth: error: {exc}"), err=True)
         return 2
