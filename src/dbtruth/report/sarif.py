@@ -81,7 +81,6 @@ def render(ctx: ReportContext) -> str:
             "driver": {
                 "name": "dbtruth",
                 "version": __version__,
-                "informationUri": "https://github.com/dbtruth/dbtruth",
                 "rules": rules,
             }
         },
