@@ -109,6 +109,12 @@ def _run_schemalint(conninfo: str, schemas: list[str]) -> tuple[float, dict[str,
     if "Connecting to" not in done.stdout:
         raise RuntimeError(f"schemalint did not run: {done.stdout}{done.stderr}")
     counts: dict[str, int] = {}
+    if done.returncode not in (0, 1) or (
+        done.returncode == 1 and ": error " not in done.stdout + done.stderr
+    ):
+        lines = done.stderr.strip().splitlines()
+        last = next((line for line in lines if "Error" in line), lines[-1] if lines else "?")
+        counts[f"FAILED (exit {done.returncode}: {last[:80]})"] = 0
     for line in (done.stdout + done.stderr).splitlines():  # issues go to stderr
         if ": error " in line:
             rule = line.split(": error ", 1)[1].split(" :", 1)[0].strip()
@@ -141,11 +147,12 @@ def _schemas(conninfo: str) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000])
+    parser.add_argument("--no-corpora", action="store_true", help="synthetic schemas only")
     args = parser.parse_args()
     if not _schemalint_ready():
         print("schemalint is not available (needs npm); nothing to compare", file=sys.stderr)
         return
-    targets: list[Corpus] = [c for c in corpora() if c.scratch is None]
+    targets: list[Corpus] = [] if args.no_corpora else [c for c in corpora() if c.scratch is None]
     tmp = Path(tempfile.mkdtemp())
     for size in args.sizes:
         path = tmp / f"synthetic_{size}.sql"

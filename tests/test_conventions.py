@@ -64,3 +64,10 @@ def test_every_cli_option_is_documented() -> None:
                 walk(sub)
 
     walk(cli)
+
+
+def test_readme_lists_every_rule() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for check in RULES:
+        spec = spec_of(check)
+        assert f"| {spec.code} | `{spec.name}` |" in readme, spec.code

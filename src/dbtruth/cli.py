@@ -6,6 +6,7 @@ connection error (one clear line, never a traceback).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -334,8 +335,6 @@ def rule_cmd(code: str) -> None:
 @cli.command("schema")
 def schema_cmd() -> None:
     """Print the JSON Schema of dbtruth.yaml (for editor completion and validation)."""
-    import json
-
     _echo(json.dumps(Manifest.model_json_schema(), indent=2))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -29,8 +30,6 @@ def describe(conninfo: str | None) -> str:
         params = conninfo_to_dict(conninfo or "")
     except psycopg.ProgrammingError:
         return "(unparseable connection string)"
-    import os
-
     host = params.get("host") or os.environ.get("PGHOST") or "localhost"
     port = params.get("port") or os.environ.get("PGPORT") or "5432"
     dbname = params.get("dbname") or os.environ.get("PGDATABASE") or ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -136,6 +137,4 @@ def _load_sql_files(
 
 
 def _with_problems(catalog: Catalog, problems: tuple[str, ...]) -> Catalog:
-    import dataclasses
-
     return dataclasses.replace(catalog, load_problems=problems)
