@@ -30,7 +30,7 @@ def describe(conninfo: str | None) -> str:
         params = conninfo_to_dict(conninfo or "")
     except psycopg.ProgrammingError:
         return "(unparseable connection string)"
-    host = params.get("host") or os.environ.get("PGHOST") or "localhost"
+    host = params.get("host") or os.environ.get("PGHOST") or "local socket"
     port = params.get("port") or os.environ.get("PGPORT") or "5432"
     dbname = params.get("dbname") or os.environ.get("PGDATABASE") or ""
     user = params.get("user") or os.environ.get("PGUSER") or ""
@@ -80,7 +80,9 @@ def connect_live(
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     lines = [line for line in text.splitlines() if line.strip()]
-    # libpq prefixes messages with 'connection to server at "host" (addr), port N failed:'.
+    # psycopg and libpq prefix the cause with "connection failed:" / "connection is bad:" and
+    # 'connection to server at "host" (addr), port N failed:'; the target is already named.
     message = lines[0] if lines else type(exc).__name__
-    message = re.sub(r"^connection to server (at|on) .*? failed: ", "", message)
+    message = re.sub(r"^connection (failed|is bad): ", "", message)
+    message = re.sub(r"^connection to server at .*? failed: ", "", message)
     return redact(message)
