@@ -1,4 +1,5 @@
-"""How a rule declares itself, and the settings every rule reads.
+"""How a rule declares itself. The settings every rule reads are built from dbtruth.yaml in
+`dbtruth.manifest.settings` and re-exported here, where rules import them from.
 
 `@rule` attaches a RuleSpec to the function and registers nothing: the registry is the explicit
 tuple in `dbtruth.rules`. The rule's docstring is its documentation, read by `dbtruth rule CODE`,
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from dbtruth.findings import Severity, Violation
+from dbtruth.manifest.settings import DEFAULT_TENANT_KEYS, Settings
 from dbtruth.model import Catalog
 
 DOC_HEADINGS = (
@@ -35,21 +37,6 @@ FAMILIES = {
     "O": "operations",
     "D": "decisions",
 }
-
-DEFAULT_TENANT_KEYS = ("tenant_id", "org_id", "organization_id", "account_id")
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """What rules may be told by dbtruth.yaml; defaults are what a careful reviewer assumes."""
-
-    tenant_keys: tuple[str, ...] = DEFAULT_TENANT_KEYS
-    tenant_exempt: tuple[str, ...] = ()  # glob patterns of qualified table names
-    max_indexes_per_table: int = 10
-    sequence_usage_share: float = 0.5  # warn once a sequence has used this share of its range
-    unused_index_min_days: float = 14.0  # observation window needed before "unused" means much
-    boolean_flag_soup_min: int = 3
-    catch_all_min_nullable: int = 12
 
 
 class RuleCheck(Protocol):
@@ -111,3 +98,16 @@ def doc_sections(doc: str) -> dict[str, str]:
     """Split a rule docstring into its '## Heading' sections."""
     parts = _HEADING.split(doc)
     return {parts[i].strip(): parts[i + 1].strip() for i in range(1, len(parts) - 1, 2)}
+
+
+__all__ = [
+    "DEFAULT_TENANT_KEYS",
+    "DOC_HEADINGS",
+    "FAMILIES",
+    "RuleCheck",
+    "RuleSpec",
+    "Settings",
+    "doc_sections",
+    "rule",
+    "spec_of",
+]

@@ -15,6 +15,7 @@ from pglast import parser as pg_parser
 
 from dbtruth.engine import find_spec
 from dbtruth.findings import Violation
+from dbtruth.manifest import Manifest
 from dbtruth.model import Catalog
 from dbtruth.sources.introspect import read_catalog
 from dbtruth.spec import RuleSpec, Settings
@@ -42,7 +43,9 @@ def _check(spec: RuleSpec, conninfo: str, case: dict[str, Any]) -> tuple[Catalog
     live = bool(case.get("live"))
     with psycopg.connect(conninfo, autocommit=True) as conn:
         catalog = read_catalog(conn, "fixture", live=live)
-    settings = dataclasses.replace(Settings(), **case.get("settings", {}))
+    manifest = case.get("manifest")
+    base = Manifest.model_validate(manifest).settings() if manifest else Settings()
+    settings = dataclasses.replace(base, **case.get("settings", {}))
     return catalog, list(spec.check(catalog, settings))
 
 

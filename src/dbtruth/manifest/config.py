@@ -6,6 +6,7 @@ key when it looks like a typo.
 from __future__ import annotations
 
 import difflib
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,7 +14,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dbtruth.errors import DbtruthError
-from dbtruth.spec import DEFAULT_TENANT_KEYS, Settings
+from dbtruth.manifest.design import DesignSections
+from dbtruth.manifest.settings import DEFAULT_TENANT_KEYS, Settings
 
 MANIFEST_NAME = "dbtruth.yaml"
 SeverityName = Literal["info", "warning", "error"]
@@ -65,7 +67,7 @@ class TenancySection(_Strict):
         return [value] if isinstance(value, str) else value
 
 
-class Manifest(_Strict):
+class Manifest(DesignSections):
     rules: RulesSection = Field(default_factory=RulesSection)
     tenancy: TenancySection = Field(default_factory=TenancySection)
 
@@ -79,6 +81,7 @@ class Manifest(_Strict):
             unused_index_min_days=s.unused_index_min_days,
             boolean_flag_soup_min=s.boolean_flag_soup_min,
             catch_all_min_nullable=s.catch_all_min_nullable,
+            design=self,
         )
 
 
@@ -139,7 +142,10 @@ def _construct(
 def _explain(
     exc: ValidationError, path: Path, lines: dict[tuple[str | int, ...], int]
 ) -> DbtruthError:
-    error = exc.errors()[0]
+    # A misspelt key explains the "field required" next to it: report typos first.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    error = errors[0]
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     loc = tuple(error["loc"])
     known = loc
     while known and known not in lines:
@@ -154,21 +160,43 @@ def _explain(
             if nearest
             else (f"valid keys here: {', '.join(valid)}" if valid else None)
         )
-        return DbtruthError(f"unknown key '{key}'", where=f"{path}:{line}", hint=hint)
-    return DbtruthError(f"{key}: {error['msg']}", where=f"{path}:{line}")
+        return DbtruthError(f"unknown key '{key}'{more}", where=f"{path}:{line}", hint=hint)
+    return DbtruthError(f"{key}: {error['msg']}{more}", where=f"{path}:{line}")
 
 
 def _valid_keys(loc: tuple[Any, ...]) -> list[str]:
-    model: Any = Manifest
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
+    """The keys a mapping at `loc` may have, for "did you mean" hints."""
+    annotation: Any = Manifest
+    parts = list(loc)
+    while parts:
+        part = parts.pop(0)
+        origin = typing.get_origin(annotation)
+        if origin in (list, dict) or isinstance(part, int):
+            # A list index or a free dict key (a table name): step into the item type.
+            args = typing.get_args(annotation)
+            annotation = args[-1] if args else None
+            if (origin is dict and isinstance(part, str)) or isinstance(part, int):
+                continue
+        fields = getattr(annotation, "model_fields", None)
+        if fields is None:
+            annotation = _model_in(annotation)
+            fields = getattr(annotation, "model_fields", None)
+        if not fields:
+            return []
+        field = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
         if field is None:
             return []
-        annotation = field.annotation
-        args = getattr(annotation, "__args__", ())
-        model = next((a for a in (annotation, *args) if hasattr(a, "model_fields")), None)
-        if model is None:
-            return []
-    return sorted(getattr(model, "model_fields", {}))
+        annotation = _model_in(field.annotation)
+    annotation = _model_in(annotation)
+    fields = getattr(annotation, "model_fields", {})
+    return sorted(f.alias or name for name, f in fields.items())
+
+
+def _model_in(annotation: Any) -> Any:
+    """Unwrap Optional[...] to the model (or container) inside it."""
+    if hasattr(annotation, "model_fields") or typing.get_origin(annotation) in (list, dict):
+        return annotation
+    for arg in typing.get_args(annotation):
+        if hasattr(arg, "model_fields") or typing.get_origin(arg) in (list, dict):
+            return arg
+    return annotation

@@ -25,6 +25,10 @@ from dbtruth.rules.invariants.foreign_key_shaped_column_without_constraint impor
 )
 from dbtruth.rules.invariants.foreign_key_type_mismatch import foreign_key_type_mismatch
 from dbtruth.rules.invariants.foreign_key_without_index import foreign_key_without_index
+from dbtruth.rules.invariants.invariant_not_enforced import invariant_not_enforced
+from dbtruth.rules.invariants.invariant_without_detective_control import (
+    invariant_without_detective_control,
+)
 from dbtruth.rules.invariants.nullable_column_in_unique_key import nullable_column_in_unique_key
 from dbtruth.rules.invariants.table_without_primary_key import table_without_primary_key
 from dbtruth.rules.invariants.unique_ignores_soft_delete import unique_ignores_soft_delete
@@ -41,6 +45,7 @@ from dbtruth.rules.security.security_definer_without_search_path import (
 from dbtruth.rules.security.tenant_table_without_rls import tenant_table_without_rls
 from dbtruth.rules.security.tenant_unique_without_tenant_key import tenant_unique_without_tenant_key
 from dbtruth.rules.security.view_bypasses_rls import view_bypasses_rls
+from dbtruth.rules.truth.projection_without_contract import projection_without_contract
 from dbtruth.spec import RuleCheck
 
 RULES: tuple[RuleCheck, ...] = (
@@ -62,6 +67,8 @@ RULES: tuple[RuleCheck, ...] = (
     unique_ignores_soft_delete,
     nullable_column_in_unique_key,
     foreign_key_type_mismatch,
+    invariant_not_enforced,
+    invariant_without_detective_control,
     sequence_near_exhaustion,
     serial_instead_of_identity,
     unlogged_table,
@@ -73,6 +80,7 @@ RULES: tuple[RuleCheck, ...] = (
     public_table_privileges,
     security_definer_without_search_path,
     view_bypasses_rls,
+    projection_without_contract,
     duplicate_index,
     redundant_prefix_index,
     invalid_index,

@@ -1,0 +1,186 @@
+"""The design sections of dbtruth.yaml: what the catalog cannot say.
+
+Which table is the truth and who owns it (playbook 3.1, 3.7), which invariants the business needs
+and how each is enforced (3.2), the workload (3.5, Principle 4), time semantics (3.4), retention,
+operations and decisions. The models are strict (unknown keys are errors, with the nearest valid
+key suggested by the loader) but permissive about what is missing: an absent rebuild path or
+detective query is a finding of a rule, not a syntax error, so a first manifest can be partial.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Role = Literal[
+    "truth", "projection", "cache", "snapshot", "integration", "audit", "outbox", "reference"
+]
+InvariantKind = Literal[
+    "existence",
+    "uniqueness",
+    "range",
+    "non-overlap",
+    "cross-row",
+    "cross-system",
+    "regulatory-evidence",
+]
+Enforcement = Literal[
+    "constraint", "index", "exclusion", "trigger", "application", "reconciliation"
+]
+# Enforcement by a database object names that object; the others name how it is detected.
+_OBJECT_ENFORCEMENT = ("constraint", "index", "exclusion", "trigger")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class TableRole(_Strict):
+    """A table's place in the data authority map."""
+
+    role: Role
+    owner: str | None = Field(None, description="Team or person accountable for the data.")
+    sources: list[str] = Field(
+        default_factory=list, description="Tables a non-truth copy is derived from."
+    )
+    rebuild: str | None = Field(None, description="How the copy is rebuilt from its sources.")
+    freshness: str | None = Field(None, description="How stale the copy may be, e.g. '5 min'.")
+    drift_check: str | None = Field(None, description="Query or job that detects drift.")
+    guess: bool = Field(False, description="Written by `dbtruth init`; confirm, then remove.")
+    note: str | None = None
+
+
+class Invariant(_Strict):
+    """Something that must never be false, and what keeps it true."""
+
+    id: str = Field(min_length=1)
+    statement: str = Field(min_length=3, description="The invariant in plain words.")
+    kind: InvariantKind
+    tables: list[str] = Field(min_length=1)
+    columns: list[str] = Field(default_factory=list)
+    enforcement: Enforcement
+    object: str | None = Field(
+        None, description="The enforcing constraint, index or trigger (schema.name)."
+    )
+    predicate: str | None = Field(
+        None, description="For a partial unique index: the rows it must be partial on."
+    )
+    detective_query: str | None = Field(
+        None, description="SQL returning violating rows, for application/reconciliation."
+    )
+    guess: bool = False
+
+    @model_validator(mode="after")
+    def _object_named(self) -> Invariant:
+        if self.enforcement in _OBJECT_ENFORCEMENT and not self.object:
+            raise ValueError(
+                f"enforcement '{self.enforcement}' needs 'object': the {self.enforcement} "
+                "that enforces it (schema.name)"
+            )
+        return self
+
+
+class IndexContract(_Strict):
+    uses_index: str | None = Field(None, description="Index the plan must use (schema.name).")
+    no_seq_scan_on: list[str] = Field(default_factory=list)
+    max_cost: float | None = Field(None, gt=0)
+
+
+class WorkloadQuery(_Strict):
+    name: str = Field(min_length=1)
+    role: Literal["write", "read", "report"]
+    sql: str | None = None
+    file: str | None = Field(None, description="SQL file, relative to dbtruth.yaml.")
+    calls_per_minute: float | None = Field(None, ge=0)
+    latency_ms: float | None = Field(None, gt=0, description="Target latency (p95).")
+    contract: IndexContract | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> WorkloadQuery:
+        if (self.sql is None) == (self.file is None):
+            raise ValueError("give the query as exactly one of 'sql' or 'file'")
+        return self
+
+
+class EffectivePeriod(_Strict):
+    from_: str = Field(alias="from", description="Column where the fact starts to hold.")
+    to: str = Field(description="Column where it stops holding (NULL: still holds).")
+
+
+class TimeColumns(_Strict):
+    """Which columns carry which time (playbook 3.4)."""
+
+    event: list[str] = Field(default_factory=list, description="When it happened.")
+    effective: EffectivePeriod | None = None
+    transaction: list[str] = Field(default_factory=list, description="When it was recorded.")
+
+
+class Retention(_Strict):
+    keep: str = Field(description="How long rows are kept, e.g. '7 years'.")
+    method: str | None = Field(None, description="How they are purged or archived.")
+    evidence: str | None = Field(None, description="How a purge is proven.")
+
+
+class Backup(_Strict):
+    method: str
+    schedule: str | None = None
+    retention: str | None = None
+
+
+class RestoreDrill(_Strict):
+    last: date
+    duration_minutes: float | None = Field(None, gt=0)
+    verified: str | None = Field(None, description="What was checked after the restore.")
+
+
+class Operations(_Strict):
+    backup: Backup | None = None
+    restore_drill: RestoreDrill | None = None
+    monitoring: list[
+        Literal[
+            "slow_queries",
+            "locks",
+            "replica_lag",
+            "storage",
+            "wal",
+            "connections",
+            "vacuum",
+            "dashboards",
+        ]
+    ] = Field(default_factory=list)
+    runbooks: list[str] = Field(default_factory=list)
+    capacity_model: str | None = None
+
+
+class Decisions(_Strict):
+    adr_folder: str = Field(description="Folder of architecture decision records.")
+
+
+class DesignSections(_Strict):
+    """Mixed into the manifest model; kept apart to keep each module small."""
+
+    truth: dict[str, TableRole] = Field(
+        default_factory=dict, description="Table (or glob) -> its role in the authority map."
+    )
+    invariants: list[Invariant] = Field(default_factory=list)
+    workload: list[WorkloadQuery] = Field(default_factory=list)
+    time: dict[str, TimeColumns] = Field(default_factory=dict)
+    retention: dict[str, Retention] = Field(default_factory=dict)
+    operations: Operations | None = None
+    decisions: Decisions | None = None
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> DesignSections:
+        seen: set[str] = set()
+        for invariant in self.invariants:
+            if invariant.id in seen:
+                raise ValueError(f"invariant id '{invariant.id}' is used twice")
+            seen.add(invariant.id)
+        names: set[str] = set()
+        for query in self.workload:
+            if query.name in names:
+                raise ValueError(f"workload name '{query.name}' is used twice")
+            names.add(query.name)
+        return self

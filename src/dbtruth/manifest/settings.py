@@ -1,0 +1,28 @@
+"""What rules are told: thresholds and tenancy from dbtruth.yaml, and its design sections.
+
+A plain frozen dataclass, so a rule (or a fixture) can be given settings without a file;
+`Manifest.settings()` builds one from a loaded manifest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dbtruth.manifest.design import DesignSections
+
+DEFAULT_TENANT_KEYS = ("tenant_id", "org_id", "organization_id", "account_id")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Defaults are what a careful reviewer assumes when the manifest says nothing."""
+
+    tenant_keys: tuple[str, ...] = DEFAULT_TENANT_KEYS
+    tenant_exempt: tuple[str, ...] = ()  # glob patterns of qualified table names
+    max_indexes_per_table: int = 10
+    sequence_usage_share: float = 0.5  # warn once a sequence has used this share of its range
+    unused_index_min_days: float = 14.0  # observation window needed before "unused" means much
+    boolean_flag_soup_min: int = 3
+    catch_all_min_nullable: int = 12
+    # truth, invariants, workload, time, ...: empty when there is no manifest
+    design: DesignSections = field(default_factory=DesignSections)

@@ -1,0 +1,1 @@
+"""Rules of the truth family: the data authority map of dbtruth.yaml."""
