@@ -129,6 +129,7 @@ class View:
     definition: str
     security_invoker: bool = False
     depends_on: tuple[str, ...] = ()  # qualified tables and views the view reads
+    columns: tuple[str, ...] = ()  # output column names
     owner: str = ""
     comment: str | None = None
 

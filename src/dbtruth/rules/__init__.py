@@ -9,6 +9,9 @@ from dbtruth.rules.grain.entity_attribute_value_table import entity_attribute_va
 from dbtruth.rules.grain.floating_point_money import floating_point_money
 from dbtruth.rules.grain.polymorphic_association import polymorphic_association
 from dbtruth.rules.grain.status_column_unconstrained import status_column_unconstrained
+from dbtruth.rules.history.declared_period_without_overlap_guard import (
+    declared_period_without_overlap_guard,
+)
 from dbtruth.rules.history.mutable_audit_table import mutable_audit_table
 from dbtruth.rules.history.state_column_without_history import state_column_without_history
 from dbtruth.rules.history.timestamp_without_time_zone import timestamp_without_time_zone
@@ -18,6 +21,9 @@ from dbtruth.rules.indexes.invalid_index import invalid_index
 from dbtruth.rules.indexes.redundant_prefix_index import redundant_prefix_index
 from dbtruth.rules.indexes.too_many_indexes import too_many_indexes
 from dbtruth.rules.indexes.unused_index import unused_index
+from dbtruth.rules.indexes.workload_references_missing_object import (
+    workload_references_missing_object,
+)
 from dbtruth.rules.invariants.constraint_not_validated import constraint_not_validated
 from dbtruth.rules.invariants.effective_period_without_guard import effective_period_without_guard
 from dbtruth.rules.invariants.foreign_key_shaped_column_without_constraint import (
@@ -46,6 +52,7 @@ from dbtruth.rules.security.tenant_table_without_rls import tenant_table_without
 from dbtruth.rules.security.tenant_unique_without_tenant_key import tenant_unique_without_tenant_key
 from dbtruth.rules.security.view_bypasses_rls import view_bypasses_rls
 from dbtruth.rules.truth.projection_without_contract import projection_without_contract
+from dbtruth.rules.truth.table_without_declared_role import table_without_declared_role
 from dbtruth.spec import RuleCheck
 
 RULES: tuple[RuleCheck, ...] = (
@@ -59,6 +66,7 @@ RULES: tuple[RuleCheck, ...] = (
     updated_at_without_trigger,
     state_column_without_history,
     mutable_audit_table,
+    declared_period_without_overlap_guard,
     table_without_primary_key,
     foreign_key_without_index,
     foreign_key_shaped_column_without_constraint,
@@ -81,9 +89,11 @@ RULES: tuple[RuleCheck, ...] = (
     security_definer_without_search_path,
     view_bypasses_rls,
     projection_without_contract,
+    table_without_declared_role,
     duplicate_index,
     redundant_prefix_index,
     invalid_index,
     unused_index,
     too_many_indexes,
+    workload_references_missing_object,
 )

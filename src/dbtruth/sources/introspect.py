@@ -136,6 +136,9 @@ def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> C
             definition=r["definition"] or "",
             security_invoker=r["security_invoker"],
             depends_on=tuple(sorted(r["depends_on"])),
+            columns=tuple(
+                c.name for c in columns_by_relation.get(f"{r['schema']}.{r['name']}", ())
+            ),
             owner=r["owner"],
             comment=r["comment"],
         )
