@@ -21,7 +21,8 @@ from dbtruth import __version__, engine
 from dbtruth.errors import DbtruthError
 from dbtruth.findings import Location, Severity
 from dbtruth.manifest import find_manifest, load_manifest
-from dbtruth.manifest.config import Manifest
+from dbtruth.manifest.config import MANIFEST_NAME, Manifest
+from dbtruth.manifest.draft import draft
 from dbtruth.report import jsonout, markdown, sarif, terminal
 from dbtruth.report.context import ReportContext
 from dbtruth.runtime import without_cycle_collection
@@ -309,6 +310,38 @@ def snapshot_cmd(target: tuple[str, ...], output: Path, **load_options: Any) -> 
 
 
 snapshot_cmd.name = "snapshot"
+
+
+@cli.command("init")
+@_target_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write (default: dbtruth.yaml next to the target, or ./dbtruth.yaml "
+    "for a live target).",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init_cmd(
+    target: tuple[str, ...], output: Path | None, force: bool, **load_options: Any
+) -> None:
+    """Write a first dbtruth.yaml for TARGET: what the catalog shows, guesses marked as
+    guesses, and the playbook's open questions as TODOs."""
+    local = [Path(t) for t in target if Path(t).exists()]
+    if output is None:
+        base = local[0] if local else Path.cwd()
+        output = (base if base.is_dir() else base.parent) / MANIFEST_NAME
+    if output.exists() and not force:
+        raise DbtruthError(
+            "already exists; not overwritten", where=str(output), hint="pass --force to replace it"
+        )
+    loaded = _load(target, **load_options)
+    output.write_text(draft(loaded.catalog), encoding="utf-8")
+    _echo(
+        f"wrote {output}: {len(loaded.catalog.tables)} tables, guesses marked `guess: true`, "
+        "open questions marked TODO",
+        err=True,
+    )
 
 
 @cli.command("rules")
