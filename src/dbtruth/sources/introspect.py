@@ -194,10 +194,9 @@ def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> C
             max_value=r["max_value"],
             cycle=r["cycle"],
             owned_by=r["owned_by"],
-            # A scratch server's sequences say nothing about production: keep live values only.
-            last_value=r["last_value"] if live else None,
+            last_value=r["last_value"],
         )
-        for r in _rows(conn, "sequences")
+        for r in _rows(conn, "sequences", _sequences_query(live))
     )
     extensions = tuple(Extension(**r) for r in _rows(conn, "extensions"))
     schemas = tuple(Schema(**r) for r in _rows(conn, "schemas"))
@@ -219,6 +218,15 @@ def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> C
         extensions=extensions,
         stats=read_stats(conn) if live else None,
     )
+
+
+def _sequences_query(live: bool) -> str:
+    """Only a live server's sequence values mean anything; elsewhere skip reading them."""
+    query = catalog_query("sequences")
+    if live:
+        return query
+    start, end = query.index("/*live*/"), query.index("/*end live*/") + len("/*end live*/")
+    return query[:start] + "NULL::bigint" + query[end:]
 
 
 def _attnames(columns: dict[str, list[Column]]) -> dict[str, dict[int, str]]:

@@ -17,8 +17,10 @@ SELECT n.nspname AS schema,
            AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
            AND d.deptype IN ('a', 'i')
          LIMIT 1) AS owned_by,
-       CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE'::text)
-            THEN pg_sequence_last_value(c.oid::regclass) END AS last_value
+       -- Live targets only: the reader drops this expression (up to the alias) for scratch
+       -- databases, whose sequence values say nothing about production.
+       /*live*/CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE'::text)
+            THEN pg_sequence_last_value(c.oid::regclass) END/*end live*/ AS last_value
   FROM pg_sequence s
   JOIN pg_class c ON c.oid = s.seqrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
