@@ -297,9 +297,6 @@ class Catalog:
     def table(self, qualified: str) -> Table | None:
         return self._lookup.tables.get(qualified)
 
-    def relation_exists(self, qualified: str) -> bool:
-        return qualified in self._lookup.tables or qualified in self._lookup.views
-
     def constraints_of(self, table: Table) -> tuple[Constraint, ...]:
         return self._lookup.constraints.get(table.qualified, ())
 

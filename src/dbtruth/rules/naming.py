@@ -105,10 +105,6 @@ def covering_index(catalog: Catalog, table: Table, columns: tuple[str, ...]) -> 
     return None
 
 
-def is_check_on(constraint: Constraint, *columns: str) -> bool:
-    return constraint.kind == "check" and all(c in constraint.columns for c in columns)
-
-
 def short_name(*parts: str, suffix: str) -> str:
     """An identifier under PostgreSQL's 63-byte limit, named the way PostgreSQL names its own."""
     base = "_".join(parts)
