@@ -12,6 +12,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -23,8 +24,9 @@ from dbtruth.findings import Location, Severity
 from dbtruth.manifest import find_manifest, load_manifest
 from dbtruth.manifest.config import MANIFEST_NAME, Manifest
 from dbtruth.manifest.draft import draft
-from dbtruth.report import jsonout, markdown, sarif, terminal
+from dbtruth.report import jsonout, markdown, review_html, review_markdown, sarif, terminal
 from dbtruth.report.context import ReportContext
+from dbtruth.review import build_review
 from dbtruth.runtime import without_cycle_collection
 from dbtruth.sources import snapshot
 from dbtruth.sources.conninfo import redact
@@ -266,10 +268,14 @@ def check(
 
 
 def _manifest(path: Path | None, target: tuple[str, ...]) -> Manifest:
+    return load_manifest(_manifest_path(path, target))
+
+
+def _manifest_path(path: Path | None, target: tuple[str, ...]) -> Path | None:
     if path is not None and not path.is_file():
         raise DbtruthError("manifest not found", where=str(path))
     local = [Path(t) for t in target if Path(t).exists()]
-    return load_manifest(path or find_manifest(tuple(local)))
+    return path or find_manifest(tuple(local))
 
 
 def _emit(ctx: ReportContext, fmt: str, output: Path | None, no_color: bool) -> None:
@@ -340,6 +346,73 @@ def init_cmd(
     _echo(
         f"wrote {output}: {len(loaded.catalog.tables)} tables, guesses marked `guess: true`, "
         "open questions marked TODO",
+        err=True,
+    )
+
+
+@cli.command("review")
+@_target_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the review here; .html gives the HTML review, anything else Markdown "
+    "(default: Markdown on standard output).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("markdown", "html")),
+    default=None,
+    help="Override the format chosen from the output file's suffix.",
+)
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="dbtruth.yaml to use (default: next to the target, else ./dbtruth.yaml).",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Judge dates (such as the last restore drill) as of this day (default: today).",
+)
+def review_cmd(
+    target: tuple[str, ...],
+    output: Path | None,
+    fmt: str | None,
+    manifest: Path | None,
+    as_of: datetime | None,
+    **load_options: Any,
+) -> None:
+    """Write the architecture review of TARGET: the playbook's 15 sections from evidence,
+    the §6 checklist, the §11 maturity level and the findings of check, with fixes."""
+    manifest_path = _manifest_path(manifest, target)
+    manifest_model = load_manifest(manifest_path)
+    loaded = _load(target, **load_options)
+    locations = {name: Location(file, line) for name, (file, line) in loaded.locations.items()}
+    result = engine.run(loaded.catalog, manifest_model, locations=locations)
+    review = build_review(
+        loaded.catalog,
+        manifest_model,
+        result,
+        target=" ".join(redact(t) for t in target) or "(PG* environment)",
+        manifest_path=manifest_path,
+        target_paths=tuple(Path(t) for t in target if Path(t).exists()),
+        today=(as_of.date() if as_of else date.today()),
+        notes=tuple(loaded.notes),
+    )
+    chosen = fmt or (
+        "html" if output and output.suffix.lower() in (".html", ".htm") else "markdown"
+    )
+    text = review_html.render(review) if chosen == "html" else review_markdown.render(review)
+    if output is None:
+        _echo(text)
+        return
+    output.write_text(text, encoding="utf-8")
+    _echo(
+        f"wrote {output}: maturity level {review.maturity.level}, "
+        f"{len(result.findings)} finding(s), {loaded.description}",
         err=True,
     )
 

@@ -38,6 +38,7 @@ class Result:
     skipped_live_only: list[str] = field(default_factory=list)
     rule_seconds: dict[str, float] = field(default_factory=dict)
     rules_run: int = 0
+    ran: list[str] = field(default_factory=list)  # codes of the rules that ran
 
 
 def all_specs() -> tuple[RuleSpec, ...]:
@@ -118,6 +119,7 @@ def run(
             )
         result.rule_seconds[spec.code] = time.perf_counter() - started
         result.rules_run += 1
+        result.ran.append(spec.code)
     _suppress(result, rules_cfg.ignore_objects)
     if baseline is not None:
         known = read_baseline(baseline)

@@ -158,6 +158,45 @@ class Decisions(_Strict):
     adr_folder: str = Field(description="Folder of architecture decision records.")
 
 
+class Context(_Strict):
+    """What the review is about (playbook §7, sections 1 and 2)."""
+
+    summary: str | None = Field(None, description="What is being decided or reviewed.")
+    business: str | None = Field(
+        None, description="The business process and data this database serves."
+    )
+    constraints: list[str] = Field(
+        default_factory=list, description="Regulatory, latency, budget or team constraints."
+    )
+    growth: str | None = Field(None, description="Expected growth of data and traffic.")
+    consistency: str | None = Field(
+        None, description="Consistency the readers need (e.g. read-your-writes, 5 s stale)."
+    )
+
+
+class Practices(_Strict):
+    """How the team works, for the maturity model (§11) where the catalog cannot tell.
+
+    Each value is a sentence or a path relative to dbtruth.yaml that shows the practice; the
+    review checks that a named file exists and reports a declaration as declared, not verified.
+    """
+
+    migrations: str | None = Field(None, description="Migration tool in use.")
+    expand_contract: str | None = Field(None, description="Where expand/contract is practised.")
+    transaction_boundaries: str | None = Field(
+        None, description="Where commit boundaries, isolation and retries are written down."
+    )
+    security_review: str | None = Field(None, description="Last security/privacy review.")
+    backfill: str | None = Field(None, description="The backfill tooling (Principle 7).")
+    schema_review: str | None = Field(None, description="Cross-team schema review standard.")
+    migration_checks: str | None = Field(None, description="Automated migration checks in CI.")
+    data_contracts: str | None = Field(None, description="Registry of data contracts.")
+    architecture_council: str | None = Field(None, description="Architecture review forum.")
+    readiness_gate: str | None = Field(None, description="Production readiness gate.")
+    post_incident: str | None = Field(None, description="Post-incident learning loop.")
+    templates: str | None = Field(None, description="Reusable templates and playbooks.")
+
+
 class DesignSections(_Strict):
     """Mixed into the manifest model; kept apart to keep each module small."""
 
@@ -170,6 +209,8 @@ class DesignSections(_Strict):
     retention: dict[str, Retention] = Field(default_factory=dict)
     operations: Operations | None = None
     decisions: Decisions | None = None
+    context: Context | None = None
+    practices: Practices | None = None
 
     @model_validator(mode="after")
     def _unique_ids(self) -> DesignSections:

@@ -1,0 +1,167 @@
+"""The review as Markdown: renders on code hosts, diagrams as Mermaid blocks."""
+
+from __future__ import annotations
+
+from dbtruth.findings import Finding
+from dbtruth.report.mermaid import er_diagram
+from dbtruth.review.model import (
+    Answer,
+    Block,
+    Bullets,
+    Code,
+    Diagram,
+    Paragraph,
+    Review,
+    Section,
+    Status,
+    Table,
+)
+
+ANSWER_MARK = {Answer.YES: "✅ yes", Answer.NO: "❌ no", Answer.UNKNOWN: "❔ unknown"}
+STATUS_MARK = {
+    Status.MET: "✅ met",
+    Status.DECLARED: "☑️ declared",
+    Status.MISSED: "❌ missed",
+    Status.UNKNOWN: "❔ unknown",
+}
+_ICON = {"error": "🔴", "warning": "🟠", "info": "🔵"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(block: Table) -> list[str]:
+    lines = [f"*{block.caption}*", ""] if block.caption else []
+    lines.append("| " + " | ".join(block.headers) + " |")
+    lines.append("|" + "---|" * len(block.headers))
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows]
+    return [*lines, ""]
+
+
+def _diagram(block: Diagram) -> list[str]:
+    lines: list[str] = []
+    for group in block.groups:
+        lines += [f"#### Schema `{group.schema}` ({len(group.entities)} tables)", ""]
+        text = er_diagram(group)
+        if text is None:
+            lines += [
+                f"The `{group.schema}` diagram is too large for Mermaid; the HTML review draws it.",
+                "",
+            ]
+        else:
+            lines += ["```mermaid", text, "```", ""]
+        if group.outgoing:
+            lines.append("References into other schemas:")
+            lines += [
+                f"- `{r.child}` ({', '.join(r.columns)}) → `{r.parent}`" for r in group.outgoing
+            ]
+            lines.append("")
+    return lines
+
+
+def _block(block: Block) -> list[str]:
+    if isinstance(block, Paragraph):
+        return [block.text, ""]
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, Bullets):
+        return [f"- {item}" for item in block.items] + [""]
+    if isinstance(block, Code):
+        return [f"```{block.language}", block.text, "```", ""]
+    return _diagram(block)
+
+
+def _section(section: Section) -> list[str]:
+    lines = [f"## {section.number}. {section.title}", "", f"> {section.prompt}", ""]
+    for block in section.blocks:
+        lines += _block(block)
+    lines.append("**Evidence used:** " + ("; ".join(section.evidence) or "none") + ".")
+    lines.append("")
+    if section.open_questions:
+        lines += ["**Open questions:**", ""]
+        lines += [f"- [ ] {q}" for q in section.open_questions]
+        lines.append("")
+    return lines
+
+
+def _finding(finding: Finding) -> list[str]:
+    label = finding.severity.label
+    where = f" ({finding.location.file}:{finding.location.line})" if finding.location else ""
+    lines = [
+        f"- {_ICON[label]} **{finding.code} {finding.name}** ({label}) `{finding.object.path}`"
+        f"{where}: {finding.message}"
+    ]
+    fix = finding.violation.fix
+    if fix is not None:
+        lines.append(f"  - Fix ({'safe' if fix.safe else 'unsafe'}): {fix.description}")
+        if fix.sql:
+            lines += ["", "    ```sql"] + [f"    {line}" for line in fix.sql.splitlines()]
+            lines += ["    ```", ""]
+    return lines
+
+
+def render(review: Review) -> str:
+    counts = ", ".join(f"{n} {label}" for label, n in review.summary_counts.items())
+    lines = [
+        f"# {review.title}",
+        "",
+        f"- Target: `{review.target}`",
+        f"- Source: {review.source}; PostgreSQL {review.server_version}",
+        f"- Reviewed: {review.generated} by dbtruth",
+        f"- Maturity level: **{review.maturity.level}** of 4",
+        f"- Findings: {counts}",
+        "",
+        "Each section states the evidence it used; where there was none, it lists the "
+        "questions to answer. Nothing here is inferred without saying so.",
+        "",
+    ]
+    if review.load_problems:
+        lines += ["> **Incomplete:** these statements could not be loaded:", ">"]
+        lines += [f"> - `{p}`" for p in review.load_problems] + [""]
+    lines += [f"- {note}" for note in review.notes]
+    for section in review.sections:
+        lines += _section(section)
+    lines += ["## Checklist (playbook §6)", ""]
+    for part in review.checklist:
+        lines += [f"### {part.number} {part.title}", "", "| Question | Answer | Evidence |"]
+        lines.append("|---|---|---|")
+        lines += [
+            f"| {_cell(i.question)} | {ANSWER_MARK[i.answer]} | {_cell(i.evidence)} |"
+            for i in part.items
+        ]
+        lines.append("")
+    lines += _maturity(review)
+    lines += ["## Findings by playbook area", ""]
+    if not review.findings:
+        lines += ["No findings.", ""]
+    for group in review.findings:
+        lines += [f"### {group.family.capitalize()} ({len(group.findings)})", ""]
+        for finding in group.findings:
+            lines += _finding(finding)
+        lines.append("")
+    if review.suppressed:
+        lines += ["### Accepted in dbtruth.yaml", ""]
+        lines += [f"- {f.code} `{f.object.path}`: {reason}" for f, reason in review.suppressed]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _maturity(review: Review) -> list[str]:
+    maturity = review.maturity
+    lines = [
+        "## Maturity (playbook §11)",
+        "",
+        f"Level reached: **{maturity.level}** of 4. A level counts when all its criteria "
+        "and all below it are met or declared; *declared* means dbtruth.yaml states it and "
+        "dbtruth could not verify it.",
+        "",
+    ]
+    for level in (1, 2, 3, 4):
+        lines += [f"### Level {level}", "", "| Criterion | Status | Evidence |", "|---|---|---|"]
+        lines += [
+            f"| {c.text} | {STATUS_MARK[c.status]} | {_cell(c.evidence)} |"
+            for c in maturity.at(level)
+        ]
+        lines.append("")
+    return lines

@@ -1,0 +1,96 @@
+"""Architecture decision records in the manifest's ADR folder (playbook §15's mini ADR).
+
+An ADR is a Markdown file: a `#` title, then `##` sections. The review reads the sections the
+playbook's checklist 6.10 asks about; headings are matched case-insensitively, with the usual
+synonyms ("Consequences" records the trade-off, "Alternatives" the alternatives considered).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Canonical part -> headings that hold it.
+PARTS = {
+    "status": ("status",),
+    "context": ("context", "problem", "context and problem statement"),
+    "decision": ("decision", "decision outcome"),
+    "tradeoffs": ("consequences", "tradeoffs", "trade-offs", "tradeoff"),
+    "alternatives": ("alternatives considered", "alternatives", "considered options", "options"),
+    "assumptions": ("assumptions", "assumption"),
+    "risks": ("risks", "risk"),
+    "revisit": ("revisit triggers", "revisit trigger", "revisit", "review triggers"),
+    "owner": ("owner", "owners", "deciders", "decision makers"),
+}
+_HEADING = re.compile(r"^(#{1,3})\s+(.*?)\s*#*\s*$")
+
+
+@dataclass(frozen=True)
+class Adr:
+    path: Path
+    title: str
+    parts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        text = self.parts.get("status", "").strip()
+        return text.splitlines()[0].strip() if text else "unknown"
+
+    def has(self, part: str) -> bool:
+        return bool(self.parts.get(part, "").strip())
+
+    def items(self, part: str) -> list[str]:
+        """A section's bullet points, or its paragraphs when it has no bullets."""
+        text = self.parts.get(part, "")
+        bullets = [
+            re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", line).strip()
+            for line in text.splitlines()
+            if re.match(r"^\s*(?:[-*+]|\d+[.)])\s+", line)
+        ]
+        if bullets:
+            return bullets
+        return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def _part_of(heading: str) -> str | None:
+    wanted = heading.strip().lower().rstrip(":")
+    for part, names in PARTS.items():
+        if wanted in names:
+            return part
+    return None
+
+
+def parse_adr(path: Path, text: str) -> Adr:
+    title = path.stem
+    parts: dict[str, list[str]] = {}
+    current: str | None = None
+    for line in text.splitlines():
+        match = _HEADING.match(line)
+        if match and len(match.group(1)) == 1 and title == path.stem:
+            title = re.sub(r"^ADR[\s:-]*(\d+[\s:.-]*)?", "", match.group(2), flags=re.I) or title
+            continue
+        if match and len(match.group(1)) >= 2:
+            current = _part_of(match.group(2))
+            if current is not None:
+                parts.setdefault(current, [])
+            continue
+        if current is not None:
+            parts[current].append(line)
+    return Adr(path, title.strip(), {k: "\n".join(v).strip() for k, v in parts.items()})
+
+
+def read_adrs(folder: Path) -> tuple[Adr, ...]:
+    """Every readable Markdown file in the folder, in name order (ADRs are numbered)."""
+    if not folder.is_dir():
+        return ()
+    adrs = []
+    for path in sorted(folder.glob("*.md")):
+        if path.name.lower() in ("readme.md", "index.md", "template.md"):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # the review lists what it read; an unreadable file is simply not an ADR
+        adrs.append(parse_adr(path, text))
+    return tuple(adrs)

@@ -1,0 +1,52 @@
+"""Turning facts into answers with their evidence, the same way everywhere in the review."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dbtruth.findings import Finding
+from dbtruth.review.facts import Declared, Facts
+from dbtruth.review.model import Answer
+
+SAMPLE = 3
+
+
+def listing(items: Sequence[str], limit: int = SAMPLE) -> str:
+    """`a`, `b`, `c` and 4 more."""
+    shown = ", ".join(f"`{i}`" for i in items[:limit])
+    rest = len(items) - limit
+    return f"{shown} and {rest} more" if rest > 0 else shown
+
+
+def finding_sample(findings: Sequence[Finding]) -> str:
+    codes = sorted({f"{f.code} {f.name}" for f in findings})
+    objects = list(dict.fromkeys(f.object.path for f in findings))
+    return f"{len(findings)} finding(s) of {', '.join(codes)} on {listing(objects)}"
+
+
+def rule_answer(facts: Facts, codes: Sequence[str], yes: str, no: str) -> tuple[Answer, str]:
+    """Yes when the rules ran and found nothing, no with the findings, unknown when they did
+    not run. Findings accepted in dbtruth.yaml count as answered, with their reasons shown."""
+    if not facts.ran(*codes):
+        missing = [c for c in codes if c not in facts.result.ran]
+        return (
+            Answer.UNKNOWN,
+            f"rule(s) {', '.join(missing)} did not run (not selected or live only)",
+        )
+    found = facts.findings(*codes)
+    if found:
+        return Answer.NO, f"{no}: {finding_sample(found)}"
+    text = f"{yes} ({', '.join(codes)}: no findings)"
+    accepted = facts.suppressed(*codes)
+    if accepted:
+        reasons = sorted({reason for _, reason in accepted})
+        text += f"; {len(accepted)} accepted in dbtruth.yaml: {'; '.join(reasons)}"
+    return Answer.YES, text
+
+
+def declared_answer(declared: Declared | None, missing: str) -> tuple[Answer, str]:
+    if declared is None:
+        return Answer.UNKNOWN, missing
+    if declared.exists is False:
+        return Answer.NO, declared.describe()
+    return Answer.YES, declared.describe()

@@ -1,0 +1,153 @@
+"""The evidence a review is written from, gathered once: the catalog, dbtruth.yaml, the rule
+results, the ADR folder and the files the manifest points at.
+
+Every section, checklist answer and maturity criterion reads these facts instead of the raw
+inputs, so each "yes" and "no" is traceable to a rule result, a catalog fact or a manifest entry.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+
+from dbtruth.engine import Result
+from dbtruth.findings import Finding
+from dbtruth.manifest.config import Manifest
+from dbtruth.manifest.design import TableRole
+from dbtruth.model import Catalog, Table
+from dbtruth.review.adr import Adr, read_adrs
+from dbtruth.rules.naming import own_tables
+
+# Tables migration runners keep their history in: evidence that a migration tool is used.
+MIGRATION_HISTORY_TABLES = frozenset(
+    {
+        "schema_migrations",
+        "flyway_schema_history",
+        "_prisma_migrations",
+        "alembic_version",
+        "django_migrations",
+        "knex_migrations",
+        "goose_db_version",
+        "__efmigrationshistory",
+        "databasechangelog",
+        "schema_version",
+        "migrations",
+        "applied_schema_deltas",
+        "schema_update_history",
+        "pgmigrations",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A manifest value that names a practice or a document: a sentence or a relative path."""
+
+    text: str
+    path: Path | None  # resolved when the text looks like a relative file path
+    exists: bool | None  # None when the text is a sentence, not a path
+
+    def describe(self) -> str:
+        if self.path is None:
+            return f"declared in dbtruth.yaml: {self.text}"
+        if self.exists:
+            return f"`{self.text}` (file present)"
+        return f"`{self.text}` is named in dbtruth.yaml but the file does not exist"
+
+
+@dataclass
+class Facts:
+    catalog: Catalog
+    manifest: Manifest
+    manifest_path: Path | None
+    result: Result
+    target_paths: tuple[Path, ...]
+    today: date
+    _by_code: dict[str, list[Finding]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_code: dict[str, list[Finding]] = defaultdict(list)
+        for finding in self.result.findings:
+            by_code[finding.code].append(finding)
+        self._by_code = by_code
+
+    # --- rule results -------------------------------------------------------------------
+
+    def findings(self, *codes: str) -> list[Finding]:
+        return [f for code in codes for f in self._by_code.get(code, [])]
+
+    def suppressed(self, *codes: str) -> list[tuple[Finding, str]]:
+        return [(s.finding, s.reason) for s in self.result.suppressed if s.finding.code in codes]
+
+    def ran(self, *codes: str) -> bool:
+        return all(code in self.result.ran for code in codes)
+
+    # --- catalog ------------------------------------------------------------------------
+
+    @cached_property
+    def tables(self) -> tuple[Table, ...]:
+        """The tables a design is made of (partitions and foreign tables left out)."""
+        return tuple(own_tables(self.catalog))
+
+    @cached_property
+    def migration_history(self) -> tuple[str, ...]:
+        return tuple(
+            t.qualified for t in self.catalog.tables if t.name.lower() in MIGRATION_HISTORY_TABLES
+        )
+
+    @cached_property
+    def sql_files(self) -> tuple[Path, ...]:
+        files: list[Path] = []
+        for path in self.target_paths:
+            if path.is_dir():
+                files += sorted(path.rglob("*.sql"))
+            elif path.suffix == ".sql" or path.name.endswith(".sql.postgres"):
+                files.append(path)
+        return tuple(files)
+
+    @cached_property
+    def numbered_sql_files(self) -> tuple[Path, ...]:
+        """SQL files whose names start with a version number: an ordered migration set."""
+        return tuple(f for f in self.sql_files if f.name[:1].isdigit())
+
+    # --- manifest -----------------------------------------------------------------------
+
+    @property
+    def base(self) -> Path:
+        return self.manifest_path.parent if self.manifest_path else Path.cwd()
+
+    def role_of(self, table: str) -> tuple[str, TableRole] | None:
+        """The truth entry (pattern, role) covering a qualified table; exact keys win."""
+        truth = self.manifest.truth
+        if table in truth:
+            return table, truth[table]
+        for pattern, role in truth.items():
+            if fnmatch.fnmatchcase(table, pattern):
+                return pattern, role
+        return None
+
+    def declared(self, text: str | None) -> Declared | None:
+        if not text or text.strip().upper().startswith("TODO"):
+            return None
+        text = text.strip()
+        looks_like_path = " " not in text and ("/" in text or "." in Path(text).name)
+        if not looks_like_path:
+            return Declared(text, None, None)
+        path = self.base / text
+        return Declared(text, path, path.exists())
+
+    @cached_property
+    def adrs(self) -> tuple[Adr, ...]:
+        decisions = self.manifest.decisions
+        if decisions is None:
+            return ()
+        return read_adrs(self.base / decisions.adr_folder)
+
+    @property
+    def adr_folder_exists(self) -> bool:
+        decisions = self.manifest.decisions
+        return decisions is not None and (self.base / decisions.adr_folder).is_dir()

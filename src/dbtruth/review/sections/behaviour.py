@@ -1,0 +1,214 @@
+"""Sections 7–9: transaction and concurrency, index and query plan, security and privacy."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from dbtruth.review.evidence import finding_sample, listing
+from dbtruth.review.facts import Facts
+from dbtruth.review.model import Bullets, Paragraph, Section, Table
+from dbtruth.review.signals import (
+    idempotency_keys,
+    outbox_tables,
+    personal_data_columns,
+    tenant_tables,
+    version_columns,
+)
+
+TENANT_TABLE_ROWS = 40  # above this, the RLS table is summarised instead of listed
+
+
+def transactions(facts: Facts) -> Section:
+    section = Section(
+        7, "Transaction and Concurrency", "Commit boundary, locks, isolation, idempotency, retry."
+    )
+    catalog = facts.catalog
+    section.evidence.append("catalog: constraints, indexes, triggers; names of columns")
+    guards = []
+    exclusions = [c for c in catalog.constraints if c.kind == "exclusion" and not c.inherited]
+    if exclusions:
+        guards.append(
+            f"{len(exclusions)} exclusion constraint(s) keep ranges from overlapping under "
+            f"concurrent writes: {listing([c.name for c in exclusions])}"
+        )
+    partial = [i for i in catalog.indexes if i.unique and i.predicate]
+    if partial:
+        guards.append(
+            f"{len(partial)} partial unique index(es) guard conditional uniqueness: "
+            f"{listing([i.qualified for i in partial])}"
+        )
+    deferrable = [c for c in catalog.constraints if c.deferrable and not c.inherited]
+    if deferrable:
+        guards.append(f"{len(deferrable)} deferrable constraint(s), checked at commit")
+    for label, found in (
+        ("optimistic-lock version columns", version_columns(facts)),
+        ("unique idempotency keys", idempotency_keys(facts)),
+        ("outbox tables (side effects leave with the commit)", outbox_tables(facts)),
+    ):
+        if found:
+            guards.append(f"{label}: {listing(found)}")
+    triggers = [t for t in catalog.triggers if not t.name.startswith("RI_ConstraintTrigger")]
+    if triggers:
+        guards.append(
+            f"{len(triggers)} trigger(s) run inside the writing transaction: "
+            f"{listing([f'{t.schema}.{t.table}.{t.name}' for t in triggers])}"
+        )
+    if guards:
+        section.blocks.append(Paragraph("What the schema does for concurrency:"))
+        section.blocks.append(Bullets(tuple(guards)))
+    else:
+        section.blocks.append(
+            Paragraph("The schema shows no concurrency guard beyond primary and unique keys.")
+        )
+    app = [
+        i.id
+        for i in facts.manifest.invariants
+        if i.kind in ("cross-row", "non-overlap", "uniqueness")
+        and i.enforcement in ("application", "reconciliation")
+    ]
+    if app:
+        section.blocks.append(
+            Paragraph(
+                f"Kept by the application and exposed to races: {listing(app, 10)}. Each needs "
+                "a lock order or SERIALIZABLE with retry, stated in the design."
+            )
+        )
+    practices = facts.manifest.practices
+    declared = facts.declared(practices.transaction_boundaries if practices else None)
+    if declared:
+        section.evidence.append("dbtruth.yaml `practices.transaction_boundaries`")
+        section.blocks.append(Paragraph(f"Transaction boundaries: {declared.describe()}."))
+    else:
+        section.open_questions += [
+            "Where does each business operation commit, and at which isolation level?",
+            "Which writes are retried, and what makes a retry safe (idempotency key)?",
+            "In which order are rows locked, to keep deadlocks out?",
+        ]
+    return section
+
+
+def indexes(facts: Facts) -> Section:
+    section = Section(8, "Index and Query Plan", "Expected query plans and index ownership.")
+    catalog = facts.catalog
+    methods = Counter(i.method for i in catalog.indexes)
+    unique = sum(1 for i in catalog.indexes if i.unique)
+    partial = sum(1 for i in catalog.indexes if i.predicate)
+    section.evidence.append(
+        f"catalog: {len(catalog.indexes)} indexes ("
+        + ", ".join(f"{n} {m}" for m, n in methods.most_common())
+        + f"; {unique} unique, {partial} partial)"
+    )
+    section.evidence.append("rules X001–X006")
+    problems = facts.findings("X001", "X002", "X003", "X004", "X005", "X006", "I002")
+    if problems:
+        by_rule = Counter(f"{f.code} {f.name}" for f in problems)
+        section.blocks.append(
+            Table(("Rule", "Findings"), tuple((k, str(n)) for k, n in sorted(by_rule.items())))
+        )
+    else:
+        section.blocks.append(Paragraph("No duplicate, redundant, invalid or missing index found."))
+    contracts = [q for q in facts.manifest.workload if q.contract]
+    if contracts:
+        section.blocks.append(
+            Paragraph(
+                f"{len(contracts)} workload queries carry an index contract (section 5). The "
+                "review does not run the plans: `dbtruth workload` EXPLAINs them against the "
+                "schema and its statistics."
+            )
+        )
+    else:
+        section.open_questions.append(
+            "Which index serves each top query, and who owns it (workload contracts)?"
+        )
+    stats = facts.catalog.stats
+    if stats is None:
+        section.open_questions.append(
+            "Which indexes are never scanned? (needs a live target with statistics)"
+        )
+    else:
+        section.evidence.append(
+            f"live index statistics since {stats.stats_reset or stats.postmaster_start}"
+        )
+    return section
+
+
+def security(facts: Facts) -> Section:
+    section = Section(
+        9, "Security and Privacy", "Tenant, role, PII, RLS, export, audit, retention."
+    )
+    catalog = facts.catalog
+    tenancy = facts.manifest.tenancy
+    tables = tenant_tables(facts)
+    section.evidence.append(
+        f"catalog: row-level security flags, {len(catalog.policies)} policies, "
+        f"{len(catalog.grants)} grants; tenant key {', '.join(tenancy.key)}"
+    )
+    section.evidence.append("rules S001–S008")
+    if tables:
+        if len(tables) <= TENANT_TABLE_ROWS:
+            rows = tuple(
+                (
+                    f"`{t.qualified}`",
+                    "yes" if t.rls_enabled else "**no**",
+                    "yes" if t.rls_forced else "no",
+                    str(len(catalog.policies_of(t))),
+                )
+                for t in tables
+            )
+            section.blocks.append(
+                Table(("Tenant table", "RLS", "Forced", "Policies"), rows, "Tenant isolation")
+            )
+        else:
+            enabled = sum(1 for t in tables if t.rls_enabled)
+            section.blocks.append(
+                Paragraph(f"{len(tables)} tenant tables; RLS enabled on {enabled}.")
+            )
+    else:
+        section.blocks.append(
+            Paragraph(
+                f"No table carries a tenant key ({', '.join(tenancy.key)}): the database is "
+                "single-tenant, or its tenant key has another name (tenancy.key)."
+            )
+        )
+    found = facts.findings("S001", "S002", "S003", "S004", "S005", "S006", "S007", "S008")
+    if found:
+        section.blocks.append(Paragraph(f"Security findings: {finding_sample(found)}."))
+    definers = [f for f in catalog.functions if f.security_definer]
+    if definers:
+        section.blocks.append(
+            Paragraph(
+                f"{len(definers)} SECURITY DEFINER function(s) run with their owner's rights: "
+                f"{listing([f.qualified for f in definers])}."
+            )
+        )
+    personal = personal_data_columns(facts)
+    if personal:
+        section.blocks.append(
+            Paragraph(
+                f"{len(personal)} column(s) are named like personal data (a name heuristic, "
+                f"not a classification): {listing(personal, 12)}."
+            )
+        )
+        section.open_questions.append(
+            "Which columns hold personal or regulated data, and who may read them?"
+        )
+    retention = facts.manifest.retention
+    if retention:
+        section.evidence.append("dbtruth.yaml `retention`")
+        section.blocks.append(
+            Table(
+                ("Table", "Keep", "Method", "Evidence"),
+                tuple(
+                    (f"`{k}`", r.keep, r.method or "—", r.evidence or "—")
+                    for k, r in retention.items()
+                ),
+                "Retention",
+            )
+        )
+    else:
+        section.open_questions.append("How long is each kind of data kept, and how is it purged?")
+    section.open_questions.append(
+        "Who outside the application (support, analysts, exports) can read the data, and is "
+        "that access audited?"
+    )
+    return section

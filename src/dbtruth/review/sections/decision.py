@@ -1,0 +1,145 @@
+"""Sections 1, 2 and 13–15: what is decided and why, from dbtruth.yaml's `context` and the ADRs,
+with the review's own verdict (maturity, checklist, findings) as the evidence-based part."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from dbtruth.findings import Severity
+from dbtruth.review.evidence import listing
+from dbtruth.review.facts import Facts
+from dbtruth.review.model import Answer, Bullets, ChecklistPart, Maturity, Paragraph, Section
+
+
+def decision_summary(
+    facts: Facts, maturity: Maturity, checklist: tuple[ChecklistPart, ...]
+) -> Section:
+    section = Section(1, "Decision Summary", "What are we deciding?")
+    context = facts.manifest.context
+    if context and context.summary:
+        section.evidence.append("dbtruth.yaml `context.summary`")
+        section.blocks.append(Paragraph(context.summary))
+    else:
+        section.open_questions.append(
+            "What decision does this review support (context.summary in dbtruth.yaml)?"
+        )
+    answers = Counter(item.answer for part in checklist for item in part.items)
+    severities = Counter(f.severity for f in facts.result.findings)
+    section.evidence.append("this review's checklist, maturity assessment and rule findings")
+    verdict = [
+        f"Maturity level **{maturity.level}** of 4 (section Maturity).",
+        f"Checklist: {answers[Answer.YES]} yes, {answers[Answer.NO]} no, "
+        f"{answers[Answer.UNKNOWN]} unknown.",
+        f"Findings: {severities[Severity.ERROR]} error(s), {severities[Severity.WARNING]} "
+        f"warning(s), {severities[Severity.INFO]} info.",
+    ]
+    invariants = facts.manifest.invariants
+    if invariants:
+        broken = {f.object.name for f in facts.findings("I009", "I010")}
+        verdict.append(f"Invariants: {len(invariants) - len(broken)} of {len(invariants)} held.")
+    section.blocks.append(Bullets(tuple(verdict)))
+    return section
+
+
+def context_section(facts: Facts) -> Section:
+    section = Section(
+        2, "Context", "What business process, data, workload, and constraints shape this decision?"
+    )
+    catalog = facts.catalog
+    schemas = sorted({t.schema for t in facts.tables})
+    section.evidence.append(f"catalog of `{catalog.database}` from {catalog.source}")
+    facts_list = [
+        f"PostgreSQL {catalog.server_version}; {len(facts.tables)} tables in "
+        f"{len(schemas)} schema(s) ({listing(schemas, 8)}), {len(catalog.views)} views, "
+        f"{len(catalog.functions)} functions.",
+    ]
+    stats = catalog.stats
+    if stats is not None:
+        total = sum(t.total_bytes for t in stats.tables)
+        facts_list.append(f"Live database: {total / 1024**3:.2f} GiB in tables and indexes.")
+    context = facts.manifest.context
+    if context and context.business:
+        section.evidence.append("dbtruth.yaml `context`")
+        section.blocks.append(Paragraph(context.business))
+    else:
+        section.open_questions.append(
+            "Which business process does this database serve, and who are its actors "
+            "(context.business)?"
+        )
+    if context and context.constraints:
+        facts_list += [f"Constraint: {c}" for c in context.constraints]
+    else:
+        section.open_questions.append(
+            "Which regulatory, latency, budget or team constraints shape the design?"
+        )
+    section.blocks.append(Bullets(tuple(facts_list)))
+    return section
+
+
+def _adr_items(facts: Facts, part: str) -> list[str]:
+    items = []
+    for adr in facts.adrs:
+        for item in adr.items(part):
+            items.append(f"{item} — *{adr.title}* (`{adr.path.name}`)")
+    return items
+
+
+def alternatives(facts: Facts) -> Section:
+    section = Section(13, "Alternatives Considered", "Why not other designs?")
+    items = _adr_items(facts, "alternatives")
+    if items:
+        section.evidence.append(f"ADRs in {facts.manifest.decisions.adr_folder}")  # type: ignore[union-attr]
+        section.blocks.append(Bullets(tuple(items)))
+    else:
+        section.evidence.append("no ADR records alternatives")
+        section.open_questions.append(
+            "Which other designs were considered, and which invariant or workload ruled each out?"
+        )
+    return section
+
+
+def decision(facts: Facts, maturity: Maturity) -> Section:
+    section = Section(14, "Decision", "Accepted design and conditions.")
+    if facts.adrs:
+        section.evidence.append("ADR titles, statuses and decisions")
+        section.blocks.append(
+            Bullets(
+                tuple(
+                    f"**{a.title}** ({a.status}): "
+                    + (" ".join(a.items("decision"))[:400] or "no Decision section")
+                    for a in facts.adrs
+                )
+            )
+        )
+    else:
+        section.open_questions.append("Which design is accepted, by whom, and on what conditions?")
+    conditions = []
+    errors = [f for f in facts.result.findings if f.severity is Severity.ERROR]
+    if errors:
+        conditions.append(
+            f"fix the {len(errors)} error finding(s) first: "
+            + listing([f"{f.code} {f.object.path}" for f in errors], 5)
+        )
+    for criterion in maturity.blocking():
+        conditions.append(
+            f"to reach level {criterion.level}: {criterion.text} — {criterion.evidence}"
+        )
+    if conditions:
+        section.evidence.append("error findings and the next maturity level's missing criteria")
+        section.blocks.append(Paragraph("Conditions the review attaches:"))
+        section.blocks.append(Bullets(tuple(conditions)))
+    return section
+
+
+def revisit_triggers(facts: Facts) -> Section:
+    section = Section(15, "Revisit Triggers", "When should we reconsider?")
+    items = _adr_items(facts, "revisit")
+    if items:
+        section.evidence.append("ADR revisit triggers")
+        section.blocks.append(Bullets(tuple(items)))
+    else:
+        section.evidence.append("no ADR records revisit triggers")
+        section.open_questions.append(
+            "Which change in data volume, traffic, regulation or team would make this design wrong?"
+        )
+    return section

@@ -1,0 +1,195 @@
+"""Catalog signals the review reads that no rule reports on its own: columns that look like
+personal data, optimistic-lock versions, idempotency keys, lifecycle columns, outboxes, JSON
+columns and their contracts, and the shape of the declared workload queries.
+
+Each is a heuristic on names and structure, and the review says so where it uses one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from pglast import ast, parse_sql
+from pglast.parser import ParseError
+from pglast.visitors import Visitor
+
+from dbtruth.manifest.design import WorkloadQuery
+from dbtruth.model import Table
+from dbtruth.review.facts import Facts
+from dbtruth.rules.naming import tenant_key, tokens
+
+_PII_TOKENS = frozenset(
+    {
+        "email",
+        "phone",
+        "mobile",
+        "ssn",
+        "passport",
+        "birth",
+        "birthday",
+        "birthdate",
+        "dob",
+        "address",
+        "street",
+        "postal",
+        "zip",
+        "ip",
+        "iban",
+        "salary",
+        "nik",
+        "npwp",
+        "gender",
+        "firstname",
+        "lastname",
+        "fullname",
+        "surname",
+    }
+)
+_PII_PAIRS = (("first", "name"), ("last", "name"), ("full", "name"), ("national", "id"))
+_SECRET_TOKENS = frozenset({"password", "secret", "token", "hash", "salt", "otp", "totp"})
+_VERSION_NAMES = frozenset({"version", "lock_version", "row_version", "revision", "etag"})
+_IDEMPOTENCY = re.compile(r"idempoten|request_id|dedup|deduplication|external_id|event_id")
+_LIFECYCLE = re.compile(r"(^|_)(status|state)$")
+_OUTBOX = re.compile(r"(^|_)outbox")
+
+
+@cache
+def _column_tokens(name: str) -> frozenset[str]:
+    return frozenset(tokens(name))
+
+
+def personal_data_columns(facts: Facts) -> list[str]:
+    found = []
+    for table in facts.tables:
+        for column in table.columns:
+            parts = _column_tokens(column.name)
+            if parts & _SECRET_TOKENS:
+                continue  # credentials are secrets, not personal data; S-rules look at them
+            if parts & _PII_TOKENS or any(set(pair) <= parts for pair in _PII_PAIRS):
+                found.append(f"{table.qualified}.{column.name}")
+    return found
+
+
+def version_columns(facts: Facts) -> list[str]:
+    return [
+        f"{t.qualified}.{c.name}"
+        for t in facts.tables
+        for c in t.columns
+        if c.name.lower() in _VERSION_NAMES and c.type_category == "N"
+    ]
+
+
+def idempotency_keys(facts: Facts) -> list[str]:
+    """Unique keys on a column whose name says it deduplicates requests or events."""
+    found = []
+    for table in facts.tables:
+        for constraint in facts.catalog.constraints_of(table):
+            if constraint.kind in ("unique", "primary key") and any(
+                _IDEMPOTENCY.search(c.lower()) for c in constraint.columns
+            ):
+                found.append(f"{table.qualified} ({', '.join(constraint.columns)})")
+        for index in facts.catalog.indexes_of(table):
+            if (
+                index.unique
+                and index.constraint is None
+                and any(_IDEMPOTENCY.search(k.lower()) for k in index.keys)
+            ):
+                found.append(f"{table.qualified} ({', '.join(index.keys)})")
+    return found
+
+
+def lifecycle_tables(facts: Facts) -> list[Table]:
+    return [t for t in facts.tables if any(_LIFECYCLE.search(c.name.lower()) for c in t.columns)]
+
+
+def outbox_tables(facts: Facts) -> list[str]:
+    found = []
+    for table in facts.tables:
+        declared = facts.role_of(table.qualified)
+        if (declared and declared[1].role == "outbox") or _OUTBOX.search(table.name.lower()):
+            found.append(table.qualified)
+    return found
+
+
+def tenant_tables(facts: Facts) -> list[Table]:
+    settings = facts.manifest.settings()
+    return [t for t in facts.tables if tenant_key(t, settings) is not None]
+
+
+def json_columns(facts: Facts) -> tuple[list[str], list[str]]:
+    """(json columns with a CHECK that mentions them, json columns without one)."""
+    checked, unchecked = [], []
+    for table in facts.tables:
+        checks = [c for c in facts.catalog.constraints_of(table) if c.kind == "check"]
+        for column in table.columns:
+            if column.type_name not in ("json", "jsonb"):
+                continue
+            name = f"{table.qualified}.{column.name}"
+            if any(column.name in c.columns for c in checks):
+                checked.append(name)
+            else:
+                unchecked.append(name)
+    return checked, unchecked
+
+
+@dataclass(frozen=True)
+class QueryShape:
+    name: str
+    parsed: bool
+    limit_without_order: bool = False
+    offset: bool = False
+    paginated: bool = False
+
+
+class _ShapeVisitor(Visitor):
+    def __init__(self) -> None:
+        self.limit_without_order = False
+        self.offset = False
+        self.paginated = False
+
+    def visit_SelectStmt(self, ancestors: object, node: ast.SelectStmt) -> None:
+        if node.limitCount is not None:
+            self.paginated = True
+            if not node.sortClause:
+                self.limit_without_order = True
+        if node.limitOffset is not None:
+            self.offset = True
+            self.paginated = True
+
+
+def query_text(facts: Facts, query: WorkloadQuery) -> str | None:
+    if query.sql is not None:
+        return query.sql
+    path = facts.base / (query.file or "")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def query_shapes(facts: Facts) -> list[QueryShape]:
+    shapes = []
+    for query in facts.manifest.workload:
+        text = query_text(facts, query)
+        if text is None:
+            shapes.append(QueryShape(query.name, parsed=False))
+            continue
+        try:
+            tree = parse_sql(text)
+        except ParseError:
+            shapes.append(QueryShape(query.name, parsed=False))
+            continue
+        visitor = _ShapeVisitor()
+        visitor(tree)
+        shapes.append(
+            QueryShape(
+                query.name,
+                parsed=True,
+                limit_without_order=visitor.limit_without_order,
+                offset=visitor.offset,
+                paginated=visitor.paginated,
+            )
+        )
+    return shapes
