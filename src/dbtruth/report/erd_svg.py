@@ -19,9 +19,9 @@ from dbtruth.review.model import Entity, Relationship, SchemaGroup
 BOX_WIDTH = 230
 ROW = 16
 HEADER = 24
-GAP_X = 40
+GAP_X = 30
 GAP_Y = 56
-PER_ROW = 5
+PER_ROW = 4
 HUB_MIN_REFERENCES = 8
 MAX_NAME = 30
 
@@ -120,9 +120,9 @@ def _box_svg(box: _Box) -> str:
         key = f'<tspan class="key">{escape(column.key)} </tspan>' if column.key else ""
         null = "" if column.not_null else "?"
         parts.append(
-            f'<text x="{box.x + 8}" y="{y}" class="col">{key}{escape(_short(column.name, 24))}'
+            f'<text x="{box.x + 8}" y="{y}" class="col">{key}{escape(_short(column.name, 20))}'
             f'{null}<tspan class="type" x="{box.x + BOX_WIDTH - 8}" text-anchor="end">'
-            f"{escape(_short(column.type, 16))}</tspan></text>"
+            f"{escape(_short(column.type, 12))}</tspan></text>"
         )
         y += ROW
     if entity.hidden_columns:

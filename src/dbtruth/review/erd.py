@@ -8,11 +8,40 @@ across the page.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from dbtruth.model import Catalog, Table
 from dbtruth.review.facts import Facts
 from dbtruth.review.model import Column, Diagram, Entity, Relationship, SchemaGroup
+
+# Long SQL type names, shortened to the names PostgreSQL also accepts, so boxes stay narrow.
+SHORT_TYPES = {
+    "timestamp with time zone": "timestamptz",
+    "timestamp without time zone": "timestamp",
+    "time with time zone": "timetz",
+    "time without time zone": "time",
+    "character varying": "varchar",
+    "double precision": "float8",
+    "bit varying": "varbit",
+}
+_TYPE_PARTS = re.compile(r"^(.*?)(\(.*\))?(\[\])?$")
+
+
+def short_type(type_text: str) -> str:
+    """'character varying(20)' -> 'varchar(20)', 'timestamp(3) without time zone' ->
+    'timestamp(3)'."""
+    text = type_text
+    for precision_form in ("timestamp", "time"):
+        match = re.match(rf"^{precision_form}(\(\d+\)) (with|without) time zone(\[\])?$", text)
+        if match:
+            suffix = "tz" if match.group(2) == "with" else ""
+            return f"{precision_form}{suffix}{match.group(1)}{match.group(3) or ''}"
+    match = _TYPE_PARTS.match(text)
+    assert match is not None
+    base, params, array = match.group(1), match.group(2) or "", match.group(3) or ""
+    return SHORT_TYPES.get(base, base) + params + array
+
 
 # Above this many tables in a schema, boxes show key columns only.
 KEYS_ONLY_ABOVE = 20
@@ -47,7 +76,9 @@ def _entity(facts: Facts, table: Table, keys_only: bool) -> Entity:
     return Entity(
         schema=table.schema,
         name=table.name,
-        columns=tuple(Column(c.name, c.type, key_text(c.name), c.not_null) for c in shown),
+        columns=tuple(
+            Column(c.name, short_type(c.type), key_text(c.name), c.not_null) for c in shown
+        ),
         hidden_columns=len(table.columns) - len(shown),
         role=declared[1].role if declared else None,
         kind=table.kind,
