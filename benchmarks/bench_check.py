@@ -4,8 +4,11 @@ rule says on each corpus.
     python benchmarks/bench_check.py                 # corpora + synthetic 1,000 and 10,000
     python benchmarks/bench_check.py --only synthetic --sizes 1000 5000 10000
 
-Prints load, introspection and rule time separately (seconds), peak memory of this process,
-and a findings-per-rule table: a rule that fires on most tables of a well-run corpus is noise.
+Prints load, introspection, rule and review time separately (seconds), peak memory of this
+process, and a findings-per-rule table: a rule that fires on most tables of a well-run corpus is
+noise. The review time is `dbtruth review` after the rules: the 15 sections, checklist and
+maturity built from the catalog and the findings, then rendered as Markdown and as HTML.
+`--reviews DIR` keeps each corpus's review.md and review.html there for reading.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -26,6 +30,8 @@ from corpora import Corpus, corpora
 from dbtruth import engine
 from dbtruth.findings import Severity
 from dbtruth.manifest import Manifest
+from dbtruth.report import review_html, review_markdown
+from dbtruth.review import build_review
 from dbtruth.runtime import without_cycle_collection
 from dbtruth.sources import sqlfiles
 from dbtruth.sources.introspect import read_catalog
@@ -38,7 +44,33 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_corpus(corpus: Corpus) -> tuple[dict[str, object], Counter[str]]:
+def _review(
+    catalog: object, result: engine.Result, name: str, keep: Path | None
+) -> tuple[float, int]:
+    """Seconds to build and render the review in both formats, and the maturity level."""
+    started = time.perf_counter()
+    review = build_review(
+        catalog,  # type: ignore[arg-type]
+        Manifest(),
+        result,
+        target=name,
+        manifest_path=None,
+        target_paths=(),
+        today=date.today(),
+    )
+    markdown = review_markdown.render(review)
+    html = review_html.render(review)
+    seconds = time.perf_counter() - started
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        (keep / f"{name}.md").write_text(markdown, encoding="utf-8")
+        (keep / f"{name}.html").write_text(html, encoding="utf-8")
+    return seconds, review.maturity.level
+
+
+def bench_corpus(
+    corpus: Corpus, keep: Path | None = None
+) -> tuple[dict[str, object], Counter[str]]:
     options = LoadOptions(
         scratch=corpus.scratch, keep_going=corpus.keep_going, replacements=corpus.replacements
     )
@@ -48,6 +80,7 @@ def bench_corpus(corpus: Corpus) -> tuple[dict[str, object], Counter[str]]:
     started = time.perf_counter()
     result = engine.run(loaded.catalog, Manifest())
     rules = time.perf_counter() - started
+    review_s, level = _review(loaded.catalog, result, corpus.name, keep)
     counts = Counter(f.code for f in result.findings)
     row = {
         "corpus": corpus.name,
@@ -57,6 +90,8 @@ def bench_corpus(corpus: Corpus) -> tuple[dict[str, object], Counter[str]]:
         "introspect_s": loaded.timings.get("introspect", 0.0),
         "rules_s": rules,
         "end_to_end_s": total_load + rules,
+        "review_s": review_s,
+        "level": level,
         "findings": len(result.findings),
         "warn+err": sum(1 for f in result.findings if f.severity >= Severity.WARNING),
         "not_loaded": len(loaded.catalog.load_problems),
@@ -81,6 +116,7 @@ def bench_synthetic(size: int, scratch: str) -> dict[str, object]:
         result = engine.run(catalog, Manifest())
         rules = time.perf_counter() - started
         cpu = time.process_time() - cpu
+        review_s, level = _review(catalog, result, f"synthetic-{size}", None)
         server.drop_database(name)
     return {
         "corpus": f"synthetic-{size}",
@@ -90,6 +126,8 @@ def bench_synthetic(size: int, scratch: str) -> dict[str, object]:
         "introspect_s": introspect,
         "rules_s": rules,
         "end_to_end_s": load + introspect + rules,
+        "review_s": review_s,
+        "level": level,
         "findings": len(result.findings),
         "warn+err": sum(1 for f in result.findings if f.severity >= Severity.WARNING),
         "not_loaded": 0,
@@ -108,6 +146,8 @@ def _table(rows: list[dict[str, object]]) -> str:
         "introspect_s",
         "rules_s",
         "end_to_end_s",
+        "review_s",
+        "level",
         "findings",
         "warn+err",
         "not_loaded",
@@ -134,6 +174,7 @@ def _main() -> None:
         default="embedded",
         help="scratch server for synthetic schemas (default: embedded)",
     )
+    parser.add_argument("--reviews", type=Path, help="keep each corpus's review here")
     args = parser.parse_args()
     rows: list[dict[str, object]] = []
     per_rule: dict[str, Counter[str]] = {}
@@ -144,7 +185,7 @@ def _main() -> None:
         for corpus in available:
             print(f"… {corpus.name}", file=sys.stderr, flush=True)
             try:
-                row, counts = bench_corpus(corpus)
+                row, counts = bench_corpus(corpus, args.reviews)
             except Exception as exc:  # report and go on: one broken corpus is a finding too
                 print(f"{corpus.name}: FAILED: {exc}", file=sys.stderr)
                 continue

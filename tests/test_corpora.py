@@ -12,8 +12,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 from corpora import CORPORA, corpora
+from datetime import date
+
 from dbtruth import engine
 from dbtruth.manifest import Manifest
+from dbtruth.report import review_html, review_markdown
+from dbtruth.review import build_review
 from dbtruth.sources.target import LoadOptions, load_target
 
 _CORPORA = corpora()
@@ -32,3 +36,17 @@ def test_corpus_loads_and_checks(corpus: object) -> None:
     # Findings are about the corpus's own objects and each names its object in its message.
     for finding in result.findings:
         assert finding.object.name.split("(")[0] in finding.message
+    # The review of a real schema completes in both formats, draws every table once, and
+    # answers every checklist question.
+    review = build_review(
+        loaded.catalog, Manifest(), result, target=corpus.name,  # type: ignore[attr-defined]
+        manifest_path=None, target_paths=(), today=date(2026, 11, 23),
+    )  # fmt: skip
+    drawn = [e for block in review.sections[5].blocks if hasattr(block, "groups")
+             for g in block.groups for e in g.entities]  # type: ignore[attr-defined]
+    own = [t for t in loaded.catalog.tables if t.partition_of is None and t.kind != "foreign table"]
+    assert len(drawn) == len(own)
+    assert sum(len(part.items) for part in review.checklist) == 73
+    assert review_markdown.render(review).count("\n## ") >= 18  # 15 sections + 3 appendices
+    html = review_html.render(review)
+    assert html.count('class="entity"') == len(own)

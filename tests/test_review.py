@@ -216,3 +216,25 @@ def test_review_counts_every_finding_of_check(legacy_folder: Path, legacy: str) 
 def test_init_draft_is_not_taken_for_confirmed_design(legacy_folder: Path) -> None:
     drafted = yaml.safe_load((legacy_folder / "dbtruth.yaml").read_text())
     assert all(entry.get("guess") for entry in drafted["truth"].values())
+
+
+def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
+    # an output folder that does not exist
+    missing = tmp_path / "no" / "such" / "review.md"
+    outcome = dbtruth(
+        "review", str(EXAMPLES / "casefile"), "--scratch", "embedded", "-o", str(missing)
+    )
+    assert outcome.code == 2
+    assert outcome.err.startswith(f"dbtruth: error: {missing}: cannot write the output")
+    assert "Traceback" not in outcome.err
+    # an unreadable ADR is named in the review and the rest still reads
+    folder = _copy("casefile", tmp_path)
+    (folder / "docs" / "adr" / "0002-latin1.md").write_bytes(b"# ADR 2\n\n## Status\n\nd\xe9cid\xe9\n")
+    markdown = _review(str(folder))
+    assert "0002-latin1.md: not UTF-8 text (byte" in markdown
+    assert "1 ADR(s)" in markdown  # 0001 still read
+    # a malformed manifest stops the review before anything is loaded
+    (folder / "dbtruth.yaml").write_text("context:\n  sumary: typo\n")
+    outcome = dbtruth("review", str(folder), "--scratch", "embedded")
+    assert outcome.code == 2
+    assert "dbtruth.yaml:2" in outcome.err and "summary" in outcome.err

@@ -247,7 +247,7 @@ def check(
             err=True,
         )
     if write_baseline is not None:
-        write_baseline.write_text(engine.baseline_document(result.findings), encoding="utf-8")
+        _write(write_baseline, engine.baseline_document(result.findings))
         _echo(f"wrote {len(result.findings)} finding(s) to baseline {write_baseline}", err=True)
         raise SystemExit(0)
     threshold_text = fail_on or manifest_model.rules.fail_on
@@ -267,6 +267,13 @@ def check(
         raise SystemExit(1)
 
 
+def _write(output: Path, text: str) -> None:
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise DbtruthError(f"cannot write the output: {exc.strerror}", where=str(output)) from exc
+
+
 def _manifest(path: Path | None, target: tuple[str, ...]) -> Manifest:
     return load_manifest(_manifest_path(path, target))
 
@@ -280,7 +287,12 @@ def _manifest_path(path: Path | None, target: tuple[str, ...]) -> Path | None:
 
 def _emit(ctx: ReportContext, fmt: str, output: Path | None, no_color: bool) -> None:
     if fmt == "terminal":
-        stream = open(output, "w", encoding="utf-8") if output else _streams.out  # noqa: SIM115
+        try:
+            stream = open(output, "w", encoding="utf-8") if output else _streams.out  # noqa: SIM115
+        except OSError as exc:
+            raise DbtruthError(
+                f"cannot write the output: {exc.strerror}", where=str(output)
+            ) from exc
         try:
             color = False if (no_color or output or "NO_COLOR" in os.environ) else None
             terminal.render_to(ctx, stream, color=color)
@@ -291,7 +303,7 @@ def _emit(ctx: ReportContext, fmt: str, output: Path | None, no_color: bool) -> 
     renderer = {"json": jsonout.render, "sarif": sarif.render, "markdown": markdown.render}[fmt]
     text = renderer(ctx)
     if output:
-        output.write_text(text, encoding="utf-8")
+        _write(output, text)
     else:
         _echo(text)
 
@@ -308,7 +320,7 @@ def _emit(ctx: ReportContext, fmt: str, output: Path | None, no_color: bool) -> 
 def snapshot_cmd(target: tuple[str, ...], output: Path, **load_options: Any) -> None:
     """Write TARGET's catalog (and live statistics) to a JSON snapshot for offline checks."""
     loaded = _load(target, **load_options)
-    output.write_text(snapshot.dumps(loaded.catalog), encoding="utf-8")
+    _write(output, snapshot.dumps(loaded.catalog))
     _echo(
         f"wrote snapshot of {loaded.description} ({len(loaded.catalog.tables)} tables) to {output}",
         err=True,
@@ -342,7 +354,7 @@ def init_cmd(
             "already exists; not overwritten", where=str(output), hint="pass --force to replace it"
         )
     loaded = _load(target, **load_options)
-    output.write_text(draft(loaded.catalog), encoding="utf-8")
+    _write(output, draft(loaded.catalog))
     _echo(
         f"wrote {output}: {len(loaded.catalog.tables)} tables, guesses marked `guess: true`, "
         "open questions marked TODO",
@@ -409,7 +421,7 @@ def review_cmd(
     if output is None:
         _echo(text)
         return
-    output.write_text(text, encoding="utf-8")
+    _write(output, text)
     _echo(
         f"wrote {output}: maturity level {review.maturity.level}, "
         f"{len(result.findings)} finding(s), {loaded.description}",

@@ -24,6 +24,7 @@ GAP_Y = 56
 PER_ROW = 4
 HUB_MIN_REFERENCES = 8
 MAX_NAME = 30
+LINE_CHARS = 29  # monospace characters that fit in a box line (12px type, 7.2px per char)
 
 
 @dataclass
@@ -119,10 +120,14 @@ def _box_svg(box: _Box) -> str:
     for column in entity.columns:
         key = f'<tspan class="key">{escape(column.key)} </tspan>' if column.key else ""
         null = "" if column.not_null else "?"
+        type_text = _short(column.type, 12)
+        # Name, key, "?" and type share one line of LINE_CHARS; the name gives way.
+        room = LINE_CHARS - len(type_text) - 1 - len(null) - (len(column.key) + 1 if key else 0)
         parts.append(
-            f'<text x="{box.x + 8}" y="{y}" class="col">{key}{escape(_short(column.name, 20))}'
-            f'{null}<tspan class="type" x="{box.x + BOX_WIDTH - 8}" text-anchor="end">'
-            f"{escape(_short(column.type, 12))}</tspan></text>"
+            f'<text x="{box.x + 8}" y="{y}" class="col">{key}'
+            f"{escape(_short(column.name, max(room, 6)))}{null}"
+            f'<tspan class="type" x="{box.x + BOX_WIDTH - 8}" text-anchor="end">'
+            f"{escape(type_text)}</tspan></text>"
         )
         y += ROW
     if entity.hidden_columns:
@@ -133,7 +138,7 @@ def _box_svg(box: _Box) -> str:
         y += ROW
     for line in box.footer:
         parts.append(
-            f'<text x="{box.x + 8}" y="{y}" class="hubref">{escape(_short(line, 34))}</text>'
+            f'<text x="{box.x + 8}" y="{y}" class="hubref">{escape(_short(line, LINE_CHARS))}</text>'
         )
         y += ROW
     parts.append("</g>")
@@ -180,24 +185,33 @@ def render_group(group: SchemaGroup) -> list[str]:
         referenced[rel.parent] += 1
     hubs = {t for t, n in referenced.items() if n >= HUB_MIN_REFERENCES}
     drawn = [r for r in group.relationships if r.parent not in hubs]
-    footers: dict[str, list[str]] = defaultdict(list)
+    labelled: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for rel in group.relationships:
         if rel.parent in hubs:
-            footers[rel.child].append(f"→ {rel.parent.split('.', 1)[1]} ({', '.join(rel.columns)})")
+            labelled[rel.child][rel.parent.split(".", 1)[1]].append(", ".join(rel.columns))
     for rel in group.outgoing:
-        footers[rel.child].append(f"→ {rel.parent} ({', '.join(rel.columns)})")
+        labelled[rel.child][rel.parent].append(", ".join(rel.columns))
+    # One footer line per referenced table, however many columns point at it.
+    footers: dict[str, list[str]] = defaultdict(list)
+    for child, targets in labelled.items():
+        for parent, columns in targets.items():
+            what = columns[0] if len(columns) == 1 else f"{len(columns)} references"
+            footers[child].append(f"→ {parent} ({what})")
     boxes = {e.qualified: _Box(e, footers[e.qualified]) for e in group.entities}
     svgs = []
-    clustered: set[str] = set()
-    for members in _clusters(group, drawn):
-        clustered.update(members)
-        bottom = _place(_layers(members, drawn), boxes, 10)
-        edges = [r for r in drawn if r.child in clustered and r.parent in clustered]
-        edges = [r for r in edges if r.child in members]
+    clusters = _clusters(group, drawn)
+    cluster_of = {name: i for i, members in enumerate(clusters) for name in members}
+    # Both ends of a drawn edge are in one cluster by construction: group edges by it once.
+    edges_of: dict[int, list[Relationship]] = defaultdict(list)
+    for rel in drawn:
+        edges_of[cluster_of[rel.child]].append(rel)
+    for i, members in enumerate(clusters):
+        bottom = _place(_layers(members, edges_of[i]), boxes, 10)
         svgs.append(
-            _svg([boxes[m] for m in members], edges, bottom - GAP_Y + 20, f"{group.schema}: "
-                 f"{len(members)} related tables")
+            _svg([boxes[m] for m in members], edges_of[i], bottom - GAP_Y + 20,
+                 f"{group.schema}: {len(members)} related tables")
         )  # fmt: skip
+    clustered = set(cluster_of)
     alone = [e.qualified for e in group.entities if e.qualified not in clustered]
     if alone:
         bottom = _place([alone], boxes, 10)
@@ -206,6 +220,11 @@ def render_group(group: SchemaGroup) -> list[str]:
                  f"{group.schema}: {len(alone)} tables without drawn relationships")
         )  # fmt: skip
     return svgs
+
+
+def drawn_edges(group: SchemaGroup) -> int:
+    hubs = set(hubs_of(group))
+    return sum(1 for r in group.relationships if r.parent not in hubs)
 
 
 def hubs_of(group: SchemaGroup) -> list[str]:

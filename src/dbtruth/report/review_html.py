@@ -10,7 +10,7 @@ import re
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from dbtruth.report.erd_svg import hubs_of, render_group
+from dbtruth.report.erd_svg import drawn_edges, hubs_of, render_group
 from dbtruth.review.model import (
     Answer,
     Bullets,
@@ -54,6 +54,7 @@ def _environment() -> Environment:
         isinstance=isinstance,
         svg_of=lambda group: [Markup(svg) for svg in render_group(group)],
         hubs_of=hubs_of,
+        drawn_edges=drawn_edges,
     )
     return env
 

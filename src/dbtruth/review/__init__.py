@@ -94,5 +94,5 @@ def build_review(
         suppressed=tuple((s.finding, s.reason) for s in result.suppressed),
         summary_counts=counts,
         load_problems=catalog.load_problems,
-        notes=notes,
+        notes=(*notes, *facts.adr_problems),
     )

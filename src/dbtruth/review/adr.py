@@ -80,17 +80,22 @@ def parse_adr(path: Path, text: str) -> Adr:
     return Adr(path, title.strip(), {k: "\n".join(v).strip() for k, v in parts.items()})
 
 
-def read_adrs(folder: Path) -> tuple[Adr, ...]:
-    """Every readable Markdown file in the folder, in name order (ADRs are numbered)."""
+def read_adrs(folder: Path) -> tuple[tuple[Adr, ...], tuple[str, ...]]:
+    """Every Markdown file in the folder, in name order (ADRs are numbered), and a line for
+    each file that could not be read, which the review prints instead of failing."""
     if not folder.is_dir():
-        return ()
-    adrs = []
+        return (), ()
+    adrs, problems = [], []
     for path in sorted(folder.glob("*.md")):
         if path.name.lower() in ("readme.md", "index.md", "template.md"):
             continue
         try:
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue  # the review lists what it read; an unreadable file is simply not an ADR
+        except UnicodeDecodeError as exc:
+            problems.append(f"{path}: not UTF-8 text (byte {exc.start}); ADR skipped")
+            continue
+        except OSError as exc:
+            problems.append(f"{path}: cannot read ({exc.strerror}); ADR skipped")
+            continue
         adrs.append(parse_adr(path, text))
-    return tuple(adrs)
+    return tuple(adrs), tuple(problems)

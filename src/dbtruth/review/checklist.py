@@ -552,7 +552,7 @@ PARTS: tuple[tuple[str, str, tuple[tuple[str, Check], ...]], ...] = (
     ("6.2", "Entity and Grain", (
         ("Is it clear what one row represents (a primary key on every table)?",
          _rules(["I001"], "every table has a primary key", "tables without a primary key")),
-        ("Is the grain consistent (no catch-all, EAV or polymorphic tables)?",
+        ("Is the grain consistent (no catch-all or EAV tables)?",
          _rules(["G004", "G005"], "no catch-all or EAV tables", "grain mixed in one table")),
         ("Are entities kept out of nullable columns and flag soups?",
          _rules(["G001", "G004"], "no flag soup or catch-all columns", "hidden entities")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dbtruth.findings import Finding
+from dbtruth.findings import Finding, Severity
 from dbtruth.review.facts import Declared, Facts
 from dbtruth.review.model import Answer
 
@@ -34,9 +34,13 @@ def rule_answer(facts: Facts, codes: Sequence[str], yes: str, no: str) -> tuple[
             f"rule(s) {', '.join(missing)} did not run (not selected or live only)",
         )
     found = facts.findings(*codes)
+    # Info findings are notes, not defects (see Severity): they do not turn an answer into "no".
+    defects = [f for f in found if f.severity >= Severity.WARNING]
+    if defects:
+        return Answer.NO, f"{no}: {finding_sample(defects)}"
+    text = f"{yes} ({', '.join(codes)}: no warnings or errors)"
     if found:
-        return Answer.NO, f"{no}: {finding_sample(found)}"
-    text = f"{yes} ({', '.join(codes)}: no findings)"
+        text += f"; notes: {finding_sample(found)}"
     accepted = facts.suppressed(*codes)
     if accepted:
         reasons = sorted({reason for _, reason in accepted})

@@ -141,11 +141,19 @@ class Facts:
         return Declared(text, path, path.exists())
 
     @cached_property
-    def adrs(self) -> tuple[Adr, ...]:
+    def _adr_folder(self) -> tuple[tuple[Adr, ...], tuple[str, ...]]:
         decisions = self.manifest.decisions
         if decisions is None:
-            return ()
+            return (), ()
         return read_adrs(self.base / decisions.adr_folder)
+
+    @property
+    def adrs(self) -> tuple[Adr, ...]:
+        return self._adr_folder[0]
+
+    @property
+    def adr_problems(self) -> tuple[str, ...]:
+        return self._adr_folder[1]
 
     @property
     def adr_folder_exists(self) -> bool:

@@ -73,12 +73,22 @@ def personal_data_columns(facts: Facts) -> list[str]:
 
 
 def version_columns(facts: Facts) -> list[str]:
-    return [
-        f"{t.qualified}.{c.name}"
-        for t in facts.tables
-        for c in t.columns
-        if c.name.lower() in _VERSION_NAMES and c.type_category == "N"
-    ]
+    """Numeric version columns used as optimistic locks. A version inside a unique key numbers
+    the versions of a document (prompt v1, v2, …) and is not a lock, so it is left out."""
+    found = []
+    for table in facts.tables:
+        keyed = {
+            column
+            for c in facts.catalog.constraints_of(table)
+            if c.kind in ("unique", "primary key")
+            for column in c.columns
+        } | {k for i in facts.catalog.indexes_of(table) if i.unique for k in i.keys}
+        found += [
+            f"{table.qualified}.{c.name}"
+            for c in table.columns
+            if c.name.lower() in _VERSION_NAMES and c.type_category == "N" and c.name not in keyed
+        ]
+    return found
 
 
 def idempotency_keys(facts: Facts) -> list[str]:
