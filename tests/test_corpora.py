@@ -11,9 +11,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-from corpora import CORPORA, corpora
 from datetime import date
 
+from corpora import CORPORA, corpora
 from dbtruth import engine
 from dbtruth.manifest import Manifest
 from dbtruth.report import review_html, review_markdown

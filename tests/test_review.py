@@ -229,7 +229,8 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in outcome.err
     # an unreadable ADR is named in the review and the rest still reads
     folder = _copy("casefile", tmp_path)
-    (folder / "docs" / "adr" / "0002-latin1.md").write_bytes(b"# ADR 2\n\n## Status\n\nd\xe9cid\xe9\n")
+    latin1 = b"# ADR 2\n\n## Status\n\nd\xe9cid\xe9\n"
+    (folder / "docs" / "adr" / "0002-latin1.md").write_bytes(latin1)
     markdown = _review(str(folder))
     assert "0002-latin1.md: not UTF-8 text (byte" in markdown
     assert "1 ADR(s)" in markdown  # 0001 still read

@@ -137,9 +137,8 @@ def _box_svg(box: _Box) -> str:
         )
         y += ROW
     for line in box.footer:
-        parts.append(
-            f'<text x="{box.x + 8}" y="{y}" class="hubref">{escape(_short(line, LINE_CHARS))}</text>'
-        )
+        text = escape(_short(line, LINE_CHARS))
+        parts.append(f'<text x="{box.x + 8}" y="{y}" class="hubref">{text}</text>')
         y += ROW
     parts.append("</g>")
     return "".join(parts)
