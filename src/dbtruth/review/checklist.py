@@ -197,6 +197,11 @@ def concurrency_answer(facts: Facts) -> tuple[Answer, str]:
     invariants = facts.manifest.invariants
     if not invariants:
         return Answer.UNKNOWN, NO_INVARIANTS
+    if all(i.guess for i in invariants):
+        return Answer.UNKNOWN, (
+            "the declared invariants are all derived from existing constraints by `dbtruth init`; "
+            "the cross-row rules the application keeps are not declared yet"
+        )
     sensitive = [i for i in invariants if i.kind in ("uniqueness", "non-overlap", "cross-row")]
     outside = [i.id for i in sensitive if i.enforcement in ("application", "reconciliation")]
     if not sensitive:

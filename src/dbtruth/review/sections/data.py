@@ -12,7 +12,9 @@ from dbtruth.review.signals import query_text
 def _text(value: str | list[str] | None) -> str:
     if value is None or value == []:
         return "—"
-    return ", ".join(value) if isinstance(value, list) else value
+    text = ", ".join(value) if isinstance(value, list) else value
+    # `dbtruth init` leaves questions as "TODO: …"; the table shows that they are open.
+    return "**open** (TODO)" if text.upper().startswith("TODO") else text
 
 
 def source_of_truth(facts: Facts) -> Section:
@@ -135,6 +137,11 @@ def critical_invariants(facts: Facts) -> Section:
             ("Id", "Statement", "Kind", "Enforced by", "Status"), tuple(rows), "Invariant catalog"
         )
     )
+    if not any(not i.guess for i in invariants):
+        section.open_questions.append(
+            "Every invariant above was derived from an existing constraint by `dbtruth init`: "
+            "which illegal states does no constraint cover yet (the kata's step 4)?"
+        )
     gaps = facts.findings("I001", "I003", "I004", "I005", "I006", "I007", "I008")
     if gaps:
         section.blocks.append(

@@ -36,7 +36,11 @@ def decision_summary(
     invariants = facts.manifest.invariants
     if invariants:
         broken = {f.object.name for f in facts.findings("I009", "I010")}
-        verdict.append(f"Invariants: {len(invariants) - len(broken)} of {len(invariants)} held.")
+        guessed = sum(1 for i in invariants if i.guess)
+        verdict.append(
+            f"Invariants: {len(invariants) - len(broken)} of {len(invariants)} held"
+            + (f" ({guessed} derived from constraints, not yet confirmed)." if guessed else ".")
+        )
     section.blocks.append(Bullets(tuple(verdict)))
     return section
 

@@ -55,8 +55,10 @@ def migration(facts: Facts) -> Section:
         line = _practice_line(facts, field_name, label)
         if line:
             lines.append(line)
-    if any("practices" in e for e in section.evidence) or facts.manifest.practices:
+    if facts.manifest.practices:
         section.evidence.append("dbtruth.yaml `practices`")
+    if facts.ran("I004"):
+        section.evidence.append("rule I004 constraint-not-validated")
     unvalidated = facts.findings("I004")
     if unvalidated:
         lines.append(f"Left half-done: {finding_sample(unvalidated)}.")
@@ -86,8 +88,10 @@ def operations(facts: Facts) -> Section:
     section = Section(11, "Operations", "Monitoring, backup, restore, capacity, runbook.")
     ops = facts.manifest.operations
     rows = []
-    if ops is not None:
-        section.evidence.append("dbtruth.yaml `operations`")
+    section.evidence.append(
+        "dbtruth.yaml `operations`" if ops else "dbtruth.yaml has no `operations` section"
+    )
+    section.evidence.append("rules O001–O003")
     rows.append(("Backup", *_cell(backup_answer(facts))))
     rows.append(("Restore drill", *_cell(restore_answer(facts))))
     monitored = ops.monitoring if ops else []
