@@ -148,3 +148,43 @@ def test_html_renders_in_chromium_with_diagram_and_findings(
             assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 5
         finally:
             browser.close()
+
+
+MERMAID = Path(__file__).parent / "js" / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
+
+
+@pytest.mark.skipif(
+    (CHROMIUM is None or not MERMAID.exists()) and not REQUIRE_BROWSER,
+    reason="needs chromium and `npm install --prefix tests/js` (Mermaid)",
+)
+@pytest.mark.parametrize("example", ["casefile", "legacy"])
+def test_mermaid_blocks_render_with_mermaid(example: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM and MERMAID.exists(), "chromium or tests/js/node_modules/mermaid missing"
+    outcome = dbtruth("review", str(EXAMPLES / example), "--scratch", "embedded")
+    assert outcome.code == 0, outcome.err
+    blocks = re.findall(r"```mermaid\n(.*?)```", outcome.out, re.S)
+    assert blocks
+    page_file = tmp_path / "mermaid.html"
+    page_file.write_text(f'<html><body><script src="{MERMAID.as_uri()}"></script></body></html>')
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(page_file.as_uri())
+            page.evaluate("mermaid.initialize({startOnLoad: false})")
+            for i, text in enumerate(blocks):
+                drawn = page.evaluate(
+                    """async ([id, text]) => {
+                        try { return (await mermaid.render(id, text)).svg; }
+                        catch (e) { return 'ERROR ' + (e.message || e); }
+                    }""",
+                    [f"erd{i}", text],
+                )
+                assert not drawn.startswith("ERROR"), drawn
+                # every entity of the block is drawn as a node of the SVG
+                for entity in re.findall(r"^    (\w+)(?: \{)?$", text, re.M):
+                    assert f">{entity}<" in drawn, entity
+        finally:
+            browser.close()

@@ -153,6 +153,13 @@ def _load(
         return load_target(target, options, progress)
 
 
+_manifest_option = click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="dbtruth.yaml to use (default: next to the target, else ./dbtruth.yaml).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dbtruth")
 def cli() -> None:
@@ -194,11 +201,7 @@ def cli() -> None:
     help="Run only these rules (codes, names or family letters; comma-separated).",
 )
 @click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these rules.")
-@click.option(
-    "--manifest",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="dbtruth.yaml to use (default: next to the target, else ./dbtruth.yaml).",
-)
+@_manifest_option
 @click.option(
     "--baseline",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -378,11 +381,7 @@ def init_cmd(
     default=None,
     help="Override the format chosen from the output file's suffix.",
 )
-@click.option(
-    "--manifest",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="dbtruth.yaml to use (default: next to the target, else ./dbtruth.yaml).",
-)
+@_manifest_option
 @click.option(
     "--as-of",
     type=click.DateTime(formats=["%Y-%m-%d"]),

@@ -13,16 +13,6 @@ import re
 from dbtruth.review.model import Entity, Relationship, SchemaGroup
 
 TEXT_BUDGET = 45_000
-_SHORT_TYPES = {
-    "timestamp with time zone": "timestamptz",
-    "timestamp without time zone": "timestamp",
-    "time with time zone": "timetz",
-    "time without time zone": "time",
-    "character varying": "varchar",
-    "double precision": "float8",
-    "bit varying": "varbit",
-    "character": "char",
-}
 
 
 def identifier(name: str) -> str:
@@ -31,10 +21,11 @@ def identifier(name: str) -> str:
 
 
 def type_word(type_text: str) -> str:
+    """A Mermaid attribute type from the ER model's (already shortened) SQL type:
+    'varchar(20)' -> 'varchar', 'timestamptz[]' -> 'timestamptz_array'."""
     base = re.sub(r"\(.*?\)", "", type_text).strip()
     array = base.endswith("[]")
-    base = base.removesuffix("[]").strip()
-    base = _SHORT_TYPES.get(base, base).split(".")[-1]
+    base = base.removesuffix("[]").strip().split(".")[-1]
     return identifier(base.replace('"', "")) + ("_array" if array else "")
 
 

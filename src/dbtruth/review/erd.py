@@ -24,6 +24,7 @@ SHORT_TYPES = {
     "character varying": "varchar",
     "double precision": "float8",
     "bit varying": "varbit",
+    "character": "char",
 }
 _TYPE_PARTS = re.compile(r"^(.*?)(\(.*\))?(\[\])?$")
 
