@@ -21,6 +21,7 @@ import click
 from dbtruth import __version__, engine
 from dbtruth.errors import DbtruthError
 from dbtruth.findings import Location, Severity
+from dbtruth.lint import lint
 from dbtruth.manifest import find_manifest, load_manifest
 from dbtruth.manifest.config import MANIFEST_NAME, Manifest
 from dbtruth.manifest.draft import draft
@@ -28,11 +29,12 @@ from dbtruth.report import jsonout, markdown, review_html, review_markdown, sari
 from dbtruth.report.context import ReportContext
 from dbtruth.review import build_review
 from dbtruth.runtime import without_cycle_collection
-from dbtruth.sources import snapshot
+from dbtruth.sources import migrations, snapshot
 from dbtruth.sources.conninfo import redact
 from dbtruth.sources.target import LoadedTarget, LoadOptions, load_target
 
 FORMATS = ("terminal", "json", "sarif", "markdown")
+DEFAULT_PG_VERSION = 140000  # the oldest PostgreSQL still supported in 2026
 _SEVERITY_CHOICES = ("info", "warning", "error", "never")
 
 
@@ -259,7 +261,7 @@ def check(
         target=" ".join(redact(t) for t in target) or "(PG* environment)",
         source=loaded.catalog.source,
         server_version=loaded.catalog.server_version,
-        rules=engine.all_specs(),
+        rules=tuple(s for s in engine.all_specs() if s.kind == "catalog"),
         fail_on=Severity.ERROR if threshold_text == "never" else Severity.parse(threshold_text),
         tables=len(loaded.catalog.tables),
         load_problems=loaded.catalog.load_problems,
@@ -426,6 +428,190 @@ def review_cmd(
         f"{len(result.findings)} finding(s), {loaded.description}",
         err=True,
     )
+
+
+@cli.group("migrate")
+def migrate_group() -> None:
+    """Migration safety: lint a migration set against the locks and rewrites it causes."""
+
+
+@migrate_group.command("lint")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--against",
+    metavar="TARGET",
+    help="The database the migrations will run on (URL, SQL files or snapshot): its tables "
+    "are the existing ones and its version the server's.",
+)
+@click.option(
+    "--pg-version",
+    metavar="N",
+    help="PostgreSQL major version the migrations run on (default: the --against target's, "
+    f"else {DEFAULT_PG_VERSION // 10000}).",
+)
+@click.option(
+    "--transaction",
+    type=click.Choice(("auto", "per-file", "none")),
+    default="auto",
+    show_default=True,
+    help="Whether the runner wraps each file in a transaction (auto: yes, except Prisma; "
+    "per-file markers always win).",
+)
+@click.option(
+    "--order",
+    "order_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A file listing the migrations in apply order, one path per line.",
+)
+@click.option(
+    "--replace",
+    "replace",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="Replace text in the migrations before parsing (template placeholders).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="terminal",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file instead of standard output.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(_SEVERITY_CHOICES),
+    default=None,
+    help="Exit 1 when a finding is at least this severe (default: the manifest's "
+    "rules.fail_on, else warning).",
+)
+@click.option("--select", multiple=True, metavar="CODES", help="Run only these rules.")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these rules.")
+@_manifest_option
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Hide findings recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record the current findings as the baseline and exit 0.",
+)
+@click.option("--no-color", is_flag=True, help="Plain terminal output.")
+@click.option(
+    "--scratch",
+    metavar="auto|system|embedded|URL",
+    default=None,
+    envvar="DBTRUTH_SCRATCH",
+    help="Server that loads an --against target given as SQL files.",
+)
+def migrate_lint_cmd(
+    paths: tuple[Path, ...],
+    against: str | None,
+    pg_version: str | None,
+    transaction: str,
+    order_file: Path | None,
+    replace: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    fail_on: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    manifest: Path | None,
+    baseline: Path | None,
+    write_baseline: Path | None,
+    no_color: bool,
+    scratch: str | None,
+) -> None:
+    """Lint migration files, in the order their runner applies them: lock levels, rewrites,
+    blocking validation, destructive and backward-incompatible changes, missing timeouts."""
+    manifest_model = _manifest(manifest, tuple(str(p) for p in paths))
+    files = migrations.discover(
+        paths, order_file, lexical=transaction == "auto" and migrations.is_prisma(paths)
+    )
+    prisma = migrations.is_prisma(paths)
+    existing: frozenset[str] | None = None
+    version = _pg_version(pg_version)
+    source = f"{len(files)} migration file(s)"
+    if against is not None:
+        loaded = _load(
+            (against,), scratch=scratch, keep_going=False, replace=(), statement_timeout="60s",
+            lock_timeout="1s",
+        )  # fmt: skip
+        catalog = loaded.catalog
+        existing = frozenset(t.qualified for t in catalog.tables) | frozenset(
+            v.qualified for v in catalog.views
+        )
+        version = version or catalog.server_version_num
+        source += f" against {loaded.description}"
+    version = version or DEFAULT_PG_VERSION
+    parsed = [
+        migrations.read_file(
+            f, i, wrapped_default=not prisma, mode=transaction,  # type: ignore[arg-type]
+            replacements=_replacements(replace),
+        )
+        for i, f in enumerate(files)
+    ]  # fmt: skip
+    outcome = lint(
+        parsed,
+        manifest_model,
+        pg_version=version,
+        existing=existing,
+        select=_split(select),
+        ignore=_split(ignore),
+        baseline=baseline,
+    )
+    for problem in outcome.problems:
+        _echo(f"dbtruth: {problem}", err=True)
+    if outcome.statements == 0:
+        raise DbtruthError("no statement could be parsed; nothing was checked")
+    result = outcome.result
+    if write_baseline is not None:
+        _write(write_baseline, engine.baseline_document(result.findings))
+        _echo(f"wrote {len(result.findings)} finding(s) to baseline {write_baseline}", err=True)
+        raise SystemExit(0)
+    notes = [
+        f"rules judged for PostgreSQL {version // 10000}"
+        + ("" if pg_version or against else " (the default; set --pg-version)"),
+        *(
+            f"unused inline ignore at {s.file}:{s.line} ({', '.join(s.codes)}): {s.reason}"
+            for s in outcome.unused_inline
+        ),
+    ]
+    threshold_text = fail_on or manifest_model.rules.fail_on
+    ctx = ReportContext(
+        result=result,
+        target=" ".join(str(p) for p in paths),
+        source=source,
+        server_version=str(version // 10000),
+        rules=tuple(s for s in engine.all_specs() if s.kind == "migration"),
+        fail_on=Severity.ERROR if threshold_text == "never" else Severity.parse(threshold_text),
+        tables=outcome.statements,
+        load_problems=tuple(outcome.problems),
+        notes=notes,
+        subject="statements",
+        title="dbtruth migrate lint",
+    )
+    _emit(ctx, fmt, output, no_color)
+    if threshold_text != "never" and any(f.severity >= ctx.fail_on for f in result.findings):
+        raise SystemExit(1)
+
+
+def _pg_version(text: str | None) -> int | None:
+    if text is None:
+        return None
+    digits = text.strip()
+    if not digits.isdigit():
+        raise DbtruthError(f"--pg-version expects a major version such as 15, got '{text}'")
+    number = int(digits)
+    return number * 10000 if number < 100 else number
 
 
 @cli.command("rules")

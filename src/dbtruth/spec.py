@@ -17,6 +17,7 @@ from typing import Protocol
 from dbtruth.findings import Severity, Violation
 from dbtruth.manifest.settings import DEFAULT_TENANT_KEYS, Settings
 from dbtruth.model import Catalog
+from dbtruth.model.migration import MigrationState, MigrationStatement
 
 DOC_HEADINGS = (
     "What it does",
@@ -36,11 +37,21 @@ FAMILIES = {
     "S": "security & tenancy",
     "O": "operations",
     "D": "decisions",
+    "M": "migration safety",
 }
 
 
 class RuleCheck(Protocol):
     def __call__(self, catalog: Catalog, settings: Settings) -> Iterator[Violation]: ...
+
+
+class MigrationCheck(Protocol):
+    """A migration rule sees one statement and the state it runs in (transaction, timeouts,
+    which tables are new), in apply order."""
+
+    def __call__(
+        self, statement: MigrationStatement, state: MigrationState, settings: Settings
+    ) -> Iterator[Violation]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +63,7 @@ class RuleSpec:
     check: RuleCheck
     doc: str
     opt_in: bool = False  # runs only when selected by code or name
+    kind: str = "catalog"  # "catalog": run by check over a catalog; "migration": by migrate lint
 
     @property
     def family(self) -> str:
@@ -86,8 +98,28 @@ def rule(
     return attach
 
 
-def spec_of(check: RuleCheck) -> RuleSpec:
-    spec: RuleSpec = check.spec  # type: ignore[attr-defined]
+def migration_rule(
+    code: str, name: str, severity: Severity
+) -> Callable[[MigrationCheck], MigrationCheck]:
+    """Declare a migration rule, run by `dbtruth migrate lint` on every statement."""
+
+    def attach(check: MigrationCheck) -> MigrationCheck:
+        check.spec = RuleSpec(  # type: ignore[attr-defined]
+            code=code,
+            name=name,
+            severity=severity,
+            live_only=False,
+            check=check,  # type: ignore[arg-type]
+            doc=inspect.cleandoc(check.__doc__ or ""),
+            kind="migration",
+        )
+        return check
+
+    return attach
+
+
+def spec_of(check: RuleCheck | MigrationCheck) -> RuleSpec:
+    spec: RuleSpec = check.spec  # type: ignore[union-attr]
     return spec
 
 
@@ -104,10 +136,12 @@ __all__ = [
     "DEFAULT_TENANT_KEYS",
     "DOC_HEADINGS",
     "FAMILIES",
+    "MigrationCheck",
     "RuleCheck",
     "RuleSpec",
     "Settings",
     "doc_sections",
+    "migration_rule",
     "rule",
     "spec_of",
 ]

@@ -20,6 +20,8 @@ class ReportContext:
     tables: int = 0
     load_problems: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    subject: str = "tables"  # what `tables` counts: tables for check, statements for lint
+    title: str = "dbtruth check"
 
     @property
     def findings(self) -> list[Finding]:
@@ -38,7 +40,7 @@ class ReportContext:
         ]
         text = (
             f"{len(self.findings)} finding(s): {', '.join(parts)} "
-            f"— {self.result.rules_run} rules over {self.tables} tables"
+            f"— {self.result.rules_run} rules over {self.tables} {self.subject}"
         )
         if self.result.suppressed:
             text += f"; {len(self.result.suppressed)} suppressed"

@@ -11,7 +11,7 @@ _ICON = {"error": "🔴", "warning": "🟠", "info": "🔵"}
 
 def render(ctx: ReportContext) -> str:
     lines = [
-        "# dbtruth check",
+        f"# {ctx.title}",
         "",
         f"- Target: `{ctx.target}`",
         f"- Source: {ctx.source}",

@@ -20,7 +20,7 @@ def render_to(
     console = Console(
         file=stream, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True
     )
-    console.print(f"[bold]dbtruth check[/] {escape(ctx.target)}")
+    console.print(f"[bold]{escape(ctx.title)}[/] {escape(ctx.target)}")
     console.print(f"[dim]{escape(ctx.source)}; PostgreSQL {escape(ctx.server_version)}[/]")
     for note in ctx.notes:
         console.print(f"[dim]note: {escape(note)}[/]")

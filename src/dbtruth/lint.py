@@ -1,0 +1,192 @@
+"""`dbtruth migrate lint`: the migration rules over a migration set, statement by statement in
+apply order, with the state each statement runs in (transaction, lock_timeout, which tables
+are new) kept up to date between statements.
+
+Results use the engine's Result, so every output format, severity override, object ignore and
+baseline works as it does for `check`; inline `-- dbtruth: ignore[CODE] reason` comments are
+applied here, and the ones that matched nothing are reported.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType, TransactionStmtKind
+
+from dbtruth import engine
+from dbtruth.engine import Result, Suppressed
+from dbtruth.findings import Finding, Location, Severity, fingerprint
+from dbtruth.manifest.config import Manifest
+from dbtruth.model.migration import MigrationFile, MigrationState, MigrationStatement, Suppression
+from dbtruth.rules.migration_locks import relation_name
+from dbtruth.spec import MigrationCheck, RuleSpec
+
+_BEGIN = (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START)
+_END = (
+    TransactionStmtKind.TRANS_STMT_COMMIT,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK,
+    TransactionStmtKind.TRANS_STMT_PREPARE,
+    TransactionStmtKind.TRANS_STMT_COMMIT_PREPARED,
+    TransactionStmtKind.TRANS_STMT_ROLLBACK_PREPARED,
+)
+
+
+@dataclass
+class LintResult:
+    result: Result
+    files: int
+    statements: int
+    problems: list[str] = field(default_factory=list)  # unparseable statements, bad ignores
+    unused_inline: list[Suppression] = field(default_factory=list)
+
+
+def migration_specs(manifest: Manifest, select: list[str], ignore: list[str]) -> list[RuleSpec]:
+    specs = engine.select(select or manifest.rules.select, [*manifest.rules.ignore, *ignore])
+    return [s for s in specs if s.kind == "migration"]
+
+
+def _not_null_check(constraint: ast.Constraint) -> str | None:
+    """The column of a `CHECK (column IS NOT NULL)`, else None."""
+    expr = constraint.raw_expr
+    if isinstance(expr, ast.NullTest) and int(expr.nulltesttype or 0) == 1:  # IS_NOT_NULL
+        arg = expr.arg
+        if isinstance(arg, ast.ColumnRef) and arg.fields:
+            last = arg.fields[-1]
+            return getattr(last, "sval", None)
+    return None
+
+
+def advance(state: MigrationState, node: object) -> None:
+    """What a statement changes for the statements after it."""
+    if isinstance(node, ast.TransactionStmt):
+        if node.kind in _BEGIN:
+            state.in_transaction = True
+        elif node.kind in _END:
+            state.in_transaction = False
+    elif isinstance(node, ast.VariableSetStmt) and (node.name or "").lower() == "lock_timeout":
+        # SET … TO DEFAULT and RESET leave no argument: back to the default, 0 (no timeout).
+        value = getattr(node.args[0], "val", None) if node.args else None
+        number = getattr(value, "ival", None)
+        text = getattr(value, "sval", None)
+        if number is not None:
+            state.lock_timeout_set = number != 0
+        else:
+            state.lock_timeout_set = text is not None and text.strip() not in ("0", "0s", "0ms")
+    elif isinstance(node, ast.CreateStmt | ast.CreateTableAsStmt):
+        relation = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel  # type: ignore[union-attr]
+        name = relation_name(relation, state)
+        state.created_here.add(name)
+        state.created_in_set.add(name)
+    elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
+        table = relation_name(node.relation, state)
+        for cmd in node.cmds or ():
+            constraint = cmd.def_
+            if cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(
+                constraint, ast.Constraint
+            ):
+                column = (
+                    _not_null_check(constraint)
+                    if constraint.contype == ConstrType.CONSTR_CHECK
+                    else None
+                )
+                if column and constraint.skip_validation and constraint.conname:
+                    state.pending_checks[constraint.conname] = (table, column)
+                elif column:
+                    state.not_null_checks.add((table, column))
+            elif cmd.subtype == AlterTableType.AT_ValidateConstraint and cmd.name:
+                pending = state.pending_checks.pop(cmd.name, None)
+                if pending:
+                    state.not_null_checks.add(pending)
+
+
+def lint(
+    files: list[MigrationFile],
+    manifest: Manifest,
+    *,
+    pg_version: int,
+    existing: frozenset[str] | None = None,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    baseline: Path | None = None,
+) -> LintResult:
+    specs = migration_specs(manifest, select or [], ignore or [])
+    overrides = {k.upper(): Severity.parse(v) for k, v in manifest.rules.severity.items()}
+    settings = manifest.settings()
+    state = MigrationState(pg_version=pg_version, existing=existing)
+    result = Result(findings=[])
+    outcome = LintResult(result, files=len(files), statements=0)
+    used: set[int] = set()
+    all_inline: list[Suppression] = []
+    timings = dict.fromkeys((s.code for s in specs), 0.0)
+    for migration in files:
+        outcome.problems += migration.problems
+        all_inline += migration.file_suppressions
+        state.created_here = set()
+        state.in_transaction = migration.wrapped
+        state.lock_timeout_set = False
+        for statement in migration.statements:
+            outcome.statements += 1
+            all_inline += statement.suppressions
+            for spec in specs:
+                started = time.perf_counter()
+                check: MigrationCheck = spec.check  # type: ignore[assignment]
+                for violation in check(statement, state, settings):
+                    finding = _finding(spec, violation, statement, overrides)
+                    reason = _inline_reason(finding, statement, migration, used)
+                    if reason is None:
+                        result.findings.append(finding)
+                    else:
+                        result.suppressed.append(Suppressed(finding, reason))
+                timings[spec.code] += time.perf_counter() - started
+            advance(state, statement.node)
+    result.rule_seconds = timings
+    result.rules_run = len(specs)
+    result.ran = [s.code for s in specs]
+    engine.suppress(result, manifest.rules.ignore_objects)
+    if baseline is not None:
+        known = engine.read_baseline(baseline)
+        kept = [f for f in result.findings if f.fingerprint not in known]
+        result.baselined = len(result.findings) - len(kept)
+        result.findings = kept
+    outcome.unused_inline = [s for s in all_inline if id(s) not in used]
+    return outcome
+
+
+def _finding(
+    spec: RuleSpec,
+    violation: object,
+    statement: MigrationStatement,
+    overrides: dict[str, Severity],
+) -> Finding:
+    from dbtruth.findings import Violation
+
+    assert isinstance(violation, Violation)
+    severity = (
+        overrides.get(spec.code)
+        or overrides.get(spec.name.upper())
+        or violation.severity
+        or spec.severity
+    )
+    return Finding(
+        code=spec.code,
+        name=spec.name,
+        family=spec.family,
+        severity=severity,
+        violation=violation,
+        fingerprint=fingerprint(spec.code, violation),
+        location=Location(statement.file, statement.line, statement.column),
+    )
+
+
+def _inline_reason(
+    finding: Finding, statement: MigrationStatement, migration: MigrationFile, used: set[int]
+) -> str | None:
+    for suppression in (*statement.suppressions, *migration.file_suppressions):
+        if finding.code in suppression.codes or finding.name.upper() in suppression.codes:
+            used.add(id(suppression))
+            where = "file" if suppression.whole_file else "statement"
+            return f"{suppression.reason} (inline, {where}: {suppression.file}:{suppression.line})"
+    return None

@@ -1,0 +1,71 @@
+"""A migration set as data: files in the order a runner applies them, their statements with
+exact positions and parse trees, and the state a statement runs in (transaction, lock_timeout,
+which tables are new). Migration rules read these; `dbtruth.sources.migrations` builds them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """`-- dbtruth: ignore[CODE,...] reason` in a migration file."""
+
+    codes: tuple[str, ...]
+    reason: str
+    file: str
+    line: int
+    whole_file: bool  # at the top of the file, before its first statement
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationStatement:
+    file: str
+    line: int
+    column: int
+    sql: str
+    node: Any  # the pglast AST node of the statement
+    file_index: int  # which migration (0-based, in apply order)
+    index: int  # which statement of its file
+    suppressions: tuple[Suppression, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationFile:
+    path: str
+    wrapped: bool  # the runner runs the whole file in one transaction
+    statements: tuple[MigrationStatement, ...] = ()
+    file_suppressions: tuple[Suppression, ...] = ()
+    problems: tuple[str, ...] = ()  # statements that could not be parsed, with positions
+
+
+@dataclass
+class MigrationState:
+    """What is true when a statement runs; the lint runner updates it after each statement."""
+
+    pg_version: int  # server_version_num, e.g. 150000
+    in_transaction: bool = False
+    lock_timeout_set: bool = False
+    # Relations created earlier in the current file, and relations a target lacks and the set
+    # creates: they are new and empty, so locks on them block nobody.
+    created_here: set[str] = field(default_factory=set)
+    created_in_set: set[str] = field(default_factory=set)
+    existing: frozenset[str] | None = None  # the target's relations, when there is a target
+    search_path_schema: str = "public"
+    # (table, column) pairs proven NOT NULL by a validated CHECK earlier in the set, and
+    # NOT VALID checks waiting for their VALIDATE (constraint name -> (table, column)).
+    not_null_checks: set[tuple[str, str]] = field(default_factory=set)
+    pending_checks: dict[str, tuple[str, str]] = field(default_factory=dict)
+    reported: set[str] = field(default_factory=set)  # once-per-file findings already made
+
+    def qualify(self, schema: str | None, name: str) -> str:
+        return f"{schema or self.search_path_schema}.{name}"
+
+    def is_new(self, relation: str) -> bool:
+        if relation in self.created_here:
+            return True
+        if self.existing is not None:
+            return relation not in self.existing and relation in self.created_in_set
+        return False

@@ -1,0 +1,258 @@
+"""The lock each statement takes and whether it rewrites a table, predicted from the statement
+alone (PostgreSQL's ALTER TABLE, CREATE INDEX and explicit-locking documentation; the version
+changes a few verdicts). Migration rules read it; a replay on a clone observes the truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pglast import ast
+from pglast.enums import AlterTableType as At
+from pglast.enums import ConstrType, ObjectType
+
+from dbtruth.findings import ObjectRef
+from dbtruth.model.migration import MigrationState, MigrationStatement
+
+# PostgreSQL's table lock modes, weakest first.
+MODES = (
+    "ACCESS SHARE",
+    "ROW SHARE",
+    "ROW EXCLUSIVE",
+    "SHARE UPDATE EXCLUSIVE",
+    "SHARE",
+    "SHARE ROW EXCLUSIVE",
+    "EXCLUSIVE",
+    "ACCESS EXCLUSIVE",
+)
+# From SHARE up, a lock blocks INSERT/UPDATE/DELETE; ACCESS EXCLUSIVE also blocks reads.
+BLOCKS_WRITES = "SHARE"
+
+# Functions whose value differs per row: as a column default they force a table rewrite.
+VOLATILE_DEFAULTS = frozenset(
+    {
+        "random",
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v1mc",
+        "uuid_generate_v4",
+        "uuidv4",
+        "uuidv7",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+        "txid_current",
+    }
+)
+_SERIAL = frozenset({"serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"})
+_SUBCOMMAND_LOCK = {
+    At.AT_ValidateConstraint: "SHARE UPDATE EXCLUSIVE",
+    At.AT_SetStatistics: "SHARE UPDATE EXCLUSIVE",
+    At.AT_SetOptions: "SHARE UPDATE EXCLUSIVE",
+    At.AT_ResetOptions: "SHARE UPDATE EXCLUSIVE",
+    At.AT_ClusterOn: "SHARE UPDATE EXCLUSIVE",
+    At.AT_DropCluster: "SHARE UPDATE EXCLUSIVE",
+    At.AT_SetRelOptions: "SHARE UPDATE EXCLUSIVE",
+    At.AT_ResetRelOptions: "SHARE UPDATE EXCLUSIVE",
+    At.AT_AttachPartition: "SHARE UPDATE EXCLUSIVE",
+    At.AT_EnableTrig: "SHARE ROW EXCLUSIVE",
+    At.AT_EnableAlwaysTrig: "SHARE ROW EXCLUSIVE",
+    At.AT_EnableReplicaTrig: "SHARE ROW EXCLUSIVE",
+    At.AT_EnableTrigAll: "SHARE ROW EXCLUSIVE",
+    At.AT_EnableTrigUser: "SHARE ROW EXCLUSIVE",
+    At.AT_DisableTrig: "SHARE ROW EXCLUSIVE",
+    At.AT_DisableTrigAll: "SHARE ROW EXCLUSIVE",
+    At.AT_DisableTrigUser: "SHARE ROW EXCLUSIVE",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Lock:
+    relation: str  # qualified; for DROP INDEX the index's name
+    mode: str
+    rewrite: bool = False  # the table (or index) is rewritten: time grows with its size
+    scan: bool = False  # the table is read in full under the lock (validation)
+    why: str = ""
+
+
+def strongest(modes: list[str]) -> str:
+    return max(modes, key=MODES.index)
+
+
+def blocks_writes(mode: str) -> bool:
+    return MODES.index(mode) >= MODES.index(BLOCKS_WRITES)
+
+
+def relation_name(rangevar: Any, state: MigrationState) -> str:
+    return state.qualify(rangevar.schemaname, rangevar.relname)
+
+
+def function_names(node: Any) -> set[str]:
+    """Names of every function called anywhere inside an expression."""
+    names: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, ast.FuncCall):
+            names.add((value.funcname or ())[-1].sval.lower())
+        if isinstance(value, ast.Node):
+            for slot in value:
+                walk(getattr(value, slot))
+        elif isinstance(value, tuple | list):
+            for item in value:
+                walk(item)
+
+    walk(node)
+    return names
+
+
+def column_rewrites(column: ast.ColumnDef, pg_version: int) -> str | None:
+    """Why adding this column rewrites the table, or None."""
+    type_name = (
+        column.typeName.names[-1].sval.lower() if column.typeName and column.typeName.names else ""
+    )
+    if type_name in _SERIAL:
+        return f"a {type_name} column fills every row from a sequence"
+    for constraint in column.constraints or ():
+        if constraint.contype == ConstrType.CONSTR_GENERATED:
+            return "a stored generated column is computed for every row"
+        if constraint.contype == ConstrType.CONSTR_IDENTITY:
+            return "an identity column fills every row from a sequence"
+        if constraint.contype == ConstrType.CONSTR_DEFAULT:
+            volatile = function_names(constraint.raw_expr) & VOLATILE_DEFAULTS
+            if volatile:
+                return f"the default calls {sorted(volatile)[0]}(), a new value per row"
+            if pg_version < 110000:
+                return "before PostgreSQL 11 any default is written into every row"
+    return None
+
+
+def _constraint_lock(table: str, constraint: ast.Constraint, state: MigrationState) -> list[Lock]:
+    kind = constraint.contype
+    if kind == ConstrType.CONSTR_FOREIGN:
+        referenced = relation_name(constraint.pktable, state)
+        scan = not constraint.skip_validation
+        return [
+            Lock(table, "SHARE ROW EXCLUSIVE", scan=scan, why="ADD FOREIGN KEY"),
+            Lock(referenced, "SHARE ROW EXCLUSIVE", why="referenced by a new foreign key"),
+        ]
+    if kind == ConstrType.CONSTR_CHECK:
+        return [Lock(table, "ACCESS EXCLUSIVE", scan=not constraint.skip_validation,
+                     why="ADD CHECK")]  # fmt: skip
+    if kind in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
+        builds = constraint.indexname is None  # USING INDEX reuses a built index
+        return [Lock(table, "ACCESS EXCLUSIVE", rewrite=False, scan=builds,
+                     why="ADD PRIMARY KEY/UNIQUE builds its index under the lock" if builds
+                     else "ADD CONSTRAINT … USING INDEX")]  # fmt: skip
+    return [Lock(table, "ACCESS EXCLUSIVE", scan=True, why="ADD CONSTRAINT")]
+
+
+def _alter_table(node: ast.AlterTableStmt, state: MigrationState) -> list[Lock]:
+    if node.objtype not in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_MATVIEW):
+        return []
+    table = relation_name(node.relation, state)
+    locks: list[Lock] = []
+    for cmd in node.cmds or ():
+        subtype = cmd.subtype
+        if subtype == At.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+            locks += _constraint_lock(table, cmd.def_, state)
+        elif subtype == At.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+            reason = column_rewrites(cmd.def_, state.pg_version)
+            locks.append(Lock(table, "ACCESS EXCLUSIVE", rewrite=reason is not None,
+                              why=reason or "ADD COLUMN"))  # fmt: skip
+        elif subtype == At.AT_AlterColumnType:
+            locks.append(Lock(table, "ACCESS EXCLUSIVE", rewrite=True, why="ALTER COLUMN TYPE"))
+        elif subtype == At.AT_SetNotNull:
+            locks.append(Lock(table, "ACCESS EXCLUSIVE", scan=True, why="SET NOT NULL"))
+        elif subtype in (At.AT_SetLogged, At.AT_SetUnLogged, At.AT_SetTableSpace,
+                         At.AT_SetAccessMethod):  # fmt: skip
+            locks.append(Lock(table, "ACCESS EXCLUSIVE", rewrite=True, why="rewrites the table"))
+        elif subtype == At.AT_DetachPartition:
+            concurrent = bool(getattr(cmd.def_, "concurrent", False))
+            mode = "SHARE UPDATE EXCLUSIVE" if concurrent else "ACCESS EXCLUSIVE"
+            locks.append(Lock(table, mode, why="DETACH PARTITION"))
+        elif subtype in _SUBCOMMAND_LOCK:
+            locks.append(Lock(table, _SUBCOMMAND_LOCK[subtype], why=At(subtype).name))
+        else:
+            locks.append(Lock(table, "ACCESS EXCLUSIVE", why=At(subtype).name))
+    return locks
+
+
+def _has_param(params: Any, name: str) -> bool:
+    return any(getattr(p, "defname", None) == name for p in params or ())
+
+
+def predict(node: Any, state: MigrationState) -> list[Lock]:
+    """The table locks a statement takes (empty for statements that lock no existing table)."""
+    if isinstance(node, ast.IndexStmt):
+        mode = "SHARE UPDATE EXCLUSIVE" if node.concurrent else "SHARE"
+        return [Lock(relation_name(node.relation, state), mode, scan=True, why="CREATE INDEX")]
+    if isinstance(node, ast.AlterTableStmt):
+        return _alter_table(node, state)
+    if isinstance(node, ast.RenameStmt) and node.relation is not None:
+        mode = (
+            "SHARE UPDATE EXCLUSIVE"
+            if node.renameType == ObjectType.OBJECT_INDEX and state.pg_version >= 120000
+            else "ACCESS EXCLUSIVE"
+        )
+        return [Lock(relation_name(node.relation, state), mode, why="RENAME")]
+    if isinstance(node, ast.DropStmt) and node.removeType in (
+        ObjectType.OBJECT_TABLE, ObjectType.OBJECT_INDEX, ObjectType.OBJECT_MATVIEW,
+    ):  # fmt: skip
+        mode = "SHARE UPDATE EXCLUSIVE" if node.concurrent else "ACCESS EXCLUSIVE"
+        return [Lock(state.qualify(*_split(obj)), mode, why="DROP") for obj in node.objects or ()]
+    if isinstance(node, ast.VacuumStmt) and _has_param(node.options, "full"):
+        return [
+            Lock(relation_name(r.relation, state), "ACCESS EXCLUSIVE", rewrite=True,
+                 why="VACUUM FULL")
+            for r in node.rels or () if r.relation is not None
+        ]  # fmt: skip
+    if isinstance(node, ast.ClusterStmt) and node.relation is not None:
+        return [Lock(relation_name(node.relation, state), "ACCESS EXCLUSIVE", rewrite=True,
+                     why="CLUSTER")]  # fmt: skip
+    if isinstance(node, ast.ReindexStmt) and node.relation is not None:
+        concurrent = _has_param(node.params, "concurrently")
+        mode = "SHARE UPDATE EXCLUSIVE" if concurrent else "SHARE"
+        return [Lock(relation_name(node.relation, state), mode, rewrite=True, why="REINDEX")]
+    if isinstance(node, ast.TruncateStmt):
+        return [Lock(relation_name(r, state), "ACCESS EXCLUSIVE", why="TRUNCATE")
+                for r in node.relations or ()]  # fmt: skip
+    if isinstance(node, ast.CreateTrigStmt):
+        return [Lock(relation_name(node.relation, state), "SHARE ROW EXCLUSIVE",
+                     why="CREATE TRIGGER")]  # fmt: skip
+    if isinstance(node, ast.LockStmt):
+        # LOCK TABLE's mode is PostgreSQL's lock number: 1 ACCESS SHARE … 8 ACCESS EXCLUSIVE.
+        number = int(node.mode or len(MODES))
+        mode = MODES[number - 1] if 1 <= number <= len(MODES) else MODES[-1]
+        return [Lock(relation_name(r, state), mode, why="LOCK TABLE") for r in node.relations or ()]
+    return []
+
+
+def _split(obj: Any) -> tuple[str | None, str]:
+    names = [part.sval for part in obj] if isinstance(obj, tuple | list) else [obj.sval]
+    return (names[-2] if len(names) > 1 else None), names[-1]
+
+
+def table_ref(relation: str) -> ObjectRef:
+    schema, _, name = relation.partition(".")
+    return ObjectRef("table", schema, name)
+
+
+def where(statement: MigrationStatement) -> str:
+    """A discriminator stable across machines: the file's name and the statement's ordinal."""
+    return f"{Path(statement.file).name}#{statement.index + 1}"
+
+
+def existing_locks(statement: MigrationStatement, state: MigrationState) -> list[Lock]:
+    """The predicted locks on tables that exist and may hold rows (not created in this
+    migration, or absent from the target)."""
+    return [lock for lock in predict(statement.node, state) if not state.is_new(lock.relation)]
+
+
+def sql_name(rangevar: Any) -> str:
+    """The relation as written in SQL, quoted where needed: for fixes."""
+    from dbtruth.model.sqlnames import ident
+
+    name = ident(rangevar.relname)
+    return f"{ident(rangevar.schemaname)}.{name}" if rangevar.schemaname else name

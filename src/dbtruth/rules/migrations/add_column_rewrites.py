@@ -1,0 +1,79 @@
+"""M006 add-column-rewrites."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType
+
+from dbtruth.findings import Fix, Severity, Violation
+from dbtruth.model.migration import MigrationState, MigrationStatement
+from dbtruth.rules.migration_locks import column_rewrites, relation_name, table_ref, where
+from dbtruth.spec import Settings, migration_rule
+
+
+def _generated(column: ast.ColumnDef) -> bool:
+    return any(c.contype == ConstrType.CONSTR_GENERATED for c in column.constraints or ())
+
+
+@migration_rule("M006", "add-column-rewrites", Severity.WARNING)
+def add_column_rewrites(
+    statement: MigrationStatement, state: MigrationState, settings: Settings
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Finds `ADD COLUMN` on an existing table that fills every row: a volatile default
+    (`gen_random_uuid()`, `random()`, `clock_timestamp()`, `nextval()`), a serial or identity
+    column, or — before PostgreSQL 11 — any default. The server version comes from
+    `--pg-version` or the target.
+
+    ## Why is this bad?
+    Since PostgreSQL 11 a constant (or stable, like `now()`) default is stored once in the
+    catalog and adding the column is instant. A value that differs per row has to be written
+    into every row: the table is rewritten under ACCESS EXCLUSIVE, blocking reads and writes
+    for as long as the rewrite takes.
+
+    ## Example
+    ```sql
+    ALTER TABLE orders ADD COLUMN public_id uuid NOT NULL DEFAULT gen_random_uuid();
+    ```
+
+    ## Use instead
+    ```sql
+    ALTER TABLE orders ADD COLUMN public_id uuid;                      -- instant
+    ALTER TABLE orders ALTER COLUMN public_id SET DEFAULT gen_random_uuid();  -- new rows
+    -- backfill old rows in batches, then add the NOT NULL through a validated CHECK (M004)
+    ```
+
+    ## Fix safety
+    No automatic fix: the backfill is a batched job (Principle 7).
+
+    ## References
+    PostgreSQL 11 release notes ("ADD COLUMN with a non-null default no longer rewrites");
+    ALTER TABLE, ADD COLUMN.
+    """
+    node = statement.node
+    if not isinstance(node, ast.AlterTableStmt):
+        return
+    table = relation_name(node.relation, state)
+    if state.is_new(table):
+        return
+    for cmd in node.cmds or ():
+        column = cmd.def_
+        if cmd.subtype != AlterTableType.AT_AddColumn or not isinstance(column, ast.ColumnDef):
+            continue
+        if _generated(column):
+            continue  # M007 reports stored generated columns
+        reason = column_rewrites(column, state.pg_version)
+        if reason is None:
+            continue
+        yield Violation(
+            table_ref(table),
+            f"ADD COLUMN {column.colname} rewrites {table} under ACCESS EXCLUSIVE: {reason}",
+            Fix(
+                "add the column without the per-row value, set the default for new rows, "
+                "backfill old rows in batches"
+            ),
+            discriminator=f"{where(statement)}:{column.colname}",
+        )

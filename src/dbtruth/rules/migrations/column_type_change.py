@@ -1,0 +1,72 @@
+"""M005 column-type-change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType
+
+from dbtruth.findings import Fix, Severity, Violation
+from dbtruth.model.migration import MigrationState, MigrationStatement
+from dbtruth.rules.migration_locks import relation_name, table_ref, where
+from dbtruth.spec import Settings, migration_rule
+
+# Target types every varchar/text column converts to without a rewrite (binary coercible).
+_NO_REWRITE_TARGETS = frozenset({"text", "varchar"})
+
+
+@migration_rule("M005", "column-type-change", Severity.WARNING)
+def column_type_change(
+    statement: MigrationStatement, state: MigrationState, settings: Settings
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Finds `ALTER COLUMN … TYPE` on an existing table, except a change to `text` or to an
+    unbounded `varchar` (binary-coercible from the character types, no rewrite).
+
+    ## Why is this bad?
+    Most type changes rewrite the whole table and every index on it under ACCESS EXCLUSIVE:
+    nothing reads or writes the table until the rewrite ends, and running code that still
+    sends the old type may fail after it. The playbook's path is expand/contract: a new
+    column, a batched backfill, a switch, then dropping the old one (Principle 7).
+
+    ## Example
+    ```sql
+    ALTER TABLE orders ALTER COLUMN amount TYPE numeric(14,2);
+    ```
+
+    ## Use instead
+    ```sql
+    ALTER TABLE orders ADD COLUMN amount_v2 numeric(14,2);
+    -- backfill in batches, dual-write, switch readers, then:
+    ALTER TABLE orders DROP COLUMN amount;
+    ```
+
+    ## Fix safety
+    No automatic fix: the expand/contract steps span several deploys.
+
+    ## References
+    PostgreSQL: ALTER TABLE, SET DATA TYPE ("a table rewrite is not needed if the old type is
+    binary coercible to the new one"). Playbook Principle 7, §3.8.
+    """
+    node = statement.node
+    if not isinstance(node, ast.AlterTableStmt):
+        return
+    table = relation_name(node.relation, state)
+    if state.is_new(table):
+        return
+    for cmd in node.cmds or ():
+        if cmd.subtype != AlterTableType.AT_AlterColumnType or cmd.def_ is None:
+            continue
+        type_name = cmd.def_.typeName
+        target = type_name.names[-1].sval.lower()
+        if target in _NO_REWRITE_TARGETS and not type_name.typmods:
+            continue
+        yield Violation(
+            table_ref(table),
+            f"changing the type of {table}.{cmd.name} to {target} rewrites the table and its "
+            "indexes under ACCESS EXCLUSIVE",
+            Fix("expand/contract: add a new column, backfill in batches, switch, drop the old"),
+            discriminator=f"{where(statement)}:{cmd.name}",
+        )

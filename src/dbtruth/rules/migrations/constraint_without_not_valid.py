@@ -1,0 +1,89 @@
+"""M003 constraint-without-not-valid."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType
+
+from dbtruth.findings import Fix, Severity, Violation
+from dbtruth.model.migration import MigrationState, MigrationStatement
+from dbtruth.model.sqlnames import ident
+from dbtruth.rules.migration_locks import relation_name, sql_name, table_ref, where
+from dbtruth.spec import Settings, migration_rule
+
+
+@migration_rule("M003", "constraint-without-not-valid", Severity.WARNING)
+def constraint_without_not_valid(
+    statement: MigrationStatement, state: MigrationState, settings: Settings
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Finds `ALTER TABLE … ADD CONSTRAINT` of a FOREIGN KEY or CHECK without `NOT VALID` on a
+    table that already exists.
+
+    ## Why is this bad?
+    Without NOT VALID, PostgreSQL reads every row to validate the constraint while holding
+    its lock: SHARE ROW EXCLUSIVE on both tables for a foreign key (writes wait), ACCESS
+    EXCLUSIVE for a CHECK (reads wait too). Adding the constraint NOT VALID is instant and
+    already guards new rows; `VALIDATE CONSTRAINT` then scans under a lock that lets reads
+    and writes go on. Expand, then validate (§3.8, Principle 7).
+
+    ## Example
+    ```sql
+    ALTER TABLE orders ADD CONSTRAINT orders_customer_fk
+      FOREIGN KEY (customer_id) REFERENCES customers (id);
+    ```
+
+    ## Use instead
+    ```sql
+    ALTER TABLE orders ADD CONSTRAINT orders_customer_fk
+      FOREIGN KEY (customer_id) REFERENCES customers (id) NOT VALID;
+    -- in the next migration (its own transaction):
+    ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_fk;
+    ```
+
+    ## Fix safety
+    Safe: the same constraint, enforced for new rows at once and for old rows after
+    VALIDATE. Name the constraint so the VALIDATE can refer to it.
+
+    ## References
+    PostgreSQL: ALTER TABLE, ADD table_constraint … NOT VALID; VALIDATE CONSTRAINT.
+    """
+    node = statement.node
+    if not isinstance(node, ast.AlterTableStmt):
+        return
+    table = relation_name(node.relation, state)
+    if state.is_new(table):
+        return
+    for cmd in node.cmds or ():
+        constraint = cmd.def_
+        if (
+            cmd.subtype != AlterTableType.AT_AddConstraint
+            or not isinstance(constraint, ast.Constraint)
+            or constraint.contype not in (ConstrType.CONSTR_FOREIGN, ConstrType.CONSTR_CHECK)
+            or constraint.skip_validation
+        ):
+            continue
+        kind = "FOREIGN KEY" if constraint.contype == ConstrType.CONSTR_FOREIGN else "CHECK"
+        lock = "SHARE ROW EXCLUSIVE" if kind == "FOREIGN KEY" else "ACCESS EXCLUSIVE"
+        sql = None
+        if constraint.conname and len(node.cmds or ()) == 1:
+            text = statement.sql.rstrip().rstrip(";")
+            sql = (
+                f"{text} NOT VALID;\nALTER TABLE {sql_name(node.relation)} "
+                f"VALIDATE CONSTRAINT {ident(constraint.conname)};"
+            )
+        yield Violation(
+            table_ref(table),
+            f"ADD {kind} {constraint.conname or ''} on existing table {table} validates every "
+            f"row under a {lock} lock".replace("  ", " "),
+            Fix(
+                "add it NOT VALID, then VALIDATE CONSTRAINT in a separate transaction",
+                safe=True,
+                sql=sql,
+                note=None if sql else "name the constraint so VALIDATE can refer to it",
+            ),
+            discriminator=where(statement),
+        )

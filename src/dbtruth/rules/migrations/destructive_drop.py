@@ -1,0 +1,76 @@
+"""M008 destructive-drop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType, ObjectType
+
+from dbtruth.findings import Fix, Severity, Violation
+from dbtruth.model.migration import MigrationState, MigrationStatement
+from dbtruth.rules.migration_locks import relation_name, table_ref, where
+from dbtruth.spec import Settings, migration_rule
+
+
+def _names(obj: object) -> tuple[str | None, str]:
+    parts = [p.sval for p in obj] if isinstance(obj, tuple | list) else [obj.sval]  # type: ignore[attr-defined]
+    return (parts[-2] if len(parts) > 1 else None), parts[-1]
+
+
+@migration_rule("M008", "destructive-drop", Severity.WARNING)
+def destructive_drop(
+    statement: MigrationStatement, state: MigrationState, settings: Settings
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Finds `DROP TABLE` and `ALTER TABLE … DROP COLUMN` of a table that existed before this
+    migration: the contract step of expand/contract.
+
+    ## Why is this bad?
+    Dropping is the one step that cannot be rolled back by deploying the previous version:
+    the data is gone, and any running code (or report, or replica consumer) that still reads
+    the column fails. It belongs at the end of expand → backfill → switch → contract, in its
+    own release, after nothing reads the old shape (Principle 7).
+
+    ## Example
+    ```sql
+    ALTER TABLE orders DROP COLUMN legacy_status;
+    ```
+
+    ## Use instead
+    Ship the drop alone, after a release in which no code reads the column; keep a backup
+    or archive of the data if it may be needed; suppress this finding on that migration with
+    `-- dbtruth: ignore[M008] <why it is safe now>`.
+
+    ## Fix safety
+    No fix: the finding asks for a deliberate decision, recorded by the ignore's reason.
+
+    ## References
+    Playbook §3.8 (expand/migrate/contract), §6.7 ("Migration backward-compatible?").
+    """
+    node = statement.node
+    if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
+        for obj in node.objects or ():
+            table = state.qualify(*_names(obj))
+            if state.is_new(table):
+                continue
+            yield Violation(
+                table_ref(table),
+                f"DROP TABLE {table} destroys its data and breaks any code still reading it",
+                Fix("drop only in a contract release after nothing reads it; keep an archive"),
+                discriminator=where(statement),
+            )
+    elif isinstance(node, ast.AlterTableStmt):
+        table = relation_name(node.relation, state)
+        if state.is_new(table):
+            return
+        for cmd in node.cmds or ():
+            if cmd.subtype == AlterTableType.AT_DropColumn:
+                yield Violation(
+                    table_ref(table),
+                    f"DROP COLUMN {table}.{cmd.name} destroys its data and breaks code still "
+                    "reading it",
+                    Fix("drop only in a contract release after nothing reads it"),
+                    discriminator=f"{where(statement)}:{cmd.name}",
+                )

@@ -1,0 +1,98 @@
+"""M001 index-not-concurrent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType
+
+from dbtruth.findings import Fix, Severity, Violation
+from dbtruth.model.migration import MigrationState, MigrationStatement
+from dbtruth.rules.migration_locks import relation_name, table_ref, where
+from dbtruth.spec import Settings, migration_rule
+
+
+@migration_rule("M001", "index-not-concurrent", Severity.WARNING)
+def index_not_concurrent(
+    statement: MigrationStatement, state: MigrationState, settings: Settings
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Finds `CREATE INDEX` without `CONCURRENTLY`, and `ADD PRIMARY KEY` / `ADD UNIQUE` that
+    build their index inside `ALTER TABLE`, on a table that already exists. Tables created
+    earlier in the same migration (or, with `--against`, absent from the target) are new and
+    empty, and stay quiet.
+
+    ## Why is this bad?
+    A plain `CREATE INDEX` holds a SHARE lock for the whole build: every INSERT, UPDATE and
+    DELETE on the table waits, for minutes on a large table. `ADD UNIQUE`/`ADD PRIMARY KEY`
+    build the index under ACCESS EXCLUSIVE, which blocks reads too. The playbook treats
+    migration as a product feature with lock risk understood (§3.8, Principle 7).
+
+    ## Example
+    ```sql
+    CREATE INDEX orders_customer_idx ON orders (customer_id);
+    ```
+
+    ## Use instead
+    ```sql
+    -- in a migration that runs outside a transaction
+    CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);
+    ```
+    For a unique constraint: `CREATE UNIQUE INDEX CONCURRENTLY …`, then
+    `ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX …`.
+
+    ## Fix safety
+    Safe to apply, with care: CONCURRENTLY cannot run inside a transaction (see M002), and a
+    failed concurrent build leaves an INVALID index to drop and retry.
+
+    ## References
+    PostgreSQL: CREATE INDEX, "Building Indexes Concurrently"; ALTER TABLE … USING INDEX.
+    Playbook §3.8 Migration, Principle 7.
+    """
+    node = statement.node
+    if isinstance(node, ast.IndexStmt) and not node.concurrent:
+        table = relation_name(node.relation, state)
+        if state.is_new(table):
+            return
+        text = statement.sql.rstrip().rstrip(";")
+        unique = "UNIQUE " if node.unique else ""
+        fixed = text.replace(f"CREATE {unique}INDEX", f"CREATE {unique}INDEX CONCURRENTLY", 1)
+        yield Violation(
+            table_ref(table),
+            f"CREATE INDEX {node.idxname or ''} on existing table {table} blocks its writes "
+            "for the whole build (SHARE lock)".replace("  ", " "),
+            Fix(
+                "build it CONCURRENTLY, in a migration that runs outside a transaction",
+                safe=True,
+                sql=fixed + ";" if fixed != text else None,
+                note="a failed concurrent build leaves an INVALID index: drop it and retry",
+            ),
+            discriminator=where(statement),
+        )
+    elif isinstance(node, ast.AlterTableStmt):
+        table = relation_name(node.relation, state)
+        if state.is_new(table):
+            return
+        for cmd in node.cmds or ():
+            constraint = cmd.def_
+            if (
+                cmd.subtype == AlterTableType.AT_AddConstraint
+                and isinstance(constraint, ast.Constraint)
+                and constraint.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE)
+                and constraint.indexname is None
+            ):
+                kind = (
+                    "PRIMARY KEY" if constraint.contype == ConstrType.CONSTR_PRIMARY else "UNIQUE"
+                )
+                yield Violation(
+                    table_ref(table),
+                    f"ADD {kind} on existing table {table} builds its index under ACCESS "
+                    "EXCLUSIVE: reads and writes wait for the whole build",
+                    Fix(
+                        "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT … "
+                        f"{kind} USING INDEX",
+                    ),
+                    discriminator=where(statement),
+                )

@@ -1,0 +1,106 @@
+"""Every migration rule from its YAML fixture, against real PostgreSQL (18 and the machine's
+15): the `existing` schema is created, the migration is linted with the database's own tables
+as the existing ones, and the rule must fire on exactly the objects listed. Then the claims are
+checked on the server itself: the migration runs as its runner would run it (or fails, when the
+case says PostgreSQL refuses it), and with `apply_fix` the rule's own SQL fix replaces the
+statement, the rule goes quiet, and the fixed migration runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import yaml
+from pglast import parser as pg_parser
+
+from dbtruth.engine import find_spec
+from dbtruth.lint import lint
+from dbtruth.manifest import Manifest
+from dbtruth.sources.introspect import read_catalog
+from dbtruth.sources.migrations import read_file, runs_in_transaction
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for path in sorted(FIXTURES.glob("M*.yaml")):
+        document = yaml.safe_load(path.read_text())
+        for case in document["cases"]:
+            cases.append(pytest.param(document["rule"], case, id=f"{path.stem}:{case['name']}"))
+    return cases
+
+
+def _lint(code: str, text: str, tmp: Path, name: str, existing: frozenset[str], version: int,
+          wrapped: bool) -> Any:  # fmt: skip
+    path = tmp / name
+    path.write_text(text)
+    migration = read_file(path, 0, wrapped_default=wrapped, mode="auto")
+    assert migration.problems == (), migration.problems
+    outcome = lint([migration], Manifest(), pg_version=version, existing=existing, select=[code])
+    starts = {statement.line: statement.sql for statement in migration.statements}
+    return outcome.result.findings, starts
+
+
+def _run(conninfo: str, text: str, wrapped: bool) -> None:
+    """As the runner would: the whole file in one transaction, or statement by statement."""
+    pieces = pg_parser.split(text, with_parser=False)
+    if wrapped and runs_in_transaction(Path("migration.sql"), text, "auto", prisma=False):
+        with psycopg.connect(conninfo) as conn:  # one transaction, committed on exit
+            for piece in pieces:
+                conn.execute(piece)  # type: ignore[call-overload]
+    else:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            for piece in pieces:
+                conn.execute(piece)  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize(("code", "case"), _cases())
+def test_migration_fixture(server: Any, code: str, case: dict[str, Any], tmp_path: Path) -> None:
+    spec = find_spec(code)
+    assert spec is not None and spec.kind == "migration", code
+    name = server.create_database()
+    try:
+        conninfo = server.conninfo(name)
+        if case.get("existing"):
+            _run(conninfo, case["existing"], wrapped=False)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            catalog = read_catalog(conn, "fixture", live=False)
+        existing = frozenset(t.qualified for t in catalog.tables)
+        version = case.get("pg_version", server.version_num)
+        wrapped = case.get("wrapped", True)
+        findings, starts = _lint(code, case["migration"], tmp_path, "0001_case.sql", existing,
+                                 version, wrapped)  # fmt: skip
+        assert sorted(f.object.path for f in findings) == sorted(case.get("expect", [])), [
+            f.message for f in findings
+        ]
+        for finding in findings:
+            assert finding.location and finding.location.line >= 1
+        if case.get("execute", True):
+            if case.get("fails"):
+                with pytest.raises(psycopg.Error, match=case["fails"]):
+                    _run(conninfo, case["migration"], wrapped)
+            else:
+                _run(conninfo, case["migration"], wrapped)
+        if case.get("apply_fix"):
+            fixed = case["migration"]
+            for finding in findings:
+                fix = finding.violation.fix
+                assert fix is not None and fix.sql, f"{code} offered no SQL fix"
+                statement = starts[finding.location.line] + ";"  # type: ignore[union-attr]
+                assert statement in fixed, statement
+                fixed = fixed.replace(statement, fix.sql)
+            fixed = case.get("fix_prefix", "") + fixed
+            again, _ = _lint(code, fixed, tmp_path, "0001_fixed.sql", existing, version, wrapped)
+            assert again == [], [f.message for f in again]
+            fresh = server.create_database()
+            try:
+                if case.get("existing"):
+                    _run(server.conninfo(fresh), case["existing"], wrapped=False)
+                _run(server.conninfo(fresh), fixed, wrapped)
+            finally:
+                server.drop_database(fresh)
+    finally:
+        server.drop_database(name)
