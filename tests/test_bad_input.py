@@ -80,6 +80,17 @@ def test_malformed_sql_names_file_line_and_column(tmp_path: Path) -> None:
     assert f"{sql}:4:10: syntax error at or near \"PRIMRY\"" in outcome.err
 
 
+def test_unbalanced_parenthesis_is_an_error_not_a_vanished_statement(tmp_path: Path) -> None:
+    # PostgreSQL's scanner keeps reading through the semicolons after an open parenthesis:
+    # the rest of the file is one unterminated statement, which must fail, not disappear.
+    sql = tmp_path / "schema.sql"
+    sql.write_text("CREATE TABLE ok (id int PRIMARY KEY);\nCREATE TABLE bad (id int;\n"
+                   "CREATE TABLE later (id int);\n")
+    outcome = dbtruth("check", str(sql), "--scratch", "embedded")
+    _is_clean_error(outcome)
+    assert f"{sql}:2:" in outcome.err and "syntax error" in outcome.err
+
+
 def test_keep_going_loads_the_rest_and_says_what_is_missing(tmp_path: Path) -> None:
     sql = tmp_path / "schema.sql"
     sql.write_text("CREATE TABLE broken (id int PRIMRY KEY);\nCREATE TABLE keyless (a int);\n")

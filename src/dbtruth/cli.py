@@ -538,6 +538,7 @@ def migrate_lint_cmd(
     )
     prisma = migrations.is_prisma(paths)
     existing: frozenset[str] | None = None
+    existing_columns: dict[tuple[str, str], str] = {}
     version = _pg_version(pg_version)
     source = f"{len(files)} migration file(s)"
     if against is not None:
@@ -549,6 +550,9 @@ def migrate_lint_cmd(
         existing = frozenset(t.qualified for t in catalog.tables) | frozenset(
             v.qualified for v in catalog.views
         )
+        existing_columns = {
+            (t.qualified, c.name): c.type_name for t in catalog.tables for c in t.columns
+        }
         version = version or catalog.server_version_num
         source += f" against {loaded.description}"
     version = version or DEFAULT_PG_VERSION
@@ -564,6 +568,7 @@ def migrate_lint_cmd(
         manifest_model,
         pg_version=version,
         existing=existing,
+        existing_columns=existing_columns,
         select=_split(select),
         ignore=_split(ignore),
         baseline=baseline,

@@ -59,6 +59,11 @@ def _not_null_check(constraint: ast.Constraint) -> str | None:
     return None
 
 
+def _base_type(column: ast.ColumnDef) -> str:
+    names = column.typeName.names if column.typeName else None
+    return str(names[-1].sval).lower() if names else ""
+
+
 def advance(state: MigrationState, node: object) -> None:
     """What a statement changes for the statements after it."""
     if isinstance(node, ast.TransactionStmt):
@@ -66,6 +71,7 @@ def advance(state: MigrationState, node: object) -> None:
             state.in_transaction = True
         elif node.kind in _END:
             state.in_transaction = False
+            state.not_valid_in_transaction.clear()
     elif isinstance(node, ast.VariableSetStmt) and (node.name or "").lower() == "lock_timeout":
         # SET … TO DEFAULT and RESET leave no argument: back to the default, 0 (no timeout).
         value = getattr(node.args[0], "val", None) if node.args else None
@@ -80,6 +86,10 @@ def advance(state: MigrationState, node: object) -> None:
         name = relation_name(relation, state)
         state.created_here.add(name)
         state.created_in_set.add(name)
+        if isinstance(node, ast.CreateStmt):
+            for element in node.tableElts or ():
+                if isinstance(element, ast.ColumnDef) and element.colname:
+                    state.column_types[(name, element.colname)] = _base_type(element)
     elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
         table = relation_name(node.relation, state)
         for cmd in node.cmds or ():
@@ -92,10 +102,20 @@ def advance(state: MigrationState, node: object) -> None:
                     if constraint.contype == ConstrType.CONSTR_CHECK
                     else None
                 )
+                if constraint.skip_validation and constraint.conname and state.in_transaction:
+                    state.not_valid_in_transaction.add(constraint.conname)
                 if column and constraint.skip_validation and constraint.conname:
                     state.pending_checks[constraint.conname] = (table, column)
                 elif column:
                     state.not_null_checks.add((table, column))
+            elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(
+                constraint, ast.ColumnDef
+            ):
+                state.column_types[(table, constraint.colname or "")] = _base_type(constraint)
+            elif cmd.subtype == AlterTableType.AT_AlterColumnType and isinstance(
+                constraint, ast.ColumnDef
+            ):
+                state.column_types[(table, cmd.name or "")] = _base_type(constraint)
             elif cmd.subtype == AlterTableType.AT_ValidateConstraint and cmd.name:
                 pending = state.pending_checks.pop(cmd.name, None)
                 if pending:
@@ -108,6 +128,7 @@ def lint(
     *,
     pg_version: int,
     existing: frozenset[str] | None = None,
+    existing_columns: dict[tuple[str, str], str] | None = None,
     select: list[str] | None = None,
     ignore: list[str] | None = None,
     baseline: Path | None = None,
@@ -115,7 +136,9 @@ def lint(
     specs = migration_specs(manifest, select or [], ignore or [])
     overrides = {k.upper(): Severity.parse(v) for k, v in manifest.rules.severity.items()}
     settings = manifest.settings()
-    state = MigrationState(pg_version=pg_version, existing=existing)
+    state = MigrationState(
+        pg_version=pg_version, existing=existing, column_types=dict(existing_columns or {})
+    )
     result = Result(findings=[])
     outcome = LintResult(result, files=len(files), statements=0)
     used: set[int] = set()
@@ -125,6 +148,7 @@ def lint(
         outcome.problems += migration.problems
         all_inline += migration.file_suppressions
         state.created_here = set()
+        state.not_valid_in_transaction = set()
         state.in_transaction = migration.wrapped
         state.lock_timeout_set = False
         for statement in migration.statements:

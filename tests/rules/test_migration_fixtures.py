@@ -33,13 +33,15 @@ def _cases() -> list[Any]:
     return cases
 
 
-def _lint(code: str, text: str, tmp: Path, name: str, existing: frozenset[str], version: int,
+def _lint(code: str, text: str, tmp: Path, name: str, existing: Any, version: int,
           wrapped: bool) -> Any:  # fmt: skip
     path = tmp / name
     path.write_text(text)
     migration = read_file(path, 0, wrapped_default=wrapped, mode="auto")
     assert migration.problems == (), migration.problems
-    outcome = lint([migration], Manifest(), pg_version=version, existing=existing, select=[code])
+    tables, columns = existing
+    outcome = lint([migration], Manifest(), pg_version=version, existing=tables,
+                   existing_columns=columns, select=[code])  # fmt: skip
     starts = {statement.line: statement.sql for statement in migration.statements}
     return outcome.result.findings, starts
 
@@ -68,7 +70,10 @@ def test_migration_fixture(server: Any, code: str, case: dict[str, Any], tmp_pat
             _run(conninfo, case["existing"], wrapped=False)
         with psycopg.connect(conninfo, autocommit=True) as conn:
             catalog = read_catalog(conn, "fixture", live=False)
-        existing = frozenset(t.qualified for t in catalog.tables)
+        existing = (
+            frozenset(t.qualified for t in catalog.tables),
+            {(t.qualified, c.name): c.type_name for t in catalog.tables for c in t.columns},
+        )
         version = case.get("pg_version", server.version_num)
         wrapped = case.get("wrapped", True)
         findings, starts = _lint(code, case["migration"], tmp_path, "0001_case.sql", existing,

@@ -59,6 +59,11 @@ class MigrationState:
     not_null_checks: set[tuple[str, str]] = field(default_factory=set)
     pending_checks: dict[str, tuple[str, str]] = field(default_factory=dict)
     reported: set[str] = field(default_factory=set)  # once-per-file findings already made
+    # constraints added NOT VALID in the transaction that is still open
+    not_valid_in_transaction: set[str] = field(default_factory=set)
+    # (table, column) -> base type name ("varchar", "text", "int4"), from the target and from
+    # CREATE TABLE / ADD COLUMN / ALTER COLUMN TYPE earlier in the set.
+    column_types: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def qualify(self, schema: str | None, name: str) -> str:
         return f"{schema or self.search_path_schema}.{name}"

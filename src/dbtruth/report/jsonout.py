@@ -26,7 +26,11 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "fingerprint": finding.fingerprint,
         "location": None
         if finding.location is None
-        else {"file": finding.location.file, "line": finding.location.line},
+        else {
+            "file": finding.location.file,
+            "line": finding.location.line,
+            "column": finding.location.column,
+        },
     }
 
 

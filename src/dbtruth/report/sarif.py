@@ -41,7 +41,10 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     if finding.location is not None:
         location["physicalLocation"] = {
             "artifactLocation": {"uri": finding.location.file},
-            "region": {"startLine": finding.location.line},
+            "region": {
+                "startLine": finding.location.line,
+                "startColumn": finding.location.column,
+            },
         }
     result: dict[str, Any] = {
         "ruleId": finding.code,

@@ -128,6 +128,24 @@ def column_rewrites(column: ast.ColumnDef, pg_version: int) -> str | None:
     return None
 
 
+# Character types convert to text or an unbounded varchar without a rewrite (binary coercible).
+_FREE_TARGETS = frozenset({"text", "varchar"})
+CHARACTER_TYPES = frozenset({"text", "varchar", "bpchar", "char", "character", "name"})
+
+
+def type_change_is_free(
+    table: str, column: str, definition: ast.ColumnDef, state: MigrationState
+) -> bool:
+    """Whether ALTER COLUMN … TYPE keeps the table's data as is: a character column (its type
+    known from the target or from earlier migrations) becoming text or an unbounded varchar."""
+    type_name = definition.typeName
+    if type_name is None or not type_name.names:
+        return False
+    target = type_name.names[-1].sval.lower()
+    old = state.column_types.get((table, column))
+    return target in _FREE_TARGETS and not type_name.typmods and old in CHARACTER_TYPES
+
+
 def _constraint_lock(table: str, constraint: ast.Constraint, state: MigrationState) -> list[Lock]:
     kind = constraint.contype
     if kind == ConstrType.CONSTR_FOREIGN:
@@ -159,10 +177,15 @@ def _alter_table(node: ast.AlterTableStmt, state: MigrationState) -> list[Lock]:
             locks += _constraint_lock(table, cmd.def_, state)
         elif subtype == At.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
             reason = column_rewrites(cmd.def_, state.pg_version)
-            locks.append(Lock(table, "ACCESS EXCLUSIVE", rewrite=reason is not None,
+            keyed = any(
+                c.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE)
+                for c in cmd.def_.constraints or ()
+            )
+            locks.append(Lock(table, "ACCESS EXCLUSIVE", rewrite=reason is not None, scan=keyed,
                               why=reason or "ADD COLUMN"))  # fmt: skip
-        elif subtype == At.AT_AlterColumnType:
-            locks.append(Lock(table, "ACCESS EXCLUSIVE", rewrite=True, why="ALTER COLUMN TYPE"))
+        elif subtype == At.AT_AlterColumnType and isinstance(cmd.def_, ast.ColumnDef):
+            rewrite = not type_change_is_free(table, cmd.name or "", cmd.def_, state)
+            locks.append(Lock(table, "ACCESS EXCLUSIVE", rewrite=rewrite, why="ALTER COLUMN TYPE"))
         elif subtype == At.AT_SetNotNull:
             locks.append(Lock(table, "ACCESS EXCLUSIVE", scan=True, why="SET NOT NULL"))
         elif subtype in (At.AT_SetLogged, At.AT_SetUnLogged, At.AT_SetTableSpace,
@@ -214,7 +237,8 @@ def predict(node: Any, state: MigrationState) -> list[Lock]:
     if isinstance(node, ast.ReindexStmt) and node.relation is not None:
         concurrent = _has_param(node.params, "concurrently")
         mode = "SHARE UPDATE EXCLUSIVE" if concurrent else "SHARE"
-        return [Lock(relation_name(node.relation, state), mode, rewrite=True, why="REINDEX")]
+        # rebuilds the indexes, not the table: time grows with the table all the same
+        return [Lock(relation_name(node.relation, state), mode, scan=True, why="REINDEX")]
     if isinstance(node, ast.TruncateStmt):
         return [Lock(relation_name(r, state), "ACCESS EXCLUSIVE", why="TRUNCATE")
                 for r in node.relations or ()]  # fmt: skip

@@ -18,10 +18,10 @@ import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pglast import parse_sql
-from pglast.parser import ParseError
+from pglast import ast, parse_sql
+from pglast.parser import ParseError, parse_sql_json
 
 from dbtruth.errors import DbtruthError
 from dbtruth.model.migration import MigrationFile, MigrationStatement, Suppression
@@ -140,6 +140,82 @@ def is_prisma(paths: Iterable[Path]) -> bool:
     )
 
 
+# Statements a migration rule or the lint state looks into get a full parse tree; every other
+# statement is only checked for syntax by PostgreSQL's parser (building pglast's Python tree is
+# most of the cost of reading a migration set, and CREATE FUNCTION or INSERT need none).
+_NEEDS_TREE = re.compile(
+    r"(ALTER\s+(TABLE|INDEX|TYPE|MATERIALIZED)|CREATE\s+(UNIQUE\s+)?INDEX|DROP|UPDATE|DELETE|"
+    r"VACUUM|CLUSTER|REINDEX|SET|RESET|BEGIN|START|COMMIT|ROLLBACK|END|ABORT|TRUNCATE|LOCK|"
+    r"CREATE\s+(OR\s+REPLACE\s+)?(CONSTRAINT\s+)?TRIGGER|WITH)\b",
+    re.I,
+)
+_CREATES_INDEX = re.compile(r"CREATE\s+(UNIQUE\s+)?INDEX", re.I)
+_CREATES_TABLE = re.compile(
+    r"CREATE\s+((GLOBAL|LOCAL)\s+)?((TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE", re.I
+)
+
+
+def _index_node(stmt: dict[str, Any]) -> ast.IndexStmt:
+    """CREATE INDEX as the rules read it (table, name, unique, concurrent), without the tree
+    of its key expressions."""
+    relation = stmt["relation"]
+    return ast.IndexStmt(
+        idxname=stmt.get("idxname"),
+        relation=ast.RangeVar(schemaname=relation.get("schemaname"), relname=relation["relname"]),
+        unique=bool(stmt.get("unique")),
+        concurrent=bool(stmt.get("concurrent")),
+    )
+
+
+def _parse(body: str) -> list[Any]:
+    """Parse trees of the statement (one, or several for a multi-statement string)."""
+    if _NEEDS_TREE.match(body) and not _CREATES_INDEX.match(body):
+        return [raw.stmt for raw in parse_sql(body)]
+    document = json.loads(parse_sql_json(body))  # raises ParseError on a syntax error
+    nodes: list[Any] = []
+    for raw in document.get("stmts", []):
+        stmt = raw.get("stmt", {})
+        created = stmt.get("CreateStmt") or (stmt.get("CreateTableAsStmt") or {}).get("into")
+        relation = (created or {}).get("relation") or (created or {}).get("rel")
+        if "IndexStmt" in stmt:
+            nodes.append(_index_node(stmt["IndexStmt"]))
+        elif (relation and _CREATES_TABLE.match(body)) or (
+            relation and "CreateTableAsStmt" in stmt
+        ):
+            # Only the created table's name matters downstream (lint state: "new table").
+            rangevar = ast.RangeVar(
+                schemaname=relation.get("schemaname"), relname=relation["relname"]
+            )
+            columns = tuple(
+                ast.ColumnDef(
+                    colname=element["ColumnDef"]["colname"],
+                    typeName=ast.TypeName(
+                        names=(ast.String(sval=_type_name(element["ColumnDef"])),)
+                    ),
+                )
+                for element in (created or {}).get("tableElts", ())
+                if "ColumnDef" in element
+            )
+            nodes.append(ast.CreateStmt(relation=rangevar, tableElts=columns or None))
+        else:
+            nodes.append(_Unparsed(next(iter(stmt), "")))
+    return nodes
+
+
+def _type_name(column: dict[str, Any]) -> str:
+    names = column.get("typeName", {}).get("names", [])
+    return str(names[-1]["String"]["sval"]) if names else ""
+
+
+class _Unparsed:
+    """A statement no migration rule reads: its syntax was checked, its tree not built."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+
 def _token_start(sql: str) -> int:
     """Offset of the first token: a statement's slice begins with the comments above it."""
     at = 0
@@ -165,7 +241,7 @@ def read_file(
     lines = text.split("\n")
     parsed: list[tuple[MigrationStatement, int]] = []  # statement, last line
     problems: list[str] = []
-    for index, piece in enumerate(statements(path, replacements)):
+    for index, piece in enumerate(statements(path, replacements, text=text)):
         start = _token_start(piece.sql)
         before = piece.sql[:start]
         line = piece.line + before.count("\n")
@@ -174,14 +250,14 @@ def read_file(
         if not body.strip():
             continue
         try:
-            nodes = parse_sql(body)
+            nodes = _parse(body)
         except ParseError as exc:
             problems.append(f"{path}:{line}:{column}: cannot parse: {exc.args[0]}")
             continue
         end_line = line + body.rstrip().count("\n")
-        for raw in nodes:
+        for node in nodes:
             parsed.append(
-                (MigrationStatement(str(path), line, column, body, raw.stmt, file_index, index),
+                (MigrationStatement(str(path), line, column, body, node, file_index, index),
                  end_line)
             )  # fmt: skip
     statements_, file_level, unplaced = _attach_suppressions(path, lines, parsed)

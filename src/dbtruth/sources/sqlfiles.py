@@ -120,15 +120,19 @@ def statements(
     replacements: tuple[tuple[str, str], ...] = (),
     notes: list[str] | None = None,
     _seen: frozenset[Path] = frozenset(),
+    text: str | None = None,
 ) -> Iterator[Statement]:
-    """The statements of one file, in order, with psql meta-commands handled."""
-    text = read_text(path)
-    for old, new in replacements:
-        text = text.replace(old, new)
+    """The statements of one file, in order, with psql meta-commands handled. `text` is the
+    file's content when the caller has already read it (and made its replacements)."""
+    if text is None:
+        text = read_text(path)
+        for old, new in replacements:
+            text = text.replace(old, new)
     lines = text.split("\n")
     copy_blocks: dict[int, str] = {}  # line index of a COPY statement -> its data rows
     includes: dict[int, Path] = {}  # line index -> file to include there
-    i = 0
+    # Most files have no psql meta-command and no COPY data: skip the line scan for them.
+    i = 0 if ("\\" in text or "stdin" in text.lower()) else len(lines)
     while i < len(lines):
         raw = lines[i]
         if _COPY_FROM_STDIN.match(raw):
@@ -182,6 +186,14 @@ def statements(
         raise DbtruthError(
             f"cannot split into statements: {exc.args[0]}", where=f"{path}:{line}:{column}"
         ) from exc
+    # The scanner drops an unterminated last statement (an unbalanced parenthesis swallows the
+    # semicolons after it): keep that text as one more statement, so that it fails to parse
+    # or load with PostgreSQL's own error instead of vanishing.
+    covered = slices[-1].stop if slices else 0
+    rest = cleaned[covered:]
+    if not _only_comments(rest):
+        start = covered + (len(rest) - len(rest.lstrip().lstrip(";").lstrip()))
+        slices = [*slices, slice(start, len(cleaned.rstrip()))]
     for piece in slices:
         line, column = position(piece.start)
         while pending_includes and pending_includes[0][0] < line - 1:
@@ -194,6 +206,13 @@ def statements(
         yield Statement(cleaned[piece], str(path), line, column, copy_rows)
     for _, included in pending_includes:
         yield from _included(included, replacements, notes, _seen | {path})
+
+
+def _only_comments(text: str) -> bool:
+    """Whether text holds nothing but whitespace, `--` comments and `/* */` comments."""
+    stripped = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    stripped = re.sub(r"--[^\n]*", "", stripped)
+    return not stripped.strip().strip(";").strip()
 
 
 def _included(

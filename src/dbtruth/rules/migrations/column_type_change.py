@@ -9,11 +9,8 @@ from pglast.enums import AlterTableType
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
-from dbtruth.rules.migration_locks import relation_name, table_ref, where
+from dbtruth.rules.migration_locks import relation_name, table_ref, type_change_is_free, where
 from dbtruth.spec import Settings, migration_rule
-
-# Target types every varchar/text column converts to without a rewrite (binary coercible).
-_NO_REWRITE_TARGETS = frozenset({"text", "varchar"})
 
 
 @migration_rule("M005", "column-type-change", Severity.WARNING)
@@ -22,8 +19,9 @@ def column_type_change(
 ) -> Iterator[Violation]:
     """
     ## What it does
-    Finds `ALTER COLUMN … TYPE` on an existing table, except a change to `text` or to an
-    unbounded `varchar` (binary-coercible from the character types, no rewrite).
+    Finds `ALTER COLUMN … TYPE` on an existing table, except a change of a character column
+    (its type known from the target or from earlier migrations) to `text` or an unbounded
+    `varchar`, which is binary coercible and rewrites nothing.
 
     ## Why is this bad?
     Most type changes rewrite the whole table and every index on it under ACCESS EXCLUSIVE:
@@ -59,10 +57,9 @@ def column_type_change(
     for cmd in node.cmds or ():
         if cmd.subtype != AlterTableType.AT_AlterColumnType or cmd.def_ is None:
             continue
-        type_name = cmd.def_.typeName
-        target = type_name.names[-1].sval.lower()
-        if target in _NO_REWRITE_TARGETS and not type_name.typmods:
+        if type_change_is_free(table, cmd.name or "", cmd.def_, state):
             continue
+        target = cmd.def_.typeName.names[-1].sval.lower()
         yield Violation(
             table_ref(table),
             f"changing the type of {table}.{cmd.name} to {target} rewrites the table and its "

@@ -21,14 +21,16 @@ def constraint_without_not_valid(
     """
     ## What it does
     Finds `ALTER TABLE … ADD CONSTRAINT` of a FOREIGN KEY or CHECK without `NOT VALID` on a
-    table that already exists.
+    table that already exists, a new column added with an inline `REFERENCES`, and a
+    `VALIDATE CONSTRAINT` run in the same transaction that added the constraint NOT VALID.
 
     ## Why is this bad?
     Without NOT VALID, PostgreSQL reads every row to validate the constraint while holding
     its lock: SHARE ROW EXCLUSIVE on both tables for a foreign key (writes wait), ACCESS
     EXCLUSIVE for a CHECK (reads wait too). Adding the constraint NOT VALID is instant and
     already guards new rows; `VALIDATE CONSTRAINT` then scans under a lock that lets reads
-    and writes go on. Expand, then validate (§3.8, Principle 7).
+    and writes go on — but only in a later transaction: validated in the same one, the ADD's
+    stronger lock is still held for the whole scan. Expand, then validate (§3.8, Principle 7).
 
     ## Example
     ```sql
@@ -59,6 +61,33 @@ def constraint_without_not_valid(
         return
     for cmd in node.cmds or ():
         constraint = cmd.def_
+        if cmd.subtype == AlterTableType.AT_ValidateConstraint:
+            if cmd.name in state.not_valid_in_transaction:
+                yield Violation(
+                    table_ref(table),
+                    f"VALIDATE CONSTRAINT {cmd.name} on {table} runs in the transaction that "
+                    "added it NOT VALID: the ADD's lock is held for the whole scan",
+                    Fix("validate in a separate migration (its own transaction)", safe=True),
+                    discriminator=f"{where(statement)}:{cmd.name}",
+                )
+            continue
+        if cmd.subtype == AlterTableType.AT_AddColumn and isinstance(constraint, ast.ColumnDef):
+            inline = [
+                c for c in constraint.constraints or () if c.contype == ConstrType.CONSTR_FOREIGN
+            ]
+            if inline:
+                yield Violation(
+                    table_ref(table),
+                    f"ADD COLUMN {constraint.colname} … REFERENCES on existing table {table} "
+                    "checks every row while ALTER TABLE holds ACCESS EXCLUSIVE",
+                    Fix(
+                        "add the column plain, then ADD CONSTRAINT … FOREIGN KEY … NOT VALID "
+                        "and VALIDATE CONSTRAINT in a separate transaction",
+                        safe=True,
+                    ),
+                    discriminator=f"{where(statement)}:{constraint.colname}",
+                )
+            continue
         if (
             cmd.subtype != AlterTableType.AT_AddConstraint
             or not isinstance(constraint, ast.Constraint)
@@ -68,11 +97,13 @@ def constraint_without_not_valid(
             continue
         kind = "FOREIGN KEY" if constraint.contype == ConstrType.CONSTR_FOREIGN else "CHECK"
         lock = "SHARE ROW EXCLUSIVE" if kind == "FOREIGN KEY" else "ACCESS EXCLUSIVE"
-        sql = None
+        sql = note = None
         if constraint.conname and len(node.cmds or ()) == 1:
-            text = statement.sql.rstrip().rstrip(";")
-            sql = (
-                f"{text} NOT VALID;\nALTER TABLE {sql_name(node.relation)} "
+            # The VALIDATE belongs to the next migration: in this one's transaction it would
+            # keep the ADD's lock for the whole scan.
+            sql = statement.sql.rstrip().rstrip(";") + " NOT VALID;"
+            note = (
+                f"then, in the next migration: ALTER TABLE {sql_name(node.relation)} "
                 f"VALIDATE CONSTRAINT {ident(constraint.conname)};"
             )
         yield Violation(
@@ -83,7 +114,7 @@ def constraint_without_not_valid(
                 "add it NOT VALID, then VALIDATE CONSTRAINT in a separate transaction",
                 safe=True,
                 sql=sql,
-                note=None if sql else "name the constraint so VALIDATE can refer to it",
+                note=note or "name the constraint so VALIDATE can refer to it",
             ),
             discriminator=where(statement),
         )

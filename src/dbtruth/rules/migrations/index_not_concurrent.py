@@ -19,8 +19,9 @@ def index_not_concurrent(
 ) -> Iterator[Violation]:
     """
     ## What it does
-    Finds `CREATE INDEX` without `CONCURRENTLY`, and `ADD PRIMARY KEY` / `ADD UNIQUE` that
-    build their index inside `ALTER TABLE`, on a table that already exists. Tables created
+    Finds `CREATE INDEX` without `CONCURRENTLY`, and `ADD PRIMARY KEY` / `ADD UNIQUE` (as a
+    table constraint or on a new column) that build their index inside `ALTER TABLE`, on a
+    table that already exists. Tables created
     earlier in the same migration (or, with `--against`, absent from the target) are new and
     empty, and stay quiet.
 
@@ -77,6 +78,28 @@ def index_not_concurrent(
             return
         for cmd in node.cmds or ():
             constraint = cmd.def_
+            if cmd.subtype == AlterTableType.AT_AddColumn and isinstance(constraint, ast.ColumnDef):
+                keyed = [
+                    c for c in constraint.constraints or ()
+                    if c.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE)
+                ]  # fmt: skip
+                if keyed:
+                    kind = (
+                        "PRIMARY KEY" if keyed[0].contype == ConstrType.CONSTR_PRIMARY else "UNIQUE"
+                    )
+                    yield Violation(
+                        table_ref(table),
+                        f"ADD COLUMN {constraint.colname} … {kind} on existing table {table} "
+                        "builds its index under ACCESS EXCLUSIVE: reads and writes wait for "
+                        "a full scan",
+                        Fix(
+                            "add the column plain, CREATE UNIQUE INDEX CONCURRENTLY, then ADD "
+                            f"CONSTRAINT … {kind} USING INDEX",
+                            safe=True,
+                        ),
+                        discriminator=f"{where(statement)}:{constraint.colname}",
+                    )
+                continue
             if (
                 cmd.subtype == AlterTableType.AT_AddConstraint
                 and isinstance(constraint, ast.Constraint)

