@@ -162,3 +162,21 @@ def test_not_valid_is_refused_for_primary_keys(pg18: Any) -> None:
                 )
     finally:
         pg18.drop_database(name)
+
+
+def test_each_migration_has_a_phase(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "p", {
+        "001_expand.sql": "ALTER TABLE orders ADD COLUMN amount_cents bigint;\n",
+        "002_backfill.sql": "UPDATE orders SET amount_cents = amount * 100 WHERE id < 1000;\n",
+        "003_contract.sql": "ALTER TABLE orders DROP COLUMN amount;\n",
+        "004_mixed.sql": "ALTER TABLE orders ADD COLUMN note text;\n"
+                         "ALTER TABLE orders DROP COLUMN legacy;\n",
+        "005_new.sql": "CREATE TABLE scratch (id int);\nDROP TABLE scratch;\n",
+    })  # fmt: skip
+    _, report, _ = _lint(str(folder), "--fail-on", "never")
+    phases = {m["file"].rsplit("/", 1)[-1]: m["phase"] for m in report["migrations"]}  # type: ignore[attr-defined, index]
+    assert phases == {"001_expand.sql": "expand", "002_backfill.sql": "backfill",
+                      "003_contract.sql": "contract", "004_mixed.sql": "mixed",
+                      "005_new.sql": "expand"}  # fmt: skip
+    assert [f["object"]["path"] for f in report["findings"] if f["code"] == "M016"] == [  # type: ignore[attr-defined, index]
+        "p/004_mixed.sql"]  # fmt: skip

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -533,10 +534,10 @@ def migrate_lint_cmd(
     """Lint migration files, in the order their runner applies them: lock levels, rewrites,
     blocking validation, destructive and backward-incompatible changes, missing timeouts."""
     manifest_model = _manifest(manifest, tuple(str(p) for p in paths))
-    files = migrations.discover(
-        paths, order_file, lexical=transaction == "auto" and migrations.is_prisma(paths)
-    )
-    prisma = migrations.is_prisma(paths)
+    files = migrations.discover(paths, order_file)
+    prisma = transaction == "auto" and migrations.is_prisma(files)
+    if prisma and order_file is None:
+        files = migrations.discover(paths, lexical=True)  # Prisma sorts names as strings
     existing: frozenset[str] | None = None
     existing_columns: dict[tuple[str, str], str] = {}
     version = _pg_version(pg_version)
@@ -590,8 +591,15 @@ def migrate_lint_cmd(
             for s in outcome.unused_inline
         ),
     ]
+    counts = Counter(outcome.phases.values())
+    notes.append(
+        "migration phases: " + ", ".join(f"{n} {phase}" for phase, n in counts.most_common())
+    )
     threshold_text = fail_on or manifest_model.rules.fail_on
     ctx = ReportContext(
+        extra={
+            "migrations": [{"file": file, "phase": phase} for file, phase in outcome.phases.items()]
+        },
         result=result,
         target=" ".join(str(p) for p in paths),
         source=source,

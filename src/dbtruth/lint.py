@@ -21,7 +21,7 @@ from dbtruth.engine import Result, Suppressed
 from dbtruth.findings import Finding, Location, Severity, fingerprint
 from dbtruth.manifest.config import Manifest
 from dbtruth.model.migration import MigrationFile, MigrationState, MigrationStatement, Suppression
-from dbtruth.rules.migration_locks import relation_name
+from dbtruth.rules.migration_locks import migration_phase, phase_of, relation_name
 from dbtruth.spec import MigrationCheck, RuleSpec
 
 _BEGIN = (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START)
@@ -40,6 +40,7 @@ class LintResult:
     files: int
     statements: int
     problems: list[str] = field(default_factory=list)  # unparseable statements, bad ignores
+    phases: dict[str, str] = field(default_factory=dict)  # file -> expand/backfill/…/mixed
     unused_inline: list[Suppression] = field(default_factory=list)
 
 
@@ -59,6 +60,14 @@ def _not_null_check(constraint: ast.Constraint) -> str | None:
     return None
 
 
+def _has_default(column: ast.ColumnDef) -> bool:
+    return any(
+        c.contype in (ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_GENERATED,
+                      ConstrType.CONSTR_IDENTITY)
+        for c in column.constraints or ()
+    )  # fmt: skip
+
+
 def _base_type(column: ast.ColumnDef) -> str:
     names = column.typeName.names if column.typeName else None
     return str(names[-1].sval).lower() if names else ""
@@ -66,6 +75,12 @@ def _base_type(column: ast.ColumnDef) -> str:
 
 def advance(state: MigrationState, node: object) -> None:
     """What a statement changes for the statements after it."""
+    phase = phase_of(node, state)
+    if phase:
+        state.file_phases.add(phase)
+    if isinstance(node, ast.UpdateStmt | ast.InsertStmt) and node.relation is not None:
+        filled = relation_name(node.relation, state)
+        state.unfilled_columns = {c for c in state.unfilled_columns if c[0] != filled}
     if isinstance(node, ast.TransactionStmt):
         if node.kind in _BEGIN:
             state.in_transaction = True
@@ -112,6 +127,8 @@ def advance(state: MigrationState, node: object) -> None:
                 constraint, ast.ColumnDef
             ):
                 state.column_types[(table, constraint.colname or "")] = _base_type(constraint)
+                if not state.is_new(table) and not _has_default(constraint):
+                    state.unfilled_columns.add((table, constraint.colname or ""))
             elif cmd.subtype == AlterTableType.AT_AlterColumnType and isinstance(
                 constraint, ast.ColumnDef
             ):
@@ -148,6 +165,8 @@ def lint(
         outcome.problems += migration.problems
         all_inline += migration.file_suppressions
         state.created_here = set()
+        state.file_phases = set()
+        state.unfilled_columns = set()
         state.not_valid_in_transaction = set()
         state.in_transaction = migration.wrapped
         state.lock_timeout_set = False
@@ -166,6 +185,7 @@ def lint(
                         result.suppressed.append(Suppressed(finding, reason))
                 timings[spec.code] += time.perf_counter() - started
             advance(state, statement.node)
+        outcome.phases[migration.path] = migration_phase(set(state.file_phases))
     result.rule_seconds = timings
     result.rules_run = len(specs)
     result.ran = [s.code for s in specs]

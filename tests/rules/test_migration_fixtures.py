@@ -34,13 +34,14 @@ def _cases() -> list[Any]:
 
 
 def _lint(code: str, text: str, tmp: Path, name: str, existing: Any, version: int,
-          wrapped: bool) -> Any:  # fmt: skip
-    path = tmp / name
+          wrapped: bool, manifest: Manifest) -> Any:  # fmt: skip
+    path = tmp / "migrations" / name  # a fixed folder: migrations are named folder/file
+    path.parent.mkdir(exist_ok=True)
     path.write_text(text)
     migration = read_file(path, 0, wrapped_default=wrapped, mode="auto")
     assert migration.problems == (), migration.problems
     tables, columns = existing
-    outcome = lint([migration], Manifest(), pg_version=version, existing=tables,
+    outcome = lint([migration], manifest, pg_version=version, existing=tables,
                    existing_columns=columns, select=[code])  # fmt: skip
     starts = {statement.line: statement.sql for statement in migration.statements}
     return outcome.result.findings, starts
@@ -76,8 +77,9 @@ def test_migration_fixture(server: Any, code: str, case: dict[str, Any], tmp_pat
         )
         version = case.get("pg_version", server.version_num)
         wrapped = case.get("wrapped", True)
+        manifest = Manifest.model_validate(case.get("manifest", {}))
         findings, starts = _lint(code, case["migration"], tmp_path, "0001_case.sql", existing,
-                                 version, wrapped)  # fmt: skip
+                                 version, wrapped, manifest)  # fmt: skip
         assert sorted(f.object.path for f in findings) == sorted(case.get("expect", [])), [
             f.message for f in findings
         ]
@@ -98,7 +100,8 @@ def test_migration_fixture(server: Any, code: str, case: dict[str, Any], tmp_pat
                 assert statement in fixed, statement
                 fixed = fixed.replace(statement, fix.sql)
             fixed = case.get("fix_prefix", "") + fixed
-            again, _ = _lint(code, fixed, tmp_path, "0001_fixed.sql", existing, version, wrapped)
+            again, _ = _lint(code, fixed, tmp_path, "0001_fixed.sql", existing, version, wrapped,
+                             manifest)  # fmt: skip
             assert again == [], [f.message for f in again]
             fresh = server.create_database()
             try:

@@ -59,6 +59,11 @@ class MigrationState:
     not_null_checks: set[tuple[str, str]] = field(default_factory=set)
     pending_checks: dict[str, tuple[str, str]] = field(default_factory=dict)
     reported: set[str] = field(default_factory=set)  # once-per-file findings already made
+    # phases of the statements so far in this file (expand, backfill, validate, contract)
+    file_phases: set[str] = field(default_factory=set)
+    # columns this file added to an existing table with no value for the old rows, until a
+    # data change of that table fills them
+    unfilled_columns: set[tuple[str, str]] = field(default_factory=set)
     # constraints added NOT VALID in the transaction that is still open
     not_valid_in_transaction: set[str] = field(default_factory=set)
     # (table, column) -> base type name ("varchar", "text", "int4"), from the target and from

@@ -22,6 +22,7 @@ class ReportContext:
     notes: list[str] = field(default_factory=list)
     subject: str = "tables"  # what `tables` counts: tables for check, statements for lint
     title: str = "dbtruth check"
+    extra: dict[str, object] = field(default_factory=dict)  # command-specific JSON sections
 
     @property
     def findings(self) -> list[Finding]:

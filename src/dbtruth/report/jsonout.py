@@ -50,5 +50,6 @@ def render(ctx: ReportContext) -> str:
         "skipped_live_only_rules": ctx.result.skipped_live_only,
         "load_problems": list(ctx.load_problems),
         "notes": ctx.notes,
+        **ctx.extra,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -49,9 +49,12 @@ from dbtruth.rules.migrations.destructive_drop import destructive_drop
 from dbtruth.rules.migrations.enum_value_in_transaction import enum_value_in_transaction
 from dbtruth.rules.migrations.index_not_concurrent import index_not_concurrent
 from dbtruth.rules.migrations.missing_lock_timeout import missing_lock_timeout
+from dbtruth.rules.migrations.mixed_migration_phases import mixed_migration_phases
+from dbtruth.rules.migrations.not_null_without_backfill import not_null_without_backfill
 from dbtruth.rules.migrations.rename_breaks_code import rename_breaks_code
 from dbtruth.rules.migrations.set_not_null_without_check import set_not_null_without_check
 from dbtruth.rules.migrations.unbatched_data_change import unbatched_data_change
+from dbtruth.rules.migrations.workload_uses_dropped_column import workload_uses_dropped_column
 from dbtruth.rules.operations.sequence_near_exhaustion import sequence_near_exhaustion
 from dbtruth.rules.operations.serial_instead_of_identity import serial_instead_of_identity
 from dbtruth.rules.operations.unlogged_table import unlogged_table
@@ -104,6 +107,9 @@ RULES: tuple[RuleCheck | MigrationCheck, ...] = (
     missing_lock_timeout,
     unbatched_data_change,
     blocking_maintenance,
+    workload_uses_dropped_column,
+    not_null_without_backfill,
+    mixed_migration_phases,
     sequence_near_exhaustion,
     serial_instead_of_identity,
     unlogged_table,

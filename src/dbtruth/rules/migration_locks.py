@@ -254,6 +254,8 @@ def predict(node: Any, state: MigrationState) -> list[Lock]:
 
 
 def _split(obj: Any) -> tuple[str | None, str]:
+    if isinstance(obj, ast.TypeName):  # DROP TYPE names a type, not a relation
+        obj = obj.names or ()
     names = [part.sval for part in obj] if isinstance(obj, tuple | list) else [obj.sval]
     return (names[-2] if len(names) > 1 else None), names[-1]
 
@@ -263,9 +265,16 @@ def table_ref(relation: str) -> ObjectRef:
     return ObjectRef("table", schema, name)
 
 
+def migration_name(file: str) -> str:
+    """A migration's name stable across machines: its folder and file name (Prisma and
+    friends name every file migration.sql or up.sql; the folder tells them apart)."""
+    path = Path(file)
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
 def where(statement: MigrationStatement) -> str:
-    """A discriminator stable across machines: the file's name and the statement's ordinal."""
-    return f"{Path(statement.file).name}#{statement.index + 1}"
+    """A discriminator stable across machines: the migration and the statement's ordinal."""
+    return f"{migration_name(statement.file)}#{statement.index + 1}"
 
 
 def existing_locks(statement: MigrationStatement, state: MigrationState) -> list[Lock]:
@@ -280,3 +289,57 @@ def sql_name(rangevar: Any) -> str:
 
     name = ident(rangevar.relname)
     return f"{ident(rangevar.schemaname)}.{name}" if rangevar.schemaname else name
+
+
+def phase_of(node: Any, state: MigrationState) -> str | None:
+    """Where a statement sits in expand → backfill → validate → contract (playbook §3.8), or
+    None for statements that change no shape or data (SET, COMMENT, GRANT, BEGIN, …).
+    Changes to tables created in the same migration are part of creating them: expand."""
+    if isinstance(node, ast.UpdateStmt | ast.DeleteStmt | ast.InsertStmt):
+        return "backfill"
+    if isinstance(node, ast.DropStmt):
+        if node.removeType in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW,
+                               ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_TYPE):  # fmt: skip
+            names = [state.qualify(*_split(obj)) for obj in node.objects or ()]
+            return "expand" if names and all(state.is_new(n) for n in names) else "contract"
+        return "expand"  # dropping an index or a function changes no data contract
+    if isinstance(node, ast.RenameStmt) and node.renameType in (
+        ObjectType.OBJECT_TABLE, ObjectType.OBJECT_COLUMN,
+    ):  # fmt: skip
+        table = relation_name(node.relation, state) if node.relation is not None else ""
+        return "expand" if state.is_new(table) else "contract"
+    if isinstance(node, ast.AlterTableStmt) and node.relation is not None:
+        table = relation_name(node.relation, state)
+        if state.is_new(table):
+            return "expand"
+        phases = set()
+        for cmd in node.cmds or ():
+            subtype = cmd.subtype
+            if subtype in (At.AT_DropColumn, At.AT_AlterColumnType, At.AT_DropConstraint,
+                           At.AT_DropNotNull, At.AT_ColumnDefault):  # fmt: skip
+                # removing or retyping what readers rely on; DROP NOT NULL / DEFAULT change
+                # what writers may rely on
+                phases.add("contract" if subtype != At.AT_ColumnDefault else "expand")
+            elif subtype in (At.AT_ValidateConstraint, At.AT_SetNotNull):
+                phases.add("validate")
+            else:
+                phases.add("expand")
+        if "contract" in phases:
+            return "contract"
+        return "validate" if phases == {"validate"} else "expand"
+    if isinstance(node, ast.CreateStmt | ast.CreateTableAsStmt | ast.IndexStmt | ast.ViewStmt |
+                  ast.CreateFunctionStmt | ast.CreateEnumStmt | ast.AlterEnumStmt |
+                  ast.CreateTrigStmt | ast.CreateSeqStmt | ast.CreateSchemaStmt):  # fmt: skip
+        return "expand"
+    return None
+
+
+def migration_phase(phases: set[str]) -> str:
+    """One word for a migration: its single phase, or mixed when it both expands (or
+    backfills) and contracts — old code still running cannot survive such a deploy."""
+    phases = phases - {"validate"} if len(phases) > 1 else phases
+    if not phases:
+        return "none"
+    if "contract" in phases and phases & {"expand", "backfill"}:
+        return "mixed"
+    return phases.pop() if len(phases) == 1 else "+".join(sorted(phases))

@@ -132,12 +132,11 @@ def runs_in_transaction(path: Path, text: str, mode: TransactionMode, prisma: bo
     return not (mode == "auto" and prisma)
 
 
-def is_prisma(paths: Iterable[Path]) -> bool:
-    return any(
-        (p if p.is_dir() else p.parent).joinpath("migration_lock.toml").is_file()
-        or (p if p.is_dir() else p.parent).parent.joinpath("migration_lock.toml").is_file()
-        for p in paths
-    )
+def is_prisma(files: Iterable[Path]) -> bool:
+    """Prisma keeps `migration_lock.toml` next to its `<timestamp>_<name>/migration.sql`
+    folders (or beside the files given)."""
+    folders = {f.parent for f in files} | {f.parent.parent for f in files}
+    return any((folder / "migration_lock.toml").is_file() for folder in folders)
 
 
 # Statements a migration rule or the lint state looks into get a full parse tree; every other

@@ -193,7 +193,7 @@ def statements(
     rest = cleaned[covered:]
     if not _only_comments(rest):
         start = covered + (len(rest) - len(rest.lstrip().lstrip(";").lstrip()))
-        slices = [*slices, slice(start, len(cleaned.rstrip()))]
+        slices = (*slices, slice(start, len(cleaned.rstrip())))
     for piece in slices:
         line, column = position(piece.start)
         while pending_includes and pending_includes[0][0] < line - 1:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
-from dbtruth.rules.migration_locks import MODES, blocks_writes, existing_locks, table_ref
+from dbtruth.rules.migration_locks import (
+    MODES,
+    blocks_writes,
+    existing_locks,
+    migration_name,
+    table_ref,
+)
 from dbtruth.spec import Settings, migration_rule
 
 
@@ -59,8 +64,8 @@ def missing_lock_timeout(
     queued = "every query" if lock.mode == "ACCESS EXCLUSIVE" else "every writer"
     yield Violation(
         table_ref(lock.relation),
-        f"{Path(statement.file).name} takes {lock.mode} on {lock.relation} with no "
+        f"{migration_name(statement.file)} takes {lock.mode} on {lock.relation} with no "
         f"lock_timeout: if it waits, {queued} on the table queues behind it",
         Fix("start the migration with SET lock_timeout", sql="SET lock_timeout = '2s';", safe=True),
-        discriminator=Path(statement.file).name,
+        discriminator=migration_name(statement.file),
     )

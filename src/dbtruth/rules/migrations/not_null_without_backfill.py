@@ -1,0 +1,98 @@
+"""M015 not-null-without-backfill."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import AlterTableType, ConstrType
+
+from dbtruth.findings import Fix, Severity, Violation
+from dbtruth.model.migration import MigrationState, MigrationStatement
+from dbtruth.rules.migration_locks import relation_name, table_ref, where
+from dbtruth.spec import Settings, migration_rule
+
+
+def _required_without_default(column: ast.ColumnDef) -> bool:
+    kinds = {c.contype for c in column.constraints or ()}
+    filled = {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_GENERATED, ConstrType.CONSTR_IDENTITY}
+    return ConstrType.CONSTR_NOTNULL in kinds and not kinds & filled
+
+
+@migration_rule("M015", "not-null-without-backfill", Severity.ERROR)
+def not_null_without_backfill(
+    statement: MigrationStatement, state: MigrationState, settings: Settings
+) -> Iterator[Violation]:
+    """
+    ## What it does
+    Finds `ADD COLUMN … NOT NULL` without a default on an existing table, and `SET NOT NULL`
+    or a new foreign key on a column that the same migration added to an existing table
+    without a default, when no UPDATE or INSERT of that table came in between to give the old
+    rows a value (a foreign key is graded warning: on NULLs it holds, it just guards nothing).
+
+    ## Why is this bad?
+    The old rows hold NULL in the new column: SET NOT NULL fails on any table that has rows
+    (so the migration passes on an empty development database and fails in production), and
+    a foreign key on a column nobody filled constrains nothing yet. The playbook's order is
+    expand, backfill, validate: the backfill step is missing (Principle 7).
+
+    ## Example
+    ```sql
+    ALTER TABLE orders ADD COLUMN region_id bigint;
+    ALTER TABLE orders ALTER COLUMN region_id SET NOT NULL;
+    ```
+
+    ## Use instead
+    Add the column, backfill it in a batched job (or give it a default), then validate and
+    set NOT NULL in a later migration.
+
+    ## Fix safety
+    No automatic fix: the backfill needs the business rule for the old rows.
+
+    ## References
+    Playbook Principle 7, §3.8.
+    """
+    node = statement.node
+    if not isinstance(node, ast.AlterTableStmt) or node.relation is None:
+        return
+    table = relation_name(node.relation, state)
+    for cmd in node.cmds or ():
+        if (
+            cmd.subtype == AlterTableType.AT_AddColumn
+            and isinstance(cmd.def_, ast.ColumnDef)
+            and not state.is_new(table)
+            and _required_without_default(cmd.def_)
+        ):
+            yield Violation(
+                table_ref(table),
+                f"ADD COLUMN {cmd.def_.colname} NOT NULL without a default on existing table "
+                f"{table}: the migration fails as soon as the table has a row",
+                Fix("add it nullable (or with a default), backfill, then SET NOT NULL"),
+                discriminator=f"{where(statement)}:{cmd.def_.colname}",
+            )
+            continue
+        columns: list[str] = []
+        what = ""
+        if cmd.subtype == AlterTableType.AT_SetNotNull and cmd.name:
+            columns, what = [cmd.name], "SET NOT NULL"
+        elif (
+            cmd.subtype == AlterTableType.AT_AddConstraint
+            and isinstance(cmd.def_, ast.Constraint)
+            and cmd.def_.contype == ConstrType.CONSTR_FOREIGN
+        ):
+            columns = [
+                a.sval for a in cmd.def_.fk_attrs or () if isinstance(a, ast.String) and a.sval
+            ]
+            what = "a foreign key"
+        for column in columns:
+            if (table, column) in state.unfilled_columns:
+                yield Violation(
+                    table_ref(table),
+                    f"{what} on {table}.{column}, added by this migration with no value for "
+                    "the existing rows and never backfilled"
+                    + (": it fails on any row" if what == "SET NOT NULL" else ""),
+                    Fix("backfill the column (or give it a default) before constraining it"),
+                    discriminator=f"{where(statement)}:{column}",
+                    # a foreign key on NULLs holds; it only constrains nothing yet
+                    severity=None if what == "SET NOT NULL" else Severity.WARNING,
+                )
