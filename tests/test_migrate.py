@@ -180,3 +180,91 @@ def test_each_migration_has_a_phase(tmp_path: Path) -> None:
                       "005_new.sql": "expand"}  # fmt: skip
     assert [f["object"]["path"] for f in report["findings"] if f["code"] == "M016"] == [  # type: ignore[attr-defined, index]
         "p/004_mixed.sql"]  # fmt: skip
+
+
+def test_blast_radius_from_a_live_target(database: tuple[Any, str], tmp_path: Path) -> None:
+    server, name = database
+    conninfo = server.conninfo(name)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("CREATE TABLE events (id bigint PRIMARY KEY, kind text)")
+        conn.execute("INSERT INTO events SELECT g, 'x' FROM generate_series(1, 20000) g")
+        conn.execute("CREATE TABLE tiny (id bigint PRIMARY KEY, kind text)")
+        conn.execute("INSERT INTO tiny VALUES (1, 'x')")
+        conn.execute("ANALYZE")
+    folder = _write(tmp_path / "m", {
+        "001.sql": "CREATE INDEX events_kind_idx ON events (kind);\n"
+                   "CREATE INDEX tiny_kind_idx ON tiny (kind);\n",
+    })  # fmt: skip
+    code, report, err = _lint(str(folder), "--select", "M001", "--against", conninfo)
+    by_table = {f["object"]["path"]: f for f in report["findings"]}  # type: ignore[attr-defined, index]
+    events, tiny = by_table["public.events"], by_table["public.tiny"]
+    # 20,000 rows (ANALYZE's estimate) is above the 10,000-row default: still a warning
+    assert events["severity"] == "warning" and "(public.events: 20,000 rows," in events["message"]
+    assert "writes/" in events["message"]  # the rate since the counters started
+    assert tiny["severity"] == "info" and "below the small-table threshold" in tiny["message"]
+    assert code == 1
+    # a lower threshold keeps the tiny table's finding a warning
+    _, report, _ = _lint(str(folder), "--select", "M001", "--against", conninfo,
+                         "--small-table-rows", "0")  # fmt: skip
+    assert {f["severity"] for f in report["findings"]} == {"warning"}  # type: ignore[attr-defined, index]
+
+
+def test_replay_observes_locks_and_rewrites_on_a_clone(tmp_path: Path) -> None:
+    target = _write(tmp_path / "schema", {
+        "schema.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, note varchar(20), qty int);\n"
+                      "CREATE INDEX orders_qty_idx ON orders (qty);\n",
+    })  # fmt: skip
+    folder = _write(tmp_path / "m", {
+        "001.sql": "SET lock_timeout = '2s';\n"
+                   "ALTER TABLE orders ALTER COLUMN qty TYPE bigint;\n"
+                   "ALTER TABLE orders ALTER COLUMN note TYPE text;\n",
+        "002.sql": "-- dbtruth: no-transaction\nDROP INDEX CONCURRENTLY orders_qty_idx;\n",
+        "003.sql": "DROP INDEX IF EXISTS orders_pkey_nothing;\nCREATE INDEX orders_note ON orders (note);\n",
+    })  # fmt: skip
+    code, report, err = _lint(str(folder), "--against", str(target), "--replay",
+                              "--scratch", "embedded", "--fail-on", "never")  # fmt: skip
+    assert code == 0, err
+    replay = report["replay"]  # type: ignore[index]
+    seen = {(s["file"].rsplit("/", 1)[-1], s["line"]): s for s in replay["statements"]}
+    # the retype of an int rewrote the table; varchar -> text did not
+    assert seen[("001.sql", 2)]["rewritten"] == ["public.orders"]
+    assert seen[("001.sql", 2)]["locks"] == {"public.orders": "ACCESS EXCLUSIVE"}
+    assert seen[("001.sql", 3)]["rewritten"] == []
+    # outside a transaction the locks are gone before they can be read: said, not guessed
+    assert seen[("002.sql", 2)]["observable"] is False
+    assert seen[("003.sql", 2)]["locks"] == {"public.orders": "SHARE"}
+    assert replay["differences"] == [] and replay["failure"] is None
+
+
+def test_a_migration_that_fails_on_replay_is_reported_with_position(tmp_path: Path) -> None:
+    target = _write(tmp_path / "schema", {"schema.sql": "CREATE TABLE orders (id bigint);\n"})
+    folder = _write(tmp_path / "m", {
+        "001.sql": "ALTER TABLE orders ADD COLUMN a int;\nUPDATE orders SET zzz = 1 WHERE id = 1;\n",
+    })  # fmt: skip
+    outcome = dbtruth("migrate", "lint", str(folder), "--against", str(target), "--replay",
+                      "--scratch", "embedded", "--fail-on", "never")  # fmt: skip
+    assert outcome.code == 1
+    # PostgreSQL points at zzz: line 2, column 19
+    assert f'{folder}/001.sql:2:19: replay failed: column "zzz" of relation "orders" does not ' \
+        "exist" in outcome.err
+
+
+def test_replay_against_a_live_target_writes_nothing_there(
+    database: tuple[Any, str], tmp_path: Path
+) -> None:
+    server, name = database
+    conninfo = server.conninfo(name)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("CREATE TABLE orders (id bigint PRIMARY KEY, qty int)")
+        conn.execute("INSERT INTO orders VALUES (1, 1)")
+    folder = _write(tmp_path / "m", {"001.sql": "ALTER TABLE orders ADD COLUMN note text;\n"
+                                                "DROP TABLE orders;\n"})  # fmt: skip
+    code, report, err = _lint(str(folder), "--against", conninfo, "--replay",
+                              "--scratch", "embedded", "--fail-on", "never")  # fmt: skip
+    assert code == 0, err
+    assert report["replay"]["failure"] is None  # type: ignore[index]
+    with psycopg.connect(conninfo, autocommit=True) as conn:  # the target still has its table
+        columns = [r[0] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'")]
+        assert sorted(columns) == ["id", "qty"]  # fmt: skip
+        assert conn.execute("SELECT count(*) FROM orders").fetchone() == (1,)

@@ -20,6 +20,8 @@ from typing import Any, TextIO
 import click
 
 from dbtruth import __version__, engine
+from dbtruth import replay as replay_mod
+from dbtruth.blast import DEFAULT_SMALL_TABLE_ROWS, TableSize, table_sizes
 from dbtruth.errors import DbtruthError
 from dbtruth.findings import Location, Severity
 from dbtruth.lint import lint
@@ -32,6 +34,7 @@ from dbtruth.review import build_review
 from dbtruth.runtime import without_cycle_collection
 from dbtruth.sources import migrations, snapshot
 from dbtruth.sources.conninfo import redact
+from dbtruth.sources.scratch import open_scratch
 from dbtruth.sources.target import LoadedTarget, LoadOptions, load_target
 
 FORMATS = ("terminal", "json", "sarif", "markdown")
@@ -451,6 +454,19 @@ def migrate_group() -> None:
     f"else {DEFAULT_PG_VERSION // 10000}).",
 )
 @click.option(
+    "--replay",
+    is_flag=True,
+    help="Also run the migrations on a clone of the --against target's schema (an empty "
+    "database without one) and report the locks and rewrites PostgreSQL took.",
+)
+@click.option(
+    "--small-table-rows",
+    type=click.IntRange(min=0),
+    default=DEFAULT_SMALL_TABLE_ROWS,
+    show_default=True,
+    help="With a live --against target: lock findings on tables with fewer rows are info.",
+)
+@click.option(
     "--transaction",
     type=click.Choice(("auto", "per-file", "none")),
     default="auto",
@@ -517,6 +533,8 @@ def migrate_lint_cmd(
     paths: tuple[Path, ...],
     against: str | None,
     pg_version: str | None,
+    replay: bool,
+    small_table_rows: int,
     transaction: str,
     order_file: Path | None,
     replace: tuple[str, ...],
@@ -540,6 +558,8 @@ def migrate_lint_cmd(
         files = migrations.discover(paths, lexical=True)  # Prisma sorts names as strings
     existing: frozenset[str] | None = None
     existing_columns: dict[tuple[str, str], str] = {}
+    existing_indexes: dict[str, str] = {}
+    sizes: dict[str, TableSize] = {}
     version = _pg_version(pg_version)
     source = f"{len(files)} migration file(s)"
     if against is not None:
@@ -554,6 +574,8 @@ def migrate_lint_cmd(
         existing_columns = {
             (t.qualified, c.name): c.type_name for t in catalog.tables for c in t.columns
         }
+        existing_indexes = {i.qualified: i.table_qualified for i in catalog.indexes}
+        sizes = table_sizes(catalog)  # live targets and their snapshots only
         version = version or catalog.server_version_num
         source += f" against {loaded.description}"
     version = version or DEFAULT_PG_VERSION
@@ -570,6 +592,9 @@ def migrate_lint_cmd(
         pg_version=version,
         existing=existing,
         existing_columns=existing_columns,
+        existing_indexes=existing_indexes,
+        sizes=sizes,
+        small_table_rows=small_table_rows,
         select=_split(select),
         ignore=_split(ignore),
         baseline=baseline,
@@ -591,6 +616,13 @@ def migrate_lint_cmd(
             for s in outcome.unused_inline
         ),
     ]
+    replay_section: dict[str, object] = {}
+    replay_failed = False
+    if replay:
+        replay_section, replay_notes, replay_failed = _replay(
+            parsed, outcome, against, scratch, _replacements(replace)
+        )
+        notes += replay_notes
     counts = Counter(outcome.phases.values())
     notes.append(
         "migration phases: " + ", ".join(f"{n} {phase}" for phase, n in counts.most_common())
@@ -598,7 +630,10 @@ def migrate_lint_cmd(
     threshold_text = fail_on or manifest_model.rules.fail_on
     ctx = ReportContext(
         extra={
-            "migrations": [{"file": file, "phase": phase} for file, phase in outcome.phases.items()]
+            "migrations": [
+                {"file": file, "phase": phase} for file, phase in outcome.phases.items()
+            ],
+            **replay_section,
         },
         result=result,
         target=" ".join(str(p) for p in paths),
@@ -613,8 +648,55 @@ def migrate_lint_cmd(
         title="dbtruth migrate lint",
     )
     _emit(ctx, fmt, output, no_color)
+    if replay_failed:
+        raise SystemExit(1)  # a migration that fails on a clone fails in production
     if threshold_text != "never" and any(f.severity >= ctx.fail_on for f in result.findings):
         raise SystemExit(1)
+
+
+def _replay(
+    parsed: list[Any],
+    outcome: Any,
+    against: str | None,
+    scratch: str | None,
+    replacements: tuple[tuple[str, str], ...],
+) -> tuple[dict[str, object], list[str], bool]:
+    """Run the migrations on a clone; the notes and JSON section it adds, and whether a
+    migration failed there."""
+    with open_scratch(scratch) as server:
+        if against:
+            conninfo = replay_mod.clone(against, server, replacements)
+        else:
+            conninfo = server.create_database()[1]
+        observations, failure = replay_mod.replay(parsed, conninfo)
+    differences = replay_mod.compare(observations, outcome.predictions)
+    notes = [
+        f"replay on {server.label}: {len(observations)} statement(s) run, "
+        f"{len(differences)} difference(s) between predicted and observed locks/rewrites"
+    ]
+    notes += [str(d) for d in differences[:50]]
+    if failure is not None:
+        notes.append(str(failure))
+        _echo(f"dbtruth: {failure}", err=True)
+    statements = [
+        {
+            "file": o.file,
+            "line": o.line,
+            "locks": o.locks,
+            "rewritten": list(o.rewritten),
+            "observable": o.observable,
+        }
+        for o in observations
+    ]
+    section: dict[str, object] = {
+        "replay": {
+            "server": server.label,
+            "statements": statements,
+            "differences": [d.__dict__ for d in differences],
+            "failure": None if failure is None else failure.__dict__,
+        }
+    }
+    return section, notes, failure is not None
 
 
 def _pg_version(text: str | None) -> int | None:

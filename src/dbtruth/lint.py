@@ -17,11 +17,18 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, TransactionStmtKind
 
 from dbtruth import engine
+from dbtruth.blast import DEFAULT_SMALL_TABLE_ROWS, TableSize, grade
 from dbtruth.engine import Result, Suppressed
 from dbtruth.findings import Finding, Location, Severity, fingerprint
 from dbtruth.manifest.config import Manifest
 from dbtruth.model.migration import MigrationFile, MigrationState, MigrationStatement, Suppression
-from dbtruth.rules.migration_locks import migration_phase, phase_of, relation_name
+from dbtruth.rules.migration_locks import (
+    MODES,
+    migration_phase,
+    phase_of,
+    predict,
+    relation_name,
+)
 from dbtruth.spec import MigrationCheck, RuleSpec
 
 _BEGIN = (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START)
@@ -41,6 +48,10 @@ class LintResult:
     statements: int
     problems: list[str] = field(default_factory=list)  # unparseable statements, bad ignores
     phases: dict[str, str] = field(default_factory=dict)  # file -> expand/backfill/…/mixed
+    # (file, line) -> (table -> predicted strongest lock, tables predicted to be rewritten)
+    predictions: dict[tuple[str, int], tuple[dict[str, str], frozenset[str]]] = field(
+        default_factory=dict
+    )
     unused_inline: list[Suppression] = field(default_factory=list)
 
 
@@ -96,6 +107,9 @@ def advance(state: MigrationState, node: object) -> None:
             state.lock_timeout_set = number != 0
         else:
             state.lock_timeout_set = text is not None and text.strip() not in ("0", "0s", "0ms")
+    elif isinstance(node, ast.IndexStmt) and node.idxname and node.relation is not None:
+        table = relation_name(node.relation, state)
+        state.index_tables[state.qualify(table.split(".", 1)[0], node.idxname)] = table
     elif isinstance(node, ast.CreateStmt | ast.CreateTableAsStmt):
         relation = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel  # type: ignore[union-attr]
         name = relation_name(relation, state)
@@ -146,6 +160,9 @@ def lint(
     pg_version: int,
     existing: frozenset[str] | None = None,
     existing_columns: dict[tuple[str, str], str] | None = None,
+    existing_indexes: dict[str, str] | None = None,
+    sizes: dict[str, TableSize] | None = None,
+    small_table_rows: int = DEFAULT_SMALL_TABLE_ROWS,
     select: list[str] | None = None,
     ignore: list[str] | None = None,
     baseline: Path | None = None,
@@ -154,7 +171,10 @@ def lint(
     overrides = {k.upper(): Severity.parse(v) for k, v in manifest.rules.severity.items()}
     settings = manifest.settings()
     state = MigrationState(
-        pg_version=pg_version, existing=existing, column_types=dict(existing_columns or {})
+        pg_version=pg_version,
+        existing=existing,
+        column_types=dict(existing_columns or {}),
+        index_tables=dict(existing_indexes or {}),
     )
     result = Result(findings=[])
     outcome = LintResult(result, files=len(files), statements=0)
@@ -178,12 +198,23 @@ def lint(
                 check: MigrationCheck = spec.check  # type: ignore[assignment]
                 for violation in check(statement, state, settings):
                     finding = _finding(spec, violation, statement, overrides)
+                    if sizes:
+                        finding = grade(finding, sizes, small_table_rows)
                     reason = _inline_reason(finding, statement, migration, used)
                     if reason is None:
                         result.findings.append(finding)
                     else:
                         result.suppressed.append(Suppressed(finding, reason))
                 timings[spec.code] += time.perf_counter() - started
+            locks = predict(statement.node, state)
+            strongest: dict[str, str] = {}
+            for lock in locks:
+                if lock.relation not in strongest or MODES.index(lock.mode) > MODES.index(
+                    strongest[lock.relation]
+                ):
+                    strongest[lock.relation] = lock.mode
+            rewrites = frozenset(lock.relation for lock in locks if lock.rewrite)
+            outcome.predictions[(statement.file, statement.line)] = (strongest, rewrites)
             advance(state, statement.node)
         outcome.phases[migration.path] = migration_phase(set(state.file_phases))
     result.rule_seconds = timings

@@ -64,6 +64,8 @@ class MigrationState:
     # columns this file added to an existing table with no value for the old rows, until a
     # data change of that table fills them
     unfilled_columns: set[tuple[str, str]] = field(default_factory=set)
+    # index (qualified) -> its table, from the target and CREATE INDEX earlier in the set
+    index_tables: dict[str, str] = field(default_factory=dict)
     # constraints added NOT VALID in the transaction that is still open
     not_valid_in_transaction: set[str] = field(default_factory=set)
     # (table, column) -> base type name ("varchar", "text", "int4"), from the target and from

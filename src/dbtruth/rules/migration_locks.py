@@ -143,6 +143,8 @@ def type_change_is_free(
         return False
     target = type_name.names[-1].sval.lower()
     old = state.column_types.get((table, column))
+    if old == target and not type_name.typmods:
+        return True  # the same type again: PostgreSQL keeps the data as is
     return target in _FREE_TARGETS and not type_name.typmods and old in CHARACTER_TYPES
 
 
@@ -224,7 +226,11 @@ def predict(node: Any, state: MigrationState) -> list[Lock]:
         ObjectType.OBJECT_TABLE, ObjectType.OBJECT_INDEX, ObjectType.OBJECT_MATVIEW,
     ):  # fmt: skip
         mode = "SHARE UPDATE EXCLUSIVE" if node.concurrent else "ACCESS EXCLUSIVE"
-        return [Lock(state.qualify(*_split(obj)), mode, why="DROP") for obj in node.objects or ()]
+        names = [state.qualify(*_split(obj)) for obj in node.objects or ()]
+        if node.removeType == ObjectType.OBJECT_INDEX:
+            # dropping an index locks its table (known from the target or the set)
+            names = [state.index_tables.get(name, name) for name in names]
+        return [Lock(name, mode, why="DROP") for name in names]
     if isinstance(node, ast.VacuumStmt) and _has_param(node.options, "full"):
         return [
             Lock(relation_name(r.relation, state), "ACCESS EXCLUSIVE", rewrite=True,
@@ -239,6 +245,16 @@ def predict(node: Any, state: MigrationState) -> list[Lock]:
         mode = "SHARE UPDATE EXCLUSIVE" if concurrent else "SHARE"
         # rebuilds the indexes, not the table: time grows with the table all the same
         return [Lock(relation_name(node.relation, state), mode, scan=True, why="REINDEX")]
+    if isinstance(node, ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt) and node.relation:
+        return [Lock(relation_name(node.relation, state), "ROW EXCLUSIVE", why="data change")]
+    if isinstance(node, ast.CreateStmt):
+        # a foreign key of a new table locks the table it references, like ADD FOREIGN KEY
+        return [
+            Lock(relation_name(element.pktable, state), "SHARE ROW EXCLUSIVE",
+                 why="referenced by a new table")
+            for element in _constraints_of(node)
+            if element.contype == ConstrType.CONSTR_FOREIGN and element.pktable is not None
+        ]  # fmt: skip
     if isinstance(node, ast.TruncateStmt):
         return [Lock(relation_name(r, state), "ACCESS EXCLUSIVE", why="TRUNCATE")
                 for r in node.relations or ()]  # fmt: skip
@@ -251,6 +267,16 @@ def predict(node: Any, state: MigrationState) -> list[Lock]:
         mode = MODES[number - 1] if 1 <= number <= len(MODES) else MODES[-1]
         return [Lock(relation_name(r, state), mode, why="LOCK TABLE") for r in node.relations or ()]
     return []
+
+
+def _constraints_of(node: ast.CreateStmt) -> list[ast.Constraint]:
+    found = []
+    for element in node.tableElts or ():
+        if isinstance(element, ast.Constraint):
+            found.append(element)
+        elif isinstance(element, ast.ColumnDef):
+            found += [c for c in element.constraints or () if isinstance(c, ast.Constraint)]
+    return found
 
 
 def _split(obj: Any) -> tuple[str | None, str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pglast import ast, parse_sql
+from pglast.enums import ConstrType
 from pglast.parser import ParseError, parse_sql_json
 
 from dbtruth.errors import DbtruthError
@@ -143,7 +144,7 @@ def is_prisma(files: Iterable[Path]) -> bool:
 # statement is only checked for syntax by PostgreSQL's parser (building pglast's Python tree is
 # most of the cost of reading a migration set, and CREATE FUNCTION or INSERT need none).
 _NEEDS_TREE = re.compile(
-    r"(ALTER\s+(TABLE|INDEX|TYPE|MATERIALIZED)|CREATE\s+(UNIQUE\s+)?INDEX|DROP|UPDATE|DELETE|"
+    r"(ALTER\s+(TABLE|INDEX|TYPE|MATERIALIZED)|CREATE\s+(UNIQUE\s+)?INDEX|DROP|UPDATE|DELETE|INSERT|"
     r"VACUUM|CLUSTER|REINDEX|SET|RESET|BEGIN|START|COMMIT|ROLLBACK|END|ABORT|TRUNCATE|LOCK|"
     r"CREATE\s+(OR\s+REPLACE\s+)?(CONSTRAINT\s+)?TRIGGER|WITH)\b",
     re.I,
@@ -185,6 +186,7 @@ def _parse(body: str) -> list[Any]:
             rangevar = ast.RangeVar(
                 schemaname=relation.get("schemaname"), relname=relation["relname"]
             )
+            elements = (created or {}).get("tableElts", ())
             columns = tuple(
                 ast.ColumnDef(
                     colname=element["ColumnDef"]["colname"],
@@ -192,13 +194,38 @@ def _parse(body: str) -> list[Any]:
                         names=(ast.String(sval=_type_name(element["ColumnDef"])),)
                     ),
                 )
-                for element in (created or {}).get("tableElts", ())
+                for element in elements
                 if "ColumnDef" in element
             )
-            nodes.append(ast.CreateStmt(relation=rangevar, tableElts=columns or None))
+            references = tuple(_references(elements))
+            nodes.append(
+                ast.CreateStmt(relation=rangevar, tableElts=(columns + references) or None)
+            )
         else:
             nodes.append(_Unparsed(next(iter(stmt), "")))
     return nodes
+
+
+def _references(elements: list[dict[str, Any]]) -> list[ast.Constraint]:
+    """The foreign keys of a CREATE TABLE (column or table constraints): the tables they
+    reference are locked while the table is created."""
+    found = []
+    for element in elements:
+        candidates = [element.get("Constraint")] + [
+            c.get("Constraint") for c in element.get("ColumnDef", {}).get("constraints", [])
+        ]
+        for constraint in candidates:
+            if constraint and constraint.get("contype") == "CONSTR_FOREIGN":
+                table = constraint["pktable"]
+                found.append(
+                    ast.Constraint(
+                        contype=ConstrType.CONSTR_FOREIGN,
+                        pktable=ast.RangeVar(
+                            schemaname=table.get("schemaname"), relname=table["relname"]
+                        ),
+                    )
+                )
+    return found
 
 
 def _type_name(column: dict[str, Any]) -> str:

