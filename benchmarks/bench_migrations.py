@@ -129,14 +129,16 @@ def _static_pass(corpus: MigrationCorpus) -> tuple[float, list[dict[str, object]
             for f in outcome.result.findings
         ]
     spans.clear()
+    state = MigrationState(pg_version=PG_VERSION * 10000)
     on_new_tables.clear()
+    no_rewrite.clear()
     for migration in parsed:
         spans[migration.path] = [
             (st.line, st.line + st.sql.count("\n")) for st in migration.statements
         ]
         # Replay the file's state to tell, per statement, whether every table it locks was
-        # created earlier in the same file (new and empty).
-        state = MigrationState(pg_version=PG_VERSION * 10000)
+        # created earlier in the same file (new and empty); column types carry over.
+        state.created_here = set()
         blocking_on_existing = False
         for ordinal, statement in enumerate(migration.statements):
             locks = predict(statement.node, state)
@@ -144,6 +146,9 @@ def _static_pass(corpus: MigrationCorpus) -> tuple[float, list[dict[str, object]
             # that is the lock-queue hazard of M011, reported for the file)
             new = bool(locks) and state.is_new(locks[0].relation)
             on_new_tables[(migration.path, ordinal)] = new
+            no_rewrite[(migration.path, ordinal)] = bool(locks) and not any(
+                lock.rewrite for lock in locks
+            )
             blocking_on_existing |= any(
                 blocks_writes(lock.mode) and not state.is_new(lock.relation) for lock in locks
             )
@@ -155,6 +160,8 @@ def _static_pass(corpus: MigrationCorpus) -> tuple[float, list[dict[str, object]
 # (file, statement ordinal) -> the statement locks only tables created earlier in its file;
 # (file, -1) -> no statement of the file blocks writes on a table that existed before it.
 on_new_tables: dict[tuple[str, int], bool] = {}
+# (file, statement ordinal) -> the lock table predicts no rewrite (same or coercible type)
+no_rewrite: dict[tuple[str, int], bool] = {}
 
 
 # file -> (first line, last line) of each statement, to match the two tools' findings by
@@ -270,6 +277,8 @@ def main() -> None:
             for key in sorted(theirs_keys - lock_ours):
                 new = on_new_tables.get((key[0], key[1]), False)
                 label = "squawk only, new tables" if new else "squawk only"
+                if key[2] == "M005" and no_rewrite.get((key[0], key[1])):
+                    label = "squawk only, no rewrite (same or binary-coercible type)"
                 other = sorted(ours_at.get((key[0], key[1]), set()) - {key[2]})
                 if other:
                     label = f"squawk only, dbtruth reports the statement as {'/'.join(other)}"

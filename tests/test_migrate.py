@@ -3,7 +3,9 @@ bad input, and --against a target whose tables decide what is new."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,8 @@ import jsonschema
 import psycopg
 import pytest
 
+from dbtruth.blast import describe, table_sizes
+from dbtruth.sources.introspect import read_catalog
 from dbtruth.sources.migrations import discover
 from tests.helpers import dbtruth
 
@@ -195,12 +199,26 @@ def test_blast_radius_from_a_live_target(database: tuple[Any, str], tmp_path: Pa
         "001.sql": "CREATE INDEX events_kind_idx ON events (kind);\n"
                    "CREATE INDEX tiny_kind_idx ON tiny (kind);\n",
     })  # fmt: skip
-    code, report, err = _lint(str(folder), "--select", "M001", "--against", conninfo)
+    code, report, _ = _lint(str(folder), "--select", "M001", "--against", conninfo)
     by_table = {f["object"]["path"]: f for f in report["findings"]}  # type: ignore[attr-defined, index]
     events, tiny = by_table["public.events"], by_table["public.tiny"]
     # 20,000 rows (ANALYZE's estimate) is above the 10,000-row default: still a warning
     assert events["severity"] == "warning" and "(public.events: 20,000 rows," in events["message"]
-    assert "writes/" in events["message"]  # the rate since the counters started
+    # the write rate needs an observation window; this database is seconds old, so shift the
+    # moment of observation ten hours on and check the rate PostgreSQL's counters give
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        catalog = read_catalog(conn, "live", live=True)
+    assert catalog.stats is not None
+    since = catalog.stats.stats_reset or catalog.stats.postmaster_start
+    later = (datetime.fromisoformat(since.replace("Z", "+00:00")) + timedelta(hours=10))
+    shifted = dataclasses.replace(catalog, stats=dataclasses.replace(
+        catalog.stats, collected_at=later.isoformat()))  # fmt: skip
+    counters = next(t for t in catalog.stats.tables if t.name == "events")
+    writes = counters.inserts + counters.updates + counters.deletes
+    assert writes >= 20000  # the INSERT above, flushed when its session ended
+    size = table_sizes(shifted)["public.events"]
+    assert size.writes_per_second == pytest.approx(writes / 36000)
+    assert f"{writes / 10:,.0f} writes/h" in describe(size)  # below one a second: per hour
     assert tiny["severity"] == "info" and "below the small-table threshold" in tiny["message"]
     assert code == 1
     # a lower threshold keeps the tiny table's finding a warning
@@ -219,7 +237,8 @@ def test_replay_observes_locks_and_rewrites_on_a_clone(tmp_path: Path) -> None:
                    "ALTER TABLE orders ALTER COLUMN qty TYPE bigint;\n"
                    "ALTER TABLE orders ALTER COLUMN note TYPE text;\n",
         "002.sql": "-- dbtruth: no-transaction\nDROP INDEX CONCURRENTLY orders_qty_idx;\n",
-        "003.sql": "DROP INDEX IF EXISTS orders_pkey_nothing;\nCREATE INDEX orders_note ON orders (note);\n",
+        "003.sql": "DROP INDEX IF EXISTS orders_pkey_nothing;\n"
+                   "CREATE INDEX orders_note ON orders (note);\n",
     })  # fmt: skip
     code, report, err = _lint(str(folder), "--against", str(target), "--replay",
                               "--scratch", "embedded", "--fail-on", "never")  # fmt: skip
@@ -239,7 +258,8 @@ def test_replay_observes_locks_and_rewrites_on_a_clone(tmp_path: Path) -> None:
 def test_a_migration_that_fails_on_replay_is_reported_with_position(tmp_path: Path) -> None:
     target = _write(tmp_path / "schema", {"schema.sql": "CREATE TABLE orders (id bigint);\n"})
     folder = _write(tmp_path / "m", {
-        "001.sql": "ALTER TABLE orders ADD COLUMN a int;\nUPDATE orders SET zzz = 1 WHERE id = 1;\n",
+        "001.sql": "ALTER TABLE orders ADD COLUMN a int;\n"
+                   "UPDATE orders SET zzz = 1 WHERE id = 1;\n",
     })  # fmt: skip
     outcome = dbtruth("migrate", "lint", str(folder), "--against", str(target), "--replay",
                       "--scratch", "embedded", "--fail-on", "never")  # fmt: skip

@@ -595,6 +595,7 @@ def migrate_lint_cmd(
         existing_indexes=existing_indexes,
         sizes=sizes,
         small_table_rows=small_table_rows,
+        record_predictions=replay,
         select=_split(select),
         ignore=_split(ignore),
         baseline=baseline,

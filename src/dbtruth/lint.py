@@ -163,6 +163,7 @@ def lint(
     existing_indexes: dict[str, str] | None = None,
     sizes: dict[str, TableSize] | None = None,
     small_table_rows: int = DEFAULT_SMALL_TABLE_ROWS,
+    record_predictions: bool = False,
     select: list[str] | None = None,
     ignore: list[str] | None = None,
     baseline: Path | None = None,
@@ -180,7 +181,7 @@ def lint(
     outcome = LintResult(result, files=len(files), statements=0)
     used: set[int] = set()
     all_inline: list[Suppression] = []
-    timings = dict.fromkeys((s.code for s in specs), 0.0)
+    started = time.perf_counter()
     for migration in files:
         outcome.problems += migration.problems
         all_inline += migration.file_suppressions
@@ -194,7 +195,6 @@ def lint(
             outcome.statements += 1
             all_inline += statement.suppressions
             for spec in specs:
-                started = time.perf_counter()
                 check: MigrationCheck = spec.check  # type: ignore[assignment]
                 for violation in check(statement, state, settings):
                     finding = _finding(spec, violation, statement, overrides)
@@ -205,19 +205,12 @@ def lint(
                         result.findings.append(finding)
                     else:
                         result.suppressed.append(Suppressed(finding, reason))
-                timings[spec.code] += time.perf_counter() - started
-            locks = predict(statement.node, state)
-            strongest: dict[str, str] = {}
-            for lock in locks:
-                if lock.relation not in strongest or MODES.index(lock.mode) > MODES.index(
-                    strongest[lock.relation]
-                ):
-                    strongest[lock.relation] = lock.mode
-            rewrites = frozenset(lock.relation for lock in locks if lock.rewrite)
-            outcome.predictions[(statement.file, statement.line)] = (strongest, rewrites)
+            if record_predictions:
+                _predict_into(outcome, statement, state)
             advance(state, statement.node)
         outcome.phases[migration.path] = migration_phase(set(state.file_phases))
-    result.rule_seconds = timings
+    # one total: timing each rule on each statement would cost more than most rules do
+    result.rule_seconds = {"migration rules": time.perf_counter() - started}
     result.rules_run = len(specs)
     result.ran = [s.code for s in specs]
     engine.suppress(result, manifest.rules.ignore_objects)
@@ -228,6 +221,20 @@ def lint(
         result.findings = kept
     outcome.unused_inline = [s for s in all_inline if id(s) not in used]
     return outcome
+
+
+def _predict_into(
+    outcome: LintResult, statement: MigrationStatement, state: MigrationState
+) -> None:
+    """What the static table expects of a statement, for the replay to compare with."""
+    strongest: dict[str, str] = {}
+    locks = predict(statement.node, state)
+    for lock in locks:
+        held = strongest.get(lock.relation)
+        if held is None or MODES.index(lock.mode) > MODES.index(held):
+            strongest[lock.relation] = lock.mode
+    rewrites = frozenset(lock.relation for lock in locks if lock.rewrite)
+    outcome.predictions[(statement.file, statement.line)] = (strongest, rewrites)
 
 
 def _finding(

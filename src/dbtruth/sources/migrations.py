@@ -144,7 +144,7 @@ def is_prisma(files: Iterable[Path]) -> bool:
 # statement is only checked for syntax by PostgreSQL's parser (building pglast's Python tree is
 # most of the cost of reading a migration set, and CREATE FUNCTION or INSERT need none).
 _NEEDS_TREE = re.compile(
-    r"(ALTER\s+(TABLE|INDEX|TYPE|MATERIALIZED)|CREATE\s+(UNIQUE\s+)?INDEX|DROP|UPDATE|DELETE|INSERT|"
+    r"(ALTER\s+(TABLE|INDEX|TYPE|MATERIALIZED)|CREATE\s+(UNIQUE\s+)?INDEX|DROP|UPDATE|DELETE|"
     r"VACUUM|CLUSTER|REINDEX|SET|RESET|BEGIN|START|COMMIT|ROLLBACK|END|ABORT|TRUNCATE|LOCK|"
     r"CREATE\s+(OR\s+REPLACE\s+)?(CONSTRAINT\s+)?TRIGGER|WITH)\b",
     re.I,
@@ -179,6 +179,11 @@ def _parse(body: str) -> list[Any]:
         relation = (created or {}).get("relation") or (created or {}).get("rel")
         if "IndexStmt" in stmt:
             nodes.append(_index_node(stmt["IndexStmt"]))
+        elif "InsertStmt" in stmt:
+            # the lint state and the lock table need only the target of an INSERT
+            target = stmt["InsertStmt"]["relation"]
+            nodes.append(ast.InsertStmt(relation=ast.RangeVar(
+                schemaname=target.get("schemaname"), relname=target["relname"])))  # fmt: skip
         elif (relation and _CREATES_TABLE.match(body)) or (
             relation and "CreateTableAsStmt" in stmt
         ):
