@@ -288,3 +288,25 @@ def test_replay_against_a_live_target_writes_nothing_there(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'")]
         assert sorted(columns) == ["id", "qty"]  # fmt: skip
         assert conn.execute("SELECT count(*) FROM orders").fetchone() == (1,)
+
+
+def test_unreachable_against_is_one_line_without_the_password(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "m", {"001.sql": "ALTER TABLE orders ADD COLUMN a int;\n"})
+    outcome = dbtruth("migrate", "lint", str(folder), "--against",
+                      "postgresql://deploy:s3cret@127.0.0.1:1/app")  # fmt: skip
+    assert outcome.code == 2
+    assert "s3cret" not in outcome.err + outcome.out and "Traceback" not in outcome.err
+    assert outcome.err.startswith("dbtruth: error: cannot connect to deploy@127.0.0.1:1/app")
+
+
+def test_baseline_hides_known_findings_and_keeps_new_ones(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "m", {"001.sql": "ALTER TABLE orders DROP COLUMN a;\n"})
+    baseline = tmp_path / "baseline.json"
+    outcome = dbtruth("migrate", "lint", str(folder), "--write-baseline", str(baseline))
+    assert outcome.code == 0 and baseline.exists()
+    code, report, _ = _lint(str(folder), "--baseline", str(baseline))
+    assert code == 0 and report["findings"] == [] and report["baselined"] >= 1
+    (folder / "002.sql").write_text("ALTER TABLE orders DROP COLUMN b;\n")
+    code, report, _ = _lint(str(folder), "--baseline", str(baseline))
+    assert code == 1 and {f["location"]["file"].rsplit("/", 1)[-1]  # type: ignore[index]
+                          for f in report["findings"]} == {"002.sql"}  # type: ignore[attr-defined]  # fmt: skip
