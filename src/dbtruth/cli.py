@@ -166,6 +166,55 @@ _manifest_option = click.option(
 )
 
 
+def _report_options(func: Any) -> Any:
+    """The output, threshold, selection, manifest and baseline options of check and lint."""
+    options = [
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(FORMATS),
+            default="terminal",
+            show_default=True,
+            help="Output format.",
+        ),
+        click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write the report to this file instead of standard output.",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(_SEVERITY_CHOICES),
+            default=None,
+            help="Exit 1 when a finding is at least this severe (default: the manifest's "
+            "rules.fail_on, else warning).",
+        ),
+        click.option(
+            "--select",
+            multiple=True,
+            metavar="CODES",
+            help="Run only these rules (codes, names or family letters; comma-separated).",
+        ),
+        click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these rules."),
+        _manifest_option,
+        click.option(
+            "--baseline",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Hide findings recorded in this baseline file.",
+        ),
+        click.option(
+            "--write-baseline",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Record the current findings as the baseline and exit 0.",
+        ),
+        click.option("--no-color", is_flag=True, help="Plain terminal output."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dbtruth")
 def cli() -> None:
@@ -179,46 +228,7 @@ def cli() -> None:
 
 @cli.command()
 @_target_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="terminal",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to this file instead of standard output.",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(_SEVERITY_CHOICES),
-    default=None,
-    help="Exit 1 when a finding is at least this severe (default: the manifest's "
-    "rules.fail_on, else warning).",
-)
-@click.option(
-    "--select",
-    multiple=True,
-    metavar="CODES",
-    help="Run only these rules (codes, names or family letters; comma-separated).",
-)
-@click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these rules.")
-@_manifest_option
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Hide findings recorded in this baseline file.",
-)
-@click.option(
-    "--write-baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Record the current findings as the baseline and exit 0.",
-)
-@click.option("--no-color", is_flag=True, help="Plain terminal output.")
+@_report_options
 @click.option(
     "--timings", is_flag=True, help="Print load, introspection and rule times to standard error."
 )
@@ -487,41 +497,7 @@ def migrate_group() -> None:
     metavar="OLD=NEW",
     help="Replace text in the migrations before parsing (template placeholders).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="terminal",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to this file instead of standard output.",
-)
-@click.option(
-    "--fail-on",
-    type=click.Choice(_SEVERITY_CHOICES),
-    default=None,
-    help="Exit 1 when a finding is at least this severe (default: the manifest's "
-    "rules.fail_on, else warning).",
-)
-@click.option("--select", multiple=True, metavar="CODES", help="Run only these rules.")
-@click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these rules.")
-@_manifest_option
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Hide findings recorded in this baseline file.",
-)
-@click.option(
-    "--write-baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Record the current findings as the baseline and exit 0.",
-)
-@click.option("--no-color", is_flag=True, help="Plain terminal output.")
+@_report_options
 @click.option(
     "--scratch",
     metavar="auto|system|embedded|URL",

@@ -369,3 +369,17 @@ def migration_phase(phases: set[str]) -> str:
     if "contract" in phases and phases & {"expand", "backfill"}:
         return "mixed"
     return phases.pop() if len(phases) == 1 else "+".join(sorted(phases))
+
+
+def altered_existing_table(
+    statement: MigrationStatement, state: MigrationState
+) -> tuple[str, tuple[Any, ...]] | None:
+    """For ALTER TABLE on a table that existed before this migration: the table and its
+    subcommands. None for anything else (new tables lock nobody)."""
+    node = statement.node
+    if not isinstance(node, ast.AlterTableStmt) or node.relation is None:
+        return None
+    table = relation_name(node.relation, state)
+    if state.is_new(table):
+        return None
+    return table, tuple(node.cmds or ())

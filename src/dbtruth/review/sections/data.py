@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dbtruth.blast import human_bytes
 from dbtruth.review.erd import build_diagram
 from dbtruth.review.evidence import listing
 from dbtruth.review.facts import Facts
@@ -217,7 +218,7 @@ def workload(facts: Facts) -> Section:
                     (
                         f"`{t.schema}.{t.name}`",
                         f"{max(t.row_estimate, 0):,}",
-                        _size(t.total_bytes),
+                        human_bytes(t.total_bytes),
                         f"{t.inserts:,}",
                         f"{t.updates:,}",
                         f"{t.deletes:,}",
@@ -229,15 +230,6 @@ def workload(facts: Facts) -> Section:
             )
         )
     return section
-
-
-def _size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 def proposed_design(facts: Facts) -> Section:

@@ -9,7 +9,12 @@ from pglast.enums import AlterTableType, ConstrType
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
-from dbtruth.rules.migration_locks import column_rewrites, relation_name, table_ref, where
+from dbtruth.rules.migration_locks import (
+    altered_existing_table,
+    column_rewrites,
+    table_ref,
+    where,
+)
 from dbtruth.spec import Settings, migration_rule
 
 
@@ -53,13 +58,11 @@ def add_column_rewrites(
     PostgreSQL 11 release notes ("ADD COLUMN with a non-null default no longer rewrites");
     ALTER TABLE, ADD COLUMN.
     """
-    node = statement.node
-    if not isinstance(node, ast.AlterTableStmt):
+    altered = altered_existing_table(statement, state)
+    if altered is None:
         return
-    table = relation_name(node.relation, state)
-    if state.is_new(table):
-        return
-    for cmd in node.cmds or ():
+    table, commands = altered
+    for cmd in commands:
         column = cmd.def_
         if cmd.subtype != AlterTableType.AT_AddColumn or not isinstance(column, ast.ColumnDef):
             continue

@@ -9,7 +9,7 @@ from pglast.enums import AlterTableType, ConstrType
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
-from dbtruth.rules.migration_locks import relation_name, table_ref, where
+from dbtruth.rules.migration_locks import altered_existing_table, table_ref, where
 from dbtruth.spec import Settings, migration_rule
 
 
@@ -44,13 +44,11 @@ def add_stored_generated_column(
     ## References
     PostgreSQL: Generated Columns; ALTER TABLE, ADD COLUMN.
     """
-    node = statement.node
-    if not isinstance(node, ast.AlterTableStmt):
+    altered = altered_existing_table(statement, state)
+    if altered is None:
         return
-    table = relation_name(node.relation, state)
-    if state.is_new(table):
-        return
-    for cmd in node.cmds or ():
+    table, commands = altered
+    for cmd in commands:
         column = cmd.def_
         if cmd.subtype != AlterTableType.AT_AddColumn or not isinstance(column, ast.ColumnDef):
             continue

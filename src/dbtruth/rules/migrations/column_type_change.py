@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast import ast
 from pglast.enums import AlterTableType
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
-from dbtruth.rules.migration_locks import relation_name, table_ref, type_change_is_free, where
+from dbtruth.rules.migration_locks import (
+    altered_existing_table,
+    table_ref,
+    type_change_is_free,
+    where,
+)
 from dbtruth.spec import Settings, migration_rule
 
 
@@ -48,13 +52,11 @@ def column_type_change(
     PostgreSQL: ALTER TABLE, SET DATA TYPE ("a table rewrite is not needed if the old type is
     binary coercible to the new one"). Playbook Principle 7, §3.8.
     """
-    node = statement.node
-    if not isinstance(node, ast.AlterTableStmt):
+    altered = altered_existing_table(statement, state)
+    if altered is None:
         return
-    table = relation_name(node.relation, state)
-    if state.is_new(table):
-        return
-    for cmd in node.cmds or ():
+    table, commands = altered
+    for cmd in commands:
         if cmd.subtype != AlterTableType.AT_AlterColumnType or cmd.def_ is None:
             continue
         if type_change_is_free(table, cmd.name or "", cmd.def_, state):

@@ -10,7 +10,12 @@ from pglast.enums import AlterTableType, ConstrType
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
 from dbtruth.model.sqlnames import ident
-from dbtruth.rules.migration_locks import relation_name, sql_name, table_ref, where
+from dbtruth.rules.migration_locks import (
+    altered_existing_table,
+    sql_name,
+    table_ref,
+    where,
+)
 from dbtruth.spec import Settings, migration_rule
 
 
@@ -53,13 +58,12 @@ def constraint_without_not_valid(
     ## References
     PostgreSQL: ALTER TABLE, ADD table_constraint … NOT VALID; VALIDATE CONSTRAINT.
     """
+    altered = altered_existing_table(statement, state)
+    if altered is None:
+        return
+    table, commands = altered
     node = statement.node
-    if not isinstance(node, ast.AlterTableStmt):
-        return
-    table = relation_name(node.relation, state)
-    if state.is_new(table):
-        return
-    for cmd in node.cmds or ():
+    for cmd in commands:
         constraint = cmd.def_
         if cmd.subtype == AlterTableType.AT_ValidateConstraint:
             if cmd.name in state.not_valid_in_transaction:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast import ast
 from pglast.enums import AlterTableType
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
 from dbtruth.model.sqlnames import ident
-from dbtruth.rules.migration_locks import relation_name, sql_name, table_ref, where
+from dbtruth.rules.migration_locks import (
+    altered_existing_table,
+    sql_name,
+    table_ref,
+    where,
+)
 from dbtruth.spec import Settings, migration_rule
 
 
@@ -50,13 +54,12 @@ def set_not_null_without_check(
     PostgreSQL: ALTER TABLE, SET NOT NULL ("the scan is skipped if a valid CHECK constraint
     proves no NULL can exist").
     """
+    altered = altered_existing_table(statement, state)
+    if altered is None:
+        return
+    table, commands = altered
     node = statement.node
-    if not isinstance(node, ast.AlterTableStmt):
-        return
-    table = relation_name(node.relation, state)
-    if state.is_new(table):
-        return
-    for cmd in node.cmds or ():
+    for cmd in commands:
         if cmd.subtype != AlterTableType.AT_SetNotNull:
             continue
         if (table, cmd.name) in state.not_null_checks:
