@@ -21,7 +21,13 @@ from dbtruth.blast import DEFAULT_SMALL_TABLE_ROWS, TableSize, grade
 from dbtruth.engine import Result, Suppressed
 from dbtruth.findings import Finding, Location, Severity, fingerprint
 from dbtruth.manifest.config import Manifest
-from dbtruth.model.migration import MigrationFile, MigrationState, MigrationStatement, Suppression
+from dbtruth.model.migration import (
+    CreatedTable,
+    MigrationFile,
+    MigrationState,
+    MigrationStatement,
+    Suppression,
+)
 from dbtruth.rules.migration_locks import (
     MODES,
     migration_phase,
@@ -110,15 +116,12 @@ def advance(state: MigrationState, node: object) -> None:
     elif isinstance(node, ast.IndexStmt) and node.idxname and node.relation is not None:
         table = relation_name(node.relation, state)
         state.index_tables[state.qualify(table.split(".", 1)[0], node.idxname)] = table
-    elif isinstance(node, ast.CreateStmt | ast.CreateTableAsStmt):
-        relation = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel  # type: ignore[union-attr]
-        name = relation_name(relation, state)
+    elif isinstance(node, CreatedTable):
+        name = state.qualify(node.schema, node.name)
         state.created_here.add(name)
         state.created_in_set.add(name)
-        if isinstance(node, ast.CreateStmt):
-            for element in node.tableElts or ():
-                if isinstance(element, ast.ColumnDef) and element.colname:
-                    state.column_types[(name, element.colname)] = _base_type(element)
+        for column_name, type_name in node.columns:
+            state.column_types[(name, column_name)] = type_name
     elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
         table = relation_name(node.relation, state)
         for cmd in node.cmds or ():

@@ -21,6 +21,18 @@ class Suppression:
 
 
 @dataclass(frozen=True, slots=True)
+class CreatedTable:
+    """CREATE TABLE (or CREATE TABLE AS) as the lint reads it: the new table, its columns'
+    types and the tables its foreign keys reference. Built straight from PostgreSQL's parse
+    output: a full tree of every column definition is most of the cost of a migration set."""
+
+    schema: str | None
+    name: str
+    columns: tuple[tuple[str, str], ...] = ()  # (column, base type name)
+    references: tuple[tuple[str | None, str], ...] = ()  # (schema, table) of each foreign key
+
+
+@dataclass(frozen=True, slots=True)
 class MigrationStatement:
     file: str
     line: int

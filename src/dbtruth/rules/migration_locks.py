@@ -14,7 +14,7 @@ from pglast.enums import AlterTableType as At
 from pglast.enums import ConstrType, ObjectType
 
 from dbtruth.findings import ObjectRef
-from dbtruth.model.migration import MigrationState, MigrationStatement
+from dbtruth.model.migration import CreatedTable, MigrationState, MigrationStatement
 
 # PostgreSQL's table lock modes, weakest first.
 MODES = (
@@ -247,13 +247,12 @@ def predict(node: Any, state: MigrationState) -> list[Lock]:
         return [Lock(relation_name(node.relation, state), mode, scan=True, why="REINDEX")]
     if isinstance(node, ast.InsertStmt | ast.UpdateStmt | ast.DeleteStmt) and node.relation:
         return [Lock(relation_name(node.relation, state), "ROW EXCLUSIVE", why="data change")]
-    if isinstance(node, ast.CreateStmt):
+    if isinstance(node, CreatedTable):
         # a foreign key of a new table locks the table it references, like ADD FOREIGN KEY
         return [
-            Lock(relation_name(element.pktable, state), "SHARE ROW EXCLUSIVE",
+            Lock(state.qualify(schema, name), "SHARE ROW EXCLUSIVE",
                  why="referenced by a new table")
-            for element in _constraints_of(node)
-            if element.contype == ConstrType.CONSTR_FOREIGN and element.pktable is not None
+            for schema, name in node.references
         ]  # fmt: skip
     if isinstance(node, ast.TruncateStmt):
         return [Lock(relation_name(r, state), "ACCESS EXCLUSIVE", why="TRUNCATE")
@@ -267,16 +266,6 @@ def predict(node: Any, state: MigrationState) -> list[Lock]:
         mode = MODES[number - 1] if 1 <= number <= len(MODES) else MODES[-1]
         return [Lock(relation_name(r, state), mode, why="LOCK TABLE") for r in node.relations or ()]
     return []
-
-
-def _constraints_of(node: ast.CreateStmt) -> list[ast.Constraint]:
-    found = []
-    for element in node.tableElts or ():
-        if isinstance(element, ast.Constraint):
-            found.append(element)
-        elif isinstance(element, ast.ColumnDef):
-            found += [c for c in element.constraints or () if isinstance(c, ast.Constraint)]
-    return found
 
 
 def _split(obj: Any) -> tuple[str | None, str]:
@@ -353,7 +342,7 @@ def phase_of(node: Any, state: MigrationState) -> str | None:
         if "contract" in phases:
             return "contract"
         return "validate" if phases == {"validate"} else "expand"
-    if isinstance(node, ast.CreateStmt | ast.CreateTableAsStmt | ast.IndexStmt | ast.ViewStmt |
+    if isinstance(node, CreatedTable | ast.IndexStmt | ast.ViewStmt |
                   ast.CreateFunctionStmt | ast.CreateEnumStmt | ast.AlterEnumStmt |
                   ast.CreateTrigStmt | ast.CreateSeqStmt | ast.CreateSchemaStmt):  # fmt: skip
         return "expand"

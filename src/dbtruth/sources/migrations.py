@@ -15,17 +15,17 @@ recognised by its `migration_lock.toml`). Per-file markers turn the wrapping off
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 from pglast import ast, parse_sql
-from pglast.enums import ConstrType
 from pglast.parser import ParseError, parse_sql_json
 
 from dbtruth.errors import DbtruthError
-from dbtruth.model.migration import MigrationFile, MigrationStatement, Suppression
+from dbtruth.model.migration import CreatedTable, MigrationFile, MigrationStatement, Suppression
 from dbtruth.sources.sqlfiles import natural_key, read_text, statements
 
 TransactionMode = Literal["auto", "per-file", "none"]
@@ -39,8 +39,8 @@ _IGNORE = re.compile(r"--\s*dbtruth:\s*ignore\[([^\]]*)\]\s*(.*?)\s*$", re.I)
 _LEADING = re.compile(r"(\s+|--[^\n]*(\n|$)|/\*.*?\*/)", re.S)
 
 
-def _is_migration_file(path: Path) -> bool:
-    name = path.name.lower()
+def _is_migration_file(file_name: str) -> bool:
+    name = file_name.lower()
     if not (name.endswith(".sql") or name.endswith(".sql.postgres")):
         return False
     if name.endswith(".down.sql") or name == "down.sql" or "_down." in name:
@@ -86,7 +86,13 @@ def discover(
             continue
         if not path.is_dir():
             raise DbtruthError(f"migrations not found: {path}")
-        candidates = [p for p in path.rglob("*") if p.is_file() and _is_migration_file(p)]
+        # one walk: the migration files, and the folders whose manifest.json gives the order
+        candidates: list[Path] = []
+        manifest_folders: set[Path] = set()
+        for root, _, names in os.walk(path):
+            if "manifest.json" in names:
+                manifest_folders.add(Path(root))
+            candidates += [Path(root, name) for name in names if _is_migration_file(name)]
         # popx: a version's .postgres. file replaces its dialect-neutral twin
         postgres = {_popx_key(c) for c in candidates if ".postgres." in c.name}
         candidates = [
@@ -98,7 +104,7 @@ def discover(
         if not by_folder:
             raise DbtruthError(f"no migration files (.sql) in folder {path}")
         for folder in sorted(by_folder, key=lambda f: key(f, path)):
-            manifest = _manifest_order(folder)
+            manifest = _manifest_order(folder) if folder in manifest_folders else None
             if manifest is not None:
                 found += [f for f in manifest if f.is_file()]
             else:
@@ -187,33 +193,27 @@ def _parse(body: str) -> list[Any]:
         elif (relation and _CREATES_TABLE.match(body)) or (
             relation and "CreateTableAsStmt" in stmt
         ):
-            # Only the created table's name matters downstream (lint state: "new table").
-            rangevar = ast.RangeVar(
-                schemaname=relation.get("schemaname"), relname=relation["relname"]
-            )
             elements = (created or {}).get("tableElts", ())
-            columns = tuple(
-                ast.ColumnDef(
-                    colname=element["ColumnDef"]["colname"],
-                    typeName=ast.TypeName(
-                        names=(ast.String(sval=_type_name(element["ColumnDef"])),)
-                    ),
-                )
-                for element in elements
-                if "ColumnDef" in element
-            )
-            references = tuple(_references(elements))
             nodes.append(
-                ast.CreateStmt(relation=rangevar, tableElts=(columns + references) or None)
+                CreatedTable(
+                    schema=relation.get("schemaname"),
+                    name=relation["relname"],
+                    columns=tuple(
+                        (e["ColumnDef"]["colname"], _type_name(e["ColumnDef"]).lower())
+                        for e in elements
+                        if "ColumnDef" in e
+                    ),
+                    references=tuple(_references(elements)),
+                )
             )
         else:
             nodes.append(_Unparsed(next(iter(stmt), "")))
     return nodes
 
 
-def _references(elements: list[dict[str, Any]]) -> list[ast.Constraint]:
-    """The foreign keys of a CREATE TABLE (column or table constraints): the tables they
-    reference are locked while the table is created."""
+def _references(elements: list[dict[str, Any]]) -> list[tuple[str | None, str]]:
+    """The tables a CREATE TABLE's foreign keys reference (column or table constraints): they
+    are locked while the table is created."""
     found = []
     for element in elements:
         candidates = [element.get("Constraint")] + [
@@ -222,14 +222,7 @@ def _references(elements: list[dict[str, Any]]) -> list[ast.Constraint]:
         for constraint in candidates:
             if constraint and constraint.get("contype") == "CONSTR_FOREIGN":
                 table = constraint["pktable"]
-                found.append(
-                    ast.Constraint(
-                        contype=ConstrType.CONSTR_FOREIGN,
-                        pktable=ast.RangeVar(
-                            schemaname=table.get("schemaname"), relname=table["relname"]
-                        ),
-                    )
-                )
+                found.append((table.get("schemaname"), table["relname"]))
     return found
 
 
