@@ -239,6 +239,9 @@ def test_replay_observes_locks_and_rewrites_on_a_clone(tmp_path: Path) -> None:
         "002.sql": "-- dbtruth: no-transaction\nDROP INDEX CONCURRENTLY orders_qty_idx;\n",
         "003.sql": "DROP INDEX IF EXISTS orders_pkey_nothing;\n"
                    "CREATE INDEX orders_note ON orders (note);\n",
+        # a DO block that commits runs only outside a transaction, as its runner sends it
+        "004.sql": "-- postgres-migrations disable-transaction\n"
+                   "DO $$ BEGIN UPDATE orders SET qty = 1; COMMIT; END $$;\n",
     })  # fmt: skip
     code, report, err = _lint(str(folder), "--against", str(target), "--replay",
                               "--scratch", "embedded", "--fail-on", "never")  # fmt: skip
@@ -252,6 +255,7 @@ def test_replay_observes_locks_and_rewrites_on_a_clone(tmp_path: Path) -> None:
     # outside a transaction the locks are gone before they can be read: said, not guessed
     assert seen[("002.sql", 2)]["observable"] is False
     assert seen[("003.sql", 2)]["locks"] == {"public.orders": "SHARE"}
+    assert seen[("004.sql", 2)]["observable"] is False
     assert replay["differences"] == [] and replay["failure"] is None
 
 

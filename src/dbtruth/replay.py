@@ -156,10 +156,12 @@ def _run(
     observable = True
     try:
         conn.execute(statement.sql)
-    except psycopg.errors.ActiveSqlTransaction:
+    except (psycopg.errors.ActiveSqlTransaction, psycopg.errors.InvalidTransactionTermination):
         if not own_transaction:
             raise
-        conn.execute("ROLLBACK")  # CONCURRENTLY, VACUUM: only outside a transaction block
+        # CONCURRENTLY and VACUUM run only outside a transaction block, and a procedure or DO
+        # block that commits needs one of its own: run it as the runner does, unobserved
+        conn.execute("ROLLBACK")
         conn.execute(statement.sql)
         observable, own_transaction = False, False
     after_locks = _strongest(conn.execute(_LOCKS).fetchall()) if observable else {}
