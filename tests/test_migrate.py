@@ -225,6 +225,10 @@ def test_blast_radius_from_a_live_target(database: tuple[Any, str], tmp_path: Pa
     _, report, _ = _lint(str(folder), "--select", "M001", "--against", conninfo,
                          "--small-table-rows", "0")  # fmt: skip
     assert {f["severity"] for f in report["findings"]} == {"warning"}  # type: ignore[attr-defined, index]
+    # the manifest sets it too: at 30,000 rows both tables are small
+    (folder / "dbtruth.yaml").write_text("rules:\n  settings:\n    small_table_rows: 30000\n")
+    _, report, _ = _lint(str(folder), "--select", "M001", "--against", conninfo)
+    assert {f["severity"] for f in report["findings"]} == {"info"}  # type: ignore[attr-defined, index]
 
 
 def test_replay_observes_locks_and_rewrites_on_a_clone(tmp_path: Path) -> None:

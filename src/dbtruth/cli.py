@@ -472,9 +472,10 @@ def migrate_group() -> None:
 @click.option(
     "--small-table-rows",
     type=click.IntRange(min=0),
-    default=DEFAULT_SMALL_TABLE_ROWS,
-    show_default=True,
-    help="With a live --against target: lock findings on tables with fewer rows are info.",
+    default=None,
+    help="With a live --against target: lock findings on tables with fewer rows are info "
+    f"(default: the manifest's rules.settings.small_table_rows, else "
+    f"{DEFAULT_SMALL_TABLE_ROWS:,}).",
 )
 @click.option(
     "--transaction",
@@ -510,7 +511,7 @@ def migrate_lint_cmd(
     against: str | None,
     pg_version: str | None,
     replay: bool,
-    small_table_rows: int,
+    small_table_rows: int | None,
     transaction: str,
     order_file: Path | None,
     replace: tuple[str, ...],
@@ -570,7 +571,11 @@ def migrate_lint_cmd(
         existing_columns=existing_columns,
         existing_indexes=existing_indexes,
         sizes=sizes,
-        small_table_rows=small_table_rows,
+        small_table_rows=(
+            small_table_rows
+            if small_table_rows is not None
+            else manifest_model.rules.settings.small_table_rows
+        ),
         record_predictions=replay,
         select=_split(select),
         ignore=_split(ignore),

@@ -39,6 +39,9 @@ class RuleSettings(_Strict):
     unused_index_min_days: float = Field(14.0, ge=0)
     boolean_flag_soup_min: int = Field(3, ge=2)
     catch_all_min_nullable: int = Field(12, ge=2)
+    small_table_rows: int = Field(
+        10_000, ge=0, description="migrate lint: lock findings on smaller tables are info."
+    )
 
 
 class RulesSection(_Strict):
