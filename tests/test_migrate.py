@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
+import tempfile
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -143,6 +145,11 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
     (binary / "001.sql").write_bytes(b"CREATE\x00TABLE")
     outcome = dbtruth("migrate", "lint", str(binary))
     assert outcome.code == 2 and "not a text file" in outcome.err and "Traceback" not in outcome.err
+    # next to readable files it is reported, and the rest is checked
+    (binary / "002.sql").write_text("DROP TABLE orders;\n")
+    outcome = dbtruth("migrate", "lint", str(binary), "--select", "M008", "--no-color")
+    assert "001.sql: is not a text file" in outcome.err and outcome.code == 1
+    assert "M008" in outcome.out
     broken = _write(tmp_path / "broken", {"001.sql": "ALTER TABLE (;\n"})
     outcome = dbtruth("migrate", "lint", str(broken))
     assert outcome.code == 2 and "nothing was checked" in outcome.err
@@ -318,3 +325,64 @@ def test_baseline_hides_known_findings_and_keeps_new_ones(tmp_path: Path) -> Non
     code, report, _ = _lint(str(folder), "--baseline", str(baseline))
     assert code == 1 and {f["location"]["file"].rsplit("/", 1)[-1]  # type: ignore[index]
                           for f in report["findings"]} == {"002.sql"}  # type: ignore[attr-defined]  # fmt: skip
+
+
+def _with_full_trees(migration: Any) -> Any:
+    """The same migration with pglast's own full tree for every ALTER TABLE."""
+    from pglast import ast, parse_sql
+
+    statements = tuple(
+        dataclasses.replace(s, node=parse_sql(s.sql)[0].stmt)
+        if isinstance(s.node, ast.AlterTableStmt) else s
+        for s in migration.statements
+    )  # fmt: skip
+    return dataclasses.replace(migration, statements=statements)
+
+
+def _findings(files: list[Any]) -> list[tuple[object, ...]]:
+    from dbtruth.lint import lint
+    from dbtruth.manifest import Manifest
+
+    outcome = lint(files, Manifest(), pg_version=150000)
+    return sorted((f.code, f.location.file, f.location.line, f.message, f.severity)  # type: ignore[union-attr]
+                  for f in outcome.result.findings)  # fmt: skip
+
+
+def _corpus_sets() -> list[list[Path]]:
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    from corpora import CORPORA
+
+    roots = [
+        "langfuse/packages/shared/prisma/migrations",
+        "ory-kratos/persistence/sql/migrations/sql",
+        "supabase-storage/migrations/tenant",
+        "temporal/schema/postgresql/v12/temporal/versioned",
+    ]
+    return [discover([CORPORA / r]) for r in roots if (CORPORA / r).is_dir()]
+
+
+def test_alter_table_read_from_json_gives_the_same_findings_as_full_trees() -> None:
+    """ALTER TABLE is read from PostgreSQL's JSON with only what the rules use; over every
+    fixture migration and the corpora, the findings must equal those over pglast's trees."""
+    from dbtruth.sources.migrations import read_file
+
+    sets: list[list[Path]] = []
+    fixtures = Path(__file__).parent / "rules" / "fixtures"
+    sources = []
+    for path in sorted(fixtures.glob("M*.yaml")):
+        import yaml
+
+        for i, case in enumerate(yaml.safe_load(path.read_text())["cases"]):
+            sources.append((f"{path.stem}_{i}", case["migration"]))
+    tmp = Path(tempfile.mkdtemp())
+    for name, text in sources:
+        (tmp / f"{name}.sql").write_text(text)
+    sets.append(sorted(tmp.glob("*.sql")))
+    sets += _corpus_sets()
+    compared = 0
+    for files in sets:
+        light = [read_file(f, i, wrapped_default=True, mode="auto") for i, f in enumerate(files)]
+        full = [_with_full_trees(m) for m in light]
+        assert _findings(light) == _findings(full)
+        compared += sum(len(m.statements) for m in light)
+    assert compared > 50

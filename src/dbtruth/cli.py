@@ -556,13 +556,17 @@ def migrate_lint_cmd(
         version = version or catalog.server_version_num
         source += f" against {loaded.description}"
     version = version or DEFAULT_PG_VERSION
-    parsed = [
-        migrations.read_file(
-            f, i, wrapped_default=not prisma, mode=transaction,  # type: ignore[arg-type]
-            replacements=_replacements(replace),
-        )
-        for i, f in enumerate(files)
-    ]  # fmt: skip
+    parsed = []
+    unreadable = []  # a file that is not text is reported, and the others are still checked
+    replacements = _replacements(replace)
+    for i, f in enumerate(files):
+        try:
+            parsed.append(migrations.read_file(
+                f, i, wrapped_default=not prisma, mode=transaction,  # type: ignore[arg-type]
+                replacements=replacements,
+            ))  # fmt: skip
+        except DbtruthError as exc:
+            unreadable.append(str(exc))
     outcome = lint(
         parsed,
         manifest_model,
@@ -581,6 +585,7 @@ def migrate_lint_cmd(
         ignore=_split(ignore),
         baseline=baseline,
     )
+    outcome.problems[:0] = unreadable
     for problem in outcome.problems:
         _echo(f"dbtruth: {problem}", err=True)
     if outcome.statements == 0:

@@ -23,6 +23,7 @@ from dbtruth.findings import Finding, Location, Severity, fingerprint
 from dbtruth.manifest.config import Manifest
 from dbtruth.model.migration import (
     CreatedTable,
+    JsonExpr,
     MigrationFile,
     MigrationState,
     MigrationStatement,
@@ -69,6 +70,8 @@ def migration_specs(manifest: Manifest, select: list[str], ignore: list[str]) ->
 def _not_null_check(constraint: ast.Constraint) -> str | None:
     """The column of a `CHECK (column IS NOT NULL)`, else None."""
     expr = constraint.raw_expr
+    if isinstance(expr, JsonExpr):
+        return expr.not_null_column()
     if isinstance(expr, ast.NullTest) and int(expr.nulltesttype or 0) == 1:  # IS_NOT_NULL
         arg = expr.arg
         if isinstance(arg, ast.ColumnRef) and arg.fields:
@@ -91,10 +94,9 @@ def _base_type(column: ast.ColumnDef) -> str:
 
 
 def advance(state: MigrationState, node: object) -> None:
-    """What a statement changes for the statements after it."""
-    phase = phase_of(node, state)
-    if phase:
-        state.file_phases.add(phase)
+    """What a statement changes for the statements after it (state.phase holds its phase)."""
+    if state.phase:
+        state.file_phases.add(state.phase)
     if isinstance(node, ast.UpdateStmt | ast.InsertStmt) and node.relation is not None:
         filled = relation_name(node.relation, state)
         state.unfilled_columns = {c for c in state.unfilled_columns if c[0] != filled}
@@ -196,8 +198,11 @@ def lint(
         state.lock_timeout_set = False
         for statement in migration.statements:
             outcome.statements += 1
+            state.phase = phase_of(statement.node, state)
             all_inline += statement.suppressions
             for spec in specs:
+                if spec.reads and not isinstance(statement.node, spec.reads):
+                    continue
                 check: MigrationCheck = spec.check  # type: ignore[assignment]
                 for violation in check(statement, state, settings):
                     finding = _finding(spec, violation, statement, overrides)

@@ -64,6 +64,9 @@ class RuleSpec:
     doc: str
     opt_in: bool = False  # runs only when selected by code or name
     kind: str = "catalog"  # "catalog": run by check over a catalog; "migration": by migrate lint
+    # migration rules: the statement node types the rule looks at (empty: every statement);
+    # the lint runner skips the rule for other statements
+    reads: tuple[type, ...] = ()
 
     @property
     def family(self) -> str:
@@ -99,9 +102,10 @@ def rule(
 
 
 def migration_rule(
-    code: str, name: str, severity: Severity
+    code: str, name: str, severity: Severity, *, reads: tuple[type, ...] = ()
 ) -> Callable[[MigrationCheck], MigrationCheck]:
-    """Declare a migration rule, run by `dbtruth migrate lint` on every statement."""
+    """Declare a migration rule, run by `dbtruth migrate lint` on every statement whose parse
+    node is one of `reads` (every statement when empty)."""
 
     def attach(check: MigrationCheck) -> MigrationCheck:
         check.spec = RuleSpec(  # type: ignore[attr-defined]
@@ -112,6 +116,7 @@ def migration_rule(
             check=check,  # type: ignore[arg-type]
             doc=inspect.cleandoc(check.__doc__ or ""),
             kind="migration",
+            reads=reads,
         )
         return check
 

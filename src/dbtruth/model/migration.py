@@ -21,6 +21,36 @@ class Suppression:
 
 
 @dataclass(frozen=True, slots=True)
+class JsonExpr:
+    """An expression of a statement read from PostgreSQL's JSON parse output instead of a
+    pglast tree: the migration rules only ask which functions it calls and whether it is an
+    `column IS NOT NULL` test."""
+
+    data: Any
+
+    def function_names(self) -> set[str]:
+        names: set[str] = set()
+        stack = [self.data]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, dict):
+                call = value.get("FuncCall")
+                if isinstance(call, dict) and call.get("funcname"):
+                    names.add(str(call["funcname"][-1]["String"]["sval"]).lower())
+                stack.extend(value.values())
+            elif isinstance(value, list):
+                stack.extend(value)
+        return names
+
+    def not_null_column(self) -> str | None:
+        test = self.data.get("NullTest") if isinstance(self.data, dict) else None
+        if not test or test.get("nulltesttype") != "IS_NOT_NULL":
+            return None
+        fields = (test.get("arg") or {}).get("ColumnRef", {}).get("fields", [])
+        return fields[-1].get("String", {}).get("sval") if fields else None
+
+
+@dataclass(frozen=True, slots=True)
 class CreatedTable:
     """CREATE TABLE (or CREATE TABLE AS) as the lint reads it: the new table, its columns'
     types and the tables its foreign keys reference. Built straight from PostgreSQL's parse
@@ -71,8 +101,10 @@ class MigrationState:
     not_null_checks: set[tuple[str, str]] = field(default_factory=set)
     pending_checks: dict[str, tuple[str, str]] = field(default_factory=dict)
     reported: set[str] = field(default_factory=set)  # once-per-file findings already made
-    # phases of the statements so far in this file (expand, backfill, validate, contract)
+    # phases of the statements so far in this file (expand, backfill, validate, contract),
+    # and of the statement being linted (computed once by the lint runner)
     file_phases: set[str] = field(default_factory=set)
+    phase: str | None = None
     # columns this file added to an existing table with no value for the old rows, until a
     # data change of that table fills them
     unfilled_columns: set[tuple[str, str]] = field(default_factory=set)

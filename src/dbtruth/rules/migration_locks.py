@@ -6,6 +6,7 @@ changes a few verdicts). Migration rules read it; a replay on a clone observes t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from pglast.enums import AlterTableType as At
 from pglast.enums import ConstrType, ObjectType
 
 from dbtruth.findings import ObjectRef
-from dbtruth.model.migration import CreatedTable, MigrationState, MigrationStatement
+from dbtruth.model.migration import CreatedTable, JsonExpr, MigrationState, MigrationStatement
 
 # PostgreSQL's table lock modes, weakest first.
 MODES = (
@@ -91,6 +92,8 @@ def relation_name(rangevar: Any, state: MigrationState) -> str:
 
 def function_names(node: Any) -> set[str]:
     """Names of every function called anywhere inside an expression."""
+    if isinstance(node, JsonExpr):
+        return node.function_names()
     names: set[str] = set()
 
     def walk(value: Any) -> None:
@@ -280,6 +283,7 @@ def table_ref(relation: str) -> ObjectRef:
     return ObjectRef("table", schema, name)
 
 
+@cache
 def migration_name(file: str) -> str:
     """A migration's name stable across machines: its folder and file name (Prisma and
     friends name every file migration.sql or up.sql; the folder tells them apart)."""

@@ -18,14 +18,22 @@ import json
 import os
 import re
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pglast import ast, parse_sql
+from pglast.enums import AlterTableType, ConstrType, ObjectType
 from pglast.parser import ParseError, parse_sql_json
 
 from dbtruth.errors import DbtruthError
-from dbtruth.model.migration import CreatedTable, MigrationFile, MigrationStatement, Suppression
+from dbtruth.model.migration import (
+    CreatedTable,
+    JsonExpr,
+    MigrationFile,
+    MigrationStatement,
+    Suppression,
+)
 from dbtruth.sources.sqlfiles import natural_key, read_text, statements
 
 TransactionMode = Literal["auto", "per-file", "none"]
@@ -76,8 +84,9 @@ def discover(
         return _explicit_order(order_file)
 
     def key(path: Path, base: Path) -> list[object]:
-        relative = path.relative_to(base)
-        return [relative.as_posix()] if lexical else natural_key(relative)
+        # string slicing, not Path.relative_to: this runs for every file of large sets
+        relative = path.as_posix()[len(base.as_posix()) :].lstrip("/")
+        return [relative] if lexical else natural_key(Path(relative))
 
     found: list[Path] = []
     for path in paths:
@@ -156,6 +165,7 @@ _NEEDS_TREE = re.compile(
     re.I,
 )
 _CREATES_INDEX = re.compile(r"CREATE\s+(UNIQUE\s+)?INDEX", re.I)
+_ALTERS_TABLE = re.compile(r"ALTER\s+TABLE", re.I)
 _CREATES_TABLE = re.compile(
     r"CREATE\s+((GLOBAL|LOCAL)\s+)?((TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE", re.I
 )
@@ -165,36 +175,128 @@ def _index_node(stmt: dict[str, Any]) -> ast.IndexStmt:
     """CREATE INDEX as the rules read it (table, name, unique, concurrent), without the tree
     of its key expressions."""
     relation = stmt["relation"]
-    return ast.IndexStmt(
+    return _light(
+        ast.IndexStmt,
         idxname=stmt.get("idxname"),
-        relation=ast.RangeVar(schemaname=relation.get("schemaname"), relname=relation["relname"]),
+        relation=_rangevar(relation),
         unique=bool(stmt.get("unique")),
         concurrent=bool(stmt.get("concurrent")),
     )
 
 
+_NodeT = TypeVar("_NodeT", bound=ast.Node)
+
+
+def _light(cls: type[_NodeT], **attributes: Any) -> _NodeT:
+    """A pglast node with the given attributes and None elsewhere, without pglast's check of
+    each value: they come from PostgreSQL's own parser, and checking them costs more than
+    the rest of reading a migration."""
+    node: _NodeT = object.__new__(cls)
+    set_slot, value = object.__setattr__, attributes.get
+    for slot in _slots(cls):  # type: ignore[arg-type]
+        set_slot(node, slot, value(slot))
+    return node
+
+
+@cache
+def _slots(cls: Any) -> tuple[str, ...]:
+    return tuple(cls.__slots__)
+
+
+def _rangevar(data: dict[str, Any]) -> ast.RangeVar:
+    return _light(ast.RangeVar, schemaname=data.get("schemaname"), relname=data["relname"])
+
+
+def _names(items: list[dict[str, Any]] | None) -> tuple[ast.String, ...] | None:
+    return tuple(_light(ast.String, sval=i["String"]["sval"]) for i in items) if items else None
+
+
+def _constraint(data: dict[str, Any]) -> ast.Constraint:
+    constraint = _light(
+        ast.Constraint,
+        contype=ConstrType[data["contype"]],
+        conname=data.get("conname"),
+        skip_validation=bool(data.get("skip_validation")),
+        indexname=data.get("indexname"),
+        generated_kind=data.get("generated_kind"),
+        pktable=_rangevar(data["pktable"]) if "pktable" in data else None,
+        fk_attrs=_names(data.get("fk_attrs")),
+    )
+    if "raw_expr" in data:  # kept as JSON: rules ask only for function names and IS NOT NULL
+        object.__setattr__(constraint, "raw_expr", JsonExpr(data["raw_expr"]))
+    return constraint
+
+
+def _definition(data: dict[str, Any] | None) -> Any:
+    if not data:
+        return None
+    if "ColumnDef" in data:
+        column = data["ColumnDef"]
+        type_name = column.get("typeName") or {}
+        typed = _light(ast.TypeName, names=_names(type_name.get("names")))
+        if type_name.get("typmods"):
+            object.__setattr__(typed, "typmods", tuple(map(JsonExpr, type_name["typmods"])))
+        return _light(
+            ast.ColumnDef,
+            colname=column.get("colname"),
+            typeName=typed if type_name else None,
+            constraints=tuple(_constraint(c["Constraint"]) for c in column.get("constraints", ()))
+            or None,
+        )
+    if "Constraint" in data:
+        return _constraint(data["Constraint"])
+    if "PartitionCmd" in data:
+        return _light(ast.PartitionCmd, concurrent=bool(data["PartitionCmd"].get("concurrent")))
+    return None  # options lists and the like: no migration rule reads them
+
+
+def _alter_node(data: dict[str, Any]) -> ast.AlterTableStmt:
+    """ALTER TABLE as the migration rules read it, built from PostgreSQL's JSON: the table,
+    each subcommand's kind and name, column definitions, constraints. Building pglast's full
+    tree of every ALTER TABLE is most of the cost of linting a migration set;
+    tests/test_migrate.py proves the findings equal those over full trees on the corpora."""
+    commands = tuple(
+        _light(
+            ast.AlterTableCmd,
+            subtype=AlterTableType[cmd["AlterTableCmd"]["subtype"]],
+            name=cmd["AlterTableCmd"].get("name"),
+            def_=_definition(cmd["AlterTableCmd"].get("def")),
+        )
+        for cmd in data.get("cmds", ())
+    )
+    return _light(
+        ast.AlterTableStmt,
+        relation=_rangevar(data["relation"]) if "relation" in data else None,
+        cmds=commands or None,
+        objtype=ObjectType[data.get("objtype", "OBJECT_TABLE")],
+    )
+
+
 def _parse(body: str) -> list[Any]:
     """Parse trees of the statement (one, or several for a multi-statement string)."""
-    if _NEEDS_TREE.match(body) and not _CREATES_INDEX.match(body):
-        return [raw.stmt for raw in parse_sql(body)]
     document = json.loads(parse_sql_json(body))  # raises ParseError on a syntax error
-    nodes: list[Any] = []
-    for raw in document.get("stmts", []):
-        stmt = raw.get("stmt", {})
-        created = stmt.get("CreateStmt") or (stmt.get("CreateTableAsStmt") or {}).get("into")
-        relation = (created or {}).get("relation") or (created or {}).get("rel")
-        if "IndexStmt" in stmt:
-            nodes.append(_index_node(stmt["IndexStmt"]))
-        elif "InsertStmt" in stmt:
-            # the lint state and the lock table need only the target of an INSERT
-            target = stmt["InsertStmt"]["relation"]
-            nodes.append(ast.InsertStmt(relation=ast.RangeVar(
-                schemaname=target.get("schemaname"), relname=target["relname"])))  # fmt: skip
-        elif (relation and _CREATES_TABLE.match(body)) or (
-            relation and "CreateTableAsStmt" in stmt
-        ):
-            elements = (created or {}).get("tableElts", ())
-            nodes.append(
+    return [node for raw in document.get("stmts", []) for node in _nodes(raw.get("stmt", {}), body)]
+
+
+def _nodes(stmt: dict[str, Any], body: str) -> list[Any]:
+    """The nodes the lint reads for one statement, from PostgreSQL's JSON for it: small
+    records for CREATE TABLE/INDEX, INSERT and ALTER TABLE, pglast's tree for the other
+    statements a rule reads, a bare marker for the rest (syntax already checked)."""
+    kind = next(iter(stmt), "")
+    data = stmt.get(kind, {})
+    if kind == "IndexStmt":
+        return [_index_node(data)]
+    if kind == "AlterTableStmt":
+        return [_alter_node(data)]
+    if kind == "InsertStmt":
+        # the lint state and the lock table need only the target of an INSERT
+        return [_light(ast.InsertStmt, relation=_rangevar(data["relation"]))]
+    if kind in ("CreateStmt", "CreateTableAsStmt"):
+        created = data if kind == "CreateStmt" else data.get("into", {})
+        relation = created.get("relation") or created.get("rel")
+        if relation:
+            elements = created.get("tableElts", ())
+            return [
                 CreatedTable(
                     schema=relation.get("schemaname"),
                     name=relation["relname"],
@@ -205,10 +307,10 @@ def _parse(body: str) -> list[Any]:
                     ),
                     references=tuple(_references(elements)),
                 )
-            )
-        else:
-            nodes.append(_Unparsed(next(iter(stmt), "")))
-    return nodes
+            ]
+    if _NEEDS_TREE.match(body):
+        return [raw.stmt for raw in parse_sql(body)]
+    return [_Unparsed(kind)]
 
 
 def _references(elements: list[dict[str, Any]]) -> list[tuple[str | None, str]]:
@@ -265,6 +367,11 @@ def read_file(
     lines = text.split("\n")
     parsed: list[tuple[MigrationStatement, int]] = []  # statement, last line
     problems: list[str] = []
+    whole = _parse_whole_file(path, text, file_index)
+    if whole is not None:  # the common case: one call to PostgreSQL's parser for the file
+        statements_, file_level, unplaced = _attach_suppressions(path, lines, whole)
+        return MigrationFile(str(path), wrapped, tuple(statements_), tuple(file_level),
+                             tuple(unplaced))  # fmt: skip
     for index, piece in enumerate(statements(path, replacements, text=text)):
         start = _token_start(piece.sql)
         before = piece.sql[:start]
@@ -289,9 +396,54 @@ def read_file(
     return MigrationFile(str(path), wrapped, tuple(statements_), tuple(file_level), tuple(problems))
 
 
+def _parse_whole_file(
+    path: Path, text: str, file_index: int
+) -> list[tuple[MigrationStatement, int]] | None:
+    """Every statement of a file from one parse of the whole text, or None when the file
+    needs statement-by-statement reading: psql meta-commands or COPY data, or a syntax error
+    (read one statement at a time, each error is reported with its position)."""
+    if "\\" in text or "stdin" in text.lower():
+        return None
+    try:
+        document = json.loads(parse_sql_json(text))
+    except ParseError:
+        return None
+    data = text.encode("utf-8")  # PostgreSQL's statement offsets count bytes
+    parsed = []
+    chars = lines_before = 0
+    consumed = 0  # bytes already converted to characters and lines
+    for index, raw in enumerate(document.get("stmts", [])):
+        start = raw.get("stmt_location", 0)
+        end = start + raw["stmt_len"] if raw.get("stmt_len") else len(data)
+        skipped = data[consumed:start].decode("utf-8")
+        chars += len(skipped)
+        lines_before += skipped.count("\n")
+        piece = data[start:end].decode("utf-8")
+        consumed = end
+        offset = _token_start(piece)
+        body = piece[offset:].rstrip().rstrip(";").rstrip()
+        head = piece[:offset]
+        line = lines_before + head.count("\n") + 1
+        line_start = text.rfind("\n", 0, chars + offset) + 1
+        column = chars + offset - line_start + 1
+        chars += len(piece)
+        lines_before += piece.count("\n")
+        if not body:
+            continue
+        end_line = line + body.count("\n")
+        for node in _nodes(raw.get("stmt", {}), body):
+            parsed.append(
+                (MigrationStatement(str(path), line, column, body, node, file_index, index),
+                 end_line)
+            )  # fmt: skip
+    return parsed
+
+
 def _attach_suppressions(
     path: Path, lines: list[str], parsed: list[tuple[MigrationStatement, int]]
 ) -> tuple[list[MigrationStatement], list[Suppression], list[str]]:
+    if not any("dbtruth" in line for line in lines):  # most files have no inline ignores
+        return [statement for statement, _ in parsed], [], []
     comments: list[tuple[int, tuple[str, ...], str]] = []
     problems: list[str] = []
     for number, text in enumerate(lines, start=1):

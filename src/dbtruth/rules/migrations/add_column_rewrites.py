@@ -22,7 +22,7 @@ def _generated(column: ast.ColumnDef) -> bool:
     return any(c.contype == ConstrType.CONSTR_GENERATED for c in column.constraints or ())
 
 
-@migration_rule("M006", "add-column-rewrites", Severity.WARNING)
+@migration_rule("M006", "add-column-rewrites", Severity.WARNING, reads=(ast.AlterTableStmt,))
 def add_column_rewrites(
     statement: MigrationStatement, state: MigrationState, settings: Settings
 ) -> Iterator[Violation]:

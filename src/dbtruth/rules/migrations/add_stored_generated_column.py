@@ -13,7 +13,9 @@ from dbtruth.rules.migration_locks import altered_existing_table, table_ref, whe
 from dbtruth.spec import Settings, migration_rule
 
 
-@migration_rule("M007", "add-stored-generated-column", Severity.WARNING)
+@migration_rule(
+    "M007", "add-stored-generated-column", Severity.WARNING, reads=(ast.AlterTableStmt,)
+)
 def add_stored_generated_column(
     statement: MigrationStatement, state: MigrationState, settings: Settings
 ) -> Iterator[Violation]:

@@ -12,7 +12,12 @@ from dbtruth.rules.migration_locks import predict, table_ref, where
 from dbtruth.spec import Settings, migration_rule
 
 
-@migration_rule("M013", "blocking-maintenance", Severity.WARNING)
+@migration_rule(
+    "M013",
+    "blocking-maintenance",
+    Severity.WARNING,
+    reads=(ast.VacuumStmt, ast.ClusterStmt, ast.ReindexStmt),
+)
 def blocking_maintenance(
     statement: MigrationStatement, state: MigrationState, settings: Settings
 ) -> Iterator[Violation]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import AlterTableType
 
 from dbtruth.findings import Fix, Severity, Violation
@@ -17,7 +18,7 @@ from dbtruth.rules.migration_locks import (
 from dbtruth.spec import Settings, migration_rule
 
 
-@migration_rule("M005", "column-type-change", Severity.WARNING)
+@migration_rule("M005", "column-type-change", Severity.WARNING, reads=(ast.AlterTableStmt,))
 def column_type_change(
     statement: MigrationStatement, state: MigrationState, settings: Settings
 ) -> Iterator[Violation]:

@@ -20,7 +20,12 @@ def _concurrent(node: object) -> bool:
     return False
 
 
-@migration_rule("M002", "concurrently-in-transaction", Severity.ERROR)
+@migration_rule(
+    "M002",
+    "concurrently-in-transaction",
+    Severity.ERROR,
+    reads=(ast.IndexStmt, ast.DropStmt, ast.ReindexStmt),
+)
 def concurrently_in_transaction(
     statement: MigrationStatement, state: MigrationState, settings: Settings
 ) -> Iterator[Violation]:

@@ -19,7 +19,9 @@ from dbtruth.rules.migration_locks import (
 from dbtruth.spec import Settings, migration_rule
 
 
-@migration_rule("M003", "constraint-without-not-valid", Severity.WARNING)
+@migration_rule(
+    "M003", "constraint-without-not-valid", Severity.WARNING, reads=(ast.AlterTableStmt,)
+)
 def constraint_without_not_valid(
     statement: MigrationStatement, state: MigrationState, settings: Settings
 ) -> Iterator[Violation]:

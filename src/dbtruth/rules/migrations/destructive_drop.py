@@ -18,7 +18,9 @@ def _names(obj: object) -> tuple[str | None, str]:
     return (parts[-2] if len(parts) > 1 else None), parts[-1]
 
 
-@migration_rule("M008", "destructive-drop", Severity.WARNING)
+@migration_rule(
+    "M008", "destructive-drop", Severity.WARNING, reads=(ast.DropStmt, ast.AlterTableStmt)
+)
 def destructive_drop(
     statement: MigrationStatement, state: MigrationState, settings: Settings
 ) -> Iterator[Violation]:

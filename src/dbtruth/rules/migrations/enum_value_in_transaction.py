@@ -12,7 +12,7 @@ from dbtruth.rules.migration_locks import where
 from dbtruth.spec import Settings, migration_rule
 
 
-@migration_rule("M010", "enum-value-in-transaction", Severity.ERROR)
+@migration_rule("M010", "enum-value-in-transaction", Severity.ERROR, reads=(ast.AlterEnumStmt,))
 def enum_value_in_transaction(
     statement: MigrationStatement, state: MigrationState, settings: Settings
 ) -> Iterator[Violation]:

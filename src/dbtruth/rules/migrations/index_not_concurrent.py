@@ -13,7 +13,9 @@ from dbtruth.rules.migration_locks import relation_name, table_ref, where
 from dbtruth.spec import Settings, migration_rule
 
 
-@migration_rule("M001", "index-not-concurrent", Severity.WARNING)
+@migration_rule(
+    "M001", "index-not-concurrent", Severity.WARNING, reads=(ast.IndexStmt, ast.AlterTableStmt)
+)
 def index_not_concurrent(
     statement: MigrationStatement, state: MigrationState, settings: Settings
 ) -> Iterator[Violation]:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from dbtruth.findings import Fix, ObjectRef, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
-from dbtruth.rules.migration_locks import migration_name, phase_of
+from dbtruth.rules.migration_locks import migration_name
 from dbtruth.spec import Settings, migration_rule
 
 
@@ -43,7 +43,7 @@ def mixed_migration_phases(
     ## References
     Playbook §3.8 (expand → deploy → backfill → validate → switch → contract), Principle 7.
     """
-    phase = phase_of(statement.node, state)
+    phase = state.phase
     earlier = state.file_phases
     mixes = (phase == "contract" and earlier & {"expand", "backfill"}) or (
         phase in ("expand", "backfill") and "contract" in earlier

@@ -19,7 +19,7 @@ def _required_without_default(column: ast.ColumnDef) -> bool:
     return ConstrType.CONSTR_NOTNULL in kinds and not kinds & filled
 
 
-@migration_rule("M015", "not-null-without-backfill", Severity.ERROR)
+@migration_rule("M015", "not-null-without-backfill", Severity.ERROR, reads=(ast.AlterTableStmt,))
 def not_null_without_backfill(
     statement: MigrationStatement, state: MigrationState, settings: Settings
 ) -> Iterator[Violation]:

@@ -13,7 +13,7 @@ from dbtruth.rules.migration_locks import relation_name, table_ref, where
 from dbtruth.spec import Settings, migration_rule
 
 
-@migration_rule("M009", "rename-breaks-code", Severity.WARNING)
+@migration_rule("M009", "rename-breaks-code", Severity.WARNING, reads=(ast.RenameStmt,))
 def rename_breaks_code(
     statement: MigrationStatement, state: MigrationState, settings: Settings
 ) -> Iterator[Violation]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
 from pglast.enums import AlterTableType
 
 from dbtruth.findings import Fix, Severity, Violation
@@ -18,7 +19,7 @@ from dbtruth.rules.migration_locks import (
 from dbtruth.spec import Settings, migration_rule
 
 
-@migration_rule("M004", "set-not-null-without-check", Severity.WARNING)
+@migration_rule("M004", "set-not-null-without-check", Severity.WARNING, reads=(ast.AlterTableStmt,))
 def set_not_null_without_check(
     statement: MigrationStatement, state: MigrationState, settings: Settings
 ) -> Iterator[Violation]:

@@ -18,7 +18,9 @@ def _always_true(where_clause: object) -> bool:
     return isinstance(where_clause, ast.A_Const) and getattr(where_clause.val, "boolval", False)
 
 
-@migration_rule("M012", "unbatched-data-change", Severity.WARNING)
+@migration_rule(
+    "M012", "unbatched-data-change", Severity.WARNING, reads=(ast.UpdateStmt, ast.DeleteStmt)
+)
 def unbatched_data_change(
     statement: MigrationStatement, state: MigrationState, settings: Settings
 ) -> Iterator[Violation]:

@@ -60,7 +60,12 @@ def _users(settings: Settings, table: str, column: str | None) -> list[str]:
     return users
 
 
-@migration_rule("M014", "workload-uses-dropped-column", Severity.ERROR)
+@migration_rule(
+    "M014",
+    "workload-uses-dropped-column",
+    Severity.ERROR,
+    reads=(ast.AlterTableStmt, ast.RenameStmt, ast.DropStmt),
+)
 def workload_uses_dropped_column(
     statement: MigrationStatement, state: MigrationState, settings: Settings
 ) -> Iterator[Violation]:
