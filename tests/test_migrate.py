@@ -51,6 +51,11 @@ def test_order_follows_the_runners(tmp_path: Path) -> None:
     # Prisma sorts folder names as strings: the 8-digit stamp sorts after the 14-digit one
     assert [p.parent.name for p in discover([prisma], lexical=True)] == [
         "20230518191501_init", "20250625_short"]  # fmt: skip
+    # as migrate lint asks: lexical where migration_lock.toml is, numeric elsewhere
+    assert [p.parent.name for p in discover([prisma], lexical=None)] == [
+        "20230518191501_init", "20250625_short"]  # fmt: skip
+    numeric_order = [p.name for p in discover([tmp_path / "numeric"], lexical=None)]
+    assert numeric_order == ["0009-a.sql", "00010-b.sql", "0011-c.sql"]
     popx = _write(tmp_path / "popx", {
         "1_a.up.sql": "", "1_a.postgres.up.sql": "", "1_a.mysql.up.sql": "", "1_a.down.sql": "",
         "2_b.up.sql": "", "2_b.sqlite3.up.sql": "",

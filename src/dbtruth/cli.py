@@ -265,25 +265,36 @@ def check(
             f"timings: {', '.join(parts)}, rules {rules_total:.3f}s ({result.rules_run} rules)",
             err=True,
         )
-    if write_baseline is not None:
-        _write(write_baseline, engine.baseline_document(result.findings))
-        _echo(f"wrote {len(result.findings)} finding(s) to baseline {write_baseline}", err=True)
-        raise SystemExit(0)
-    threshold_text = fail_on or manifest_model.rules.fail_on
+    _write_baseline_and_stop(write_baseline, result.findings)
+    threshold = _threshold(fail_on, manifest_model)
     ctx = ReportContext(
         result=result,
         target=" ".join(redact(t) for t in target) or "(PG* environment)",
         source=loaded.catalog.source,
         server_version=loaded.catalog.server_version,
         rules=tuple(s for s in engine.all_specs() if s.kind == "catalog"),
-        fail_on=Severity.ERROR if threshold_text == "never" else Severity.parse(threshold_text),
+        fail_on=threshold or Severity.ERROR,
         tables=len(loaded.catalog.tables),
         load_problems=loaded.catalog.load_problems,
         notes=loaded.notes,
     )
     _emit(ctx, fmt, output, no_color)
-    if threshold_text != "never" and any(f.severity >= ctx.fail_on for f in result.findings):
+    if threshold is not None and any(f.severity >= threshold for f in result.findings):
         raise SystemExit(1)
+
+
+def _write_baseline_and_stop(path: Path | None, findings: list[Any]) -> None:
+    if path is None:
+        return
+    _write(path, engine.baseline_document(findings))
+    _echo(f"wrote {len(findings)} finding(s) to baseline {path}", err=True)
+    raise SystemExit(0)
+
+
+def _threshold(fail_on: str | None, manifest: Manifest) -> Severity | None:
+    """The severity that fails the run (--fail-on, else rules.fail_on); None for never."""
+    text = fail_on or manifest.rules.fail_on
+    return None if text == "never" else Severity.parse(text)
 
 
 def _write(output: Path, text: str) -> None:
@@ -529,10 +540,9 @@ def migrate_lint_cmd(
     """Lint migration files, in the order their runner applies them: lock levels, rewrites,
     blocking validation, destructive and backward-incompatible changes, missing timeouts."""
     manifest_model = _manifest(manifest, tuple(str(p) for p in paths))
-    files = migrations.discover(paths, order_file)
-    prisma = transaction == "auto" and migrations.is_prisma(files)
-    if prisma and order_file is None:
-        files = migrations.discover(paths, lexical=True)  # Prisma sorts names as strings
+    auto = transaction == "auto"
+    files = migrations.discover(paths, order_file, lexical=None if auto else False)
+    prisma = auto and migrations.is_prisma(files)
     existing: frozenset[str] | None = None
     existing_columns: dict[tuple[str, str], str] = {}
     existing_indexes: dict[str, str] = {}
@@ -591,10 +601,7 @@ def migrate_lint_cmd(
     if outcome.statements == 0:
         raise DbtruthError("no statement could be parsed; nothing was checked")
     result = outcome.result
-    if write_baseline is not None:
-        _write(write_baseline, engine.baseline_document(result.findings))
-        _echo(f"wrote {len(result.findings)} finding(s) to baseline {write_baseline}", err=True)
-        raise SystemExit(0)
+    _write_baseline_and_stop(write_baseline, result.findings)
     notes = [
         f"rules judged for PostgreSQL {version // 10000}"
         + ("" if pg_version or against else " (the default; set --pg-version)"),
@@ -614,7 +621,7 @@ def migrate_lint_cmd(
     notes.append(
         "migration phases: " + ", ".join(f"{n} {phase}" for phase, n in counts.most_common())
     )
-    threshold_text = fail_on or manifest_model.rules.fail_on
+    threshold = _threshold(fail_on, manifest_model)
     ctx = ReportContext(
         extra={
             "migrations": [
@@ -627,7 +634,7 @@ def migrate_lint_cmd(
         source=source,
         server_version=str(version // 10000),
         rules=tuple(s for s in engine.all_specs() if s.kind == "migration"),
-        fail_on=Severity.ERROR if threshold_text == "never" else Severity.parse(threshold_text),
+        fail_on=threshold or Severity.ERROR,
         tables=outcome.statements,
         load_problems=tuple(outcome.problems),
         notes=notes,
@@ -637,7 +644,7 @@ def migrate_lint_cmd(
     _emit(ctx, fmt, output, no_color)
     if replay_failed:
         raise SystemExit(1)  # a migration that fails on a clone fails in production
-    if threshold_text != "never" and any(f.severity >= ctx.fail_on for f in result.findings):
+    if threshold is not None and any(f.severity >= threshold for f in result.findings):
         raise SystemExit(1)
 
 

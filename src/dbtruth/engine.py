@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dbtruth.errors import DbtruthError
-from dbtruth.findings import Finding, Location, Severity, fingerprint
+from dbtruth.findings import Finding, Location, Severity, Violation, fingerprint
 from dbtruth.manifest import Manifest
 from dbtruth.manifest.config import ObjectIgnore
 from dbtruth.model import Catalog
@@ -83,10 +83,7 @@ def run(
 ) -> Result:
     rules_cfg = manifest.rules
     specs = select(extra_select or rules_cfg.select, [*rules_cfg.ignore, *(extra_ignore or [])])
-    overrides = {k.upper(): Severity.parse(v) for k, v in rules_cfg.severity.items()}
-    for key in overrides:
-        if find_spec(key) is None:
-            raise DbtruthError(f"rules.severity names unknown rule '{key}'")
+    overrides = severity_overrides(manifest)
     settings = manifest.settings()
     result = Result(findings=[])
     for spec in specs:
@@ -97,39 +94,61 @@ def run(
             continue
         started = time.perf_counter()
         for violation in spec.check(catalog, settings):
-            severity = (
-                overrides.get(spec.code)
-                or overrides.get(spec.name.upper())
-                or violation.severity
-                or spec.severity
-            )
             location = None
             if locations:
                 location = locations.get(violation.object.relation) or locations.get(
                     f"{violation.object.schema}.{violation.object.name}"
                 )
-            result.findings.append(
-                Finding(
-                    code=spec.code,
-                    name=spec.name,
-                    family=spec.family,
-                    severity=severity,
-                    violation=violation,
-                    fingerprint=fingerprint(spec.code, violation),
-                    location=location,
-                )
-            )
+            result.findings.append(make_finding(spec, violation, overrides, location))
         result.rule_seconds[spec.code] = time.perf_counter() - started
         result.rules_run += 1
         result.ran.append(spec.code)
     suppress(result, rules_cfg.ignore_objects)
-    if baseline is not None:
-        known = read_baseline(baseline)
-        kept = [f for f in result.findings if f.fingerprint not in known]
-        result.baselined = len(result.findings) - len(kept)
-        result.findings = kept
+    apply_baseline(result, baseline)
     result.findings.sort(key=lambda f: (f.object.relation, -f.severity, f.code, f.object.path))
     return result
+
+
+def severity_overrides(manifest: Manifest) -> dict[str, Severity]:
+    """rules.severity of dbtruth.yaml, by upper-case code or name; unknown rules are errors."""
+    overrides = {k.upper(): Severity.parse(v) for k, v in manifest.rules.severity.items()}
+    for key in overrides:
+        if find_spec(key) is None:
+            raise DbtruthError(f"rules.severity names unknown rule '{key}'")
+    return overrides
+
+
+def make_finding(
+    spec: RuleSpec,
+    violation: Violation,
+    overrides: dict[str, Severity],
+    location: Location | None,
+) -> Finding:
+    """A rule's violation as a finding: the configured severity wins over the rule's own."""
+    severity = (
+        overrides.get(spec.code)
+        or overrides.get(spec.name.upper())
+        or violation.severity
+        or spec.severity
+    )
+    return Finding(
+        code=spec.code,
+        name=spec.name,
+        family=spec.family,
+        severity=severity,
+        violation=violation,
+        fingerprint=fingerprint(spec.code, violation),
+        location=location,
+    )
+
+
+def apply_baseline(result: Result, baseline: Path | None) -> None:
+    if baseline is None:
+        return
+    known = read_baseline(baseline)
+    kept = [f for f in result.findings if f.fingerprint not in known]
+    result.baselined = len(result.findings) - len(kept)
+    result.findings = kept
 
 
 def suppress(result: Result, ignores: list[ObjectIgnore]) -> None:

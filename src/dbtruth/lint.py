@@ -19,7 +19,7 @@ from pglast.enums import AlterTableType, ConstrType, TransactionStmtKind
 from dbtruth import engine
 from dbtruth.blast import DEFAULT_SMALL_TABLE_ROWS, TableSize, grade
 from dbtruth.engine import Result, Suppressed
-from dbtruth.findings import Finding, Location, Severity, fingerprint
+from dbtruth.findings import Finding, Location
 from dbtruth.manifest.config import Manifest
 from dbtruth.model.migration import (
     CreatedTable,
@@ -174,7 +174,7 @@ def lint(
     baseline: Path | None = None,
 ) -> LintResult:
     specs = migration_specs(manifest, select or [], ignore or [])
-    overrides = {k.upper(): Severity.parse(v) for k, v in manifest.rules.severity.items()}
+    overrides = engine.severity_overrides(manifest)
     settings = manifest.settings()
     state = MigrationState(
         pg_version=pg_version,
@@ -190,12 +190,7 @@ def lint(
     for migration in files:
         outcome.problems += migration.problems
         all_inline += migration.file_suppressions
-        state.created_here = set()
-        state.file_phases = set()
-        state.unfilled_columns = set()
-        state.not_valid_in_transaction = set()
-        state.in_transaction = migration.wrapped
-        state.lock_timeout_set = False
+        state.start_file(migration.wrapped)
         for statement in migration.statements:
             outcome.statements += 1
             state.phase = phase_of(statement.node, state)
@@ -205,7 +200,8 @@ def lint(
                     continue
                 check: MigrationCheck = spec.check  # type: ignore[assignment]
                 for violation in check(statement, state, settings):
-                    finding = _finding(spec, violation, statement, overrides)
+                    location = Location(statement.file, statement.line, statement.column)
+                    finding = engine.make_finding(spec, violation, overrides, location)
                     if sizes:
                         finding = grade(finding, sizes, small_table_rows)
                     reason = _inline_reason(finding, statement, migration, used)
@@ -222,11 +218,7 @@ def lint(
     result.rules_run = len(specs)
     result.ran = [s.code for s in specs]
     engine.suppress(result, manifest.rules.ignore_objects)
-    if baseline is not None:
-        known = engine.read_baseline(baseline)
-        kept = [f for f in result.findings if f.fingerprint not in known]
-        result.baselined = len(result.findings) - len(kept)
-        result.findings = kept
+    engine.apply_baseline(result, baseline)
     outcome.unused_inline = [s for s in all_inline if id(s) not in used]
     return outcome
 
@@ -243,32 +235,6 @@ def _predict_into(
             strongest[lock.relation] = lock.mode
     rewrites = frozenset(lock.relation for lock in locks if lock.rewrite)
     outcome.predictions[(statement.file, statement.line)] = (strongest, rewrites)
-
-
-def _finding(
-    spec: RuleSpec,
-    violation: object,
-    statement: MigrationStatement,
-    overrides: dict[str, Severity],
-) -> Finding:
-    from dbtruth.findings import Violation
-
-    assert isinstance(violation, Violation)
-    severity = (
-        overrides.get(spec.code)
-        or overrides.get(spec.name.upper())
-        or violation.severity
-        or spec.severity
-    )
-    return Finding(
-        code=spec.code,
-        name=spec.name,
-        family=spec.family,
-        severity=severity,
-        violation=violation,
-        fingerprint=fingerprint(spec.code, violation),
-        location=Location(statement.file, statement.line, statement.column),
-    )
 
 
 def _inline_reason(

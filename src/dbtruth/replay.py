@@ -84,9 +84,9 @@ def _strongest(rows: list[tuple[Any, str]]) -> dict[Any, str]:
 def clone(target: str, server: ScratchServer, replacements: tuple[tuple[str, str], ...]) -> str:
     """A new database on the scratch server holding the target's schema; its conninfo."""
     _, conninfo = server.create_database()
-    paths = [Path(part) for part in target.split()]
-    local = all(p.exists() for p in paths)
-    files = sqlfiles.discover(paths) if local else [_dump_schema(target)]
+    # --against is one target: a path (folders with spaces, as in langfuse, included) or a URL
+    local = Path(target)
+    files = sqlfiles.discover([local]) if local.exists() else [_dump_schema(target)]
     sqlfiles.load(conninfo, files, scratch_label=server.label, replacements=replacements)
     return conninfo
 

@@ -116,6 +116,15 @@ class MigrationState:
     # CREATE TABLE / ADD COLUMN / ALTER COLUMN TYPE earlier in the set.
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
 
+    def start_file(self, wrapped: bool) -> None:
+        """What holds only within one migration file starts again for the next one."""
+        self.created_here = set()
+        self.file_phases = set()
+        self.unfilled_columns = set()
+        self.not_valid_in_transaction = set()
+        self.in_transaction = wrapped
+        self.lock_timeout_set = False
+
     def qualify(self, schema: str | None, name: str) -> str:
         return f"{schema or self.search_path_schema}.{name}"
 

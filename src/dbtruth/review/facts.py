@@ -68,6 +68,7 @@ class Facts:
     target_paths: tuple[Path, ...]
     today: date
     _by_code: dict[str, list[Finding]] = field(init=False, repr=False)
+    memo: dict[str, object] = field(default_factory=dict, repr=False)  # signals.py results
 
     def __post_init__(self) -> None:
         by_code: dict[str, list[Finding]] = defaultdict(list)

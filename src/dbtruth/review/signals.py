@@ -8,8 +8,10 @@ Each is a heuristic on names and structure, and the review says so where it uses
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, wraps
+from typing import Any, TypeVar
 
 from pglast import ast, parse_sql
 from pglast.parser import ParseError
@@ -55,11 +57,28 @@ _LIFECYCLE = re.compile(r"(^|_)(status|state)$")
 _OUTBOX = re.compile(r"(^|_)outbox")
 
 
+F = TypeVar("F", bound=Callable[[Facts], Any])
+
+
+def _once(signal: F) -> F:
+    """Each signal is computed once per review: several sections and checklist answers read
+    the same one (the tenant tables, the workload's shapes)."""
+
+    @wraps(signal)
+    def memo(facts: Facts) -> Any:
+        if signal.__name__ not in facts.memo:
+            facts.memo[signal.__name__] = signal(facts)
+        return facts.memo[signal.__name__]
+
+    return memo  # type: ignore[return-value]
+
+
 @cache
 def _column_tokens(name: str) -> frozenset[str]:
     return frozenset(tokens(name))
 
 
+@_once
 def personal_data_columns(facts: Facts) -> list[str]:
     found = []
     for table in facts.tables:
@@ -72,6 +91,7 @@ def personal_data_columns(facts: Facts) -> list[str]:
     return found
 
 
+@_once
 def version_columns(facts: Facts) -> list[str]:
     """Numeric version columns used as optimistic locks. A version inside a unique key numbers
     the versions of a document (prompt v1, v2, …) and is not a lock, so it is left out."""
@@ -91,6 +111,7 @@ def version_columns(facts: Facts) -> list[str]:
     return found
 
 
+@_once
 def idempotency_keys(facts: Facts) -> list[str]:
     """Unique keys on a column whose name says it deduplicates requests or events."""
     found = []
@@ -110,10 +131,12 @@ def idempotency_keys(facts: Facts) -> list[str]:
     return found
 
 
+@_once
 def lifecycle_tables(facts: Facts) -> list[Table]:
     return [t for t in facts.tables if any(_LIFECYCLE.search(c.name.lower()) for c in t.columns)]
 
 
+@_once
 def outbox_tables(facts: Facts) -> list[str]:
     found = []
     for table in facts.tables:
@@ -123,11 +146,13 @@ def outbox_tables(facts: Facts) -> list[str]:
     return found
 
 
+@_once
 def tenant_tables(facts: Facts) -> list[Table]:
     settings = facts.manifest.settings()
     return [t for t in facts.tables if tenant_key(t, settings) is not None]
 
 
+@_once
 def json_columns(facts: Facts) -> tuple[list[str], list[str]]:
     """(json columns with a CHECK that mentions them, json columns without one)."""
     checked, unchecked = [], []
@@ -179,6 +204,7 @@ def query_text(facts: Facts, query: WorkloadQuery) -> str | None:
         return None
 
 
+@_once
 def query_shapes(facts: Facts) -> list[QueryShape]:
     shapes = []
     for query in facts.manifest.workload:

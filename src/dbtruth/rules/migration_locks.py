@@ -5,6 +5,7 @@ changes a few verdicts). Migration rules read it; a replay on a clone observes t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -229,7 +230,7 @@ def predict(node: Any, state: MigrationState) -> list[Lock]:
         ObjectType.OBJECT_TABLE, ObjectType.OBJECT_INDEX, ObjectType.OBJECT_MATVIEW,
     ):  # fmt: skip
         mode = "SHARE UPDATE EXCLUSIVE" if node.concurrent else "ACCESS EXCLUSIVE"
-        names = [state.qualify(*_split(obj)) for obj in node.objects or ()]
+        names = [state.qualify(*object_name(obj)) for obj in node.objects or ()]
         if node.removeType == ObjectType.OBJECT_INDEX:
             # dropping an index locks its table (known from the target or the set)
             names = [state.index_tables.get(name, name) for name in names]
@@ -271,7 +272,8 @@ def predict(node: Any, state: MigrationState) -> list[Lock]:
     return []
 
 
-def _split(obj: Any) -> tuple[str | None, str]:
+def object_name(obj: Any) -> tuple[str | None, str]:
+    """(schema, name) of an object named in DROP: a list of name parts, or a type name."""
     if isinstance(obj, ast.TypeName):  # DROP TYPE names a type, not a relation
         obj = obj.names or ()
     names = [part.sval for part in obj] if isinstance(obj, tuple | list) else [obj.sval]
@@ -319,7 +321,7 @@ def phase_of(node: Any, state: MigrationState) -> str | None:
     if isinstance(node, ast.DropStmt):
         if node.removeType in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW,
                                ObjectType.OBJECT_MATVIEW, ObjectType.OBJECT_TYPE):  # fmt: skip
-            names = [state.qualify(*_split(obj)) for obj in node.objects or ()]
+            names = [state.qualify(*object_name(obj)) for obj in node.objects or ()]
             return "expand" if names and all(state.is_new(n) for n in names) else "contract"
         return "expand"  # dropping an index or a function changes no data contract
     if isinstance(node, ast.RenameStmt) and node.renameType in (
@@ -376,3 +378,10 @@ def altered_existing_table(
     if state.is_new(table):
         return None
     return table, tuple(node.cmds or ())
+
+
+def added_columns(commands: tuple[Any, ...]) -> Iterator[ast.ColumnDef]:
+    """The column definitions of an ALTER TABLE's ADD COLUMN subcommands."""
+    for cmd in commands:
+        if cmd.subtype == At.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+            yield cmd.def_

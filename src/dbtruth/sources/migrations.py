@@ -75,18 +75,19 @@ def _manifest_order(folder: Path) -> list[Path] | None:
 
 
 def discover(
-    paths: Iterable[Path], order_file: Path | None = None, lexical: bool = False
+    paths: Iterable[Path], order_file: Path | None = None, lexical: bool | None = False
 ) -> list[Path]:
     """The migration files in apply order: folders in order, and inside a folder its
     manifest.json order when it has one, else file names in order. Names compare with
-    numbers by value (`00010` after `0009`) unless `lexical` (Prisma sorts plain strings)."""
+    numbers by value (`00010` after `0009`) unless `lexical` (Prisma sorts plain strings);
+    `lexical=None` decides per folder: lexical where Prisma's migration_lock.toml is."""
     if order_file is not None:
         return _explicit_order(order_file)
 
-    def key(path: Path, base: Path) -> list[object]:
+    def key(path: Path, base: Path, as_strings: bool) -> list[object]:
         # string slicing, not Path.relative_to: this runs for every file of large sets
         relative = path.as_posix()[len(base.as_posix()) :].lstrip("/")
-        return [relative] if lexical else natural_key(Path(relative))
+        return [relative] if as_strings else natural_key(Path(relative))
 
     found: list[Path] = []
     for path in paths:
@@ -112,12 +113,13 @@ def discover(
             by_folder.setdefault(candidate.parent, []).append(candidate)
         if not by_folder:
             raise DbtruthError(f"no migration files (.sql) in folder {path}")
-        for folder in sorted(by_folder, key=lambda f: key(f, path)):
+        as_strings = is_prisma(candidates) if lexical is None else lexical
+        for folder in sorted(by_folder, key=lambda f: key(f, path, as_strings)):
             manifest = _manifest_order(folder) if folder in manifest_folders else None
             if manifest is not None:
                 found += [f for f in manifest if f.is_file()]
             else:
-                found += sorted(by_folder[folder], key=lambda f: key(f, path))
+                found += sorted(by_folder[folder], key=lambda f: key(f, path, as_strings))
     return found
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType
+from pglast.enums import ConstrType
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
 from dbtruth.rules.migration_locks import (
+    added_columns,
     altered_existing_table,
     column_rewrites,
     table_ref,
@@ -62,10 +63,7 @@ def add_column_rewrites(
     if altered is None:
         return
     table, commands = altered
-    for cmd in commands:
-        column = cmd.def_
-        if cmd.subtype != AlterTableType.AT_AddColumn or not isinstance(column, ast.ColumnDef):
-            continue
+    for column in added_columns(commands):
         if _generated(column):
             continue  # M007 reports stored generated columns
         reason = column_rewrites(column, state.pg_version)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType
+from pglast.enums import ConstrType
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
-from dbtruth.rules.migration_locks import altered_existing_table, table_ref, where
+from dbtruth.rules.migration_locks import added_columns, altered_existing_table, table_ref, where
 from dbtruth.spec import Settings, migration_rule
 
 
@@ -50,10 +50,7 @@ def add_stored_generated_column(
     if altered is None:
         return
     table, commands = altered
-    for cmd in commands:
-        column = cmd.def_
-        if cmd.subtype != AlterTableType.AT_AddColumn or not isinstance(column, ast.ColumnDef):
-            continue
+    for column in added_columns(commands):
         stored = [
             c for c in column.constraints or ()
             if c.contype == ConstrType.CONSTR_GENERATED and c.generated_kind != "v"

@@ -9,13 +9,13 @@ from pglast.enums import AlterTableType, ObjectType
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
-from dbtruth.rules.migration_locks import relation_name, table_ref, where
+from dbtruth.rules.migration_locks import (
+    altered_existing_table,
+    object_name,
+    table_ref,
+    where,
+)
 from dbtruth.spec import Settings, migration_rule
-
-
-def _names(obj: object) -> tuple[str | None, str]:
-    parts = [p.sval for p in obj] if isinstance(obj, tuple | list) else [obj.sval]  # type: ignore[attr-defined]
-    return (parts[-2] if len(parts) > 1 else None), parts[-1]
 
 
 @migration_rule(
@@ -54,7 +54,7 @@ def destructive_drop(
     node = statement.node
     if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
         for obj in node.objects or ():
-            table = state.qualify(*_names(obj))
+            table = state.qualify(*object_name(obj))
             if state.is_new(table):
                 continue
             yield Violation(
@@ -63,11 +63,9 @@ def destructive_drop(
                 Fix("drop only in a contract release after nothing reads it; keep an archive"),
                 discriminator=where(statement),
             )
-    elif isinstance(node, ast.AlterTableStmt):
-        table = relation_name(node.relation, state)
-        if state.is_new(table):
-            return
-        for cmd in node.cmds or ():
+    elif (altered := altered_existing_table(statement, state)) is not None:
+        table, commands = altered
+        for cmd in commands:
             if cmd.subtype == AlterTableType.AT_DropColumn:
                 yield Violation(
                     table_ref(table),

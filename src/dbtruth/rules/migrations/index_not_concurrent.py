@@ -9,7 +9,7 @@ from pglast.enums import AlterTableType, ConstrType
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
-from dbtruth.rules.migration_locks import relation_name, table_ref, where
+from dbtruth.rules.migration_locks import altered_existing_table, relation_name, table_ref, where
 from dbtruth.spec import Settings, migration_rule
 
 
@@ -74,11 +74,9 @@ def index_not_concurrent(
             ),
             discriminator=where(statement),
         )
-    elif isinstance(node, ast.AlterTableStmt):
-        table = relation_name(node.relation, state)
-        if state.is_new(table):
-            return
-        for cmd in node.cmds or ():
+    elif (altered := altered_existing_table(statement, state)) is not None:
+        table, commands = altered
+        for cmd in commands:
             constraint = cmd.def_
             if cmd.subtype == AlterTableType.AT_AddColumn and isinstance(constraint, ast.ColumnDef):
                 keyed = [

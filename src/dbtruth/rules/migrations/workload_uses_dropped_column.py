@@ -12,7 +12,7 @@ from pglast.visitors import Visitor
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
-from dbtruth.rules.migration_locks import relation_name, table_ref, where
+from dbtruth.rules.migration_locks import object_name, relation_name, table_ref, where
 from dbtruth.spec import Settings, migration_rule
 
 
@@ -116,9 +116,7 @@ def workload_uses_dropped_column(
             targets.append((table, None, "renames"))
     elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
         for obj in node.objects or ():
-            names = [part.sval for part in obj]
-            targets.append((state.qualify(*(names[-2:] if len(names) > 1 else [None, names[0]])),
-                            None, "drops"))  # fmt: skip
+            targets.append((state.qualify(*object_name(obj)), None, "drops"))
     for table, column, verb in targets:
         users = _users(settings, table, column)
         if not users:
