@@ -104,9 +104,10 @@ def bench_synthetic(size: int, scratch: str) -> dict[str, object]:
     with open_scratch(scratch) as server, tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"synthetic_{size}.sql"
         path.write_text(schema_sql(size))
-        name, conninfo = server.create_database()
+        database = server.create_database()
+        name, conninfo = database.name, database.conninfo
         started = time.perf_counter()
-        sqlfiles.load(conninfo, [path], scratch_label=server.label)
+        sqlfiles.load(conninfo, [path], scratch_label=server.label, sandbox=database.sandbox)
         load = time.perf_counter() - started
         with psycopg.connect(conninfo, autocommit=True) as conn:
             started, cpu = time.perf_counter(), time.process_time()

@@ -123,15 +123,16 @@ def _run_schemalint(conninfo: str, schemas: list[str]) -> tuple[float, dict[str,
 
 
 def _load(server: ScratchServer, corpus: Corpus) -> tuple[str, str]:
-    name, conninfo = server.create_database()
+    database = server.create_database()
     sqlfiles.load(
-        conninfo,
+        database.conninfo,
         list(corpus.files),
         scratch_label=server.label,
         keep_going=corpus.keep_going,
         replacements=corpus.replacements,
+        sandbox=database.sandbox,
     )
-    return name, conninfo
+    return database.name, database.conninfo
 
 
 def _schemas(conninfo: str) -> list[str]:

