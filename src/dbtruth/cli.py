@@ -33,7 +33,7 @@ from dbtruth.report.context import ReportContext
 from dbtruth.review import build_review
 from dbtruth.runtime import without_cycle_collection
 from dbtruth.sources import migrations, snapshot
-from dbtruth.sources.conninfo import redact
+from dbtruth.sources.conninfo import is_url, normalize, redact
 from dbtruth.sources.scratch import open_scratch
 from dbtruth.sources.target import LoadedTarget, LoadOptions, load_target
 
@@ -97,6 +97,30 @@ def _progress() -> Iterator[Callable[[str, int], Callable[[str, int], None]] | N
         yield start
 
 
+_timeout_options = (
+    click.option(
+        "--statement-timeout",
+        default="60s",
+        show_default=True,
+        metavar="DURATION",
+        help="statement_timeout of live sessions: how long one catalog query may run.",
+    ),
+    click.option(
+        "--lock-timeout",
+        default="1s",
+        show_default=True,
+        metavar="DURATION",
+        help="lock_timeout of live sessions: how long a catalog read waits for a table another "
+        "session holds locked (ACCESS EXCLUSIVE, as ALTER TABLE takes) before giving up.",
+    ),
+)
+
+
+def _target_label(target: tuple[str, ...]) -> str:
+    """The target as outputs print it: URLs normalised, then every password hidden."""
+    return " ".join(redact(normalize(t) if is_url(t) else t) for t in target) or "(PG* environment)"
+
+
 def _target_options(func: Any) -> Any:
     options = [
         click.argument("target", nargs=-1),
@@ -123,15 +147,7 @@ def _target_options(func: Any) -> Any:
             metavar="OLD=NEW",
             help="Replace text in SQL files before loading (template placeholders).",
         ),
-        click.option(
-            "--statement-timeout",
-            default="60s",
-            show_default=True,
-            help="statement_timeout of live sessions.",
-        ),
-        click.option(
-            "--lock-timeout", default="1s", show_default=True, help="lock_timeout of live sessions."
-        ),
+        *_timeout_options,
     ]
     for option in reversed(options):
         func = option(func)
@@ -269,7 +285,7 @@ def check(
     threshold = _threshold(fail_on, manifest_model)
     ctx = ReportContext(
         result=result,
-        target=" ".join(redact(t) for t in target) or "(PG* environment)",
+        target=_target_label(target),
         source=loaded.catalog.source,
         server_version=loaded.catalog.server_version,
         rules=tuple(s for s in engine.all_specs() if s.kind == "catalog"),
@@ -434,7 +450,7 @@ def review_cmd(
         loaded.catalog,
         manifest_model,
         result,
-        target=" ".join(redact(t) for t in target) or "(PG* environment)",
+        target=_target_label(target),
         manifest_path=manifest_path,
         target_paths=tuple(Path(t) for t in target if Path(t).exists()),
         today=(as_of.date() if as_of else date.today()),
@@ -517,6 +533,8 @@ def migrate_group() -> None:
     envvar="DBTRUTH_SCRATCH",
     help="Server that loads an --against target given as SQL files.",
 )
+@_timeout_options[0]
+@_timeout_options[1]
 def migrate_lint_cmd(
     paths: tuple[Path, ...],
     against: str | None,
@@ -536,6 +554,8 @@ def migrate_lint_cmd(
     write_baseline: Path | None,
     no_color: bool,
     scratch: str | None,
+    statement_timeout: str,
+    lock_timeout: str,
 ) -> None:
     """Lint migration files, in the order their runner applies them: lock levels, rewrites,
     blocking validation, destructive and backward-incompatible changes, missing timeouts."""
@@ -549,10 +569,12 @@ def migrate_lint_cmd(
     sizes: dict[str, TableSize] = {}
     version = _pg_version(pg_version)
     source = f"{len(files)} migration file(s)"
+    if against is not None and is_url(against):
+        against = normalize(against)  # replay hands it to pg_dump, which knows one spelling
     if against is not None:
         loaded = _load(
-            (against,), scratch=scratch, keep_going=False, replace=(), statement_timeout="60s",
-            lock_timeout="1s",
+            (against,), scratch=scratch, keep_going=False, replace=(),
+            statement_timeout=statement_timeout, lock_timeout=lock_timeout,
         )  # fmt: skip
         catalog = loaded.catalog
         existing = frozenset(t.qualified for t in catalog.tables) | frozenset(

@@ -81,6 +81,30 @@ def _rows(
             f"reading the catalog ({name}) took longer than the statement timeout",
             hint="raise it with --statement-timeout",
         ) from exc
+    except psycopg.errors.LockNotAvailable as exc:
+        raise DbtruthError(
+            f"reading the catalog ({name}) {_lock_wait(conn)}",
+            hint="wait longer with --lock-timeout (for example --lock-timeout 30s), or run again "
+            "once that session's transaction has ended",
+        ) from exc
+
+
+def _lock_wait(conn: psycopg.Connection[Any]) -> str:
+    """What a catalog read waited for when it gave up, as the end of a sentence. The wait is
+    over by now, so this names what other sessions hold in the only mode that blocks a read."""
+    try:
+        timeout = conn.execute("SELECT current_setting('lock_timeout')").fetchone()
+        with conn.cursor() as cur:
+            cur.execute(catalog_query("lock_holders").encode())
+            rows = cur.fetchall()
+    except psycopg.Error:
+        timeout, rows = None, []
+    text = "waited longer than the lock timeout" + (f" ({timeout[0]})" if timeout else "")
+    if not rows:
+        return f"{text} for a lock another session holds"
+    held = ", ".join(f"{relation} (process {pid})" for relation, pid in rows[:5])
+    more = " and others" if len(rows) > 5 else ""
+    return f"{text}: another session holds {held}{more} in ACCESS EXCLUSIVE mode"
 
 
 def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> Catalog:
