@@ -2,11 +2,12 @@
 
 The clone is a scratch database holding the target's schema (no rows): SQL files are loaded
 into it; a live target is dumped schema-only (sources/dump.py) and loaded the same way, on a
-scratch server of the target's major version when the machine has one. Each migration then runs
-as its runner would run it, one statement at a time; after each statement dbtruth reads, from
-the database itself, the locks its own backend holds on every table (pg_locks, before the transaction ends) and every table's
-relfilenode (a new one: the table was rewritten). A statement that fails stops the replay with
-PostgreSQL's error and position. The target is only read (by pg_dump); the clone is dropped.
+scratch server of the target's major version when the machine has one. Each migration then
+runs as its runner would run it, one statement at a time, as the clone's unprivileged owner;
+after each statement dbtruth reads, from the database itself, the locks its own backend holds
+on every table (pg_locks, before the transaction ends) and every table's relfilenode (a new
+one: the table was rewritten). A statement that fails stops the replay with PostgreSQL's error
+and position. The target is only read (by pg_dump); the clone is dropped.
 """
 
 from __future__ import annotations

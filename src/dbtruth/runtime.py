@@ -25,3 +25,17 @@ def without_cycle_collection() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def exit_cleanly_on_signals() -> None:
+    """Turn SIGTERM and SIGHUP (CI cancelling a job, a closed terminal) into SystemExit, so
+    that every `with` block unwinds and the scratch server and its folder are removed. SIGKILL
+    cannot be caught: the server dies with dbtruth by the kernel's parent-death signal, and the
+    next run removes the folder."""
+    import signal
+
+    def leave(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, leave)

@@ -88,6 +88,9 @@ class ScratchServer:
     version_num: int = 0
     # A server dbtruth started: its roles and databases go with it.
     started: bool = True
+    # The postmaster of a server dbtruth started, and its folder (for diagnostics and tests).
+    process_id: int | None = None
+    workdir: Path | None = None
     _stop: list[Any] = field(default_factory=list)
     _databases: dict[str, ScratchDatabase] = field(default_factory=dict)
 
@@ -348,6 +351,8 @@ def _start_cluster(bindir: Path, name: str) -> ScratchServer:
         label=f"{name} {version} ({bindir})" if "machine" in name else f"{name} {version}",
         admin_conninfo=admin,
         version_num=version_num,
+        process_id=process.pid if process is not None else None,
+        workdir=workdir,
     )
     server._stop.append(stop)
     return server

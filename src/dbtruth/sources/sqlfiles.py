@@ -418,7 +418,7 @@ def _judge_failure(
     kind = needs_superuser_by_nature(statement.sql)
     if kind:
         message = (
-            f"not loaded: creating a {kind} needs a superuser, and dbtruth runs loaded SQL "
+            f"not loaded: creating {kind} needs a superuser, and dbtruth runs loaded SQL "
             f"without one ({problem.message})"
         )
         return LoadProblem(problem.file, problem.line, problem.column, message), False
