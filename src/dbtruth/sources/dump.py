@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -24,7 +25,10 @@ from dbtruth.errors import DbtruthError
 from dbtruth.sources.conninfo import describe, redact
 
 _DUMP_TIMEOUT_S = 600
-_PERMISSION = re.compile(r"permission denied for (\w+(?: \w+)?) (\S+)")
+_PERMISSION = re.compile(
+    r"permission denied for (materialized view|foreign table|large object|table|view|sequence"
+    r"|schema|function|type|database|relation) (\S+)"
+)
 
 
 def _lock_wait(lock_timeout: str) -> str:
@@ -42,26 +46,11 @@ def schema_dump(target: str, lock_timeout: str) -> Iterator[Path]:
         params = conninfo_to_dict(target)
     except Exception as exc:
         raise DbtruthError(f"invalid connection string: {redact(str(exc))}") from exc
-    password = params.pop("password", None)
     folder = Path(tempfile.mkdtemp(prefix=f"dbtruth-replay-{os.getpid()}-"))
     try:
         (folder / "owner").write_text(run_marker())
-        env = dict(os.environ)
-        env.pop("PGPASSWORD", None)
-        if password is not None:
-            passfile = folder / "pgpass"
-            # host:port:database:username:password with every field matching
-            escaped = str(password).replace("\\", "\\\\").replace(":", "\\:")
-            passfile.write_text(f"*:*:*:*:{escaped}\n")
-            passfile.chmod(0o600)
-            env["PGPASSFILE"] = str(passfile)
-        env["PGAPPNAME"] = "dbtruth"
         out = folder / "schema.sql"
-        args = [
-            str(pg_dump), "--schema-only", "--no-owner", "--no-privileges",
-            f"--lock-wait-timeout={_lock_wait(lock_timeout)}", "--file", str(out),
-            "--dbname", make_conninfo("", **params),
-        ]  # fmt: skip
+        args, env = dump_command(pg_dump, params, folder, out, lock_timeout)
         try:
             done = subprocess.run(
                 args, capture_output=True, text=True, check=False, timeout=_DUMP_TIMEOUT_S,
@@ -78,6 +67,31 @@ def schema_dump(target: str, lock_timeout: str) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def dump_command(
+    pg_dump: Path, params: dict[str, Any], folder: Path, out: Path, lock_timeout: str
+) -> tuple[list[str], dict[str, str]]:
+    """pg_dump's arguments and environment: no password among the arguments (every user sees
+    them in `ps`); it goes into a 0600 password file in dbtruth's private folder."""
+    params = dict(params)
+    password = params.pop("password", None)
+    env = dict(os.environ)
+    if password is not None:
+        env.pop("PGPASSWORD", None)  # the URL's password wins, as it does for dbtruth
+        passfile = folder / "pgpass"
+        # host:port:database:username:password, every field matching; ':' and '\' escaped
+        escaped = str(password).replace("\\", "\\\\").replace(":", "\\:")
+        passfile.touch(mode=0o600)
+        passfile.write_text(f"*:*:*:*:{escaped}\n")
+        env["PGPASSFILE"] = str(passfile)
+    env["PGAPPNAME"] = "dbtruth"
+    args = [
+        str(pg_dump), "--schema-only", "--no-owner", "--no-privileges",
+        f"--lock-wait-timeout={_lock_wait(lock_timeout)}", "--file", str(out),
+        "--dbname", make_conninfo("", **params),
+    ]  # fmt: skip
+    return args, env
+
+
 def _explain(stderr: str, target: str, lock_timeout: str) -> str:
     text = " ".join(line.strip() for line in stderr.strip().splitlines() if line.strip())
     text = re.sub(r"pg_dump: (error|detail): ", "", text)
@@ -90,8 +104,9 @@ def _explain(stderr: str, target: str, lock_timeout: str) -> str:
             f"locks every table it dumps, even schema-only; pg_monitor is not enough); grant "
             f"SELECT on {name}, or replay against SQL files (--against DIR)"
         )
-    if "lock timeout" in text or "could not obtain lock" in text:
-        table = re.search(r'relation "([^"]+)"', text) or re.search(r"table (\S+)", text)
+    # pg_dump's --lock-wait-timeout bounds each LOCK TABLE with a statement timeout.
+    if "lock timeout" in text or "could not obtain lock" in text or "LOCK TABLE" in text:
+        table = re.search(r"LOCK TABLE (\S+)", text) or re.search(r'relation "([^"]+)"', text)
         what = f"table {table.group(1)}" if table else "a table"
         return (
             f"pg_dump of {who} waited {lock_timeout} for {what}, which another session holds "
