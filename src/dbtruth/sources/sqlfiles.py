@@ -292,15 +292,16 @@ _CREATES = re.compile(
 )
 
 
-def created_relation(sql: str) -> str | None:
-    """schema.name of the relation a CREATE statement makes (public when unqualified)."""
+def created_relation(sql: str, default_schema: str = "public") -> str | None:
+    """schema.name of the relation a CREATE statement makes (`default_schema`, the schema
+    PostgreSQL creates unqualified objects in, when unqualified)."""
     body = re.sub(r"^(\s*--[^\n]*\n)+", "", sql)
     match = _CREATES.match(body)
     if match is None:
         return None
     parts = [p.strip() for p in re.split(r"\.(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", match.group(1))]
     names = [p[1:-1] if p.startswith('"') else p.lower() for p in parts]
-    return ".".join(names) if len(names) == 2 else f"public.{names[0]}"
+    return ".".join(names) if len(names) == 2 else f"{default_schema}.{names[0]}"
 
 
 def load(
@@ -323,6 +324,9 @@ def load(
     how the files were read. `locations` receives where each relation was created."""
     problems: list[LoadProblem] = []
     notes: list[str] = []
+    # Where unqualified CREATEs land: the first existing schema of the search_path, asked of
+    # PostgreSQL again whenever a statement may have changed it.
+    creation_schema = "public"
     with psycopg.connect(conninfo, autocommit=True) as conn:
         for path in files:
             for statement in statements(path, replacements, notes):
@@ -367,8 +371,12 @@ def load(
                     if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
                         conn.execute("ROLLBACK")
                 else:
-                    if locations is not None and (made := created_relation(statement.sql)):
-                        locations.setdefault(made, (statement.file, statement.line))
+                    if locations is not None:
+                        if _MAY_MOVE_CREATION_SCHEMA.search(statement.sql):
+                            creation_schema = _current_schema(conn) or creation_schema
+                        made = created_relation(statement.sql, creation_schema)
+                        if made:
+                            locations.setdefault(made, (statement.file, statement.line))
                 if progress is not None:
                     progress(statement.file, 1)
     return problems, notes
@@ -386,6 +394,18 @@ def _unknown_setting(statement: Statement, exc: BaseException) -> bool:
 
 
 _OWNER_TO = re.compile(r"^\s*(?:--[^\n]*\n\s*)*ALTER\b.*\bOWNER\s+TO\b", re.I | re.S)
+
+
+_MAY_MOVE_CREATION_SCHEMA = re.compile(
+    r"search_path|\bCREATE\s+SCHEMA\b|\bDROP\s+SCHEMA\b|\bRESET\b|\bDISCARD\b", re.I
+)
+
+
+def _current_schema(conn: psycopg.Connection[Any]) -> str | None:
+    if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+        return None
+    row = conn.execute("SELECT current_schema()").fetchone()
+    return str(row[0]) if row and row[0] else None
 
 
 class _Refused(Exception):
