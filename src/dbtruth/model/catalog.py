@@ -218,10 +218,21 @@ class Sequence:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtensionMember:
+    """An object an extension's script created (pg_depend deptype 'e'): the extension's, never
+    the schema authors', so no rule judges it."""
+
+    kind: str  # "table" | "view" | "sequence" | "index" | "function" | "type" | "schema" | ...
+    schema: str
+    name: str  # a relation's or type's name; a function's with its identity arguments
+
+
+@dataclass(frozen=True, slots=True)
 class Extension:
     name: str
     version: str
     schema: str
+    members: tuple[ExtensionMember, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,12 +342,18 @@ class Catalog:
     def index_stats(self, index: Index) -> IndexStats | None:
         return self._lookup.index_stats.get(index.qualified)
 
+    def extension_of(self, schema: str, name: str) -> str | None:
+        """The extension that owns `schema.name` (a relation, type, or a function named with
+        its identity arguments), or None when the object is the schema authors' own."""
+        return self._lookup.extension_members.get(f"{schema}.{name}")
+
 
 class _Lookup:
     """Maps built once per catalog so that rules stay linear in the schema size."""
 
     __slots__ = (
         "constraints",
+        "extension_members",
         "functions",
         "grants",
         "index_stats",
@@ -365,6 +382,9 @@ class _Lookup:
             lambda c: c.ref_qualified or "",
         )
         self.owned_sequences = {s.owned_by: s for s in catalog.sequences if s.owned_by}
+        self.extension_members = {
+            f"{m.schema}.{m.name}": e.name for e in catalog.extensions for m in e.members
+        }
         names: defaultdict[str, set[str]] = defaultdict(set)
         for group in (
             catalog.tables,

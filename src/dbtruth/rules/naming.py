@@ -9,6 +9,10 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
+from pglast import ast, parse_sql
+from pglast.enums import BoolExprType, NullTestType
+from pglast.parser import ParseError
+
 from dbtruth.findings import ObjectRef
 from dbtruth.model import Catalog, Column, Constraint, Index, Table
 from dbtruth.spec import Settings
@@ -17,6 +21,7 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 _SEPARATORS = re.compile(r"[_\W]+")
+AND, NOT = BoolExprType.AND_EXPR, BoolExprType.NOT_EXPR
 
 
 # Cached: column names repeat across thousands of tables, and every rule reads them.
@@ -90,13 +95,50 @@ def leading_columns(index: Index) -> tuple[str, ...]:
     return tuple(columns)
 
 
+@cache
+def not_null_columns(predicate: str) -> frozenset[str] | None:
+    """The columns a partial index's predicate requires to be non-null, when that is all it
+    requires (`a IS NOT NULL AND b IS NOT NULL`); None for any other predicate."""
+    try:
+        statement = parse_sql(f"SELECT WHERE {predicate}")[0].stmt
+    except ParseError:
+        return None
+    where = statement.whereClause if isinstance(statement, ast.SelectStmt) else None
+    if where is None:
+        return None
+    terms = (
+        where.args or () if isinstance(where, ast.BoolExpr) and where.boolop == AND else (where,)
+    )
+    columns: set[str] = set()
+    for term in terms:
+        negated = isinstance(term, ast.BoolExpr) and term.boolop == NOT
+        test = term.args[0] if negated and term.args else term
+        if not isinstance(test, ast.NullTest) or not isinstance(test.arg, ast.ColumnRef):
+            return None
+        if (test.nulltesttype == NullTestType.IS_NOT_NULL) == negated:
+            return None
+        fields = test.arg.fields or ()
+        if len(fields) != 1 or not isinstance(fields[0], ast.String) or not fields[0].sval:
+            return None
+        columns.add(fields[0].sval)
+    return frozenset(columns)
+
+
 def covering_index(catalog: Catalog, table: Table, columns: tuple[str, ...]) -> Index | None:
     """A usable index whose leading keys are exactly `columns` in some order: the index
-    PostgreSQL can use to find rows by those columns (a foreign key check, a join)."""
+    PostgreSQL can use to find rows by those columns (a foreign key check, a join).
+
+    A partial index counts when its predicate only asks some of those columns to be non-null:
+    a search by `col = value` implies `col IS NOT NULL` (the operator is strict), so the planner
+    proves the predicate and uses the index, for the foreign key check's own query too."""
     wanted = set(columns)
     for index in catalog.indexes_of(table):
-        if not index.valid or index.predicate is not None:
+        if not index.valid:
             continue
+        if index.predicate is not None:
+            required = not_null_columns(index.predicate)
+            if required is None or not required <= wanted:
+                continue
         if index.method not in ("btree", "hash") and len(columns) > 1:
             continue
         leading = leading_columns(index)

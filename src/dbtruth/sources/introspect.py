@@ -20,6 +20,7 @@ from dbtruth.model import (
     Column,
     Constraint,
     Extension,
+    ExtensionMember,
     Function,
     Grant,
     Index,
@@ -222,7 +223,12 @@ def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> C
         )
         for r in _rows(conn, "sequences", _sequences_query(live))
     )
-    extensions = tuple(Extension(**r) for r in _rows(conn, "extensions"))
+    members: defaultdict[str, list[ExtensionMember]] = defaultdict(list)
+    for r in _rows(conn, "extension_members"):
+        members[r["extension"]].append(ExtensionMember(r["kind"], r["schema"], r["name"]))
+    extensions = tuple(
+        Extension(**r, members=tuple(members.get(r["name"], ()))) for r in _rows(conn, "extensions")
+    )
     schemas = tuple(Schema(**r) for r in _rows(conn, "schemas"))
     return Catalog(
         server_version=server["server_version"],

@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
-from dbtruth.model import Catalog
+from dbtruth.model import Catalog, Constraint, Table
 from dbtruth.model.sqlnames import column_list, ident, qualified
 from dbtruth.rules.naming import constraint_ref, covering_index, fresh_name, own_tables
+from dbtruth.rules.reference import Reference, deletes_expected, reference_tables
 from dbtruth.spec import Settings, rule
-
-# A table this many foreign keys point at is a vocabulary or reference table (OMOP's concept,
-# a country list): its rows are rarely deleted, so unindexed references to it are the weaker case.
-HUB_REFERENCES = 10
 
 
 @rule("I002", "foreign-key-without-index", Severity.WARNING)
@@ -20,7 +17,8 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
     """
     ## What it does
     Finds foreign keys whose columns are not the leading columns of any index on the
-    referencing table.
+    referencing table (a partial index `WHERE col IS NOT NULL` counts); keys to reference data
+    whose rows are not deleted are info.
 
     ## Why is this bad?
     Every DELETE or key UPDATE on the referenced row must find the referencing rows; without an
@@ -39,9 +37,22 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
     CREATE INDEX CONCURRENTLY case_note_case_id_idx ON case_note (case_id);
     ```
 
-    References to a hub — a table at least ten foreign keys point at, typically reference data
-    such as a vocabulary — are reported at info severity: they cost something only if the hub's
-    rows are deleted or re-keyed.
+    A partial index counts when its predicate only asks the key columns to be non-null
+    (`WHERE case_id IS NOT NULL`): the foreign key check searches by `case_id = value`, which
+    implies it, and PostgreSQL uses the index.
+
+    A key to reference data — a lookup of types, statuses, languages or countries, or a
+    vocabulary — is reported at info severity: its rows are rarely deleted, and the missing
+    index costs a scan only when one is. A table is reference data when dbtruth.yaml gives it
+    the role `reference`, when an extension owns it, or by its shape (a guess, and the finding
+    says so): a label column (a name, code, title or description), at most six columns besides
+    its key, timestamps, flags and who-changed-it stamps (ten for a table ten or more keys
+    point at), foreign keys only to other reference data or itself, no personal data or owner,
+    not the table a tenant key points at, and on a live server at most 10,000 rows. It is a
+    warning again when deletes are expected on the referenced table: a foreign key to it
+    declares ON DELETE CASCADE, SET NULL or SET DEFAULT, or a live server counted deletes. A
+    table many keys point at is not reference data for that alone: users, tenants and accounts
+    are graded like any other table.
 
     ## Fix safety
     `CREATE INDEX CONCURRENTLY` takes SHARE UPDATE EXCLUSIVE, so reads and writes continue; it
@@ -52,47 +63,79 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
     PostgreSQL manual 5.5.5 Foreign Keys ("declaring an index on the referencing columns");
     playbook Principle 4, §6.6 Query and Index.
     """
+    references = reference_tables(catalog, settings)
+    deletes: dict[str, str | None] = {}  # per referenced table: hubs have hundreds of keys
     for table in own_tables(catalog):
         for fk in catalog.constraints_of(table):
             if fk.kind != "foreign key" or fk.inherited:
                 continue
             if covering_index(catalog, table, fk.columns) is not None:
                 continue
-            partitioned = table.kind == "partitioned table"
-            name = fresh_name(catalog, table.schema, table.name, *fk.columns, suffix="idx")
-            concurrently = "" if partitioned else "CONCURRENTLY "
-            sql = (
-                f"CREATE INDEX {concurrently}{ident(name)} ON "
-                f"{qualified(table.schema, table.name)} ({column_list(fk.columns)});"
-            )
-            parent = catalog.table(fk.ref_qualified or "")
-            references = len(catalog.foreign_keys_to(parent)) if parent else 0
-            hub = references >= HUB_REFERENCES
-            message = (
-                f"foreign key {fk.name} on {table.qualified} ({', '.join(fk.columns)}) has no "
-                f"index leading with its columns; deletes on {fk.ref_qualified} scan "
-                f"{table.qualified}"
-            )
-            if hub:
-                message += (
-                    f" ({fk.ref_qualified} is referenced by {references} foreign keys: if it is "
-                    "reference data whose rows are never deleted, this costs nothing)"
-                )
-            yield Violation(
-                constraint_ref(fk),
-                message,
-                Fix(
-                    "index the referencing columns",
-                    sql=sql,
-                    safe=not partitioned,
-                    note="run outside a transaction block"
-                    if not partitioned
-                    else "locks writes on all partitions while it builds",
-                ),
-                evidence=(
-                    ("references", f"{fk.ref_qualified} ({', '.join(fk.ref_columns)})"),
-                    ("on delete", fk.on_delete or ""),
-                    ("foreign keys to the referenced table", str(references)),
-                ),
-                severity=Severity.INFO if hub else None,
-            )
+            target = fk.ref_qualified or ""
+            if target not in deletes:
+                parent = catalog.table(target)
+                deletes[target] = deletes_expected(catalog, parent) if parent else None
+            yield _violation(catalog, table, fk, references.get(target), deletes[target])
+
+
+def _violation(
+    catalog: Catalog,
+    table: Table,
+    fk: Constraint,
+    reference: Reference | None,
+    deletes: str | None,
+) -> Violation:
+    partitioned = table.kind == "partitioned table"
+    name = fresh_name(catalog, table.schema, table.name, *fk.columns, suffix="idx")
+    concurrently = "" if partitioned else "CONCURRENTLY "
+    sql = (
+        f"CREATE INDEX {concurrently}{ident(name)} ON "
+        f"{qualified(table.schema, table.name)} ({column_list(fk.columns)});"
+    )
+    parent = fk.ref_qualified
+    referenced = catalog.table(parent or "")
+    incoming = len(catalog.foreign_keys_to(referenced)) if referenced is not None else 0
+    message = (
+        f"foreign key {fk.name} on {table.qualified} ({', '.join(fk.columns)}) has no "
+        "index leading with its columns"
+    )
+    evidence = [
+        ("references", f"{parent} ({', '.join(fk.ref_columns)})"),
+        ("on delete", fk.on_delete or ""),
+        ("foreign keys to the referenced table", str(incoming)),
+    ]
+    quiet = reference is not None and deletes is None
+    if reference is not None:
+        evidence.append(
+            ("referenced table", f"reference data ({reference.how}): {reference.reason}")
+        )
+    if reference is not None and quiet:
+        message += (
+            f"; {parent} is reference data ({reference.how}), so this costs a scan of "
+            f"{table.qualified} only when one of its rows is deleted or re-keyed"
+        )
+    elif reference is not None and reference.how == "declared":
+        message += (
+            f"; {parent} is declared reference data, but {deletes}, and each delete scans "
+            f"{table.qualified}"
+        )
+    else:
+        # A guess that the parent is a lookup says nothing once its rows are known to go.
+        message += f"; deletes on {parent} scan {table.qualified}"
+    if reference is not None and deletes is not None:
+        # Why reference data is graded a warning all the same.
+        evidence.append(("deletes on the referenced table", deletes))
+    return Violation(
+        constraint_ref(fk),
+        message,
+        Fix(
+            "index the referencing columns",
+            sql=sql,
+            safe=not partitioned,
+            note="run outside a transaction block"
+            if not partitioned
+            else "locks writes on all partitions while it builds",
+        ),
+        evidence=tuple(evidence),
+        severity=Severity.INFO if quiet else None,
+    )

@@ -1,5 +1,6 @@
 -- Columns of the relations tables.sql and views.sql return. Domains resolve to their base type
--- so that a rule asking "is this a timestamp without time zone" sees through them.
+-- so that a rule asking "is this a timestamp without time zone" sees through them. Extensions'
+-- relations are read too: a key to one (PostGIS's spatial_ref_sys) names its columns.
 SELECT n.nspname AS schema,
        c.relname AS relation,
        a.attname AS name,

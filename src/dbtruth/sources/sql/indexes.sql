@@ -54,6 +54,6 @@ SELECT n.nspname AS schema,
    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
    AND NOT EXISTS (SELECT 1 FROM pg_depend d
-                    WHERE d.classid = 'pg_class'::regclass AND d.objid = t.oid
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid IN (t.oid, i.indexrelid)
                       AND d.deptype = 'e')
  ORDER BY 1, 2, 3

@@ -1,4 +1,4 @@
--- Row-level security policies. polroles holds 0 for PUBLIC.
+-- Row-level security policies on the tables tables.sql returns. polroles holds 0 for PUBLIC.
 SELECT n.nspname AS schema,
        c.relname AS "table",
        pol.polname AS name,
@@ -11,4 +11,7 @@ SELECT n.nspname AS schema,
   FROM pg_policy pol
   JOIN pg_class c ON c.oid = pol.polrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                      AND d.deptype = 'e')
  ORDER BY 1, 2, 3

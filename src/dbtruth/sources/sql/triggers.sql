@@ -1,4 +1,5 @@
--- User triggers (constraint-enforcement triggers that PostgreSQL creates itself are internal).
+-- User triggers (constraint-enforcement triggers that PostgreSQL creates itself are internal),
+-- on the relations the other queries return (not an extension's).
 -- tgtype bits: 1 row, 2 before, 4 insert, 8 delete, 16 update, 32 truncate, 64 instead of.
 SELECT n.nspname AS schema,
        c.relname AS "table",
@@ -21,4 +22,7 @@ SELECT n.nspname AS schema,
  WHERE NOT tg.tgisinternal
    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
    AND n.nspname NOT LIKE 'pg\_toast%'
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                      AND d.deptype = 'e')
  ORDER BY 1, 2, 3
