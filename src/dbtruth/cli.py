@@ -24,6 +24,7 @@ from dbtruth import replay as replay_mod
 from dbtruth.blast import DEFAULT_SMALL_TABLE_ROWS, TableSize, table_sizes
 from dbtruth.errors import DbtruthError
 from dbtruth.findings import Location, Severity
+from dbtruth.inert import one_line, visible
 from dbtruth.lint import lint
 from dbtruth.manifest import find_manifest, load_manifest
 from dbtruth.manifest.config import MANIFEST_NAME, Manifest
@@ -50,9 +51,22 @@ class _Streams:
 _streams = _Streams()
 
 
-def _echo(text: str, *, err: bool = False) -> None:
+def _echo(text: str, *, err: bool = False, lines: bool = False) -> None:
+    """Write a line. On standard error, where messages quote names, paths and server text,
+    a message stays one line (`lines` keeps the line breaks of a traceback or a hint) and
+    control characters are shown as escapes, so nothing in them acts on the terminal."""
+    if err:
+        text = visible(text, keep="\n\t") if lines else one_line(text)
     stream = _streams.err if err else _streams.out
     stream.write(text if text.endswith("\n") else text + "\n")
+
+
+def _error(exc: DbtruthError) -> None:
+    """An error as one line (and its hint on a second), whatever the message copied: a
+    PostgreSQL error with its DETAIL, a YAML snippet, a file name with a newline in it."""
+    text = f"{exc.where}: {exc.message}" if exc.where else exc.message
+    hint = f"\n  hint: {one_line(redact(exc.hint))}" if exc.hint else ""
+    _echo(f"dbtruth: error: {one_line(redact(text))}{hint}", err=True, lines=True)
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -75,6 +89,7 @@ def _progress() -> Iterator[Callable[[str, int], Callable[[str, int], None]] | N
     if not _streams.err.isatty():
         yield None
         return
+    from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -87,7 +102,8 @@ def _progress() -> Iterator[Callable[[str, int], Callable[[str, int], None]] | N
     ) as bar:
 
         def start(description: str, total: int) -> Callable[[str, int], None]:
-            task = bar.add_task(description, total=None)
+            # The description names files: shown as text, never read as rich markup.
+            task = bar.add_task(escape(visible(description)), total=None)
 
             def tick(file: str, n: int) -> None:
                 bar.update(task, advance=n)
@@ -315,7 +331,9 @@ def _threshold(fail_on: str | None, manifest: Manifest) -> Severity | None:
 
 def _write(output: Path, text: str) -> None:
     try:
-        output.write_text(text, encoding="utf-8")
+        # backslashreplace: a lone surrogate (an undecodable byte of a file name that reached
+        # the text) is written as \udcff instead of failing the whole run.
+        output.write_text(text, encoding="utf-8", errors="backslashreplace")
     except OSError as exc:
         raise DbtruthError(f"cannot write the output: {exc.strerror}", where=str(output)) from exc
 
@@ -759,12 +777,12 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
         with without_cycle_collection():
             cli.main(args=argv, prog_name="dbtruth", standalone_mode=False)
     except DbtruthError as exc:
-        _echo(redact(f"dbtruth: error: {exc}"), err=True)
+        _error(exc)
         return 2
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
-        _echo(redact(f"dbtruth: error: {exc.format_message()}"), err=True)
+        _echo(f"dbtruth: error: {redact(exc.format_message())}", err=True)
         return 2
     except click.exceptions.Abort:
         _echo("dbtruth: aborted", err=True)
@@ -776,7 +794,7 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
         return 130
     except Exception as exc:  # a bug in dbtruth: one line, the details only on request
         if os.environ.get("DBTRUTH_DEBUG"):
-            _echo(redact(traceback.format_exc()), err=True)
+            _echo(redact(traceback.format_exc()), err=True, lines=True)
         _echo(
             redact(
                 f"dbtruth: internal error: {type(exc).__name__}: {exc} "

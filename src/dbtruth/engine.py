@@ -195,11 +195,16 @@ def read_baseline(path: Path) -> set[str]:
         raise DbtruthError(
             f"baseline is not valid JSON: {exc.msg}", where=f"{path}:{exc.lineno}"
         ) from exc
+    except RecursionError as exc:  # json recurses once per [ or {
+        raise DbtruthError("baseline is nested too deeply to be one", where=str(path)) from exc
     if not isinstance(document, dict) or document.get("format") != BASELINE_FORMAT:
         raise DbtruthError("not a dbtruth baseline file", where=str(path))
+    entries = document.get("findings", [])
+    if not isinstance(entries, list):
+        raise DbtruthError('baseline "findings" is not a list', where=str(path))
     return {
         str(entry["fingerprint"])
-        for entry in document.get("findings", [])
+        for entry in entries
         if isinstance(entry, dict) and "fingerprint" in entry
     }
 

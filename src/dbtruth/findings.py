@@ -93,4 +93,6 @@ class Finding:
 def fingerprint(code: str, violation: Violation) -> str:
     """Stable across environments: the rule and the object's path, never an OID or a position."""
     key = "\x1f".join((code, violation.object.kind, violation.object.path, violation.discriminator))
-    return hashlib.sha256(key.encode()).hexdigest()[:20]
+    # surrogatepass: a migration's path may hold bytes that are not UTF-8 (Python keeps them as
+    # lone surrogates); every other text hashes as before.
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]

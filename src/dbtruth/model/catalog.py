@@ -105,6 +105,11 @@ class Index:
     nulls_not_distinct: bool = False  # PostgreSQL 15+: NULLs collide in this unique index
     constraint: str | None = None  # name of the constraint this index implements
 
+    def __post_init__(self) -> None:
+        # Read from a server they always match; a snapshot is only JSON (and may be edited).
+        if len(self.keys) != len(self.key_is_column):
+            raise ValueError("keys and key_is_column must have one entry per key column")
+
     @property
     def qualified(self) -> str:
         return f"{self.schema}.{self.name}"

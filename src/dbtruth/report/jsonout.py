@@ -7,6 +7,7 @@ from typing import Any
 
 from dbtruth import __version__
 from dbtruth.findings import Finding
+from dbtruth.inert import json_text
 from dbtruth.report.context import ReportContext
 
 
@@ -52,4 +53,6 @@ def render(ctx: ReportContext) -> str:
         "notes": ctx.notes,
         **ctx.extra,
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # Names stay exact (they are data); json_text only writes C1 controls and bidi overrides
+    # as \u escapes so that the document is safe to print on a terminal.
+    return json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

@@ -1,22 +1,46 @@
-"""Markdown: a pull-request comment or a page in the docs, grouped by object."""
+"""Markdown: a pull-request comment or a page in the docs, grouped by object.
+
+Names, messages and manifest text come from the input: each goes out as a code span or as
+escaped prose (dbtruth.inert), so a viewer that renders HTML shows them and runs nothing. The
+messages and fixes rules write may quote `code`: those spans stay code spans.
+"""
 
 from __future__ import annotations
 
 from itertools import groupby
 
+from dbtruth.findings import Finding
+from dbtruth.inert import code_lines, md_code, md_fence, md_prose, md_text
 from dbtruth.report.context import ReportContext
 
 _ICON = {"error": "🔴", "warning": "🟠", "info": "🔵"}
 
 
+def fix_lines(finding: Finding, *, note: bool = True) -> list[str]:
+    """A finding's fix as a nested bullet and an indented SQL block (shared with the review)."""
+    fix = finding.violation.fix
+    if fix is None:
+        return []
+    safety = "safe" if fix.safe else "unsafe"
+    line = f"  - Fix ({safety}): {md_prose(fix.description)}"
+    if note and fix.note:
+        line += f" — {md_prose(fix.note)}"
+    lines = [line]
+    if fix.sql:
+        fence = md_fence(fix.sql)
+        lines += ["", f"    {fence}sql"] + [f"    {text}" for text in code_lines(fix.sql)]
+        lines += [f"    {fence}", ""]
+    return lines
+
+
 def render(ctx: ReportContext) -> str:
     lines = [
-        f"# {ctx.title}",
+        f"# {md_text(ctx.title)}",
         "",
-        f"- Target: `{ctx.target}`",
-        f"- Source: {ctx.source}",
-        f"- PostgreSQL {ctx.server_version}",
-        f"- {ctx.summary()}",
+        f"- Target: {md_code(ctx.target)}",
+        f"- Source: {md_text(ctx.source)}",
+        f"- PostgreSQL {md_text(ctx.server_version)}",
+        f"- {md_text(ctx.summary())}",
         "",
     ]
     if ctx.load_problems:
@@ -25,29 +49,21 @@ def render(ctx: ReportContext) -> str:
             "create were not checked:",
             ">",
         ]
-        lines += [f"> - `{p}`" for p in ctx.load_problems] + [""]
+        lines += [f"> - {md_code(p)}" for p in ctx.load_problems] + [""]
     for relation, group in groupby(ctx.findings, key=lambda f: f.object.relation):
-        lines += [f"## `{relation}`", ""]
+        lines += [f"## {md_code(relation)}", ""]
         for finding in group:
             label = finding.severity.label
             lines.append(
-                f"- {_ICON[label]} **{finding.code} {finding.name}** ({label}): {finding.message}"
+                f"- {_ICON[label]} **{finding.code} {finding.name}** ({label}): "
+                f"{md_prose(finding.message)}"
             )
-            fix = finding.violation.fix
-            if fix is not None:
-                safety = "safe" if fix.safe else "unsafe"
-                lines.append(
-                    f"  - Fix ({safety}): {fix.description}"
-                    + (f" — {fix.note}" if fix.note else "")
-                )
-                if fix.sql:
-                    lines += ["", "    ```sql"] + [f"    {line}" for line in fix.sql.splitlines()]
-                    lines += ["    ```", ""]
+            lines += fix_lines(finding)
         lines.append("")
     if ctx.result.unused_ignores:
         lines += ["## Unused ignores", ""]
         lines += [
-            f"- `{i.rule}` on `{i.object}` ({i.reason}) matched nothing"
+            f"- {md_code(i.rule)} on {md_code(i.object)} ({md_prose(i.reason)}) matched nothing"
             for i in ctx.result.unused_ignores
         ]
         lines.append("")

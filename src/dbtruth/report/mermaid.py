@@ -1,9 +1,11 @@
 """Mermaid `erDiagram` text for one schema group, as code hosts render it in Markdown.
 
 Mermaid identifiers are plain words, so names and types are reduced to [A-Za-z0-9_]; the real
-names stay visible in the review's tables. Mermaid refuses diagrams above 50,000 characters
-(its maxTextSize), so a group that would exceed the budget is drawn without attributes, and a
-group still too large is left to the HTML review.
+names stay visible in the review's tables. Relationship labels keep only letters, digits and
+plain punctuation as well: a quote, a newline or a backtick in a column name could otherwise end
+the label, the diagram or the Markdown fence around it. Mermaid refuses diagrams above 50,000
+characters (its maxTextSize), so a group that would exceed the budget is drawn without
+attributes, and a group still too large is left to the HTML review.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 from dbtruth.review.model import Entity, Relationship, SchemaGroup
 
 TEXT_BUDGET = 45_000
+_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_ ,.-]")
 
 
 def identifier(name: str) -> str:
@@ -46,7 +49,7 @@ def _relationship(rel: Relationship) -> str:
     child = identifier(rel.child.split(".", 1)[1])
     left = "|o" if rel.optional else "||"
     right = "o|" if rel.one_to_one else "o{"
-    label = ", ".join(rel.columns).replace('"', "'")
+    label = _LABEL_UNSAFE.sub("_", ", ".join(rel.columns))
     return f'    {parent} {left}--{right} {child} : "{label}"'
 
 

@@ -1,15 +1,19 @@
 """The review as one self-contained HTML file: inline CSS and SVG, no script or font from the
-network, so it opens offline and prints on paper. Jinja2 autoescapes every value; the only
-markup added to text is `code` and **bold** from the review's inline conventions.
+network, so it opens offline and prints on paper. Jinja2 autoescapes every value; the review
+model's inline Markdown (code spans, **bold**, *italic*, with what it copied from the input
+already escaped) is rendered by a CommonMark parser with raw HTML turned off, so the backslash
+escapes and long code-span fences read as they do on a code host.
 """
 
 from __future__ import annotations
 
-import re
+from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup, escape
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
+from dbtruth.inert import visible
 from dbtruth.report.erd_svg import drawn_edges, hubs_of, render_group
 from dbtruth.review.model import (
     Answer,
@@ -22,17 +26,23 @@ from dbtruth.review.model import (
     Table,
 )
 
-_CODE = re.compile(r"`([^`]+)`")
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_ITALIC = re.compile(r"(?<![\w*])\*([^*]+)\*(?![\w*])")
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    # Inline rules only matter here; raw HTML off, so any tag in the text is shown as text.
+    return MarkdownIt("commonmark", {"html": False})
 
 
 def inline(text: str) -> Markup:
-    html = str(escape(text))
-    html = _CODE.sub(r"<code>\1</code>", html)
-    html = _BOLD.sub(r"<strong>\1</strong>", html)
-    html = _ITALIC.sub(r"<em>\1</em>", html)
-    return Markup(html)
+    return Markup(_parser().renderInline(text))  # markdown-it escaped the text itself
+
+
+def _visible(value: object) -> object:
+    """Every value the template prints, with control characters (and the lone surrogates of
+    undecodable file names) shown as escapes; markup stays markup."""
+    if isinstance(value, Markup):
+        return Markup(visible(value))  # escapes replace characters, never tags
+    return visible(value) if isinstance(value, str) else value
 
 
 def _environment() -> Environment:
@@ -41,6 +51,7 @@ def _environment() -> Environment:
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_visible,
     )
     env.filters["inline"] = inline
     env.globals.update(

@@ -1,8 +1,14 @@
-"""The review as Markdown: renders on code hosts, diagrams as Mermaid blocks."""
+"""The review as Markdown: renders on code hosts, diagrams as Mermaid blocks.
+
+Block text, evidence and answers in the review model are Markdown inline already escaped where
+they were built; titles, the target, notes and findings are raw and escaped here.
+"""
 
 from __future__ import annotations
 
 from dbtruth.findings import Finding
+from dbtruth.inert import code_lines, md_code, md_fence, md_line, md_prose, md_text
+from dbtruth.report.markdown import fix_lines
 from dbtruth.report.mermaid import er_diagram
 from dbtruth.review.model import (
     Answer,
@@ -32,8 +38,8 @@ def _cell(text: str) -> str:
 
 
 def _table(block: Table) -> list[str]:
-    lines = [f"*{block.caption}*", ""] if block.caption else []
-    lines.append("| " + " | ".join(block.headers) + " |")
+    lines = [f"*{md_text(block.caption)}*", ""] if block.caption else []
+    lines.append("| " + " | ".join(_cell(md_text(h)) for h in block.headers) + " |")
     lines.append("|" + "---|" * len(block.headers))
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows]
     return [*lines, ""]
@@ -42,11 +48,12 @@ def _table(block: Table) -> list[str]:
 def _diagram(block: Diagram) -> list[str]:
     lines: list[str] = []
     for group in block.groups:
-        lines += [f"#### Schema `{group.schema}` ({len(group.entities)} tables)", ""]
+        schema = md_code(group.schema)
+        lines += [f"#### Schema {schema} ({len(group.entities)} tables)", ""]
         text = er_diagram(group)
         if text is None:
             lines += [
-                f"The `{group.schema}` diagram is too large for Mermaid; the HTML review draws it.",
+                f"The {schema} diagram is too large for Mermaid; the HTML review draws it.",
                 "",
             ]
         else:
@@ -54,7 +61,8 @@ def _diagram(block: Diagram) -> list[str]:
         if group.outgoing:
             lines.append("References into other schemas:")
             lines += [
-                f"- `{r.child}` ({', '.join(r.columns)}) → `{r.parent}`" for r in group.outgoing
+                f"- {md_code(r.child)} ({md_text(', '.join(r.columns))}) → {md_code(r.parent)}"
+                for r in group.outgoing
             ]
             lines.append("")
     return lines
@@ -62,53 +70,54 @@ def _diagram(block: Diagram) -> list[str]:
 
 def _block(block: Block) -> list[str]:
     if isinstance(block, Paragraph):
-        return [block.text, ""]
+        return [md_line(block.text), ""]
     if isinstance(block, Table):
         return _table(block)
     if isinstance(block, Bullets):
-        return [f"- {item}" for item in block.items] + [""]
+        return [f"- {md_line(item)}" for item in block.items] + [""]
     if isinstance(block, Code):
-        return [f"```{block.language}", block.text, "```", ""]
+        fence = md_fence(block.text)
+        return [f"{fence}{block.language}", *code_lines(block.text), fence, ""]
     return _diagram(block)
 
 
 def _section(section: Section) -> list[str]:
-    lines = [f"## {section.number}. {section.title}", "", f"> {section.prompt}", ""]
+    lines = [
+        f"## {section.number}. {md_text(section.title)}",
+        "",
+        f"> {md_line(md_text(section.prompt))}",
+        "",
+    ]
     for block in section.blocks:
         lines += _block(block)
     lines.append("**Evidence used:** " + ("; ".join(section.evidence) or "none") + ".")
     lines.append("")
     if section.open_questions:
         lines += ["**Open questions:**", ""]
-        lines += [f"- [ ] {q}" for q in section.open_questions]
+        lines += [f"- [ ] {md_line(q)}" for q in section.open_questions]
         lines.append("")
     return lines
 
 
 def _finding(finding: Finding) -> list[str]:
     label = finding.severity.label
-    where = f" ({finding.location.file}:{finding.location.line})" if finding.location else ""
+    location = finding.location
+    where = f" ({md_text(f'{location.file}:{location.line}')})" if location else ""
     lines = [
-        f"- {_ICON[label]} **{finding.code} {finding.name}** ({label}) `{finding.object.path}`"
-        f"{where}: {finding.message}"
+        f"- {_ICON[label]} **{finding.code} {finding.name}** ({label}) "
+        f"{md_code(finding.object.path)}{where}: {md_prose(finding.message)}"
     ]
-    fix = finding.violation.fix
-    if fix is not None:
-        lines.append(f"  - Fix ({'safe' if fix.safe else 'unsafe'}): {fix.description}")
-        if fix.sql:
-            lines += ["", "    ```sql"] + [f"    {line}" for line in fix.sql.splitlines()]
-            lines += ["    ```", ""]
-    return lines
+    return lines + fix_lines(finding, note=False)
 
 
 def render(review: Review) -> str:
     counts = ", ".join(f"{n} {label}" for label, n in review.summary_counts.items())
     lines = [
-        f"# {review.title}",
+        f"# {md_line(md_text(review.title))}",
         "",
-        f"- Target: `{review.target}`",
-        f"- Source: {review.source}; PostgreSQL {review.server_version}",
-        f"- Reviewed: {review.generated} by dbtruth",
+        f"- Target: {md_code(review.target)}",
+        f"- Source: {md_text(review.source)}; PostgreSQL {md_text(review.server_version)}",
+        f"- Reviewed: {md_text(review.generated)} by dbtruth",
         f"- Maturity level: **{review.maturity.level}** of 4",
         f"- Findings: {counts}",
         "",
@@ -118,16 +127,20 @@ def render(review: Review) -> str:
     ]
     if review.load_problems:
         lines += ["> **Incomplete:** these statements could not be loaded:", ">"]
-        lines += [f"> - `{p}`" for p in review.load_problems] + [""]
-    lines += [f"- {note}" for note in review.notes]
+        lines += [f"> - {md_code(p)}" for p in review.load_problems] + [""]
+    lines += [f"- {md_line(md_text(note))}" for note in review.notes]
     for section in review.sections:
         lines += _section(section)
     lines += ["## Checklist (playbook §6)", ""]
     for part in review.checklist:
-        lines += [f"### {part.number} {part.title}", "", "| Question | Answer | Evidence |"]
+        lines += [
+            f"### {md_text(part.number)} {md_text(part.title)}",
+            "",
+            "| Question | Answer | Evidence |",
+        ]
         lines.append("|---|---|---|")
         lines += [
-            f"| {_cell(i.question)} | {ANSWER_MARK[i.answer]} | {_cell(i.evidence)} |"
+            f"| {_cell(md_text(i.question))} | {ANSWER_MARK[i.answer]} | {_cell(i.evidence)} |"
             for i in part.items
         ]
         lines.append("")
@@ -142,7 +155,10 @@ def render(review: Review) -> str:
         lines.append("")
     if review.suppressed:
         lines += ["### Accepted in dbtruth.yaml", ""]
-        lines += [f"- {f.code} `{f.object.path}`: {reason}" for f, reason in review.suppressed]
+        lines += [
+            f"- {f.code} {md_code(f.object.path)}: {md_prose(reason)}"
+            for f, reason in review.suppressed
+        ]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -160,7 +176,7 @@ def _maturity(review: Review) -> list[str]:
     for level in (1, 2, 3, 4):
         lines += [f"### Level {level}", "", "| Criterion | Status | Evidence |", "|---|---|---|"]
         lines += [
-            f"| {c.text} | {STATUS_MARK[c.status]} | {_cell(c.evidence)} |"
+            f"| {_cell(md_text(c.text))} | {STATUS_MARK[c.status]} | {_cell(c.evidence)} |"
             for c in maturity.at(level)
         ]
         lines.append("")

@@ -1,5 +1,10 @@
 """The terminal: findings grouped by object, severity in colour, the fix under each finding,
-and a one-line summary last so it is what the eye lands on."""
+and a one-line summary last so it is what the eye lands on.
+
+Text from the input is never parsed as rich markup: lines are assembled from styled pieces, and
+every piece has its control characters shown as escapes, so a name holding ESC ]0; or
+"[link=...]" prints as those characters instead of acting on the terminal.
+"""
 
 from __future__ import annotations
 
@@ -7,63 +12,106 @@ from itertools import groupby
 from typing import TextIO
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
+from dbtruth.inert import code_lines, visible
 from dbtruth.report.context import ReportContext
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+Piece = str | tuple[str, str]
+
+
+def _line(*pieces: Piece) -> Text:
+    """One output line from plain strings and (text, style) pairs, all made visible."""
+    text = Text(no_wrap=False)
+    for piece in pieces:
+        if isinstance(piece, str):
+            text.append(visible(piece))
+        else:
+            text.append(visible(piece[0]), style=piece[1])
+    return text
 
 
 def render_to(
     ctx: ReportContext, stream: TextIO, *, color: bool | None = None, show_sql: bool = True
 ) -> None:
     console = Console(
-        file=stream, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True
+        file=stream,
+        force_terminal=color,
+        no_color=color is False,
+        highlight=False,
+        soft_wrap=True,
+        emoji=False,
+        markup=False,
     )
-    console.print(f"[bold]{escape(ctx.title)}[/] {escape(ctx.target)}")
-    console.print(f"[dim]{escape(ctx.source)}; PostgreSQL {escape(ctx.server_version)}[/]")
-    for note in ctx.notes:
-        console.print(f"[dim]note: {escape(note)}[/]")
+    lines = _lines(ctx, show_sql)
+    if console.color_system is None:
+        # No terminal to style for (a pipe, a file, --no-color): the text alone, without
+        # rich's per-line rendering, which took seconds for tens of thousands of findings.
+        stream.write("".join(f"{line.plain}\n" for line in lines))
+    else:
+        console.print(Text("\n").join(lines))
+
+
+def _lines(ctx: ReportContext, show_sql: bool) -> list[Text]:
+    lines = [
+        _line((ctx.title, "bold"), " ", ctx.target),
+        _line((f"{ctx.source}; PostgreSQL {ctx.server_version}", "dim")),
+    ]
+    lines += [_line((f"note: {note}", "dim")) for note in ctx.notes]
     if ctx.load_problems:
-        console.print(
-            f"[bold red]incomplete:[/] {len(ctx.load_problems)} statement(s) could "
-            "not be loaded; objects they create were not checked:"
+        lines.append(
+            _line(
+                ("incomplete:", "bold red"),
+                f" {len(ctx.load_problems)} statement(s) could not be loaded; objects they "
+                "create were not checked:",
+            )
         )
-        for problem in ctx.load_problems:
-            console.print(f"  [red]{escape(problem)}[/]")
-    console.print()
+        lines += [_line("  ", (problem, "red")) for problem in ctx.load_problems]
+    lines.append(Text())
     for relation, group in groupby(ctx.findings, key=lambda f: f.object.relation):
-        console.print(f"[bold]{escape(relation)}[/]")
+        lines.append(_line((relation, "bold")))
         for finding in group:
             label = finding.severity.label
-            where = (
-                f" [dim]{escape(finding.location.file)}:{finding.location.line}[/]"
+            where: list[Piece] = (
+                [" ", (f"{finding.location.file}:{finding.location.line}", "dim")]
                 if finding.location
-                else ""
+                else []
             )
-            console.print(
-                f"  [{_STYLE[label]}]{label:<7}[/] [bold]{finding.code}[/] "
-                f"[dim]{finding.name}[/]{where}"
+            lines.append(
+                _line(
+                    "  ",
+                    (f"{label:<7}", _STYLE[label]),
+                    " ",
+                    (finding.code, "bold"),
+                    " ",
+                    (finding.name, "dim"),
+                    *where,
+                )
             )
-            console.print(f"          {escape(finding.message)}")
+            lines.append(_line(f"          {finding.message}"))
             fix = finding.violation.fix
             if fix is not None:
-                safety = "[green]safe[/]" if fix.safe else "[red]unsafe[/]"
-                console.print(f"          fix ({safety}): {escape(fix.description)}")
+                safety = ("safe", "green") if fix.safe else ("unsafe", "red")
+                lines.append(_line("          fix (", safety, f"): {fix.description}"))
                 if fix.sql and show_sql:
-                    for line in fix.sql.splitlines():
-                        console.print(f"            [dim]{escape(line)}[/]")
-        console.print()
+                    # code_lines already made the controls visible and kept tabs.
+                    lines += [
+                        Text("            ").append(sql, style="dim") for sql in code_lines(fix.sql)
+                    ]
+        lines.append(Text())
     for ignore in ctx.result.unused_ignores:
-        console.print(
-            f"[yellow]unused ignore:[/] {escape(ignore.rule)} on "
-            f"{escape(ignore.object)} matched nothing"
+        lines.append(
+            _line(
+                ("unused ignore:", "yellow"),
+                f" {ignore.rule} on {ignore.object} matched nothing",
+            )
         )
     if ctx.result.skipped_live_only:
-        console.print(
-            f"[dim]live-only rules not run on this target: "
-            f"{', '.join(ctx.result.skipped_live_only)}[/]"
-        )
+        skipped = ", ".join(ctx.result.skipped_live_only)
+        lines.append(_line((f"live-only rules not run on this target: {skipped}", "dim")))
     worst = max((f.severity for f in ctx.findings), default=None)
     style = _STYLE[worst.label] if worst else "green"
-    console.print(f"[{style}]{escape(ctx.summary())}[/]")
+    lines.append(_line((ctx.summary(), style)))
+    return lines

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from dbtruth.inert import md_code, md_prose, md_text
 from dbtruth.review.evidence import declared_answer, listing, rule_answer
 from dbtruth.review.facts import Facts
 from dbtruth.review.model import Answer, ChecklistItem, ChecklistPart
@@ -232,7 +233,9 @@ def _constraint_counts(facts: Facts) -> str:
     for constraint in facts.catalog.constraints:
         if not constraint.inherited:
             counts[constraint.kind] = counts.get(constraint.kind, 0) + 1
-    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no constraints"
+    return (
+        md_text(", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))) or "no constraints"
+    )
 
 
 # --- 6.4 Schema -----------------------------------------------------------------------------
@@ -418,7 +421,7 @@ def copies_contract_answer(facts: Facts) -> tuple[Answer, str]:
 def tenant_boundary_answer(facts: Facts) -> tuple[Answer, str]:
     tables = tenant_tables(facts)
     if not tables:
-        keys = ", ".join(facts.manifest.tenancy.key)
+        keys = md_text(", ".join(facts.manifest.tenancy.key))
         return (
             Answer.UNKNOWN,
             f"no table carries a tenant key ({keys}): single-tenant, or set tenancy.key",
@@ -490,7 +493,7 @@ def backup_answer(facts: Facts) -> tuple[Answer, str]:
     operations = facts.manifest.operations
     if operations is None or operations.backup is None:
         return Answer.UNKNOWN, "no backup declared in operations.backup"
-    return Answer.YES, f"declared: {operations.backup.method}"
+    return Answer.YES, f"declared: {md_prose(operations.backup.method)}"
 
 
 def restore_answer(facts: Facts) -> tuple[Answer, str]:
@@ -532,7 +535,7 @@ def _adr_part(part: str, label: str) -> Check:
         if facts.manifest.decisions is None:
             return Answer.UNKNOWN, "no `decisions.adr_folder` in dbtruth.yaml"
         if not facts.adrs:
-            return Answer.NO, f"no ADR in {facts.manifest.decisions.adr_folder}"
+            return Answer.NO, f"no ADR in {md_code(facts.manifest.decisions.adr_folder)}"
         lacking = [a.path.name for a in facts.adrs if not a.has(part)]
         if lacking:
             return Answer.NO, f"ADRs without {label}: {listing(lacking)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dbtruth.findings import Finding, Severity
+from dbtruth.inert import md_code, md_prose
 from dbtruth.review.facts import Declared, Facts
 from dbtruth.review.model import Answer
 
@@ -12,8 +13,8 @@ SAMPLE = 3
 
 
 def listing(items: Sequence[str], limit: int = SAMPLE) -> str:
-    """`a`, `b`, `c` and 4 more."""
-    shown = ", ".join(f"`{i}`" for i in items[:limit])
+    """`a`, `b`, `c` and 4 more: each item a code span, whatever it holds."""
+    shown = ", ".join(md_code(i) for i in items[:limit])
     rest = len(items) - limit
     return f"{shown} and {rest} more" if rest > 0 else shown
 
@@ -44,7 +45,7 @@ def rule_answer(facts: Facts, codes: Sequence[str], yes: str, no: str) -> tuple[
     accepted = facts.suppressed(*codes)
     if accepted:
         reasons = sorted({reason for _, reason in accepted})
-        text += f"; {len(accepted)} accepted in dbtruth.yaml: {'; '.join(reasons)}"
+        text += f"; {len(accepted)} accepted in dbtruth.yaml: {md_prose('; '.join(reasons))}"
     return Answer.YES, text
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dbtruth.engine import Result
 from dbtruth.findings import Finding
+from dbtruth.inert import md_code, md_prose
 from dbtruth.manifest.config import Manifest
 from dbtruth.manifest.design import TableRole
 from dbtruth.model import Catalog, Table
@@ -53,10 +54,10 @@ class Declared:
 
     def describe(self) -> str:
         if self.path is None:
-            return f"declared in dbtruth.yaml: {self.text}"
+            return f"declared in dbtruth.yaml: {md_prose(self.text)}"
         if self.exists:
-            return f"`{self.text}` (file present)"
-        return f"`{self.text}` is named in dbtruth.yaml but the file does not exist"
+            return f"{md_code(self.text)} (file present)"
+        return f"{md_code(self.text)} is named in dbtruth.yaml but the file does not exist"
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dbtruth.inert import md_code, md_prose
 from dbtruth.review.checklist import restore_answer, runbooks_answer
 from dbtruth.review.evidence import finding_sample, listing
 from dbtruth.review.facts import Facts
@@ -86,13 +87,14 @@ def _slow_queries(facts: Facts) -> tuple[Status, str]:
 def _backup(facts: Facts) -> tuple[Status, str]:
     operations = facts.manifest.operations
     if operations and operations.backup:
-        return Status.DECLARED, f"operations.backup: {operations.backup.method}"
+        return Status.DECLARED, f"operations.backup: {md_prose(operations.backup.method)}"
     return Status.UNKNOWN, "no backup declared (operations.backup): backup is assumed"
 
 
 def _design_reviews(facts: Facts) -> tuple[Status, str]:
     if facts.adrs:
-        return Status.MET, f"{len(facts.adrs)} ADR(s) in {facts.manifest.decisions.adr_folder}"  # type: ignore[union-attr]
+        folder = facts.manifest.decisions.adr_folder  # type: ignore[union-attr]
+        return Status.MET, f"{len(facts.adrs)} ADR(s) in {md_code(folder)}"
     confirmed = [k for k, r in facts.manifest.truth.items() if not r.guess]
     if confirmed or any(not i.guess for i in facts.manifest.invariants):
         return Status.MET, "dbtruth.yaml holds confirmed design facts (roles or invariants)"
@@ -164,7 +166,7 @@ def _adrs(facts: Facts) -> tuple[Status, str]:
     if facts.manifest.decisions is None:
         return Status.MISSED, "no decisions.adr_folder in dbtruth.yaml"
     if not facts.adrs:
-        return Status.MISSED, f"no ADR found in {facts.manifest.decisions.adr_folder}"
+        return Status.MISSED, f"no ADR found in {md_code(facts.manifest.decisions.adr_folder)}"
     return Status.MET, f"{len(facts.adrs)} ADR(s): {listing([a.title for a in facts.adrs])}"
 
 

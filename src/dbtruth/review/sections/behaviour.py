@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from dbtruth.inert import md_code, md_prose, md_text
 from dbtruth.review.evidence import finding_sample, listing
 from dbtruth.review.facts import Facts
 from dbtruth.review.model import Bullets, Paragraph, Section, Table
@@ -95,7 +96,7 @@ def indexes(facts: Facts) -> Section:
     partial = sum(1 for i in catalog.indexes if i.predicate)
     section.evidence.append(
         f"catalog: {len(catalog.indexes)} indexes ("
-        + ", ".join(f"{n} {m}" for m, n in methods.most_common())
+        + md_text(", ".join(f"{n} {m}" for m, n in methods.most_common()))
         + f"; {unique} unique, {partial} partial)"
     )
     section.evidence.append("rules X001–X006")
@@ -126,9 +127,8 @@ def indexes(facts: Facts) -> Section:
             "Which indexes are never scanned? (needs a live target with statistics)"
         )
     else:
-        section.evidence.append(
-            f"live index statistics since {stats.stats_reset or stats.postmaster_start}"
-        )
+        since = stats.stats_reset or stats.postmaster_start
+        section.evidence.append(f"live index statistics since {md_text(str(since))}")
     return section
 
 
@@ -141,14 +141,14 @@ def security(facts: Facts) -> Section:
     tables = tenant_tables(facts)
     section.evidence.append(
         f"catalog: row-level security flags, {len(catalog.policies)} policies, "
-        f"{len(catalog.grants)} grants; tenant key {', '.join(tenancy.key)}"
+        f"{len(catalog.grants)} grants; tenant key {md_text(', '.join(tenancy.key))}"
     )
     section.evidence.append("rules S001–S008")
     if tables:
         if len(tables) <= TENANT_TABLE_ROWS:
             rows = tuple(
                 (
-                    f"`{t.qualified}`",
+                    md_code(t.qualified),
                     "yes" if t.rls_enabled else "**no**",
                     "yes" if t.rls_forced else "no",
                     str(len(catalog.policies_of(t))),
@@ -166,8 +166,8 @@ def security(facts: Facts) -> Section:
     else:
         section.blocks.append(
             Paragraph(
-                f"No table carries a tenant key ({', '.join(tenancy.key)}): the database is "
-                "single-tenant, or its tenant key has another name (tenancy.key)."
+                f"No table carries a tenant key ({md_text(', '.join(tenancy.key))}): the "
+                "database is single-tenant, or its tenant key has another name (tenancy.key)."
             )
         )
     found = facts.findings("S001", "S002", "S003", "S004", "S005", "S006", "S007", "S008")
@@ -199,7 +199,12 @@ def security(facts: Facts) -> Section:
             Table(
                 ("Table", "Keep", "Method", "Evidence"),
                 tuple(
-                    (f"`{k}`", r.keep, r.method or "—", r.evidence or "—")
+                    (
+                        md_code(k),
+                        md_prose(r.keep),
+                        md_prose(r.method) if r.method else "—",
+                        md_prose(r.evidence) if r.evidence else "—",
+                    )
                     for k, r in retention.items()
                 ),
                 "Retention",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dbtruth.blast import human_bytes
+from dbtruth.inert import md_code, md_prose, md_text
 from dbtruth.review.erd import build_diagram
 from dbtruth.review.evidence import listing
 from dbtruth.review.facts import Facts
@@ -15,7 +16,7 @@ def _text(value: str | list[str] | None) -> str:
         return "—"
     text = ", ".join(value) if isinstance(value, list) else value
     # `dbtruth init` leaves questions as "TODO: …"; the table shows that they are open.
-    return "**open** (TODO)" if text.upper().startswith("TODO") else text
+    return "**open** (TODO)" if text.upper().startswith("TODO") else md_prose(text)
 
 
 def source_of_truth(facts: Facts) -> Section:
@@ -48,7 +49,7 @@ def source_of_truth(facts: Facts) -> Section:
             status = "contract incomplete (T001)"
         rows.append(
             (
-                f"`{pattern}`",
+                md_code(pattern),
                 role.role,
                 _text(role.owner),
                 _text(role.sources),
@@ -88,7 +89,7 @@ def critical_invariants(facts: Facts) -> Section:
     unique_indexes = sum(1 for i in facts.catalog.indexes if i.unique and i.constraint is None)
     section.evidence.append(
         "catalog: "
-        + (", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no constraints")
+        + (md_text(", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))) or "no constraints")
         + f", {unique_indexes} unique index(es) without a constraint"
     )
     invariants = facts.manifest.invariants
@@ -115,7 +116,9 @@ def critical_invariants(facts: Facts) -> Section:
     for invariant in invariants:
         problem = failing.get(invariant.id)
         if problem is not None and problem.code == "I009":
-            status = "**not enforced**: " + problem.message.split(" is not enforced: ", 1)[-1]
+            status = "**not enforced**: " + md_prose(
+                problem.message.split(" is not enforced: ", 1)[-1]
+            )
         elif problem is not None:
             status = "**undetected**: nothing detects a violation"
         elif invariant.enforcement in ("application", "reconciliation"):
@@ -126,10 +129,11 @@ def critical_invariants(facts: Facts) -> Section:
             status += "; guess"
         rows.append(
             (
-                f"`{invariant.id}`",
-                invariant.statement,
+                md_code(invariant.id),
+                md_prose(invariant.statement),
                 invariant.kind,
-                invariant.enforcement + (f" `{invariant.object}`" if invariant.object else ""),
+                invariant.enforcement
+                + (f" {md_code(invariant.object)}" if invariant.object else ""),
                 status,
             )
         )
@@ -167,15 +171,17 @@ def workload(facts: Facts) -> Section:
             if query.contract:
                 parts = []
                 if query.contract.uses_index:
-                    parts.append(f"uses `{query.contract.uses_index}`")
+                    parts.append(f"uses {md_code(query.contract.uses_index)}")
                 if query.contract.no_seq_scan_on:
-                    parts.append("no seq scan on " + ", ".join(query.contract.no_seq_scan_on))
+                    parts.append(
+                        "no seq scan on " + ", ".join(map(md_code, query.contract.no_seq_scan_on))
+                    )
                 if query.contract.max_cost:
                     parts.append(f"cost ≤ {query.contract.max_cost:g}")
                 contract = "; ".join(parts)
             rows.append(
                 (
-                    query.name,
+                    md_text(query.name),
                     query.role,
                     f"{query.calls_per_minute:g}/min" if query.calls_per_minute else "—",
                     f"{query.latency_ms:g} ms" if query.latency_ms else "—",
@@ -188,7 +194,7 @@ def workload(facts: Facts) -> Section:
         for query in queries:
             text = query_text(facts, query)
             if text:
-                section.blocks.append(Paragraph(f"**{query.name}**"))
+                section.blocks.append(Paragraph(f"**{md_text(query.name)}**"))
                 section.blocks.append(Code(text.strip()))
     else:
         section.evidence.append("dbtruth.yaml has no `workload` section")
@@ -199,9 +205,9 @@ def workload(facts: Facts) -> Section:
     if context and (context.growth or context.consistency):
         section.evidence.append("dbtruth.yaml `context`")
         if context.growth:
-            section.blocks.append(Paragraph(f"Growth: {context.growth}"))
+            section.blocks.append(Paragraph(f"Growth: {md_prose(context.growth)}"))
         if context.consistency:
-            section.blocks.append(Paragraph(f"Consistency: {context.consistency}"))
+            section.blocks.append(Paragraph(f"Consistency: {md_prose(context.consistency)}"))
     else:
         section.open_questions.append(
             "How fast do data and traffic grow, and how stale may readers be (context.growth, "
@@ -209,14 +215,14 @@ def workload(facts: Facts) -> Section:
         )
     stats = facts.catalog.stats
     if stats is not None and stats.tables:
-        section.evidence.append(f"live statistics collected {stats.collected_at}")
+        section.evidence.append(f"live statistics collected {md_text(str(stats.collected_at))}")
         largest = sorted(stats.tables, key=lambda t: t.total_bytes, reverse=True)[:10]
         section.blocks.append(
             Table(
                 ("Table", "Rows (est.)", "Size", "Inserts", "Updates", "Deletes", "Seq scans"),
                 tuple(
                     (
-                        f"`{t.schema}.{t.name}`",
+                        md_code(f"{t.schema}.{t.name}"),
                         f"{max(t.row_estimate, 0):,}",
                         human_bytes(t.total_bytes),
                         f"{t.inserts:,}",
@@ -250,14 +256,20 @@ def proposed_design(facts: Facts) -> Section:
         ]  # fmt: skip
         partitioned = [t for t in tables if t.kind == "partitioned table"]
         rows.append(
-            (f"`{schema}`", str(len(tables)), str(len(views)), str(len(fks)), str(len(partitioned)))
+            (
+                md_code(schema),
+                str(len(tables)),
+                str(len(views)),
+                str(len(fks)),
+                str(len(partitioned)),
+            )
         )
     section.blocks.append(
         Table(("Schema", "Tables", "Views", "Foreign keys", "Partitioned"), tuple(rows))
     )
     extensions = [f"{e.name} {e.version}" for e in catalog.extensions if e.name != "plpgsql"]
     if extensions:
-        section.blocks.append(Paragraph(f"Extensions: {', '.join(extensions)}."))
+        section.blocks.append(Paragraph(f"Extensions: {md_text(', '.join(extensions))}."))
     diagram = build_diagram(facts)
     section.blocks.append(
         Paragraph(
@@ -280,7 +292,7 @@ def _views(facts: Facts, section: Section) -> None:
         declared = facts.role_of(f"{view.schema}.{view.name}")
         role = f" — {declared[1].role}" if declared else ""
         kind = "materialized view" if view.materialized else "view"
-        items.append(f"`{view.schema}.{view.name}` ({kind}){role}")
+        items.append(f"{md_code(f'{view.schema}.{view.name}')} ({kind}){role}")
     if len(views) > 30:
         items.append(f"… and {len(views) - 30} more")
     section.blocks.append(Paragraph("Views and materialized views (derived data):"))

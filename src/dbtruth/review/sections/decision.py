@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from dbtruth.findings import Severity
+from dbtruth.inert import md_code, md_prose, md_text
 from dbtruth.review.evidence import listing
 from dbtruth.review.facts import Facts
 from dbtruth.review.model import Answer, Bullets, ChecklistPart, Maturity, Paragraph, Section
@@ -18,7 +19,7 @@ def decision_summary(
     context = facts.manifest.context
     if context and context.summary:
         section.evidence.append("dbtruth.yaml `context.summary`")
-        section.blocks.append(Paragraph(context.summary))
+        section.blocks.append(Paragraph(md_prose(context.summary)))
     else:
         section.open_questions.append(
             "What decision does this review support (context.summary in dbtruth.yaml)?"
@@ -51,9 +52,11 @@ def context_section(facts: Facts) -> Section:
     )
     catalog = facts.catalog
     schemas = sorted({t.schema for t in facts.tables})
-    section.evidence.append(f"catalog of `{catalog.database}` from {catalog.source}")
+    section.evidence.append(
+        f"catalog of {md_code(catalog.database)} from {md_text(catalog.source)}"
+    )
     facts_list = [
-        f"PostgreSQL {catalog.server_version}; {len(facts.tables)} tables in "
+        f"PostgreSQL {md_text(catalog.server_version)}; {len(facts.tables)} tables in "
         f"{len(schemas)} schema(s) ({listing(schemas, 8)}), {len(catalog.views)} views, "
         f"{len(catalog.functions)} functions.",
     ]
@@ -64,14 +67,14 @@ def context_section(facts: Facts) -> Section:
     context = facts.manifest.context
     if context and context.business:
         section.evidence.append("dbtruth.yaml `context`")
-        section.blocks.append(Paragraph(context.business))
+        section.blocks.append(Paragraph(md_prose(context.business)))
     else:
         section.open_questions.append(
             "Which business process does this database serve, and who are its actors "
             "(context.business)?"
         )
     if context and context.constraints:
-        facts_list += [f"Constraint: {c}" for c in context.constraints]
+        facts_list += [f"Constraint: {md_prose(c)}" for c in context.constraints]
     else:
         section.open_questions.append(
             "Which regulatory, latency, budget or team constraints shape the design?"
@@ -84,7 +87,7 @@ def _adr_items(facts: Facts, part: str) -> list[str]:
     items = []
     for adr in facts.adrs:
         for item in adr.items(part):
-            items.append(f"{item} — *{adr.title}* (`{adr.path.name}`)")
+            items.append(f"{md_prose(item)} — *{md_prose(adr.title)}* ({md_code(adr.path.name)})")
     return items
 
 
@@ -92,7 +95,8 @@ def alternatives(facts: Facts) -> Section:
     section = Section(13, "Alternatives Considered", "Why not other designs?")
     items = _adr_items(facts, "alternatives")
     if items:
-        section.evidence.append(f"ADRs in {facts.manifest.decisions.adr_folder}")  # type: ignore[union-attr]
+        folder = facts.manifest.decisions.adr_folder  # type: ignore[union-attr]
+        section.evidence.append(f"ADRs in {md_code(folder)}")
         section.blocks.append(Bullets(tuple(items)))
     else:
         section.evidence.append("no ADR records alternatives")
@@ -109,8 +113,8 @@ def decision(facts: Facts, maturity: Maturity) -> Section:
         section.blocks.append(
             Bullets(
                 tuple(
-                    f"**{a.title}** ({a.status}): "
-                    + (" ".join(a.items("decision"))[:400] or "no Decision section")
+                    f"**{md_prose(a.title)}** ({md_prose(a.status)}): "
+                    + (md_prose(" ".join(a.items("decision"))[:400]) or "no Decision section")
                     for a in facts.adrs
                 )
             )
@@ -126,7 +130,7 @@ def decision(facts: Facts, maturity: Maturity) -> Section:
         )
     for criterion in maturity.blocking():
         conditions.append(
-            f"to reach level {criterion.level}: {criterion.text} — {criterion.evidence}"
+            f"to reach level {criterion.level}: {md_text(criterion.text)} — {criterion.evidence}"
         )
     if conditions:
         section.evidence.append("error findings and the next maturity level's missing criteria")

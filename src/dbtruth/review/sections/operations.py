@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dbtruth.inert import md_code, md_text
 from dbtruth.review.checklist import (
     backup_answer,
     concurrency_answer,
@@ -100,7 +101,7 @@ def operations(facts: Facts) -> Section:
         (
             "Monitoring",
             "yes" if monitored and not missing else ("partly" if monitored else "unknown"),
-            (f"declared: {', '.join(monitored)}" if monitored else "none declared")
+            (f"declared: {md_text(', '.join(monitored))}" if monitored else "none declared")
             + (f"; missing: {', '.join(missing)}" if monitored and missing else ""),
         )
     )
@@ -122,7 +123,7 @@ def operations(facts: Facts) -> Section:
             Table(
                 ("Setting", "Value", "Guards against"),
                 tuple(
-                    (f"`{name}`", settings.get(name, "—"), guards)
+                    (md_code(name), md_text(settings.get(name, "—")), guards)
                     for name, guards in _SETTINGS.items()
                 ),
                 "Server settings",
