@@ -21,15 +21,70 @@ class Severity(IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Fix:
-    """A remedy. `sql` is runnable when the remedy is SQL; `safe` says whether it can run on a
-    busy production table as written (no long ACCESS EXCLUSIVE lock, no rewrite, no data loss)."""
+    """A remedy, and what running it changes, as three separate facts.
+
+    `lock_safe`: it can run on a busy production table as written (no long blocking lock, no
+    rewrite). `behaviour_change`: afterwards the database accepts or does something else (a
+    write it took is refused, a delete that cascaded is stopped, rows disappear from a role's
+    view). `data_loss`: it can destroy values (a narrowing type, a dropped column). `safe` is
+    derived from all three, so a fix that changes behaviour or can lose data is never "safe";
+    `label` says why not. `sql` is runnable when the remedy is SQL; `note` says what it locks
+    and whether it can run in a transaction block.
+    """
 
     description: str
-    sql: str | None = None
-    safe: bool = False
-    note: str | None = None  # what it locks, whether it can run in a transaction
+    sql: str | None
+    lock_safe: bool
+    note: str | None
+    behaviour_change: bool
+    data_loss: bool
+
+    def __init__(
+        self,
+        description: str,
+        sql: str | None = None,
+        safe: bool | None = None,
+        note: str | None = None,
+        *,
+        lock_safe: bool | None = None,
+        behaviour_change: bool = False,
+        data_loss: bool = False,
+    ) -> None:
+        # `safe=` is what rules said before the split: lock safety, nothing else changed.
+        if safe is not None and lock_safe is not None:
+            raise TypeError("give lock_safe (and behaviour_change, data_loss), not also safe")
+        set_ = object.__setattr__
+        set_(self, "description", description)
+        set_(self, "sql", sql)
+        set_(self, "lock_safe", bool(lock_safe if lock_safe is not None else safe))
+        set_(self, "note", note)
+        set_(self, "behaviour_change", behaviour_change)
+        set_(self, "data_loss", data_loss)
+
+    @property
+    def safe(self) -> bool:
+        """Runs as written on a busy database and leaves its behaviour and data as they were."""
+        return self.lock_safe and not self.behaviour_change and not self.data_loss
+
+    @property
+    def risks(self) -> tuple[str, ...]:
+        """Why the fix is not safe, in words a label can carry (empty when it is safe)."""
+        return tuple(
+            text
+            for text, present in (
+                ("blocking lock", not self.lock_safe),
+                ("changes behaviour", self.behaviour_change),
+                ("can lose data", self.data_loss),
+            )
+            if present
+        )
+
+    @property
+    def label(self) -> str:
+        """'safe', or 'unsafe: ' and the risks: 'unsafe: changes behaviour'."""
+        return "safe" if self.safe else "unsafe: " + ", ".join(self.risks)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,10 @@
 """Every rule against real PostgreSQL, from its YAML fixture: the failing cases must fire on
 exactly the objects listed, the passing cases must stay quiet, and where a case says
-`apply_fix`, each fix's SQL is applied and the rule must go quiet."""
+`apply_fix`, each fix's SQL is applied and the rule must go quiet. `fix_labels` states what every
+fix of the case says about itself (lock_safe, behaviour_change, data_loss); `after_fix` lists
+statements run once the fixes are in, each with `fails: true` when the fixed database must refuse
+it (a NULL tenant escaping a composite key) or without when it must still work (a retention
+purge, a cascade the fix had to keep)."""
 
 from __future__ import annotations
 
@@ -77,6 +81,9 @@ def test_rule_fixture(server: Any, code: str, case: dict[str, Any]) -> None:
         for violation in violations:
             # A message names its object, so a reader never has to decode the path.
             assert violation.object.name.split("(")[0] in violation.message
+        for field, wanted in case.get("fix_labels", {}).items():
+            labelled = [getattr(v.fix, field) for v in violations if v.fix is not None]
+            assert labelled and set(labelled) == {wanted}, (field, labelled)
         if case.get("apply_fix"):
             fixes = [v.fix.sql for v in violations if v.fix is not None and v.fix.sql]
             assert fixes, "apply_fix: the rule offered no SQL fix"
@@ -84,5 +91,11 @@ def test_rule_fixture(server: Any, code: str, case: dict[str, Any]) -> None:
                 _run_sql(conninfo, fix)
             _, after = _check(spec, conninfo, case)
             assert after == [], [v.message for v in after]
+            for step in case.get("after_fix", []):
+                if step.get("fails"):
+                    with pytest.raises(psycopg.Error):
+                        _run_sql(conninfo, step["sql"])
+                else:
+                    _run_sql(conninfo, step["sql"])
     finally:
         server.drop_database(name)

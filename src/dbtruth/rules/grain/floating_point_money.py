@@ -60,7 +60,7 @@ def floating_point_money(catalog: Catalog, settings: Settings) -> Iterator[Viola
 
     ## Fix safety
     Changing the type rewrites the table under ACCESS EXCLUSIVE; existing values keep whatever
-    rounding error they already have.
+    rounding error they already have, and digits past the fourth decimal are rounded away.
 
     ## References
     PostgreSQL manual 8.1 Numeric Types, 8.2 Monetary Types; playbook §3.2, §6.4.
@@ -80,7 +80,9 @@ def floating_point_money(catalog: Catalog, settings: Settings) -> Iterator[Viola
                     "store money as numeric with an explicit scale",
                     sql=f"ALTER TABLE {qualified(table.schema, table.name)} ALTER COLUMN "
                     f"{ident(column.name)} TYPE numeric(19, 4);",
-                    safe=False,
+                    lock_safe=False,
+                    behaviour_change=True,  # arithmetic becomes exact
+                    data_loss=True,  # digits past the fourth decimal are rounded away
                     note="rewrites the table under ACCESS EXCLUSIVE",
                 ),
                 evidence=(("type", column.type),),

@@ -61,7 +61,8 @@ def timestamp_without_time_zone(catalog: Catalog, settings: Settings) -> Iterato
             Fix(
                 "store instants as timestamptz (values read as UTC)",
                 sql=sql,
-                safe=False,
+                lock_safe=False,
+                behaviour_change=True,  # values are read as UTC instants from then on
                 note="ACCESS EXCLUSIVE; no rewrite on 12+ when TimeZone is UTC",
             ),
             evidence=(("columns", ", ".join(columns)),),

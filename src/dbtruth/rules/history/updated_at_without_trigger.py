@@ -72,7 +72,8 @@ def updated_at_without_trigger(catalog: Catalog, settings: Settings) -> Iterator
 
     ## Fix safety
     CREATE TRIGGER takes SHARE ROW EXCLUSIVE briefly (blocks writes for an instant, not reads)
-    and can run in a transaction.
+    and can run in a transaction. Lock-safe, but it changes behaviour: a writer that sets the
+    column itself (an import, a sync keeping the source's time) is overridden.
 
     ## References
     PostgreSQL manual 43.10 Trigger Functions; playbook §3.4 ("Never hide temporal semantics in
@@ -100,7 +101,9 @@ def updated_at_without_trigger(catalog: Catalog, settings: Settings) -> Iterator
                 Fix(
                     "maintain it in the database with a BEFORE UPDATE trigger",
                     sql=sql,
-                    safe=True,
+                    lock_safe=True,
+                    # A writer that sets the column itself (an import, a sync) is overridden.
+                    behaviour_change=True,
                     note="SHARE ROW EXCLUSIVE for an instant",
                 ),
             )

@@ -36,7 +36,8 @@ def invalid_index(catalog: Catalog, settings: Settings) -> Iterator[Violation]:
 
     ## Fix safety
     REINDEX CONCURRENTLY (PostgreSQL 12+) builds a new copy without blocking writes and cannot
-    run in a transaction block. It fails again if the data still violates a unique index.
+    run in a transaction block. It fails again if the data still violates a unique index; a
+    rebuilt unique index refuses duplicates again (a behaviour change, so not labelled safe).
 
     ## References
     PostgreSQL manual CREATE INDEX ("Building Indexes Concurrently"), REINDEX; playbook §3.8.
@@ -52,7 +53,9 @@ def invalid_index(catalog: Catalog, settings: Settings) -> Iterator[Violation]:
             Fix(
                 "rebuild it (after repairing the rows that broke it), or drop it",
                 sql=f"REINDEX INDEX CONCURRENTLY {qualified(index.schema, index.name)};",
-                safe=True,
+                lock_safe=True,
+                # A rebuilt unique index starts refusing duplicates again.
+                behaviour_change=index.unique,
                 note="outside a transaction block; blocks no writes",
             ),
             evidence=(("definition", index.definition),),

@@ -86,6 +86,7 @@ def effective_period_without_guard(catalog: Catalog, settings: Settings) -> Iter
     The fix adds the CHECK NOT VALID (brief lock, no scan) and validates it (SHARE UPDATE
     EXCLUSIVE, writes continue). An exclusion constraint needs the grouping key, which only the
     designer knows, and btree_gist for scalar columns; add it once overlaps are repaired.
+    Lock-safe, but it changes behaviour: writes with a reversed period are refused.
 
     ## References
     PostgreSQL manual 5.5.6 Exclusion Constraints, 8.17 Range Types; playbook §3.2, §3.4.
@@ -115,7 +116,8 @@ def effective_period_without_guard(catalog: Catalog, settings: Settings) -> Iter
                 Fix(
                     "guard the period order (and add an exclusion constraint for non-overlap)",
                     sql=sql,
-                    safe=True,
+                    lock_safe=True,
+                    behaviour_change=True,  # writes with a reversed period are refused
                     note="NOT VALID then VALIDATE: writes continue",
                 ),
                 evidence=(("period", f"{start.name} ({start.type}) .. {end.name} ({end.type})"),),

@@ -61,7 +61,8 @@ def foreign_key_shaped_column_without_constraint(
     ## Fix safety
     The fix adds the key NOT VALID (brief SHARE ROW EXCLUSIVE lock, no scan) and then runs
     VALIDATE CONSTRAINT, which scans under SHARE UPDATE EXCLUSIVE so writes continue. Validation
-    fails if orphans exist: find and repair them first.
+    fails if orphans exist: find and repair them first. Lock-safe, but it changes behaviour:
+    orphan writes, and deletes of referenced rows, are refused from then on.
 
     ## References
     PostgreSQL manual 5.5.5 Foreign Keys, ALTER TABLE ... NOT VALID; playbook §3.2, §6.4.
@@ -117,7 +118,8 @@ def foreign_key_shaped_column_without_constraint(
                 Fix(
                     "declare the foreign keys",
                     sql="\n".join(sql for _, _, sql in columns),
-                    safe=True,
+                    lock_safe=True,
+                    behaviour_change=True,  # orphans and deletes of referenced rows are refused
                     note="NOT VALID then VALIDATE: writes continue; orphans make VALIDATE fail",
                 ),
                 evidence=(("columns", ", ".join(names)),),
@@ -131,7 +133,8 @@ def foreign_key_shaped_column_without_constraint(
                 Fix(
                     "declare the foreign key",
                     sql=sql,
-                    safe=True,
+                    lock_safe=True,
+                    behaviour_change=True,  # orphans and deletes of referenced rows are refused
                     note="NOT VALID then VALIDATE: writes continue; orphans make VALIDATE fail",
                 ),
                 evidence=(("referenced key", f"{target_name}.{key}"), ("type", column.type)),

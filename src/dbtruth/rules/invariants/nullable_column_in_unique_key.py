@@ -91,7 +91,8 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
                 Fix(
                     "make the key columns NOT NULL (or use NULLS NOT DISTINCT on 15+)",
                     sql=sql,
-                    safe=False,
+                    lock_safe=False,
+                    behaviour_change=True,  # NULLs are refused from then on
                     note="SET NOT NULL scans under ACCESS EXCLUSIVE; fails on NULLs",
                 ),
                 evidence=(("nullable key columns", ", ".join(nullable)),),

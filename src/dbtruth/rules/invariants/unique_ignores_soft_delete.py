@@ -111,7 +111,8 @@ def unique_ignores_soft_delete(catalog: Catalog, settings: Settings) -> Iterator
                 Fix(
                     "make the uniqueness partial on live rows",
                     sql=sql,
-                    safe=False,
+                    lock_safe=True,
+                    behaviour_change=True,
                     note="CONCURRENTLY: outside a transaction block; dropping the old key lets "
                     "deleted rows repeat",
                 ),

@@ -75,7 +75,7 @@ def sequence_near_exhaustion(catalog: Catalog, settings: Settings) -> Iterator[V
             Fix(
                 "widen the sequence and the column to bigint before they run out",
                 sql="\n".join(steps) or None,
-                safe=False,
+                lock_safe=False,
                 note="ALTER COLUMN TYPE rewrites the table under ACCESS EXCLUSIVE",
             ),
             evidence=(("last_value", str(sequence.last_value)), ("limit", str(limit))),

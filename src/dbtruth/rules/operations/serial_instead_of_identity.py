@@ -68,7 +68,8 @@ def serial_instead_of_identity(catalog: Catalog, settings: Settings) -> Iterator
                 Fix(
                     "convert it to an identity column",
                     sql=sql,
-                    safe=False,
+                    lock_safe=True,
+                    behaviour_change=True,
                     note="one transaction, brief locks; callers of the old sequence break",
                 ),
                 evidence=(("default", column.default or ""),),

@@ -50,7 +50,7 @@ def unlogged_table(catalog: Catalog, settings: Settings) -> Iterator[Violation]:
             Fix(
                 "log it, unless it is a rebuildable cache",
                 sql=f"ALTER TABLE {qualified(table.schema, table.name)} SET LOGGED;",
-                safe=False,
+                lock_safe=False,
                 note="writes the table to WAL under ACCESS EXCLUSIVE",
             ),
         )

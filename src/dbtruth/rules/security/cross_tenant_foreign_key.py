@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
-from dbtruth.model import Catalog
+from dbtruth.model import Catalog, Column, Constraint, Table
 from dbtruth.model.sqlnames import column_list, ident, qualified
 from dbtruth.rules.naming import constraint_ref, fresh_name, own_tables, tenant_key
+from dbtruth.rules.tenancy import Tenancy
 from dbtruth.spec import Settings, rule
 
 
@@ -37,19 +38,30 @@ def cross_tenant_foreign_key(catalog: Catalog, settings: Settings) -> Iterator[V
                                 REFERENCES case_file (tenant_id, id));
     ```
 
+    Foreign keys to tables without a tenant key (shared reference data) are not reported.
+
     ## Fix safety
-    The unique key on the parent is built by ADD UNIQUE (SHARE lock: blocks writes while it
-    builds; build it CONCURRENTLY and attach with USING INDEX on a large table). The new key is
-    added NOT VALID and validated (writes continue) before the old one is dropped.
+    Lock-safe, and it changes behaviour on purpose: references across tenants are refused. The
+    parent's unique index on (tenant key, referenced columns) is built CONCURRENTLY (writes
+    continue; not in a transaction block); the new key is added NOT VALID and validated (writes
+    continue) before the old one is dropped, with the old key's ON DELETE / ON UPDATE actions
+    (SET NULL clears only the reference, never the tenant key). Where the tenant key may be
+    NULL but every parent row has a tenant (NOT NULL, or RLS that shows NULL-tenant rows to
+    nobody), MATCH SIMPLE would skip the check for rows without a tenant: the fix adds MATCH
+    FULL (a required reference) or a CHECK that a reference comes with a tenant (an optional
+    one). Where both tables allow a NULL tenant (rows outside any tenant), those rows are left
+    unchecked, as the evidence says.
 
     ## References
     PostgreSQL manual 5.5.5 Foreign Keys; playbook §3.9, §6.8, §9.
     """
+    tenancy = Tenancy(catalog, settings)
     for table in own_tables(catalog):
         key = tenant_key(table, settings)
         if key is None:
             continue
         for fk in catalog.constraints_of(table):
+            # A key that involves the tenant column is the tenant reference itself or carries it.
             if fk.kind != "foreign key" or fk.inherited or key.name in fk.columns:
                 continue
             parent = catalog.table(fk.ref_qualified or "")
@@ -57,43 +69,115 @@ def cross_tenant_foreign_key(catalog: Catalog, settings: Settings) -> Iterator[V
                 continue
             parent_key = tenant_key(parent, settings)
             if parent_key is None:
-                continue
-            parent_sql = qualified(parent.schema, parent.name)
-            table_sql = qualified(table.schema, table.name)
+                continue  # a global table: every tenant may reference its rows
             unique_cols = (parent_key.name, *fk.ref_columns)
-            has_unique = any(
-                c.kind in ("unique", "primary key") and set(c.columns) == set(unique_cols)
-                for c in catalog.constraints_of(parent)
-            )
-            unique_name = fresh_name(
-                catalog, parent.schema, parent.name, parent_key.name, *fk.ref_columns, suffix="key"
-            )
-            name = fresh_name(catalog, table.schema, table.name, *fk.columns, suffix="tenant_fkey")
-            steps = (
-                []
-                if has_unique
-                else [
-                    f"ALTER TABLE {parent_sql} ADD CONSTRAINT "
-                    f"{ident(unique_name)}"
-                    f" UNIQUE ({column_list(unique_cols)});"
-                ]
-            )
-            steps += [
-                f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} FOREIGN KEY "
-                f"({column_list((key.name, *fk.columns))}) REFERENCES {parent_sql} "
-                f"({column_list(unique_cols)}) NOT VALID;",
-                f"ALTER TABLE {table_sql} VALIDATE CONSTRAINT {ident(name)};",
-                f"ALTER TABLE {table_sql} DROP CONSTRAINT {ident(fk.name)};",
-            ]
+            evidence = [("columns", ", ".join(fk.columns)), ("tenant key", key.name)]
+            # Rows without a tenant escape a composite key's check (MATCH SIMPLE). That is an
+            # escape when every parent row has a tenant; where NULL is a state both tables
+            # allow (no tenant, or shared), such rows stay as they are.
+            close_null = not key.not_null and tenancy.requires_tenant(parent, parent_key)
+            if close_null:
+                evidence.append(("tenant key nullable", "rows without a tenant are refused"))
+            elif not key.not_null:
+                evidence.append(
+                    ("tenant key nullable", "NULL allowed on both sides: such rows stay unchecked")
+                )
             yield Violation(
                 constraint_ref(fk),
                 f"foreign key {fk.name} from {table.qualified} to {parent.qualified} does not "
                 f"include {key.name}: a row can reference another tenant's row",
                 Fix(
                     "make the foreign key carry the tenant key",
-                    sql="\n".join(steps),
-                    safe=False,
-                    note="parent unique key build blocks writes unless built CONCURRENTLY first",
+                    sql="\n".join(_steps(catalog, table, fk, key, parent, unique_cols, close_null)),
+                    lock_safe=True,
+                    behaviour_change=True,
+                    note="unique index built CONCURRENTLY (outside a transaction block); new key "
+                    "NOT VALID then validated; references across tenants are refused",
                 ),
-                evidence=(("columns", ", ".join(fk.columns)), ("tenant key", key.name)),
+                evidence=tuple(evidence),
             )
+
+
+def _steps(
+    catalog: Catalog,
+    table: Table,
+    fk: Constraint,
+    key: Column,
+    parent: Table,
+    unique_cols: tuple[str, ...],
+    close_null: bool,
+) -> list[str]:
+    parent_sql = qualified(parent.schema, parent.name)
+    table_sql = qualified(table.schema, table.name)
+    steps = []
+    if not _unique_on(catalog, parent, unique_cols):
+        # A unique index is all a foreign key needs. Built CONCURRENTLY so writes continue, and
+        # IF NOT EXISTS: the fixes of every key into this parent build the same one.
+        index = fresh_name(catalog, parent.schema, parent.name, *unique_cols, suffix="key")
+        steps.append(
+            f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {ident(index)} ON {parent_sql} "
+            f"({column_list(unique_cols)});"
+        )
+    columns = [c for name in fk.columns if (c := table.column(name)) is not None]
+    reference_required = len(columns) == len(fk.columns) and all(c.not_null for c in columns)
+    # MATCH SIMPLE skips the whole check when any column is NULL, so a row whose tenant key is
+    # NULL could still reach any parent. A required reference: MATCH FULL (all or nothing). An
+    # optional one: a CHECK that a reference comes with a tenant.
+    match = " MATCH FULL" if close_null and reference_required else ""
+    name = fresh_name(catalog, table.schema, table.name, *fk.columns, suffix="tenant_fkey")
+    steps.append(
+        f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} FOREIGN KEY "
+        f"({column_list((key.name, *fk.columns))}) REFERENCES {parent_sql} "
+        f"({column_list(unique_cols)}){match}{_actions(catalog, fk)} NOT VALID;"
+    )
+    steps.append(f"ALTER TABLE {table_sql} VALIDATE CONSTRAINT {ident(name)};")
+    if close_null and not reference_required:
+        check = fresh_name(catalog, table.schema, table.name, *fk.columns, suffix="tenant_check")
+        # The old key checked a reference only when all its columns were set: so must this one.
+        absent = " OR ".join(f"{ident(c)} IS NULL" for c in fk.columns)
+        steps.append(
+            f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(check)} "
+            f"CHECK ({absent} OR {ident(key.name)} IS NOT NULL) NOT VALID;"
+        )
+        steps.append(f"ALTER TABLE {table_sql} VALIDATE CONSTRAINT {ident(check)};")
+    steps.append(f"ALTER TABLE {table_sql} DROP CONSTRAINT {ident(fk.name)};")
+    return steps
+
+
+def _unique_on(catalog: Catalog, table: Table, columns: tuple[str, ...]) -> bool:
+    """A foreign key can reference `columns`: a valid, whole-table unique index on exactly them
+    (in any order), such as the one behind a primary key or unique constraint."""
+    wanted = set(columns)
+    return any(
+        index.unique
+        and index.valid
+        and index.predicate is None
+        and all(index.key_is_column)
+        and len(index.keys) == len(wanted)
+        and {k.strip('"') for k in index.keys} == wanted
+        for index in catalog.indexes_of(table)
+    )
+
+
+def _actions(catalog: Catalog, fk: Constraint) -> str:
+    """The old key's ON DELETE / ON UPDATE and deferral, kept: the fix changes which rows may be
+    referenced, not what happens to them. SET NULL and SET DEFAULT name the reference's own
+    columns (PostgreSQL 15+), so the tenant key is never cleared."""
+    parts = []
+    for event, action in (("DELETE", fk.on_delete), ("UPDATE", fk.on_update)):
+        if not action or action == "no action":
+            continue
+        clause = f" ON {event} {action.upper()}"
+        if (
+            event == "DELETE"
+            and action in ("set null", "set default")
+            and catalog.server_version_num >= 150000
+        ):
+            clause += f" ({column_list(fk.columns)})"
+        parts.append(clause)
+    definition = fk.definition.upper()
+    if "NOT DEFERRABLE" not in definition and "DEFERRABLE" in definition:
+        parts.append(" DEFERRABLE")
+        if "INITIALLY DEFERRED" in definition:
+            parts.append(" INITIALLY DEFERRED")
+    return "".join(parts)

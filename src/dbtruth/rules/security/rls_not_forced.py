@@ -35,8 +35,9 @@ def rls_not_forced(catalog: Catalog, settings: Settings) -> Iterator[Violation]:
     ```
 
     ## Fix safety
-    Takes ACCESS EXCLUSIVE for an instant. Unsafe if the owner role runs jobs that rely on
-    seeing all rows: give those jobs BYPASSRLS or a policy of their own first.
+    Takes ACCESS EXCLUSIVE for an instant (lock-safe), and changes behaviour: the owner role
+    then sees only what the policies allow. Jobs that run as the owner and rely on seeing all
+    rows need BYPASSRLS or a policy of their own first.
 
     ## References
     PostgreSQL manual 5.9 Row Security Policies, ALTER TABLE ... FORCE ROW LEVEL SECURITY;
@@ -52,7 +53,8 @@ def rls_not_forced(catalog: Catalog, settings: Settings) -> Iterator[Violation]:
             Fix(
                 "force RLS so the owner is bound too",
                 sql=f"ALTER TABLE {qualified(table.schema, table.name)} FORCE ROW LEVEL SECURITY;",
-                safe=False,
+                lock_safe=True,
+                behaviour_change=True,
                 note="owner-run jobs then need a policy or BYPASSRLS",
             ),
         )

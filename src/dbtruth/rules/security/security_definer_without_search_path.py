@@ -57,7 +57,8 @@ def security_definer_without_search_path(
                 "pin the search_path",
                 sql=f"ALTER {keyword} {ident(function.schema)}.{ident(function.name)}"
                 f"({function.arguments}) SET search_path = {ident(function.schema)}, pg_temp;",
-                safe=False,
+                lock_safe=True,
+                behaviour_change=True,
                 note="unqualified names outside its schema then stop resolving",
             ),
         )

@@ -64,7 +64,8 @@ def tenant_table_without_rls(catalog: Catalog, settings: Settings) -> Iterator[V
             Fix(
                 "enable and force RLS with a tenant policy",
                 sql=sql,
-                safe=False,
+                lock_safe=True,
+                behaviour_change=True,
                 note="the application must set app.tenant_id per session first",
             ),
             evidence=(("tenant key", key.name),),

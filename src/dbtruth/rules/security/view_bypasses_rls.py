@@ -61,7 +61,8 @@ def view_bypasses_rls(catalog: Catalog, settings: Settings) -> Iterator[Violatio
                 "run the view with the caller's rights",
                 sql=f"ALTER VIEW {qualified(view.schema, view.name)} "
                 "SET (security_invoker = true);",
-                safe=False,
+                lock_safe=True,
+                behaviour_change=True,
                 note="readers then need privileges on the base tables",
             )
             problem = "reads with its owner's rights from"
