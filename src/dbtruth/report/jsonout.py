@@ -22,7 +22,15 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "fix": None
         if fix is None
-        else {"description": fix.description, "sql": fix.sql, "safe": fix.safe, "note": fix.note},
+        else {
+            "description": fix.description,
+            "sql": fix.sql,
+            "safe": fix.safe,
+            "lock_safe": fix.lock_safe,
+            "behaviour_change": fix.behaviour_change,
+            "data_loss": fix.data_loss,
+            "note": fix.note,
+        },
         "evidence": dict(finding.violation.evidence),
         "fingerprint": finding.fingerprint,
         "location": None

@@ -21,7 +21,7 @@ def fix_lines(finding: Finding, *, note: bool = True) -> list[str]:
     fix = finding.violation.fix
     if fix is None:
         return []
-    safety = "safe" if fix.safe else "unsafe"
+    safety = fix.label
     line = f"  - Fix ({safety}): {md_prose(fix.description)}"
     if note and fix.note:
         line += f" — {md_prose(fix.note)}"

@@ -61,6 +61,9 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
             "description": fix.description,
             "sql": fix.sql,
             "safe": fix.safe,
+            "lock_safe": fix.lock_safe,
+            "behaviour_change": fix.behaviour_change,
+            "data_loss": fix.data_loss,
         }
     return result
 

@@ -93,7 +93,7 @@ def _lines(ctx: ReportContext, show_sql: bool) -> list[Text]:
             lines.append(_line(f"          {finding.message}"))
             fix = finding.violation.fix
             if fix is not None:
-                safety = ("safe", "green") if fix.safe else ("unsafe", "red")
+                safety = (fix.label, "green") if fix.safe else (fix.label, "red")
                 lines.append(_line("          fix (", safety, f"): {fix.description}"))
                 if fix.sql and show_sql:
                     # code_lines already made the controls visible and kept tabs.

@@ -55,7 +55,8 @@ def public_table_privileges(catalog: Catalog, settings: Settings) -> Iterator[Vi
             Fix(
                 "revoke from PUBLIC and grant to the roles that need it",
                 sql=f"REVOKE ALL ON {qualified(schema, name)} FROM PUBLIC;",
-                safe=False,
+                lock_safe=True,  # a catalog update: no lock held while queries run
+                behaviour_change=True,
                 note="roles relying on the PUBLIC grant lose access",
             ),
             evidence=(("privileges", ", ".join(sorted(privileges))),),
