@@ -59,11 +59,27 @@ def test_sarif_is_valid_2_1_0(tmp_path: Path) -> None:
     assert len(first["partialFingerprints"]["dbtruth/v1"]) == 20
 
 
-def test_markdown_groups_by_object_and_shows_fixes() -> None:
-    outcome = dbtruth("check", LEGACY, "--scratch", "embedded", "--format", "markdown")
-    assert outcome.code == 1
-    assert "## `public.audit_log`" in outcome.out
-    assert "Fix (safe)" in outcome.out and "```sql" in outcome.out
+def test_one_design_decision_repeated_reads_as_one(tmp_path: Path) -> None:
+    """Three tables storing local timestamps are one decision: one headline naming the three,
+    the fix once; JSON keeps one result per table for baselines and code scanning."""
+    schema = tmp_path / "schema.sql"
+    schema.write_text("".join(
+        f"CREATE TABLE {name} (id bigint PRIMARY KEY, at timestamp NOT NULL);\n"
+        for name in ("alpha", "beta", "gamma")
+    ))  # fmt: skip
+    args = ("check", str(schema), "--scratch", "embedded", "--select", "H001")
+    text = dbtruth(*args).out
+    assert text.count("H001 timestamp-without-time-zone") == 1
+    assert "H001 timestamp-without-time-zone — 3 tables" in text
+    assert all(f"public.{name} {schema}:{line}" in text
+               for line, name in enumerate(("alpha", "beta", "gamma"), 1))  # fmt: skip
+    assert text.count("ALTER TABLE") == 1 and "shown for public.alpha; the others alike" in text
+    markdown = dbtruth(*args, "--format", "markdown").out
+    assert markdown.count("## ") == 1 and "(info): 3 tables" in markdown
+    assert markdown.count("```sql") == 1 and "Fix (unsafe: " in markdown
+    results = json.loads(dbtruth(*args, "--format", "json").out)["findings"]
+    assert sorted(r["object"]["path"] for r in results) == ["public.alpha", "public.beta",
+                                                              "public.gamma"]  # fmt: skip
 
 
 def test_fail_on_controls_the_exit_code() -> None:

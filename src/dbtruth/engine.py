@@ -100,8 +100,12 @@ def run(
                 continue
             location = None
             if locations:
-                location = locations.get(violation.object.relation) or locations.get(
-                    f"{violation.object.schema}.{violation.object.name}"
+                obj = violation.object
+                location = (
+                    locations.get(obj.relation)
+                    or locations.get(f"{obj.schema}.{obj.name}")
+                    # functions are named with their arguments; files create them by name
+                    or locations.get(f"{obj.schema}.{obj.name.split('(')[0]}")
                 )
             result.findings.append(make_finding(spec, violation, overrides, location))
         result.rule_seconds[spec.code] = time.perf_counter() - started

@@ -1,4 +1,5 @@
-"""Markdown: a pull-request comment or a page in the docs, grouped by object.
+"""Markdown: a pull-request comment or a page in the docs; findings that repeat one design
+decision are one section (rule, severity and remedy), their objects listed, the fix once.
 
 Names, messages and manifest text come from the input: each goes out as a code span or as
 escaped prose (dbtruth.inert), so a viewer that renders HTML shows them and runs nothing. The
@@ -7,11 +8,10 @@ messages and fixes rules write may quote `code`: those spans stay code spans.
 
 from __future__ import annotations
 
-from itertools import groupby
-
 from dbtruth.findings import Finding
 from dbtruth.inert import code_lines, md_code, md_fence, md_prose, md_text
 from dbtruth.report.context import ReportContext
+from dbtruth.report.grouping import group_findings, objects_phrase
 
 _ICON = {"error": "🔴", "warning": "🟠", "info": "🔵"}
 
@@ -33,6 +33,11 @@ def fix_lines(finding: Finding, *, note: bool = True) -> list[str]:
     return lines
 
 
+def _where(finding: Finding) -> str:
+    where = finding.location
+    return f" ({md_code(f'{where.file}:{where.line}')})" if where else ""
+
+
 def render(ctx: ReportContext) -> str:
     lines = [
         f"# {md_text(ctx.title)}",
@@ -50,15 +55,26 @@ def render(ctx: ReportContext) -> str:
             ">",
         ]
         lines += [f"> - {md_code(p)}" for p in ctx.load_problems] + [""]
-    for relation, group in groupby(ctx.findings, key=lambda f: f.object.relation):
-        lines += [f"## {md_code(relation)}", ""]
-        for finding in group:
-            label = finding.severity.label
-            lines.append(
-                f"- {_ICON[label]} **{finding.code} {finding.name}** ({label}): "
-                f"{md_prose(finding.message)}"
-            )
-            lines += fix_lines(finding)
+    for group in group_findings(ctx.findings):
+        label = group.severity.label
+        first = group.first
+        if not group.repeated:
+            lines += [
+                f"## {_ICON[label]} {group.code} {group.name} ({label}): "
+                f"{md_code(first.object.path)}",
+                "",
+                f"- {md_prose(first.message)}{_where(first)}",
+            ]
+        else:
+            lines += [
+                f"## {_ICON[label]} {group.code} {group.name} ({label}): {objects_phrase(group)}",
+                "",
+            ]
+            lines += [f"- {md_prose(f.message)}{_where(f)}" for f in group.findings]
+        fixed = fix_lines(first)
+        if fixed and group.repeated:
+            fixed[0] += f" (shown for {md_code(first.object.path)}; the others alike)"
+        lines += ["", *[line.removeprefix("  ") for line in fixed]] if fixed else []
         lines.append("")
     if ctx.result.unused_ignores:
         lines += ["## Unused ignores", ""]

@@ -1,5 +1,6 @@
-"""The terminal: findings grouped by object, severity in colour, the fix under each finding,
-and a one-line summary last so it is what the eye lands on.
+"""The terminal: findings grouped by rule, severity and remedy (one design decision repeated
+reads as one headline, its objects and the fix once), severity in colour, and a one-line
+summary last so it is what the eye lands on.
 
 Text from the input is never parsed as rich markup: lines are assembled from styled pieces, and
 every piece has its control characters shown as escapes, so a name holding ESC ]0; or
@@ -8,16 +9,19 @@ every piece has its control characters shown as escapes, so a name holding ESC ]
 
 from __future__ import annotations
 
-from itertools import groupby
 from typing import TextIO
 
 from rich.console import Console
 from rich.text import Text
 
+from dbtruth.findings import Finding
 from dbtruth.inert import code_lines, visible
 from dbtruth.report.context import ReportContext
+from dbtruth.report.grouping import FindingGroup, group_findings, objects_phrase
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+# Objects listed under one headline; the rest are counted (JSON, SARIF, Markdown list them all).
+_LISTED = 25
 
 Piece = str | tuple[str, str]
 
@@ -54,6 +58,47 @@ def render_to(
         console.print(Text("\n").join(lines))
 
 
+def _where(finding: Finding) -> list[Piece]:
+    if finding.location is None:
+        return []
+    return [" ", (f"{finding.location.file}:{finding.location.line}", "dim")]
+
+
+def _group_lines(group: FindingGroup, show_sql: bool) -> list[Text]:
+    """One headline per rule, severity and remedy; its objects; the fix once."""
+    label = group.severity.label
+    head: list[Piece] = [(f"{label:<7}", _STYLE[label]), " ", (group.code, "bold"), " ",
+                         (group.name, "dim")]  # fmt: skip
+    lines: list[Text] = []
+    if not group.repeated:
+        finding = group.first
+        lines.append(_line(*head, *_where(finding)))
+        lines.append(_line("    ", (finding.object.path, "bold")))
+        lines.append(_line(f"    {finding.message}"))
+    else:
+        lines.append(_line(*head, " — ", (objects_phrase(group), "bold")))
+        shown = group.findings[:_LISTED]
+        for finding in shown:
+            lines.append(_line("    ", (finding.object.path, "bold"), *_where(finding)))
+            lines.append(_line(f"        {finding.message}"))
+        if len(group.findings) > len(shown):
+            more = len(group.findings) - len(shown)
+            lines.append(_line((f"    … and {more} more (every one is listed by --format json, "
+                                "sarif or markdown)", "dim")))  # fmt: skip
+    fix = group.first.violation.fix
+    if fix is not None:
+        safety = (fix.label, "green") if fix.safe else (fix.label, "red")
+        described = f"): {fix.description}" + (f" — {fix.note}" if fix.note else "")
+        lines.append(_line("    fix (", safety, described))
+        if group.repeated:
+            lines.append(_line((f"    shown for {group.first.object.path}; the others alike",
+                                "dim")))  # fmt: skip
+        if fix.sql and show_sql:
+            # code_lines already made the controls visible and kept tabs.
+            lines += [Text("        ").append(sql, style="dim") for sql in code_lines(fix.sql)]
+    return lines
+
+
 def _lines(ctx: ReportContext, show_sql: bool) -> list[Text]:
     lines = [
         _line((ctx.title, "bold"), " ", ctx.target),
@@ -70,36 +115,8 @@ def _lines(ctx: ReportContext, show_sql: bool) -> list[Text]:
         )
         lines += [_line("  ", (problem, "red")) for problem in ctx.load_problems]
     lines.append(Text())
-    for relation, group in groupby(ctx.findings, key=lambda f: f.object.relation):
-        lines.append(_line((relation, "bold")))
-        for finding in group:
-            label = finding.severity.label
-            where: list[Piece] = (
-                [" ", (f"{finding.location.file}:{finding.location.line}", "dim")]
-                if finding.location
-                else []
-            )
-            lines.append(
-                _line(
-                    "  ",
-                    (f"{label:<7}", _STYLE[label]),
-                    " ",
-                    (finding.code, "bold"),
-                    " ",
-                    (finding.name, "dim"),
-                    *where,
-                )
-            )
-            lines.append(_line(f"          {finding.message}"))
-            fix = finding.violation.fix
-            if fix is not None:
-                safety = (fix.label, "green") if fix.safe else (fix.label, "red")
-                lines.append(_line("          fix (", safety, f"): {fix.description}"))
-                if fix.sql and show_sql:
-                    # code_lines already made the controls visible and kept tabs.
-                    lines += [
-                        Text("            ").append(sql, style="dim") for sql in code_lines(fix.sql)
-                    ]
+    for group in group_findings(ctx.findings):
+        lines += _group_lines(group, show_sql)
         lines.append(Text())
     for ignore in ctx.result.unused_ignores:
         lines.append(

@@ -286,7 +286,8 @@ def explain_failure(exc: psycopg.Error, scratch_label: str) -> str:
 
 _CREATES = re.compile(
     r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:GLOBAL|LOCAL)\s+)?(?:TEMP(?:ORARY)?\s+|UNLOGGED\s+)?"
-    r"(?:TABLE|VIEW|MATERIALIZED\s+VIEW|SEQUENCE|FOREIGN\s+TABLE)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    r"(?:TABLE|VIEW|MATERIALIZED\s+VIEW|SEQUENCE|FOREIGN\s+TABLE|FUNCTION|PROCEDURE)\s+"
+    r"(?:IF\s+NOT\s+EXISTS\s+)?"
     r"((?:\"[^\"]+\"|[\w$]+)(?:\s*\.\s*(?:\"[^\"]+\"|[\w$]+))?)",
     re.IGNORECASE,
 )
