@@ -9,9 +9,12 @@ import re
 import shutil
 from pathlib import Path
 
+import psycopg
 import pytest
 import yaml
+from psycopg import sql as pg_sql
 
+from tests.conftest import Server
 from tests.helpers import EXAMPLES, dbtruth
 
 AS_OF = "2026-11-23"  # the casefile's last restore drill (2026-10-14) is 40 days before
@@ -69,7 +72,9 @@ def _maturity(markdown: str) -> int:
 
 def _checklist_rows(markdown: str) -> list[tuple[str, str, str]]:
     part = markdown[markdown.index("## Checklist") : markdown.index("## Maturity")]
-    rows = re.findall(r"^\| (.+?) \| (?:✅|❌|❔) (yes|no|unknown) \| (.*) \|$", part, re.M)
+    rows = re.findall(
+        r"^\| (.+?) \| \S+ (yes|declared|guess|no|n/a|unknown) \| (.*) \|$", part, re.M
+    )
     return [(q, a, e) for q, a, e in rows]
 
 
@@ -119,16 +124,17 @@ def test_answers_follow_the_evidence(casefile: str, legacy: str) -> None:
     assert answer(casefile, "Is it clear what one row represents")[0] == "yes"
     verdict, evidence = answer(legacy, "Is it clear what one row represents")
     assert verdict == "no" and "public.case_attribute" in evidence  # the EAV table has no PK
+    # the drill is a date in dbtruth.yaml: declared, not seen
     verdict, evidence = answer(casefile, "Was a restore tested")
-    assert verdict == "yes" and "40 days ago" in evidence
+    assert verdict == "declared" and "40 days ago" in evidence
     assert answer(legacy, "Was a restore tested")[0] == "no"
     # legacy's init draft holds guesses only: the truth is not yet named
     verdict, evidence = answer(legacy, "Is the source of truth named?")
-    assert verdict == "unknown" and "guessed" in evidence
+    assert verdict == "guess" and "guessed" in evidence
     assert answer(casefile, "Is the tenant boundary clear and enforced?")[0] == "yes"
     assert answer(legacy, "Is the tenant boundary clear and enforced?")[0] == "no"
     verdict, evidence = answer(casefile, "Are alternatives recorded?")
-    assert verdict == "yes" and "1 ADR" in evidence
+    assert verdict == "declared" and "1 ADR" in evidence  # a document says so
 
 
 def test_sections_without_evidence_list_open_questions(casefile: str, legacy: str) -> None:
@@ -148,7 +154,8 @@ def test_mermaid_diagram_has_every_table_and_foreign_key(casefile: str) -> None:
         for line in path.read_text().splitlines()
         if not line.lstrip().startswith("--")
     )
-    tables = set(re.findall(r"CREATE TABLE casework\.(\w+)", sql))
+    # partitions (CREATE TABLE … PARTITION OF) are drawn as their parent, not as tables
+    tables = set(re.findall(r"CREATE TABLE casework\.(\w+) \(", sql))
     references = len(re.findall(r"\bREFERENCES\b", sql))
     block = re.search(r"```mermaid\n(.*?)```", casefile, re.S)
     assert block, "no Mermaid block"
@@ -239,3 +246,233 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
     outcome = dbtruth("review", str(folder), "--scratch", "embedded")
     assert outcome.code == 2
     assert "dbtruth.yaml:2" in outcome.err and "summary" in outcome.err
+
+
+# --- how each answer is known (ARCHITECTURE: evidence levels) -------------------------------
+
+
+def _answer(markdown: str, question: str) -> tuple[str, str]:
+    return next((a, e) for q, a, e in _checklist_rows(markdown) if q.startswith(question))
+
+
+def test_yes_only_on_what_the_database_shows(legacy: str) -> None:
+    # After `init`, legacy's dbtruth.yaml holds guesses only: roles, and invariants that restate
+    # its 16 keys. None of that is evidence, so nothing built on it may read "yes".
+    for question in (
+        "Is the source of truth named?",
+        "Are projections, copies, caches and search indexes named?",
+        "Are the illegal states named?",
+        "Do the invariants the database enforces hold?",
+        "Do consumers of copies have a contract?",
+    ):
+        verdict, evidence = _answer(legacy, question)
+        assert verdict == "guess" and "dbtruth init" in evidence, (question, evidence)
+    # init only restated constraints: what the application enforces is simply not said
+    assert _answer(legacy, "Is it known which invariants the application enforces?")[0] == (
+        "unknown"
+    )
+    assert _answer(legacy, "Are invariants outside the database monitored")[0] == "unknown"
+    # schema.sql has no json column: nothing to contract, not a healthy "yes"
+    assert _answer(legacy, "Do JSON columns have a contract?") == ("n/a", "no json/jsonb columns")
+    # schema.sql has no row-level security and GRANTs SELECT on cases and audit_log TO PUBLIC
+    verdict, evidence = _answer(legacy, "Are export, report and search boundaries safe?")
+    assert verdict == "no"
+    assert "`public.audit_log`" in evidence and "`public.cases`" in evidence
+    assert all("dbtruth init" not in e for _, a, e in _checklist_rows(legacy) if a == "yes")
+
+
+def test_empty_sets_are_not_applicable(tmp_path: Path) -> None:
+    # One table with a primary key and nothing else: no json column, no unique key besides the
+    # primary key, no audit table, no status column or enum.
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    (folder / "schema.sql").write_text("CREATE TABLE note (id bigint PRIMARY KEY, body text);\n")
+    markdown = _review(str(folder))
+    for question in (
+        "Do JSON columns have a contract?",
+        "Are natural keys and unique constraints right?",
+        "Are audit columns meaningful?",
+        "Can enums and statuses evolve?",
+    ):
+        assert _answer(markdown, question)[0] == "n/a", question
+    assert _answer(markdown, "Is it clear what one row represents")[0] == "yes"  # it has a PK
+
+
+def test_invariant_counts_say_how_each_is_known(legacy: str, casefile: str) -> None:
+    # legacy: init restates every key — PRIMARY KEY, UNIQUE and REFERENCES in schema.sql.
+    schema = (EXAMPLES / "legacy" / "schema.sql").read_text()
+    keys = sum(
+        len(re.findall(rf"\b{k}\b", schema)) for k in ("PRIMARY KEY", "UNIQUE", "REFERENCES")
+    )
+    assert keys == 16
+    summary = _section(legacy, "Decision Summary")
+    assert f"{keys} invariants: 0 proven" in summary
+    assert f"{keys} declared by an existing constraint (guessed by `dbtruth init`" in summary
+    assert "held" not in summary
+    # casefile: each invariant names an object the catalog has, except the one the
+    # application keeps (with a detective query).
+    declared = yaml.safe_load((EXAMPLES / "casefile" / "dbtruth.yaml").read_text())["invariants"]
+    by_object = sum(
+        1 for i in declared if i["enforcement"] not in ("application", "reconciliation")
+    )
+    summary = _section(casefile, "Decision Summary")
+    assert f"{len(declared)} invariants: 0 proven" in summary
+    assert f"{by_object} enforced by a constraint, index or trigger found in the catalog" in summary
+    assert f"{len(declared) - by_object} declared as kept by the application" in summary
+
+
+def test_files_present_are_declared_not_seen(casefile: str) -> None:
+    # practices.transaction_boundaries and operations.capacity_model name files that exist
+    verdict, evidence = _answer(casefile, "Is the commit boundary known?")
+    assert verdict == "declared" and "`docs/transactions.md`" in evidence
+    assert _answer(casefile, "Is there a capacity model?")[0] == "declared"
+    assert "Capacity model | ☑️ declared" in casefile
+    assert _answer(casefile, "Is there a runbook?")[0] == "declared"
+    # nothing answered yes rests on a document
+    assert all("docs/" not in e for _, a, e in _checklist_rows(casefile) if a == "yes")
+
+
+def _unpartition_audit_events(folder: Path) -> None:
+    sql = folder / "004_audit_outbox.sql"
+    text = sql.read_text().replace(") PARTITION BY RANGE (occurred_at);", ");")
+    text = re.sub(
+        r"CREATE TABLE casework\.audit_event_\d+ PARTITION OF .*?;\n", "", text, flags=re.S
+    )
+    sql.write_text(text)
+
+
+def test_retention_by_partitions_needs_a_partitioned_table(casefile: str, tmp_path: Path) -> None:
+    manifest = yaml.safe_load((EXAMPLES / "casefile" / "dbtruth.yaml").read_text())
+    assert "partitions detached" in manifest["retention"]["casework.audit_event"]["method"]
+    sql = (EXAMPLES / "casefile" / "004_audit_outbox.sql").read_text()
+    partitions = len(re.findall(r"PARTITION OF casework\.audit_event\b", sql))
+    assert "PARTITION BY RANGE" in sql and partitions == 2
+    verdict, evidence = _answer(casefile, "Is there a deletion/retention path?")
+    assert verdict == "declared"
+    assert f"partitioned, {partitions} partition(s) in the catalog" in evidence
+    # the same declaration on a table that is not partitioned is refuted, and says why
+    folder = _copy("casefile", tmp_path)
+    _unpartition_audit_events(folder)
+    markdown = _review(str(folder))
+    for question in ("Is there a deletion/retention path?", "Is the retention policy executable?"):
+        verdict, evidence = _answer(markdown, question)
+        assert verdict == "no", question
+        assert (
+            "`casework.audit_event`: the method works on partitions, but the table is not "
+            "partitioned" in evidence
+        )
+    assert "**contradicted**: the method works on partitions" in _section(
+        markdown, "Security and Privacy"
+    )
+
+
+def test_declared_names_are_checked_against_the_catalog(tmp_path: Path) -> None:
+    folder = _copy("casefile", tmp_path)
+    manifest = folder / "dbtruth.yaml"
+    text = manifest.read_text()
+    text = text.replace(
+        "uses_index: casework.case_file_tenant_state_idx", "uses_index: casework.no_such_idx"
+    )
+    text = text.replace(
+        "  casework.investigator: {role: truth, owner: case-management team}\n",
+        "  casework.investigator: {role: truth, owner: case-management team}\n"
+        "  casework.no_such_table: {role: truth, owner: case-management team}\n",
+    )
+    text = text.replace(
+        "retention:\n",
+        "retention:\n  casework.no_such_log: {keep: 1 year, method: nightly delete}\n",
+    )
+    manifest.write_text(text)
+    markdown = _review(str(folder))
+    verdict, evidence = _answer(markdown, "Are indexes aligned with the queries?")
+    assert verdict == "no" and "index `casework.no_such_idx` does not exist" in evidence
+    verdict, evidence = _answer(markdown, "Is the source of truth named?")
+    assert verdict == "no" and "`casework.no_such_table`" in evidence
+    verdict, evidence = _answer(markdown, "Is there a deletion/retention path?")
+    assert verdict == "no" and "`casework.no_such_log` names no table" in evidence
+    # a refuted declaration counts for nothing: workload-first is level 2, the map level 3
+    assert "Workload-first indexes | ❌ missed" in markdown
+    assert "Data authority map | ❌ missed" in markdown
+    assert _maturity(markdown) == 1
+
+
+def test_review_names_only_commands_that_exist(casefile: str, legacy: str) -> None:
+    from dbtruth.cli import cli
+
+    commands = set(cli.commands)  # type: ignore[attr-defined]
+    for markdown in (casefile, legacy):
+        named = set(re.findall(r"`dbtruth ([a-z][\w-]*)", markdown))
+        assert named and named <= commands, named - commands
+
+
+def test_adr_items_render_whole(casefile: str) -> None:
+    # Items the ADR wraps over two lines, read from the ADR file itself.
+    adr = EXAMPLES / "casefile" / "docs" / "adr" / "0001-append-only-state-transitions.md"
+    text = adr.read_text()
+
+    def items(heading: str) -> list[str]:
+        body = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+        return [" ".join(item.split()) for item in re.split(r"^- ", body, flags=re.M)[1:]]
+
+    alternatives, decided = items("Alternatives Considered"), items("Decision")
+    assert len(alternatives) == 3 and len(decided) == 3
+    assert any(item.count(" ") > 12 for item in alternatives + decided)  # longer than one line
+    for item in alternatives:
+        assert f"- {item} — *" in _section(casefile, "Alternatives Considered"), item
+    for item in decided:
+        assert f"- {item}\n" in _section(casefile, "Decision"), item
+
+
+def test_an_unknown_output_suffix_is_an_error(tmp_path: Path) -> None:
+    target = tmp_path / "review.pdf"
+    outcome = dbtruth(
+        "review", str(EXAMPLES / "legacy"), "--scratch", "embedded", "-o", str(target)
+    )
+    assert outcome.code == 2
+    assert outcome.err.strip().splitlines() == [
+        f"dbtruth: error: {target}: cannot write a review as '.pdf': use .md or .html, or pass "
+        "--format"
+    ]
+    assert not target.exists()
+    # the suffixes it knows, in any case, and --format for any other name
+    for name, first in (
+        ("r.MD", "# Database Architecture Review"),
+        ("r.htm", "<!DOCTYPE html>"),
+        ("r.pdf", "# Database Architecture Review"),
+    ):
+        extra = ("--format", "markdown") if name.endswith(".pdf") else ()
+        output = tmp_path / name
+        outcome = dbtruth(
+            "review", str(EXAMPLES / "legacy"), "--scratch", "embedded", "-o", str(output), *extra
+        )
+        assert outcome.code == 0, outcome.err
+        assert output.read_text().startswith(first), name
+
+
+def test_live_settings_are_the_servers_not_dbtruths_session(server: Server) -> None:
+    # dbtruth's session bounds itself (statement_timeout 60s, lock_timeout 1s, idle 60s); the
+    # review must show what the server gives this database: PostgreSQL's defaults (0, off) for
+    # what nobody set, and the database's own lock_timeout.
+    name = server.create_database()
+    try:
+        with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
+            conn.execute((EXAMPLES / "legacy" / "schema.sql").read_text().encode())
+            database = pg_sql.Identifier(name)
+            conn.execute(pg_sql.SQL("ALTER DATABASE {} SET lock_timeout = '7s'").format(database))
+            defaults = dict(
+                conn.execute(
+                    "SELECT name, boot_val FROM pg_settings WHERE name IN "
+                    "('statement_timeout', 'idle_in_transaction_session_timeout')"
+                ).fetchall()
+            )
+        assert defaults == {"statement_timeout": "0", "idle_in_transaction_session_timeout": "0"}
+        outcome = dbtruth("review", server.conninfo(name), "--as-of", AS_OF)
+        assert outcome.code == 0, outcome.err
+        settings = dict(
+            re.findall(r"^\| `(\w+)` \| (\S+) \|", _section(outcome.out, "Operations"), re.M)
+        )
+        assert settings["statement_timeout"] == "0"
+        assert settings["lock_timeout"] == "7000"  # 7 s, in the setting's unit (ms)
+        assert settings["idle_in_transaction_session_timeout"] == "0"
+    finally:
+        server.drop_database(name)

@@ -426,14 +426,32 @@ def init_cmd(
     )
 
 
+# The review's formats by output suffix; no suffix (or standard output) is Markdown.
+_REVIEW_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+
+
+def _review_format(output: Path | None) -> str:
+    if output is None or not output.suffix:
+        return "markdown"
+    chosen = _REVIEW_SUFFIXES.get(output.suffix.lower())
+    if chosen is None:
+        # Writing Markdown into review.pdf would look like success and open as garbage.
+        raise DbtruthError(
+            f"cannot write a review as '{output.suffix}': use .md or .html, or pass --format",
+            where=str(output),
+        )
+    return chosen
+
+
 @cli.command("review")
 @_target_options
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the review here; .html gives the HTML review, anything else Markdown "
-    "(default: Markdown on standard output).",
+    help="Write the review here: .html/.htm gives the HTML review, .md/.markdown (or no "
+    "suffix) Markdown; another suffix is an error unless --format says which (default: "
+    "Markdown on standard output).",
 )
 @click.option(
     "--format",
@@ -459,6 +477,7 @@ def review_cmd(
 ) -> None:
     """Write the architecture review of TARGET: the playbook's 15 sections from evidence,
     the §6 checklist, the §11 maturity level and the findings of check, with fixes."""
+    chosen = fmt or _review_format(output)  # before anything is loaded: a typo costs nothing
     manifest_path = _manifest_path(manifest, target)
     manifest_model = load_manifest(manifest_path)
     loaded = _load(target, **load_options)
@@ -473,9 +492,6 @@ def review_cmd(
         target_paths=tuple(Path(t) for t in target if Path(t).exists()),
         today=(as_of.date() if as_of else date.today()),
         notes=tuple(loaded.notes),
-    )
-    chosen = fmt or (
-        "html" if output and output.suffix.lower() in (".html", ".htm") else "markdown"
     )
     text = review_html.render(review) if chosen == "html" else review_markdown.render(review)
     if output is None:

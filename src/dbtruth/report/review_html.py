@@ -16,6 +16,7 @@ from markupsafe import Markup
 from dbtruth.inert import visible
 from dbtruth.report.erd_svg import drawn_edges, hubs_of, render_group
 from dbtruth.review.model import (
+    ANSWER_LEGEND,
     Answer,
     Bullets,
     Code,
@@ -61,6 +62,7 @@ def _environment() -> Environment:
         Code=Code,
         Diagram=Diagram,
         Answer=Answer,
+        answer_legend=ANSWER_LEGEND,
         Status=Status,
         isinstance=isinstance,
         svg_of=lambda group: [Markup(svg) for svg in render_group(group)],

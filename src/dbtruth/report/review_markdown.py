@@ -11,6 +11,7 @@ from dbtruth.inert import code_lines, md_code, md_fence, md_line, md_prose, md_t
 from dbtruth.report.markdown import fix_lines
 from dbtruth.report.mermaid import er_diagram
 from dbtruth.review.model import (
+    ANSWER_LEGEND,
     Answer,
     Block,
     Bullets,
@@ -23,7 +24,14 @@ from dbtruth.review.model import (
     Table,
 )
 
-ANSWER_MARK = {Answer.YES: "✅ yes", Answer.NO: "❌ no", Answer.UNKNOWN: "❔ unknown"}
+ANSWER_MARK = {
+    Answer.YES: "✅ yes",
+    Answer.DECLARED: "☑️ declared",
+    Answer.GUESS: "💭 guess",
+    Answer.NO: "❌ no",
+    Answer.NA: "➖ n/a",
+    Answer.UNKNOWN: "❔ unknown",
+}
 STATUS_MARK = {
     Status.MET: "✅ met",
     Status.DECLARED: "☑️ declared",
@@ -131,7 +139,7 @@ def render(review: Review) -> str:
     lines += [f"- {md_line(md_text(note))}" for note in review.notes]
     for section in review.sections:
         lines += _section(section)
-    lines += ["## Checklist (playbook §6)", ""]
+    lines += ["## Checklist (playbook §6)", "", ANSWER_LEGEND, ""]
     for part in review.checklist:
         lines += [
             f"### {md_text(part.number)} {md_text(part.title)}",
@@ -169,8 +177,9 @@ def _maturity(review: Review) -> list[str]:
         "## Maturity (playbook §11)",
         "",
         f"Level reached: **{maturity.level}** of 4. A level counts when all its criteria "
-        "and all below it are met or declared; *declared* means dbtruth.yaml states it and "
-        "dbtruth could not verify it.",
+        "and all below it are met or declared; *met* means the database shows it, "
+        "*declared* that dbtruth.yaml or a document states it (checked against the catalog "
+        "where it can be).",
         "",
     ]
     for level in (1, 2, 3, 4):

@@ -24,6 +24,7 @@ PARTS = {
     "owner": ("owner", "owners", "deciders", "decision makers"),
 }
 _HEADING = re.compile(r"^(#{1,3})\s+(.*?)\s*#*\s*$")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
 
 @dataclass(frozen=True)
@@ -41,16 +42,26 @@ class Adr:
         return bool(self.parts.get(part, "").strip())
 
     def items(self, part: str) -> list[str]:
-        """A section's bullet points, or its paragraphs when it has no bullets."""
-        text = self.parts.get(part, "")
-        bullets = [
-            re.sub(r"^\s*(?:[-*+]|\d+[.)])\s+", "", line).strip()
-            for line in text.splitlines()
-            if re.match(r"^\s*(?:[-*+]|\d+[.)])\s+", line)
-        ]
-        if bullets:
-            return bullets
-        return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
+        """A section's list items and paragraphs, in order, each whole: a list item goes on
+        over its continuation lines (indented, or lazily not) until a blank line or the next
+        item, so an item wrapped in the file is not cut at its first line."""
+        items: list[str] = []
+        current: list[str] | None = None  # the item or paragraph being read
+        for line in self.parts.get(part, "").splitlines():
+            bullet = _BULLET.match(line)
+            if bullet:
+                current = [line[bullet.end() :].strip()]
+                items.append("")
+            elif not line.strip():
+                current = None
+                continue
+            elif current is None:
+                current = [line.strip()]
+                items.append("")
+            else:
+                current.append(line.strip())
+            items[-1] = " ".join(" ".join(current).split())
+        return [item for item in items if item]
 
 
 def _part_of(heading: str) -> str | None:

@@ -1,8 +1,11 @@
-"""The playbook's final checklist (§6), ten parts, every question answered yes / no / unknown.
+"""The playbook's final checklist (§6), ten parts, every question answered with how it is known.
 
-Questions are phrased so that "yes" is the healthy answer. An answer is "yes" or "no" only when
-a rule result, a catalog fact or a manifest entry shows it; otherwise it is "unknown" with the
-reason and where the answer belongs (usually a section of dbtruth.yaml or an ADR).
+Questions are phrased so that "yes" is the healthy answer. "Yes" needs the database itself: a
+catalog fact or a rule result on something that exists, or a live server's settings and
+statistics. What dbtruth.yaml or a document says is "declared" (checked against the catalog
+where it can be, and "no" when the catalog refutes it); `dbtruth init`'s drafts and name
+heuristics are "guess"; a question about something the database does not have is "n/a";
+otherwise "unknown" with the reason and where the answer belongs (usually dbtruth.yaml or an ADR).
 """
 
 from __future__ import annotations
@@ -11,8 +14,17 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from dbtruth.inert import md_code, md_prose, md_text
-from dbtruth.review.evidence import declared_answer, listing, rule_answer
+from dbtruth.review.declarations import contract_problems, retention_check, unmatched
+from dbtruth.review.evidence import declared_answer, finding_sample, listing, rule_answer
 from dbtruth.review.facts import Facts
+from dbtruth.review.invariants import (
+    app_enforced_answer,
+    concurrency_answer,
+    cross_system_answer,
+    db_enforced_answer,
+    monitored_answer,
+    named_answer,
+)
 from dbtruth.review.model import Answer, ChecklistItem, ChecklistPart
 from dbtruth.review.signals import (
     idempotency_keys,
@@ -24,10 +36,10 @@ from dbtruth.review.signals import (
     tenant_tables,
     version_columns,
 )
+from dbtruth.rules.naming import tokens
 
 Check = Callable[[Facts], tuple[Answer, str]]
 NO_TRUTH = "no `truth` section in dbtruth.yaml: the authority map is not written yet"
-NO_INVARIANTS = "no `invariants` section in dbtruth.yaml"
 NO_WORKLOAD = "no `workload` section in dbtruth.yaml: the top queries are not named"
 RESTORE_DRILL_MAX_AGE = timedelta(days=365)
 # Roles that hold a copy of other tables' data, and so owe a contract to their consumers.
@@ -38,6 +50,18 @@ def _confirmed_roles(facts: Facts) -> dict[str, str]:
     return {k: v.role for k, v in facts.manifest.truth.items() if not v.guess}
 
 
+def _guessed_roles(facts: Facts) -> list[str]:
+    return [k for k, v in facts.manifest.truth.items() if v.guess]
+
+
+def _unknown_truth_keys(facts: Facts) -> tuple[Answer, str] | None:
+    """The authority map naming tables the catalog does not have is refuted, not declared."""
+    missing = unmatched(facts, facts.manifest.truth)
+    if missing:
+        return Answer.NO, f"`truth` names tables the catalog does not have: {listing(missing)}"
+    return None
+
+
 # --- 6.1 Truth and ownership --------------------------------------------------------------
 
 
@@ -45,21 +69,40 @@ def _source_of_truth(facts: Facts) -> tuple[Answer, str]:
     truth = facts.manifest.truth
     if not truth:
         return Answer.UNKNOWN, NO_TRUTH
+    refuted = _unknown_truth_keys(facts)
+    if refuted:
+        return refuted
     confirmed = [k for k, r in _confirmed_roles(facts).items() if r == "truth"]
     if confirmed:
-        return Answer.YES, f"{len(confirmed)} table(s) declared truth: {listing(confirmed)}"
-    guesses = sum(1 for r in truth.values() if r.guess)
-    return Answer.UNKNOWN, f"{guesses} role(s) guessed by `dbtruth init`, none confirmed yet"
+        return Answer.DECLARED, f"{len(confirmed)} table(s) declared truth: {listing(confirmed)}"
+    guesses = _guessed_roles(facts)
+    if guesses:
+        return Answer.GUESS, (
+            f"{len(guesses)} role(s) guessed by `dbtruth init`, none confirmed yet"
+        )
+    return Answer.UNKNOWN, "no table is declared the truth in the authority map"
 
 
 def _copies(facts: Facts) -> tuple[Answer, str]:
     if not facts.manifest.truth:
         return Answer.UNKNOWN, NO_TRUTH
-    answer, text = rule_answer(facts, ["T002"], "every table has a role", "tables without a role")
+    refuted = _unknown_truth_keys(facts)
+    if refuted:
+        return refuted
+    if not facts.ran("T002"):
+        return Answer.UNKNOWN, "rule T002 did not run (not selected)"
+    unmapped = facts.findings("T002")
+    if unmapped:
+        return Answer.NO, f"tables without a role: {finding_sample(unmapped)}"
     copies = [k for k, r in facts.manifest.truth.items() if r.role != "truth"]
-    if answer is Answer.YES:
-        text += f"; derived or supporting tables declared: {listing(copies) or 'none'}"
-    return answer, text
+    text = (
+        "every table has a role in the authority map (T002); derived or supporting tables: "
+        f"{listing(copies) or 'none'}"
+    )
+    guesses = _guessed_roles(facts)
+    if guesses:
+        return Answer.GUESS, f"{text}; {len(guesses)} role(s) guessed by `dbtruth init`"
+    return Answer.DECLARED, text
 
 
 def _owners(facts: Facts) -> tuple[Answer, str]:
@@ -72,7 +115,7 @@ def _owners(facts: Facts) -> tuple[Answer, str]:
             Answer.NO,
             f"{len(missing)} of {len(truth)} entries have no owner: {listing(missing)}",
         )
-    return Answer.YES, f"all {len(truth)} entries of the authority map name an owner"
+    return Answer.DECLARED, f"all {len(truth)} entries of the authority map name an owner"
 
 
 def _lifecycle_owner(facts: Facts) -> tuple[Answer, str]:
@@ -90,29 +133,44 @@ def _lifecycle_owner(facts: Facts) -> tuple[Answer, str]:
             unowned.append(name)
     if unowned:
         return Answer.NO, f"lifecycle tables without an owner: {listing(unowned)}"
-    return Answer.YES, f"lifecycle tables {listing(names)} have owners in the authority map"
+    return Answer.DECLARED, f"lifecycle tables {listing(names)} have owners in the authority map"
 
 
 def _correction_path(facts: Facts) -> tuple[Answer, str]:
     audit = [k for k, r in _confirmed_roles(facts).items() if r == "audit"]
     if audit and facts.ran("H004") and not facts.findings("H004"):
-        return Answer.YES, f"changes are recorded in append-only audit tables {listing(audit)}"
+        return Answer.YES, (
+            f"corrections are new rows: the catalog shows the audit tables {listing(audit)} "
+            "guarded against UPDATE and DELETE (H004)"
+        )
     if audit:
         return Answer.NO, f"audit tables {listing(audit)} can be edited (H004)"
+    guessed = [k for k, r in facts.manifest.truth.items() if r.guess and r.role == "audit"]
     return Answer.UNKNOWN, (
-        "no audit table declared; how a wrong fact is corrected (new row, reversal, "
-        "adjustment) belongs in an ADR"
+        "no audit table declared"
+        + (f" (`dbtruth init` guessed {listing(guessed)}, not confirmed)" if guessed else "")
+        + "; how a wrong fact is corrected (new row, reversal, adjustment) belongs in an ADR"
     )
 
 
-def _retention_path(facts: Facts) -> tuple[Answer, str]:
+def retention_answer(facts: Facts) -> tuple[Answer, str]:
+    """Each retention entry checked against the catalog: its table exists, and a method that
+    works on partitions has a partitioned table to work on. The purge itself is declared."""
     retention = facts.manifest.retention
     if not retention:
         return Answer.UNKNOWN, "no `retention` section in dbtruth.yaml"
-    missing = [k for k, r in retention.items() if not r.method]
-    if missing:
-        return Answer.NO, f"retention without a method for {listing(missing)}"
-    return Answer.YES, f"retention and purge method declared for {listing(list(retention))}"
+    problems: list[str] = []
+    notes: list[str] = []
+    for pattern, entry in retention.items():
+        holds, text = retention_check(facts, pattern, entry)
+        (notes if holds else problems).append(f"{md_code(pattern)}: {text}")
+    if problems:
+        return Answer.NO, "declared retention the catalog contradicts: " + "; ".join(problems)
+    return Answer.DECLARED, (
+        f"retention and purge method declared for {listing(list(retention))} ("
+        + "; ".join(notes)
+        + ")"
+    )
 
 
 # --- 6.2 Entity and grain -------------------------------------------------------------------
@@ -139,103 +197,7 @@ def _history(facts: Facts) -> tuple[Answer, str]:
     return answer, text
 
 
-# --- 6.3 Invariants -------------------------------------------------------------------------
-
-
-def _named_invariants(facts: Facts) -> tuple[Answer, str]:
-    invariants = facts.manifest.invariants
-    if not invariants:
-        return Answer.UNKNOWN, NO_INVARIANTS
-    confirmed = [i for i in invariants if not i.guess]
-    if not confirmed:
-        return Answer.UNKNOWN, (
-            f"{len(invariants)} invariant(s) derived from constraints by `dbtruth init`; "
-            "none confirmed, and the illegal states no constraint covers are not named"
-        )
-    return Answer.YES, f"{len(confirmed)} invariant(s) stated in plain words"
-
-
-def _db_enforced(facts: Facts) -> tuple[Answer, str]:
-    invariants = facts.manifest.invariants
-    if not invariants:
-        counts = _constraint_counts(facts)
-        return Answer.UNKNOWN, f"{NO_INVARIANTS}; the catalog enforces {counts}"
-    by_db = [i.id for i in invariants if i.enforcement not in ("application", "reconciliation")]
-    return rule_answer(
-        facts,
-        ["I009"],
-        f"{len(by_db)} of {len(invariants)} invariants enforced by a database object, "
-        "each object checked to exist and enforce it",
-        "declared enforcement that does not hold",
-    )
-
-
-def _app_enforced(facts: Facts) -> tuple[Answer, str]:
-    invariants = facts.manifest.invariants
-    if not invariants:
-        return Answer.UNKNOWN, NO_INVARIANTS
-    app = [i.id for i in invariants if i.enforcement == "application"]
-    return Answer.YES, (
-        f"enforced by the application: {listing(app, 10)}" if app else "none: all in the database"
-    )
-
-
-def _monitored(facts: Facts) -> tuple[Answer, str]:
-    invariants = facts.manifest.invariants
-    if not invariants:
-        return Answer.UNKNOWN, NO_INVARIANTS
-    watched = [i.id for i in invariants if i.detective_query]
-    answer, text = rule_answer(
-        facts,
-        ["I010"],
-        "every invariant outside the database has a detective query",
-        "invariants nobody detects",
-    )
-    return answer, text + (f"; detective queries for {listing(watched)}" if watched else "")
-
-
-def concurrency_answer(facts: Facts) -> tuple[Answer, str]:
-    invariants = facts.manifest.invariants
-    if not invariants:
-        return Answer.UNKNOWN, NO_INVARIANTS
-    if all(i.guess for i in invariants):
-        return Answer.UNKNOWN, (
-            "the declared invariants are all derived from existing constraints by `dbtruth init`; "
-            "the cross-row rules the application keeps are not declared yet"
-        )
-    sensitive = [i for i in invariants if i.kind in ("uniqueness", "non-overlap", "cross-row")]
-    outside = [i.id for i in sensitive if i.enforcement in ("application", "reconciliation")]
-    if not sensitive:
-        return Answer.UNKNOWN, "no uniqueness, non-overlap or cross-row invariant declared"
-    if outside:
-        return Answer.UNKNOWN, (
-            f"{listing(outside)} are kept by the application: race-safe only under a lock or "
-            "SERIALIZABLE, which the schema cannot show"
-        )
-    return Answer.YES, (
-        f"all {len(sensitive)} concurrency-sensitive invariants are enforced by constraints "
-        "or indexes, which hold under concurrent writes"
-    )
-
-
-def _cross_system(facts: Facts) -> tuple[Answer, str]:
-    found = [i for i in facts.manifest.invariants if i.kind == "cross-system"]
-    if not found:
-        return Answer.UNKNOWN, "no cross-system invariant declared"
-    blind = [i.id for i in found if not i.detective_query]
-    if blind:
-        return Answer.NO, f"cross-system invariants without reconciliation: {listing(blind)}"
-    return Answer.YES, f"{len(found)} cross-system invariant(s), each reconciled"
-
-
-def _constraint_counts(facts: Facts) -> str:
-    counts: dict[str, int] = {}
-    for constraint in facts.catalog.constraints:
-        if not constraint.inherited:
-            counts[constraint.kind] = counts.get(constraint.kind, 0) + 1
-    return (
-        md_text(", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))) or "no constraints"
-    )
+# --- 6.3 Invariants: see invariants.py ----------------------------------------------------
 
 
 # --- 6.4 Schema -----------------------------------------------------------------------------
@@ -253,7 +215,7 @@ def _nullable(facts: Facts) -> tuple[Answer, str]:
 def _json_contract(facts: Facts) -> tuple[Answer, str]:
     checked, unchecked = json_columns(facts)
     if not checked and not unchecked:
-        return Answer.YES, "no json/jsonb columns"
+        return Answer.NA, "no json/jsonb columns"
     if not unchecked:
         return Answer.YES, f"every json column has a CHECK: {listing(checked)}"
     return Answer.UNKNOWN, (
@@ -263,15 +225,51 @@ def _json_contract(facts: Facts) -> tuple[Answer, str]:
 
 
 def _enum_evolvable(facts: Facts) -> tuple[Answer, str]:
+    enums = sorted({c.type for t in facts.tables for c in t.columns if c.is_enum})
+    if not enums and not lifecycle_tables(facts):
+        return Answer.NA, "no enum type and no status/state column"
     answer, text = rule_answer(
         facts, ["G002"], "status columns are constrained", "free-text status columns"
     )
-    enums = sorted({c.type for t in facts.tables for c in t.columns if c.is_enum})
     if enums:
         text += (
             f"; {len(enums)} enum type(s) ({listing(enums)}): values can be added, "
             "not removed or renamed without a rewrite"
         )
+    return answer, text
+
+
+def _natural_keys(facts: Facts) -> tuple[Answer, str]:
+    answer, text = rule_answer(
+        facts, ["I006", "I007", "S005"], "unique keys hold as written", "unique keys with gaps"
+    )
+    keys = sum(1 for c in facts.catalog.constraints if c.kind == "unique" and not c.inherited)
+    keys += sum(1 for i in facts.catalog.indexes if i.unique and i.constraint is None)
+    if answer is Answer.YES and not keys:
+        return Answer.NA, "no unique constraint or unique index besides primary keys"
+    return answer, text
+
+
+def _index_cost(facts: Facts) -> tuple[Answer, str]:
+    answer, text = rule_answer(
+        facts,
+        ["X001", "X002", "X005"],
+        "no duplicate, redundant or excess indexes",
+        "indexes that only cost writes",
+    )
+    if answer is Answer.YES and not facts.catalog.indexes:
+        return Answer.NA, "no indexes"
+    return answer, text
+
+
+def _audit_columns(facts: Facts) -> tuple[Answer, str]:
+    answer, text = rule_answer(
+        facts, ["H004"], "audit tables are append-only", "audit tables that can be rewritten"
+    )
+    audit = [k for k, r in facts.manifest.truth.items() if r.role == "audit"]
+    named = [t.qualified for t in facts.tables if "audit" in tokens(t.name)]
+    if answer is Answer.YES and not audit and not named:
+        return Answer.NA, "no table declared or named as an audit log"
     return answer, text
 
 
@@ -290,24 +288,36 @@ def _declared_transactions(facts: Facts) -> tuple[Answer, str]:
 def _optimistic(facts: Facts) -> tuple[Answer, str]:
     found = version_columns(facts)
     if found:
-        return Answer.YES, f"version columns for optimistic locking: {listing(found)}"
+        return Answer.GUESS, (
+            f"columns named like optimistic-lock versions: {listing(found)} (a name heuristic: "
+            "whether writers compare them is not in the schema)"
+        )
     return Answer.UNKNOWN, "no version column found; lost updates are prevented elsewhere or not"
 
 
 def idempotency_answer(facts: Facts) -> tuple[Answer, str]:
     found = idempotency_keys(facts)
     if found:
-        return Answer.YES, f"unique idempotency/dedup keys: {listing(found)}"
+        return Answer.GUESS, (
+            f"unique keys on columns named like idempotency/dedup keys: {listing(found)} "
+            "(the uniqueness is in the catalog; that retries send the key is a name heuristic)"
+        )
     return Answer.UNKNOWN, "no unique key named like an idempotency, request or event id"
 
 
 def _outbox(facts: Facts) -> tuple[Answer, str]:
     found = outbox_tables(facts)
-    if found:
-        return Answer.YES, f"side effects leave through an outbox: {listing(found)}"
-    return Answer.UNKNOWN, (
-        "no outbox table: either no external side effects, or they happen outside the commit"
-    )
+    if not found:
+        return Answer.UNKNOWN, (
+            "no outbox table: either no external side effects, or they happen outside the commit"
+        )
+    declared = [k for k, r in _confirmed_roles(facts).items() if r == "outbox"]
+    if declared:
+        return (
+            Answer.DECLARED,
+            f"side effects leave through the declared outbox {listing(declared)}",
+        )
+    return Answer.GUESS, f"tables named like an outbox: {listing(found)} (a name heuristic)"
 
 
 # --- 6.6 Query and index --------------------------------------------------------------------
@@ -318,18 +328,19 @@ def _top_queries(facts: Facts) -> tuple[Answer, str]:
     if not workload:
         return Answer.UNKNOWN, NO_WORKLOAD
     rated = [q.name for q in workload if q.calls_per_minute is not None]
-    return Answer.YES, f"{len(workload)} queries named, {len(rated)} with a rate"
+    return Answer.DECLARED, f"{len(workload)} queries named, {len(rated)} with a rate"
 
 
 def _predicates(facts: Facts) -> tuple[Answer, str]:
     if not facts.manifest.workload:
         return Answer.UNKNOWN, NO_WORKLOAD
-    return rule_answer(
+    answer, text = rule_answer(
         facts,
         ["X006"],
         "every declared query parses and names existing objects",
         "queries naming missing objects",
     )
+    return (Answer.DECLARED if answer is Answer.YES else answer), text
 
 
 def _sort(facts: Facts) -> tuple[Answer, str]:
@@ -339,7 +350,7 @@ def _sort(facts: Facts) -> tuple[Answer, str]:
     unordered = [s.name for s in shapes if s.limit_without_order]
     if unordered:
         return Answer.NO, f"LIMIT without ORDER BY returns arbitrary rows: {listing(unordered)}"
-    return Answer.YES, "every query with a LIMIT has an ORDER BY"
+    return Answer.DECLARED, "every declared query with a LIMIT has an ORDER BY"
 
 
 def _pagination(facts: Facts) -> tuple[Answer, str]:
@@ -349,19 +360,32 @@ def _pagination(facts: Facts) -> tuple[Answer, str]:
     offset = [s.name for s in shapes if s.offset]
     if offset:
         return Answer.NO, f"OFFSET pagination (cost grows with the page): {listing(offset)}"
-    return Answer.YES, f"{len(shapes)} paginated queries use LIMIT without OFFSET"
+    return Answer.DECLARED, f"{len(shapes)} declared paginated queries use LIMIT without OFFSET"
 
 
 def index_aligned_answer(facts: Facts) -> tuple[Answer, str]:
     reads = [q for q in facts.manifest.workload if q.role != "write"]
     if not reads:
         return Answer.UNKNOWN, "no read or report query declared"
+    broken = [
+        f"{md_text(q.name)}: {problem}" for q in reads for problem in contract_problems(facts, q)
+    ]
+    if broken:
+        return Answer.NO, "index contracts name what the catalog does not have: " + "; ".join(
+            broken
+        )
     without = [q.name for q in reads if q.contract is None]
     if without:
         return Answer.UNKNOWN, f"read queries without an index contract: {listing(without)}"
-    return Answer.YES, (
-        f"all {len(reads)} read queries carry an index contract (plans are checked by "
-        "`dbtruth workload`)"
+    return Answer.DECLARED, (
+        f"all {len(reads)} read queries carry an index contract naming objects that exist; "
+        "the review runs no plan, so whether the planner uses them is not shown"
+    )
+
+
+def _plans_tested(facts: Facts) -> tuple[Answer, str]:
+    return Answer.UNKNOWN, (
+        "the review runs no EXPLAIN; record the plans tested on realistic data in the query's ADR"
     )
 
 
@@ -369,10 +393,12 @@ def _statistics(facts: Facts) -> tuple[Answer, str]:
     stats = facts.catalog.stats
     if stats is None:
         return Answer.UNKNOWN, "needs a live target: statistics come from the running server"
+    if not stats.tables:
+        return Answer.NA, "the live database has no tables"
     never = [f"{t.schema}.{t.name}" for t in stats.tables if t.row_estimate < 0]
     if never:
         return Answer.NO, f"tables never analyzed: {listing(never)}"
-    return Answer.YES, f"all {len(stats.tables)} tables have planner statistics"
+    return Answer.YES, f"all {len(stats.tables)} tables have planner statistics (live)"
 
 
 # --- 6.7 Evolution --------------------------------------------------------------------------
@@ -391,28 +417,42 @@ def _validation(facts: Facts) -> tuple[Answer, str]:
     answer, text = rule_answer(
         facts, ["I004"], "no constraint is left NOT VALID", "constraints never validated"
     )
-    if answer is Answer.YES and not any(i.detective_query for i in facts.manifest.invariants):
+    if answer is not Answer.YES:
+        return answer, text
+    watched = [i.id for i in facts.manifest.invariants if i.detective_query and not i.guess]
+    if not watched:
         return Answer.UNKNOWN, text + "; no detective query is declared to validate data"
-    return answer, text
+    return Answer.DECLARED, text + f"; detective queries declared for {listing(watched)}"
 
 
 def _rollback(facts: Facts) -> tuple[Answer, str]:
     downs = [f for f in facts.sql_files if "down" in f.name.lower()]
     if downs:
-        return Answer.YES, f"{len(downs)} down migration file(s) present"
+        return Answer.DECLARED, (
+            f"{len(downs)} down migration file(s) present (files, not a tested rollback)"
+        )
     return Answer.UNKNOWN, "no down migrations in the target; name the roll-forward plan in an ADR"
 
 
 def copies_contract_answer(facts: Facts) -> tuple[Answer, str]:
-    copies = [k for k, r in facts.manifest.truth.items() if r.role in COPY_ROLES]
+    truth = facts.manifest.truth
+    copies = [k for k, r in truth.items() if r.role in COPY_ROLES]
     if not copies:
+        if truth and not _guessed_roles(facts) and facts.ran("T002") and not facts.findings("T002"):
+            return Answer.NA, "the authority map covers every table and declares no copy"
         return Answer.UNKNOWN, "no projection, cache, snapshot or integration copy declared"
-    return rule_answer(
+    answer, text = rule_answer(
         facts,
         ["T001"],
         f"copies {listing(copies)} declare sources, rebuild, freshness, drift",
         "copies without a contract",
     )
+    if answer is not Answer.YES:
+        return answer, text
+    guessed = [k for k in copies if truth[k].guess]
+    if guessed:
+        return Answer.GUESS, f"{text}; the contract of {listing(guessed)} drafted by `dbtruth init`"
+    return Answer.DECLARED, text
 
 
 # --- 6.8 Security and privacy ---------------------------------------------------------------
@@ -446,6 +486,40 @@ def _rls(facts: Facts) -> tuple[Answer, str]:
     )
 
 
+def _export_boundary(facts: Facts) -> tuple[Answer, str]:
+    """Who can read (and so export) the data: PUBLIC reads are a "no" whatever else holds;
+    views over row-level-secured tables must not bypass it (S008); with neither, the boundary
+    is grants to roles whose purpose the catalog does not say."""
+    catalog = facts.catalog
+    public = sorted(
+        {
+            g.object_qualified
+            for g in catalog.grants
+            if g.grantee == "PUBLIC"
+            and g.privilege == "SELECT"
+            and catalog.extension_of(g.schema, g.object) is None
+        }
+    )
+    if public:
+        return Answer.NO, (
+            f"SELECT granted to PUBLIC on {listing(public)}: every role, present and future, "
+            "can read and export them"
+        )
+    secured = [t.qualified for t in facts.tables if t.rls_enabled]
+    if not secured:
+        return Answer.UNKNOWN, (
+            "no table has row-level security and none is readable by PUBLIC: who may read and "
+            "export the data rests on grants to roles whose purpose the catalog does not say"
+        )
+    return rule_answer(
+        facts,
+        ["S008"],
+        f"no PUBLIC reads; views over the {len(secured)} row-level-secured table(s) apply "
+        "their policies",
+        "views that bypass RLS",
+    )
+
+
 def _sensitive(facts: Facts) -> tuple[Answer, str]:
     found = personal_data_columns(facts)
     if not found:
@@ -476,24 +550,37 @@ def _monitoring(*kinds: str) -> Check:
             return Answer.UNKNOWN, "no `operations` section in dbtruth.yaml"
         declared = [k for k in kinds if k in operations.monitoring]
         if len(declared) == len(kinds):
-            return Answer.YES, f"declared: {', '.join(kinds)} monitoring"
+            return Answer.DECLARED, f"declared in operations.monitoring: {', '.join(kinds)}"
         missing = [k for k in kinds if k not in operations.monitoring]
-        if "slow_queries" in missing and _has_pg_stat_statements(facts):
-            return Answer.YES, "pg_stat_statements is installed (not declared in operations)"
+        if "slow_queries" in missing:
+            answer, text = slow_query_statistics(facts)
+            if answer is Answer.YES:
+                return answer, text
         return Answer.NO, f"operations.monitoring lacks {', '.join(missing)}"
 
     return check
 
 
-def _has_pg_stat_statements(facts: Facts) -> bool:
-    return any(e.name == "pg_stat_statements" for e in facts.catalog.extensions)
+def slow_query_statistics(facts: Facts) -> tuple[Answer, str]:
+    """pg_stat_statements collects only when the server preloads it, which only a live server
+    shows; an extension in the schema alone is not monitoring."""
+    if not any(e.name == "pg_stat_statements" for e in facts.catalog.extensions):
+        return Answer.UNKNOWN, "pg_stat_statements is not installed"
+    stats = facts.catalog.stats
+    preload = dict(stats.settings).get("shared_preload_libraries", "") if stats else ""
+    if "pg_stat_statements" in preload:
+        return Answer.YES, "pg_stat_statements installed and preloaded (live server)"
+    return Answer.UNKNOWN, (
+        "pg_stat_statements is installed; whether the server preloads it and anyone reads it "
+        "is not visible here"
+    )
 
 
 def backup_answer(facts: Facts) -> tuple[Answer, str]:
     operations = facts.manifest.operations
     if operations is None or operations.backup is None:
         return Answer.UNKNOWN, "no backup declared in operations.backup"
-    return Answer.YES, f"declared: {md_prose(operations.backup.method)}"
+    return Answer.DECLARED, f"declared: {md_prose(operations.backup.method)}"
 
 
 def restore_answer(facts: Facts) -> tuple[Answer, str]:
@@ -505,7 +592,9 @@ def restore_answer(facts: Facts) -> tuple[Answer, str]:
     minutes = f", took {drill.duration_minutes:g} min" if drill.duration_minutes else ""
     if age > RESTORE_DRILL_MAX_AGE:
         return Answer.NO, f"last restore drill {drill.last} is {age.days} days old{minutes}"
-    return Answer.YES, f"restore drill on {drill.last} ({age.days} days ago{minutes})"
+    return Answer.DECLARED, (
+        f"declared restore drill on {drill.last} ({age.days} days ago{minutes})"
+    )
 
 
 def runbooks_answer(facts: Facts) -> tuple[Answer, str]:
@@ -516,7 +605,7 @@ def runbooks_answer(facts: Facts) -> tuple[Answer, str]:
     missing = [d.text for d in declared if d is not None and d.exists is False]
     if missing:
         return Answer.NO, f"runbooks named but missing: {listing(missing)}"
-    return Answer.YES, f"{len(declared)} runbook(s): {listing(operations.runbooks)}"
+    return Answer.DECLARED, f"{len(declared)} runbook(s) declared: {listing(operations.runbooks)}"
 
 
 def _capacity(facts: Facts) -> tuple[Answer, str]:
@@ -539,7 +628,7 @@ def _adr_part(part: str, label: str) -> Check:
         lacking = [a.path.name for a in facts.adrs if not a.has(part)]
         if lacking:
             return Answer.NO, f"ADRs without {label}: {listing(lacking)}"
-        return Answer.YES, f"all {len(facts.adrs)} ADR(s) record {label}"
+        return Answer.DECLARED, f"all {len(facts.adrs)} ADR(s) record {label}"
 
     return check
 
@@ -555,7 +644,7 @@ PARTS: tuple[tuple[str, str, tuple[tuple[str, Check], ...]], ...] = (
         ("Does every data asset have an owner?", _owners),
         ("Does the lifecycle have an owner?", _lifecycle_owner),
         ("Is there a correction path?", _correction_path),
-        ("Is there a deletion/retention path?", _retention_path),
+        ("Is there a deletion/retention path?", retention_answer),
     )),
     ("6.2", "Entity and Grain", (
         ("Is it clear what one row represents (a primary key on every table)?",
@@ -570,19 +659,18 @@ PARTS: tuple[tuple[str, str, tuple[tuple[str, Check], ...]], ...] = (
         ("Is temporal validity modelled where needed?", _temporal_validity),
     )),
     ("6.3", "Invariants", (
-        ("Are the illegal states named?", _named_invariants),
-        ("Do the invariants the database enforces hold?", _db_enforced),
-        ("Is it known which invariants the application enforces?", _app_enforced),
-        ("Are invariants outside the database monitored or reconciled?", _monitored),
+        ("Are the illegal states named?", named_answer),
+        ("Do the invariants the database enforces hold?", db_enforced_answer),
+        ("Is it known which invariants the application enforces?", app_enforced_answer),
+        ("Are invariants outside the database monitored or reconciled?", monitored_answer),
         ("Are concurrency-sensitive invariants safe under concurrency?", concurrency_answer),
-        ("Are cross-system invariants reconciled?", _cross_system),
+        ("Are cross-system invariants reconciled?", cross_system_answer),
     )),
     ("6.4", "Schema", (
         ("Are the primary keys right?",
          _rules(["I001", "O002"], "primary keys everywhere, identity columns",
                 "key problems")),
-        ("Are natural keys and unique constraints right?",
-         _rules(["I006", "I007", "S005"], "unique keys hold as written", "unique keys with gaps")),
+        ("Are natural keys and unique constraints right?", _natural_keys),
         ("Are the foreign keys complete?",
          _rules(["I003", "I004", "I008"], "references are declared, validated and typed alike",
                 "missing or weak foreign keys")),
@@ -592,8 +680,7 @@ PARTS: tuple[tuple[str, str, tuple[tuple[str, Check], ...]], ...] = (
                 "types that lose meaning")),
         ("Can enums and statuses evolve?", _enum_evolvable),
         ("Do JSON columns have a contract?", _json_contract),
-        ("Are audit columns meaningful?",
-         _rules(["H004"], "audit tables are append-only", "audit tables that can be rewritten")),
+        ("Are audit columns meaningful?", _audit_columns),
     )),
     ("6.5", "Transactions", (
         ("Is the commit boundary known?", _declared_transactions),
@@ -611,11 +698,8 @@ PARTS: tuple[tuple[str, str, tuple[tuple[str, Check], ...]], ...] = (
         ("Is the sort order clear?", _sort),
         ("Is pagination right (keyset, not OFFSET)?", _pagination),
         ("Are indexes aligned with the queries?", index_aligned_answer),
-        ("Is the write amplification of the indexes accepted?",
-         _rules(["X001", "X002", "X005"], "no duplicate, redundant or excess indexes",
-                "indexes that only cost writes")),
-        ("Were plans tested with realistic data?",
-         lambda f: (Answer.UNKNOWN, "plans are not run by a review; `dbtruth workload` will")),
+        ("Is the write amplification of the indexes accepted?", _index_cost),
+        ("Were plans tested with realistic data?", _plans_tested),
         ("Are statistics and skew understood?", _statistics),
     )),
     ("6.7", "Evolution", (
@@ -642,11 +726,10 @@ PARTS: tuple[tuple[str, str, tuple[tuple[str, Check], ...]], ...] = (
                 "privilege problems")),
         ("Is RLS in place where it is needed?", _rls),
         ("Are sensitive columns classified?", _sensitive),
-        ("Are export, report and search boundaries safe?",
-         _rules(["S008"], "views respect row-level security", "views that bypass RLS")),
+        ("Are export, report and search boundaries safe?", _export_boundary),
         ("Is support access audited?",
          lambda f: (Answer.UNKNOWN, "support access is outside the schema; name its audit")),
-        ("Is the retention policy executable?", _retention_path),
+        ("Is the retention policy executable?", retention_answer),
         ("Is erasure propagation clear?", _erasure),
     )),
     ("6.9", "Operations", (

@@ -50,8 +50,10 @@ def rule_answer(facts: Facts, codes: Sequence[str], yes: str, no: str) -> tuple[
 
 
 def declared_answer(declared: Declared | None, missing: str) -> tuple[Answer, str]:
+    """A practice dbtruth.yaml names: declared (a sentence, or a file that exists), no when
+    the file it names is missing, unknown when nothing is named."""
     if declared is None:
         return Answer.UNKNOWN, missing
     if declared.exists is False:
         return Answer.NO, declared.describe()
-    return Answer.YES, declared.describe()
+    return Answer.DECLARED, declared.describe()

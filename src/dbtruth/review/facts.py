@@ -56,7 +56,8 @@ class Declared:
         if self.path is None:
             return f"declared in dbtruth.yaml: {md_prose(self.text)}"
         if self.exists:
-            return f"{md_code(self.text)} (file present)"
+            # A file that exists says the practice is written down, not that it is followed.
+            return f"declared in {md_code(self.text)} (the file exists; dbtruth does not judge it)"
         return f"{md_code(self.text)} is named in dbtruth.yaml but the file does not exist"
 
 
@@ -121,6 +122,21 @@ class Facts:
     @property
     def base(self) -> Path:
         return self.manifest_path.parent if self.manifest_path else Path.cwd()
+
+    def matches(self, pattern: str) -> bool:
+        """Whether a manifest key (a qualified name or a glob) names a table or view that
+        exists: a declaration about nothing is checked before it is believed."""
+        names = self._relation_names
+        if not any(ch in pattern for ch in "*?["):
+            return pattern in names
+        return any(fnmatch.fnmatchcase(name, pattern) for name in names)
+
+    @cached_property
+    def _relation_names(self) -> frozenset[str]:
+        return frozenset(
+            [t.qualified for t in self.catalog.tables]
+            + [f"{v.schema}.{v.name}" for v in self.catalog.views]
+        )
 
     def role_of(self, table: str) -> tuple[str, TableRole] | None:
         """The truth entry (pattern, role) covering a qualified table; exact keys win."""

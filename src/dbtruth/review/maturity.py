@@ -1,8 +1,9 @@
 """The maturity model (§11): levels 1–4, each a set of criteria, every one judged with evidence.
 
 A level is reached when all of its criteria and all criteria below it are met or declared;
-level 0 ("ad hoc") needs nothing. "Declared" means dbtruth.yaml states the practice (and a file
-it names exists); the review prints it apart from what dbtruth verified itself.
+level 0 ("ad hoc") needs nothing. "Met" is what the catalog, the rule results or a live server
+show; "declared" is what dbtruth.yaml or a document states (a file it names must exist, and a
+file that exists is still only declared), which the review prints apart from what it saw.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dbtruth.inert import md_code, md_prose
-from dbtruth.review.checklist import restore_answer, runbooks_answer
+from dbtruth.review.checklist import restore_answer, runbooks_answer, slow_query_statistics
+from dbtruth.review.declarations import contract_problems, unmatched
 from dbtruth.review.evidence import finding_sample, listing
 from dbtruth.review.facts import Facts
+from dbtruth.review.invariants import summary
 from dbtruth.review.model import Answer, Criterion, Maturity, Status
 from dbtruth.review.signals import tenant_tables
 
@@ -37,7 +40,15 @@ def _practice(field_name: str, what: str) -> Judge:
 
 
 def _from_answer(answer: tuple[Answer, str]) -> tuple[Status, str]:
-    status = {Answer.YES: Status.MET, Answer.NO: Status.MISSED, Answer.UNKNOWN: Status.UNKNOWN}
+    # A guess counts for nothing; a question about nothing the database has cannot meet one.
+    status = {
+        Answer.YES: Status.MET,
+        Answer.DECLARED: Status.DECLARED,
+        Answer.GUESS: Status.UNKNOWN,
+        Answer.NO: Status.MISSED,
+        Answer.NA: Status.UNKNOWN,
+        Answer.UNKNOWN: Status.UNKNOWN,
+    }
     return status[answer[0]], answer[1]
 
 
@@ -66,12 +77,13 @@ def _keys_used(facts: Facts) -> tuple[Status, str]:
 def _migration_tool(facts: Facts) -> tuple[Status, str]:
     if facts.migration_history:
         return Status.MET, f"migration history table {listing(list(facts.migration_history))}"
-    if len(facts.numbered_sql_files) >= 2:
-        files = [f.name for f in facts.numbered_sql_files]
-        return Status.MET, f"{len(files)} numbered migration files ({listing(files)})"
     practices = facts.manifest.practices
     if practices and facts.declared(practices.migrations):
         return _practice("migrations", "the migration tool")(facts)
+    if len(facts.numbered_sql_files) >= 2:
+        # Files present are declared, not proven: nothing shows a tool applied them in order.
+        files = [f.name for f in facts.numbered_sql_files]
+        return Status.DECLARED, f"{len(files)} numbered migration files ({listing(files)})"
     return Status.UNKNOWN, "no migration history table or numbered migration files found"
 
 
@@ -79,9 +91,10 @@ def _slow_queries(facts: Facts) -> tuple[Status, str]:
     operations = facts.manifest.operations
     if operations and "slow_queries" in operations.monitoring:
         return Status.DECLARED, "operations.monitoring includes slow_queries"
-    if any(e.name == "pg_stat_statements" for e in facts.catalog.extensions):
-        return Status.MET, "pg_stat_statements is installed"
-    return Status.UNKNOWN, "no slow query monitoring declared or visible"
+    answer, text = slow_query_statistics(facts)
+    if answer is Answer.YES:
+        return Status.MET, text
+    return Status.UNKNOWN, f"no slow query monitoring declared; {text}"
 
 
 def _backup(facts: Facts) -> tuple[Status, str]:
@@ -94,10 +107,10 @@ def _backup(facts: Facts) -> tuple[Status, str]:
 def _design_reviews(facts: Facts) -> tuple[Status, str]:
     if facts.adrs:
         folder = facts.manifest.decisions.adr_folder  # type: ignore[union-attr]
-        return Status.MET, f"{len(facts.adrs)} ADR(s) in {md_code(folder)}"
+        return Status.DECLARED, f"{len(facts.adrs)} ADR(s) in {md_code(folder)}"
     confirmed = [k for k, r in facts.manifest.truth.items() if not r.guess]
     if confirmed or any(not i.guess for i in facts.manifest.invariants):
-        return Status.MET, "dbtruth.yaml holds confirmed design facts (roles or invariants)"
+        return Status.DECLARED, "dbtruth.yaml holds confirmed design facts (roles or invariants)"
     return Status.UNKNOWN, "no ADRs and no confirmed entries in dbtruth.yaml"
 
 
@@ -111,9 +124,15 @@ def _workload_first(facts: Facts) -> tuple[Status, str]:
     broken = facts.findings("X006")
     if broken:
         return Status.MISSED, finding_sample(broken)
+    refuted = [p for q in facts.manifest.workload for p in contract_problems(facts, q)]
+    if refuted:
+        return Status.MISSED, "index contracts name what the catalog does not have: " + "; ".join(
+            refuted
+        )
     return (
-        Status.MET,
-        f"index contracts for {listing(with_contract)}; every query matches the schema",
+        Status.DECLARED,
+        f"index contracts for {listing(with_contract)}; every query and contract matches the "
+        "schema (plans are not run by the review)",
     )
 
 
@@ -146,7 +165,7 @@ def _invariant_catalog(facts: Facts) -> tuple[Status, str]:
     broken = facts.findings("I009", "I010")
     if broken:
         return Status.MISSED, finding_sample(broken)
-    return Status.MET, f"{len(confirmed)} invariants, each enforced or detected as declared"
+    return Status.DECLARED, summary(facts)
 
 
 def _authority_map(facts: Facts) -> tuple[Status, str]:
@@ -156,10 +175,13 @@ def _authority_map(facts: Facts) -> tuple[Status, str]:
     guesses = [k for k, r in truth.items() if r.guess]
     if guesses:
         return Status.MISSED, f"{len(guesses)} role(s) still guesses: {listing(guesses)}"
+    missing = unmatched(facts, truth)
+    if missing:
+        return Status.MISSED, f"entries name tables the catalog does not have: {listing(missing)}"
     broken = facts.findings("T001", "T002")
     if broken:
         return Status.MISSED, finding_sample(broken)
-    return Status.MET, f"every table has a confirmed role; {len(truth)} entries"
+    return Status.DECLARED, f"every table has a confirmed role; {len(truth)} entries"
 
 
 def _adrs(facts: Facts) -> tuple[Status, str]:
@@ -167,7 +189,7 @@ def _adrs(facts: Facts) -> tuple[Status, str]:
         return Status.MISSED, "no decisions.adr_folder in dbtruth.yaml"
     if not facts.adrs:
         return Status.MISSED, f"no ADR found in {md_code(facts.manifest.decisions.adr_folder)}"
-    return Status.MET, f"{len(facts.adrs)} ADR(s): {listing([a.title for a in facts.adrs])}"
+    return Status.DECLARED, f"{len(facts.adrs)} ADR(s): {listing([a.title for a in facts.adrs])}"
 
 
 def _capacity(facts: Facts) -> tuple[Status, str]:
@@ -177,7 +199,7 @@ def _capacity(facts: Facts) -> tuple[Status, str]:
         return Status.MISSED, "no capacity model (operations.capacity_model)"
     if declared.exists is False:
         return Status.MISSED, declared.describe()
-    return (Status.MET if declared.exists else Status.DECLARED), declared.describe()
+    return Status.DECLARED, declared.describe()
 
 
 def _guardrails(facts: Facts) -> tuple[Status, str]:
@@ -192,8 +214,7 @@ def _guardrails(facts: Facts) -> tuple[Status, str]:
 
 
 def _restore_drill(facts: Facts) -> tuple[Status, str]:
-    status, text = _from_answer(restore_answer(facts))
-    return (Status.DECLARED if status is Status.MET else status), text
+    return _from_answer(restore_answer(facts))
 
 
 def _runbook(facts: Facts) -> tuple[Status, str]:

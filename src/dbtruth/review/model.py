@@ -14,9 +14,28 @@ from dbtruth.findings import Finding
 
 
 class Answer(Enum):
-    YES = "yes"
+    """A checklist answer, saying how it is known (ARCHITECTURE: evidence levels)."""
+
+    YES = "yes"  # observed in the database (catalog, rule results, live server) or proven
+    DECLARED = "declared"  # dbtruth.yaml or a document says so; the catalog does not contradict it
+    GUESS = "guess"  # `dbtruth init`'s draft or a name heuristic, not confirmed by anyone
     NO = "no"
+    NA = "n/a"  # the question is about a set dbtruth saw to be empty
     UNKNOWN = "unknown"
+
+    @property
+    def css(self) -> str:
+        return self.value.replace("/", "")
+
+
+# How to read the checklist's answers; both renderers print it above the checklist.
+ANSWER_LEGEND = (
+    "**yes**: seen in the database (its catalog, the rule results, a live server's settings "
+    "and statistics); **declared**: dbtruth.yaml or a document says so, checked against the "
+    "catalog where it can be; **guess**: a draft of `dbtruth init` or a name heuristic, not yet "
+    "confirmed; **n/a**: the question is about something the database does not have; **no** "
+    "and **unknown** say what is missing."
+)
 
 
 class Status(Enum):

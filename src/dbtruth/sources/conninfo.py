@@ -134,27 +134,15 @@ def connect_live(
         ("--statement-timeout", statement_timeout),
         ("--lock-timeout", lock_timeout),
     ):
-        # The value goes into the session's options: nothing but a duration may reach them.
+        # The value becomes a session setting: nothing but a duration is accepted.
         if not _DURATION.fullmatch(value):
             raise DbtruthError(
                 f"{option} expects a duration such as 500ms, 30s or 5min, got '{value}'"
             )
     conninfo = normalize(conninfo or "")
     params = conninfo_to_dict(conninfo)
-    options = " ".join(
-        part
-        for part in (
-            str(params.get("options") or ""),
-            "-c default_transaction_read_only=on",
-            f"-c statement_timeout={statement_timeout}",
-            f"-c lock_timeout={lock_timeout}",
-            "-c idle_in_transaction_session_timeout=60s",
-        )
-        if part
-    )
     full = make_conninfo(
         conninfo,
-        options=options,
         application_name="dbtruth",
         connect_timeout=params.get("connect_timeout") or "10",
     )
@@ -164,6 +152,23 @@ def connect_live(
         raise DbtruthError(
             f"cannot connect to {describe(conninfo)}: {_first_line(exc)}",
             hint="check the URL or the PG* environment variables",
+        ) from exc
+    try:
+        # Set in the session, not in the startup options: a session value leaves pg_settings'
+        # reset_val at what the server configures for this database and role, so the review
+        # reports the server's timeouts, not dbtruth's own (startup options would become the
+        # reset value). Nothing runs before these, and every later transaction is read-only.
+        conn.execute(
+            "SELECT set_config('default_transaction_read_only', 'on', false),"
+            " set_config('statement_timeout', %s, false),"
+            " set_config('lock_timeout', %s, false),"
+            " set_config('idle_in_transaction_session_timeout', '60s', false)",
+            (statement_timeout, lock_timeout),
+        )
+    except psycopg.Error as exc:
+        conn.close()
+        raise DbtruthError(
+            f"cannot prepare a read-only session on {describe(conninfo)}: {_first_line(exc)}"
         ) from exc
     return conn
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from dbtruth.inert import md_code, md_prose, md_text
+from dbtruth.review.declarations import retention_check
 from dbtruth.review.evidence import finding_sample, listing
 from dbtruth.review.facts import Facts
 from dbtruth.review.model import Bullets, Paragraph, Section, Table
@@ -112,9 +113,9 @@ def indexes(facts: Facts) -> Section:
     if contracts:
         section.blocks.append(
             Paragraph(
-                f"{len(contracts)} workload queries carry an index contract (section 5). The "
-                "review does not run the plans: `dbtruth workload` EXPLAINs them against the "
-                "schema and its statistics."
+                f"{len(contracts)} workload queries carry an index contract (section 5), "
+                "declared in dbtruth.yaml. The review runs no plan, so whether the planner "
+                "uses those indexes is not shown here."
             )
         )
     else:
@@ -195,20 +196,20 @@ def security(facts: Facts) -> Section:
     retention = facts.manifest.retention
     if retention:
         section.evidence.append("dbtruth.yaml `retention`")
-        section.blocks.append(
-            Table(
-                ("Table", "Keep", "Method", "Evidence"),
-                tuple(
-                    (
-                        md_code(k),
-                        md_prose(r.keep),
-                        md_prose(r.method) if r.method else "—",
-                        md_prose(r.evidence) if r.evidence else "—",
-                    )
-                    for k, r in retention.items()
-                ),
-                "Retention",
+        kept: list[tuple[str, ...]] = []
+        for key, entry in retention.items():
+            holds, check = retention_check(facts, key, entry)
+            kept.append(
+                (
+                    md_code(key),
+                    md_prose(entry.keep),
+                    md_prose(entry.method) if entry.method else "—",
+                    md_prose(entry.evidence) if entry.evidence else "—",
+                    ("declared; " if holds else "**contradicted**: ") + check,
+                )
             )
+        section.blocks.append(
+            Table(("Table", "Keep", "Method", "Evidence", "Catalog"), tuple(kept), "Retention")
         )
     else:
         section.open_questions.append("How long is each kind of data kept, and how is it purged?")

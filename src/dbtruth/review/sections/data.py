@@ -7,6 +7,8 @@ from dbtruth.inert import md_code, md_prose, md_text
 from dbtruth.review.erd import build_diagram
 from dbtruth.review.evidence import listing
 from dbtruth.review.facts import Facts
+from dbtruth.review.invariants import Known, known
+from dbtruth.review.invariants import summary as invariant_summary
 from dbtruth.review.model import Bullets, Code, Paragraph, Section, Table
 from dbtruth.review.signals import query_text
 
@@ -47,6 +49,8 @@ def source_of_truth(facts: Facts) -> Section:
         status = "guess — confirm" if role.guess else "declared"
         if pattern in broken or any(r.startswith(pattern.rstrip("*")) for r in broken):
             status = "contract incomplete (T001)"
+        if not facts.matches(pattern):
+            status = "**no such table** in the catalog"
         rows.append(
             (
                 md_code(pattern),
@@ -110,23 +114,27 @@ def critical_invariants(facts: Facts) -> Section:
     section.evidence.append(
         "rules I009 invariant-not-enforced, I010 invariant-without-detective-control"
     )
+    section.blocks.append(Paragraph(f"{invariant_summary(facts)}."))
     # I009/I010 report on the invariant itself: ObjectRef("invariant", "", id).
-    failing = {f.object.name: f for f in facts.findings("I009", "I010")}
+    failing = {f.object.name: f for f in facts.findings("I009")}
     rows = []
     for invariant in invariants:
+        how = known(facts, invariant)
         problem = failing.get(invariant.id)
-        if problem is not None and problem.code == "I009":
+        if how is Known.BROKEN and problem is not None:
             status = "**not enforced**: " + md_prose(
                 problem.message.split(" is not enforced: ", 1)[-1]
             )
-        elif problem is not None:
+        elif how is Known.UNDETECTED:
             status = "**undetected**: nothing detects a violation"
-        elif invariant.enforcement in ("application", "reconciliation"):
-            status = "detected by query" if invariant.detective_query else "unchecked"
+        elif how is Known.GUESSED:
+            status = "guess: `dbtruth init` restated an existing constraint; confirm or delete"
+        elif how is Known.DETECTED:
+            status = "declared; a detective query is declared (dbtruth does not run it)"
+        elif how is Known.UNCHECKED:
+            status = "declared; not checked (rule I009 did not run)"
         else:
-            status = "enforced (verified)"
-        if invariant.guess:
-            status += "; guess"
+            status = "enforced: the object is in the catalog and matches the declaration"
         rows.append(
             (
                 md_code(invariant.id),

@@ -9,6 +9,7 @@ from dbtruth.findings import Severity
 from dbtruth.inert import md_code, md_prose, md_text
 from dbtruth.review.evidence import listing
 from dbtruth.review.facts import Facts
+from dbtruth.review.invariants import summary as invariant_summary
 from dbtruth.review.model import Answer, Bullets, ChecklistPart, Maturity, Paragraph, Section
 
 
@@ -29,19 +30,12 @@ def decision_summary(
     section.evidence.append("this review's checklist, maturity assessment and rule findings")
     verdict = [
         f"Maturity level **{maturity.level}** of 4 (section Maturity).",
-        f"Checklist: {answers[Answer.YES]} yes, {answers[Answer.NO]} no, "
-        f"{answers[Answer.UNKNOWN]} unknown.",
+        "Checklist: " + ", ".join(f"{answers[a]} {a.value}" for a in Answer) + ".",
         f"Findings: {severities[Severity.ERROR]} error(s), {severities[Severity.WARNING]} "
         f"warning(s), {severities[Severity.INFO]} info.",
     ]
-    invariants = facts.manifest.invariants
-    if invariants:
-        broken = {f.object.name for f in facts.findings("I009", "I010")}
-        guessed = sum(1 for i in invariants if i.guess)
-        verdict.append(
-            f"Invariants: {len(invariants) - len(broken)} of {len(invariants)} held"
-            + (f" ({guessed} derived from constraints, not yet confirmed)." if guessed else ".")
-        )
+    if facts.manifest.invariants:
+        verdict.append(f"{invariant_summary(facts)}.")
     section.blocks.append(Bullets(tuple(verdict)))
     return section
 
@@ -110,15 +104,17 @@ def decision(facts: Facts, maturity: Maturity) -> Section:
     section = Section(14, "Decision", "Accepted design and conditions.")
     if facts.adrs:
         section.evidence.append("ADR titles, statuses and decisions")
-        section.blocks.append(
-            Bullets(
-                tuple(
-                    f"**{md_prose(a.title)}** ({md_prose(a.status)}): "
-                    + (md_prose(" ".join(a.items("decision"))[:400]) or "no Decision section")
-                    for a in facts.adrs
-                )
+        for adr in facts.adrs:
+            decided = adr.items("decision")
+            heading = (
+                f"**{md_prose(adr.title)}** ({md_prose(adr.status)}, {md_code(adr.path.name)})"
             )
-        )
+            section.blocks.append(
+                Paragraph(heading + (":" if decided else ": no Decision section"))
+            )
+            if decided:
+                # Whole items: the decision is what the review attaches its conditions to.
+                section.blocks.append(Bullets(tuple(md_prose(item) for item in decided)))
     else:
         section.open_questions.append("Which design is accepted, by whom, and on what conditions?")
     conditions = []

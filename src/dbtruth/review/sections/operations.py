@@ -5,7 +5,6 @@ from __future__ import annotations
 from dbtruth.inert import md_code, md_text
 from dbtruth.review.checklist import (
     backup_answer,
-    concurrency_answer,
     copies_contract_answer,
     idempotency_answer,
     index_aligned_answer,
@@ -13,8 +12,9 @@ from dbtruth.review.checklist import (
     runbooks_answer,
     tenant_boundary_answer,
 )
-from dbtruth.review.evidence import finding_sample, listing, rule_answer
+from dbtruth.review.evidence import declared_answer, finding_sample, listing, rule_answer
 from dbtruth.review.facts import Facts
+from dbtruth.review.invariants import OUTSIDE, concurrency_answer
 from dbtruth.review.model import Answer, Bullets, Paragraph, Section, Table
 
 # The operational settings a reviewer reads first on a live server, and what each guards.
@@ -27,7 +27,14 @@ _SETTINGS = {
     "archive_mode": "point-in-time recovery",
 }
 _MONITORING = ("dashboards", "slow_queries", "locks", "replica_lag", "storage", "wal")
-_ANSWER_WORD = {Answer.YES: "guarded", Answer.NO: "**exposed**", Answer.UNKNOWN: "unknown"}
+_ANSWER_WORD = {
+    Answer.YES: "guarded",
+    Answer.DECLARED: "guarded (declared)",
+    Answer.GUESS: "guarded (guess)",
+    Answer.NO: "**exposed**",
+    Answer.NA: "n/a",
+    Answer.UNKNOWN: "unknown",
+}
 
 
 def _practice_line(facts: Facts, field_name: str, label: str) -> str | None:
@@ -100,24 +107,29 @@ def operations(facts: Facts) -> Section:
     rows.append(
         (
             "Monitoring",
-            "yes" if monitored and not missing else ("partly" if monitored else "unknown"),
+            "declared" if monitored and not missing else ("partly" if monitored else "unknown"),
             (f"declared: {md_text(', '.join(monitored))}" if monitored else "none declared")
             + (f"; missing: {', '.join(missing)}" if monitored and missing else ""),
         )
     )
     rows.append(("Runbooks", *_cell(runbooks_answer(facts))))
-    capacity = facts.declared(ops.capacity_model if ops else None)
     rows.append(
         (
             "Capacity model",
-            "unknown" if capacity is None else ("no" if capacity.exists is False else "yes"),
-            capacity.describe() if capacity else "not named (operations.capacity_model)",
+            *_cell(
+                declared_answer(
+                    facts.declared(ops.capacity_model if ops else None),
+                    "not named (operations.capacity_model)",
+                )
+            ),
         )
     )
     section.blocks.append(Table(("Area", "In place", "Evidence"), tuple(rows)))
     stats = facts.catalog.stats
     if stats is not None and stats.settings:
-        section.evidence.append("live: pg_settings")
+        # Read as the server configures them for this database and role: dbtruth's own session
+        # guards (statement_timeout, lock_timeout, ...) are not the server's settings.
+        section.evidence.append("live: pg_settings, the server's configuration (reset values)")
         settings = dict(stats.settings)
         section.blocks.append(
             Table(
@@ -146,6 +158,18 @@ def operations(facts: Facts) -> Section:
     return section
 
 
+def _ledger(facts: Facts) -> tuple[Answer, str]:
+    answer, text = rule_answer(
+        facts,
+        ["H004", "I010"],
+        "audit tables append-only, invariants kept outside the database have detective queries",
+        "history or invariants unguarded",
+    )
+    # The append-only guard is in the catalog; a detective query is only declared.
+    outside = [i for i in facts.manifest.invariants if i.enforcement in OUTSIDE and not i.guess]
+    return (Answer.DECLARED if answer is Answer.YES and outside else answer), text
+
+
 def _cell(answer: tuple[Answer, str]) -> tuple[str, str]:
     return answer[0].value, answer[1]
 
@@ -171,8 +195,7 @@ def failure_modes(facts: Facts) -> Section:
         ("Race corrupts an invariant", "invariant kept by the application without a lock",
          concurrency_answer(facts)),
         ("Ledger or audit mismatch", "history can be rewritten; nothing reconciles",
-         rule_answer(facts, ["H004", "I010"], "audit tables append-only, invariants detected",
-                     "history or invariants unguarded")),
+         _ledger(facts)),
         ("Restore failed", "restore never treated as a product capability",
          restore_answer(facts)),
     )  # fmt: skip

@@ -1,0 +1,230 @@
+"""The invariant catalog as the review sees it: how each declared invariant is known.
+
+An invariant enforced by a constraint, index or trigger that dbtruth found in the catalog and
+matched to the declaration (rule I009) is seen; one kept by the application is only declared,
+detected or not by a declared query; one written by `dbtruth init` restates a constraint that
+already exists and is a guess until someone confirms it. Nothing here is proven: the review
+writes no illegal row to see it refused.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from enum import Enum
+
+from dbtruth.inert import md_text
+from dbtruth.manifest.design import Invariant
+from dbtruth.review.evidence import finding_sample, listing
+from dbtruth.review.facts import Facts
+from dbtruth.review.model import Answer
+
+NO_INVARIANTS = "no `invariants` section in dbtruth.yaml"
+OUTSIDE = ("application", "reconciliation")
+# Invariants that a concurrent writer can break between a check and a write.
+CONCURRENCY_KINDS = ("uniqueness", "non-overlap", "cross-row")
+
+
+class Known(Enum):
+    """How one invariant is known, from the weakest claim upwards."""
+
+    BROKEN = "broken"  # I009: the object named does not enforce it
+    UNDETECTED = "undetected"  # I010: kept outside the database and nothing detects a violation
+    GUESSED = "guessed"  # `dbtruth init` restated an existing constraint
+    UNCHECKED = "unchecked"  # enforced by an object, but I009 did not run to check it
+    DETECTED = "detected"  # kept outside the database; a detective query is declared
+    ENFORCED = "enforced"  # a constraint, index or trigger in the catalog enforces it
+
+
+def known(facts: Facts, invariant: Invariant) -> Known:
+    # I009 and I010 report on the invariant itself (ObjectRef("invariant", "", id)); I009 wins.
+    code = {f.object.name: f.code for f in facts.findings("I010", "I009")}.get(invariant.id)
+    if code == "I009":
+        return Known.BROKEN
+    if code == "I010":
+        return Known.UNDETECTED
+    if invariant.guess:
+        return Known.GUESSED
+    if invariant.enforcement in OUTSIDE:
+        return Known.DETECTED if invariant.detective_query else Known.UNDETECTED
+    return Known.ENFORCED if facts.ran("I009") else Known.UNCHECKED
+
+
+def summary(facts: Facts) -> str:
+    """One line: how many invariants, and how each is known. Never "held" for what the
+    review did not see."""
+    invariants = facts.manifest.invariants
+    counts = Counter(known(facts, i) for i in invariants)
+    noun = "invariant" if len(invariants) == 1 else "invariants"
+    parts = [
+        f"{len(invariants)} {noun}: 0 proven (the review writes no illegal row to see it refused)"
+    ]
+    if counts[Known.ENFORCED]:
+        parts.append(
+            f"{counts[Known.ENFORCED]} enforced by a constraint, index or trigger found in the "
+            "catalog as declared"
+        )
+    if counts[Known.DETECTED]:
+        parts.append(
+            f"{counts[Known.DETECTED]} declared as kept by the application, with a detective "
+            "query dbtruth does not run"
+        )
+    if counts[Known.GUESSED]:
+        parts.append(
+            f"{counts[Known.GUESSED]} declared by an existing constraint (guessed by "
+            "`dbtruth init`, not confirmed)"
+        )
+    if counts[Known.UNCHECKED]:
+        parts.append(
+            f"{counts[Known.UNCHECKED]} declared as enforced by an object not checked (rule I009 "
+            "did not run)"
+        )
+    if counts[Known.UNDETECTED]:
+        parts.append(f"{counts[Known.UNDETECTED]} kept outside the database and never detected")
+    if counts[Known.BROKEN]:
+        parts.append(f"{counts[Known.BROKEN]} not enforced by the object named")
+    return "; ".join(parts)
+
+
+def constraint_counts(facts: Facts) -> str:
+    counts: dict[str, int] = {}
+    for constraint in facts.catalog.constraints:
+        if not constraint.inherited:
+            counts[constraint.kind] = counts.get(constraint.kind, 0) + 1
+    return (
+        md_text(", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))) or "no constraints"
+    )
+
+
+def _confirmed(facts: Facts) -> list[Invariant]:
+    return [i for i in facts.manifest.invariants if not i.guess]
+
+
+def _only_guesses(facts: Facts) -> str:
+    count = len(facts.manifest.invariants)
+    noun = "invariant in dbtruth.yaml is" if count == 1 else "invariants in dbtruth.yaml are"
+    return f"the {count} {noun} `dbtruth init`'s restatement of existing constraints"
+
+
+# --- checklist 6.3 --------------------------------------------------------------------------
+
+
+def named_answer(facts: Facts) -> tuple[Answer, str]:
+    invariants = facts.manifest.invariants
+    if not invariants:
+        return Answer.UNKNOWN, NO_INVARIANTS
+    confirmed = _confirmed(facts)
+    if not confirmed:
+        return Answer.GUESS, (
+            f"{_only_guesses(facts)}, none confirmed; the illegal states no constraint covers "
+            "are not named"
+        )
+    missing = sorted({t for i in confirmed for t in i.tables if not facts.matches(t)})
+    if missing:
+        return Answer.NO, f"invariants name tables the catalog does not have: {listing(missing)}"
+    guesses = len(invariants) - len(confirmed)
+    return Answer.DECLARED, (
+        f"{len(confirmed)} invariant(s) stated in dbtruth.yaml, on tables that exist"
+        + (f"; {guesses} more guessed by `dbtruth init`" if guesses else "")
+    )
+
+
+def db_enforced_answer(facts: Facts) -> tuple[Answer, str]:
+    invariants = facts.manifest.invariants
+    if not invariants:
+        return Answer.UNKNOWN, f"{NO_INVARIANTS}; the catalog enforces {constraint_counts(facts)}"
+    if not facts.ran("I009"):
+        return Answer.UNKNOWN, "rule I009 did not run (not selected)"
+    broken = facts.findings("I009")
+    if broken:
+        return Answer.NO, f"declared enforcement that does not hold: {finding_sample(broken)}"
+    by_db = [i for i in invariants if i.enforcement not in OUTSIDE]
+    confirmed = [i for i in by_db if not i.guess]
+    guessed = len(by_db) - len(confirmed)
+    if confirmed:
+        return Answer.YES, (
+            f"{len(confirmed)} invariant(s) enforced by a constraint, index or trigger found in "
+            "the catalog and matched to the declaration (I009)"
+            + (f"; {guessed} more guessed by `dbtruth init`" if guessed else "")
+        )
+    if guessed:
+        return Answer.GUESS, (
+            f"{_only_guesses(facts)}: each constraint exists, but nobody has confirmed these "
+            "are the invariants that matter"
+        )
+    return Answer.NA, "no invariant is declared as enforced by the database"
+
+
+def app_enforced_answer(facts: Facts) -> tuple[Answer, str]:
+    if not facts.manifest.invariants:
+        return Answer.UNKNOWN, NO_INVARIANTS
+    confirmed = _confirmed(facts)
+    if not confirmed:
+        return Answer.UNKNOWN, f"{_only_guesses(facts)}; those the application keeps are not named"
+    app = [i.id for i in confirmed if i.enforcement in OUTSIDE]
+    if not app:
+        return Answer.UNKNOWN, (
+            "no invariant is declared as kept by the application: name the ones it keeps, "
+            "if any (`enforcement: application`)"
+        )
+    return Answer.DECLARED, f"kept by the application or reconciliation: {listing(app, 10)}"
+
+
+def monitored_answer(facts: Facts) -> tuple[Answer, str]:
+    if not facts.manifest.invariants:
+        return Answer.UNKNOWN, NO_INVARIANTS
+    if not facts.ran("I010"):
+        return Answer.UNKNOWN, "rule I010 did not run (not selected)"
+    blind = facts.findings("I010")
+    if blind:
+        return Answer.NO, f"invariants nobody detects: {finding_sample(blind)}"
+    confirmed = _confirmed(facts)
+    if not confirmed:
+        return Answer.UNKNOWN, f"{_only_guesses(facts)}; those kept outside it are not named"
+    outside = [i.id for i in confirmed if i.enforcement in OUTSIDE]
+    if not outside:
+        return Answer.NA, "no invariant is declared as kept outside the database"
+    return Answer.DECLARED, (
+        f"detective queries declared for {listing(outside)} (I010); dbtruth does not run them"
+    )
+
+
+def concurrency_answer(facts: Facts) -> tuple[Answer, str]:
+    invariants = facts.manifest.invariants
+    if not invariants:
+        return Answer.UNKNOWN, NO_INVARIANTS
+    confirmed = _confirmed(facts)
+    if not confirmed:
+        return Answer.UNKNOWN, (
+            f"{_only_guesses(facts)}; the cross-row rules the application keeps are not "
+            "declared yet"
+        )
+    sensitive = [i for i in confirmed if i.kind in CONCURRENCY_KINDS]
+    if not sensitive:
+        return Answer.UNKNOWN, "no uniqueness, non-overlap or cross-row invariant declared"
+    outside = [i.id for i in sensitive if i.enforcement in OUTSIDE]
+    if outside:
+        return Answer.UNKNOWN, (
+            f"{listing(outside)} are kept by the application: race-safe only under a lock or "
+            "SERIALIZABLE, which the schema cannot show"
+        )
+    if not facts.ran("I009"):
+        return Answer.UNKNOWN, "rule I009 did not run (not selected)"
+    broken = [i.id for i in sensitive if known(facts, i) is Known.BROKEN]
+    if broken:
+        return Answer.NO, f"not enforced by the object named: {listing(broken)}"
+    return Answer.YES, (
+        f"all {len(sensitive)} concurrency-sensitive invariants are enforced by constraints "
+        "or indexes found in the catalog, which hold under concurrent writes"
+    )
+
+
+def cross_system_answer(facts: Facts) -> tuple[Answer, str]:
+    found = [i for i in _confirmed(facts) if i.kind == "cross-system"]
+    if not found:
+        return Answer.UNKNOWN, "no cross-system invariant declared"
+    blind = [i.id for i in found if not i.detective_query]
+    if blind:
+        return Answer.NO, f"cross-system invariants without reconciliation: {listing(blind)}"
+    return Answer.DECLARED, (
+        f"{len(found)} cross-system invariant(s), each with a declared reconciliation query"
+    )
