@@ -34,7 +34,7 @@ def too_many_indexes(catalog: Catalog, settings: Settings) -> Iterator[Violation
 
     ## Fix safety
     No SQL fix: which index to drop depends on the workload (see X004 unused-index on a live
-    database and `dbtruth workload`).
+    database, and the plans of the manifest's workload queries).
 
     ## References
     PostgreSQL manual 11 Indexes; playbook Principle 4, §6.6, §11 (Level 0).

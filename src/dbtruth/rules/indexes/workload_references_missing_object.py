@@ -177,7 +177,7 @@ def workload_references_missing_object(catalog: Catalog, settings: Settings) -> 
     """
     for query in settings.design.workload:
         if query.sql is None:
-            continue  # queries in files are read by `dbtruth workload`, not by catalog rules
+            continue  # only inline SQL is read by catalog rules; query files are not opened
         for problem in missing_objects(catalog, query.sql):
             yield Violation(
                 ObjectRef("workload query", "", query.name),

@@ -42,8 +42,8 @@ def invariant_without_detective_control(
     ```
 
     ## Fix safety
-    No SQL fix: the detective query is written by the invariant's owner; `dbtruth prove` runs
-    it read-only on a live target.
+    No SQL fix: the detective query is written by the invariant's owner, who schedules it
+    read-only against the live database (its count of violating rows should stay 0).
 
     ## References
     Playbook Principle 1, 3.2 (cross-row and cross-system rows of the enforcement table), §6.3.

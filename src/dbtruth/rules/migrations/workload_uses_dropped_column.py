@@ -53,7 +53,7 @@ def _users(settings: Settings, table: str, column: str | None) -> list[str]:
     users = []
     for query in settings.design.workload:
         if query.sql is None:
-            continue  # queries in files are read by `dbtruth workload`
+            continue  # only inline SQL is read here; query files are not opened
         found = _references(query.sql)
         if found and name in found[0] and (column is None or column in found[1]):
             users.append(query.name)
