@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from dbtruth.inert import visible
 from dbtruth.report.erd_svg import drawn_edges, hubs_of, render_group
+from dbtruth.report.grouping import group_findings, objects_phrase
 from dbtruth.review.model import (
     ANSWER_LEGEND,
     Answer,
@@ -55,6 +56,9 @@ def _environment() -> Environment:
         finalize=_visible,
     )
     env.filters["inline"] = inline
+    # One design decision repeated reads as one article: its objects listed, the fix once.
+    env.filters["grouped"] = group_findings
+    env.filters["objects_phrase"] = objects_phrase
     env.globals.update(
         Paragraph=Paragraph,
         Table=Table,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dbtruth.findings import Finding
 from dbtruth.inert import code_lines, md_code, md_fence, md_line, md_prose, md_text
+from dbtruth.report.grouping import FindingGroup, group_findings, objects_phrase
 from dbtruth.report.markdown import fix_lines
 from dbtruth.report.mermaid import er_diagram
 from dbtruth.review.model import (
@@ -118,6 +119,20 @@ def _finding(finding: Finding) -> list[str]:
     return lines + fix_lines(finding, note=False)
 
 
+def _decision(group: FindingGroup) -> list[str]:
+    """One design decision repeated: a headline, its objects, the fix once."""
+    label = group.severity.label
+    lines = [f"- {_ICON[label]} **{group.code} {group.name}** ({label}): {objects_phrase(group)}"]
+    for finding in group.findings:
+        location = finding.location
+        where = f" ({md_text(f'{location.file}:{location.line}')})" if location else ""
+        lines.append(f"  - {md_code(finding.object.path)}{where}: {md_prose(finding.message)}")
+    fixed = fix_lines(group.first, note=False)
+    if fixed:
+        fixed[0] += f" (shown for {md_code(group.first.object.path)}; the others alike)"
+    return lines + fixed
+
+
 def render(review: Review) -> str:
     counts = ", ".join(f"{n} {label}" for label, n in review.summary_counts.items())
     lines = [
@@ -158,8 +173,8 @@ def render(review: Review) -> str:
         lines += ["No findings.", ""]
     for group in review.findings:
         lines += [f"### {group.family.capitalize()} ({len(group.findings)})", ""]
-        for finding in group.findings:
-            lines += _finding(finding)
+        for decision in group_findings(list(group.findings)):
+            lines += _decision(decision) if decision.repeated else _finding(decision.first)
         lines.append("")
     if review.suppressed:
         lines += ["### Accepted in dbtruth.yaml", ""]
