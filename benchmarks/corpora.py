@@ -105,8 +105,13 @@ def corpora() -> list[Corpus]:
         ),
         Corpus(
             "supabase-storage",
-            tuple(
-                sorted((CORPORA / "supabase-storage/migrations/tenant").glob("*.sql"), key=_natural)
+            (
+                # Its runner connects as supabase_storage_admin, whose search_path 0002 sets to
+                # storage: unqualified names in later migrations mean storage's tables.
+                _prelude("SET search_path = storage, public;\n"),
+                *sorted(
+                    (CORPORA / "supabase-storage/migrations/tenant").glob("*.sql"), key=_natural
+                ),
             ),
             keep_going=True,
             # Its migrations create roles inside DO blocks: dbtruth lets loaded SQL do that only
