@@ -391,3 +391,22 @@ def test_alter_table_read_from_json_gives_the_same_findings_as_full_trees() -> N
         assert _findings(light) == _findings(full)
         compared += sum(len(m.statements) for m in light)
     assert compared > 50
+
+
+def test_what_replay_observed_replaces_the_static_verdict(tmp_path: Path) -> None:
+    """Widening varchar(10) to varchar(20) and numeric(10,2) to numeric(12,2) rewrites nothing
+    (PostgreSQL keeps the relfilenode); the static table, not knowing that, predicts a rewrite.
+    With --replay the database's answer wins in the findings, not only in the differences."""
+    target = _write(tmp_path / "target", {"schema.sql": (
+        "CREATE TABLE t (id int PRIMARY KEY, c varchar(10), d numeric(10,2));\n")})  # fmt: skip
+    folder = _write(tmp_path / "m", {"001.sql": (
+        "ALTER TABLE t ALTER COLUMN c TYPE varchar(20);\n"
+        "ALTER TABLE t ALTER COLUMN d TYPE numeric(12,2);\n")})  # fmt: skip
+    args = (str(folder), "--against", str(target), "--scratch", "embedded", "--fail-on", "never")
+    _, static, _ = _lint(*args)
+    assert [c for c, _ in _codes(static)].count("M005") == 2
+    code, replayed, err = _lint(*args, "--replay")
+    assert code == 0, err
+    assert "M005" not in [c for c, _ in _codes(replayed)]
+    withdrawn = [n for n in replayed["notes"] if "M005 withdrawn" in n]  # type: ignore[attr-defined]
+    assert len(withdrawn) == 2 and all("no rewrite of public.t" in n for n in withdrawn)

@@ -19,8 +19,9 @@ from typing import Any
 
 import psycopg
 
+from dbtruth.findings import Finding
 from dbtruth.model.migration import MigrationFile, MigrationStatement
-from dbtruth.rules.migration_locks import MODES
+from dbtruth.rules.migration_locks import MODES, blocks_writes
 from dbtruth.sources import sqlfiles
 from dbtruth.sources.dump import schema_dump
 from dbtruth.sources.scratch import ScratchDatabase, ScratchServer
@@ -274,3 +275,47 @@ def compare(
             )  # fmt: skip
             differences.append(difference)
     return differences
+
+
+# Rules whose verdict rests on a predicted rewrite, and on a predicted write-blocking lock.
+_REWRITE_RULES = frozenset({"M005", "M006", "M007"})
+_LOCK_RULES = frozenset({"M001", "M003", "M004", "M005", "M006", "M007"})
+
+
+def apply_observations(
+    findings: list[Finding], differences: list[Difference]
+) -> tuple[list[Finding], list[str]]:
+    """Where replay saw PostgreSQL do less than the static table predicted, the observation
+    replaces the verdict: a finding that rests on a rewrite the database did not do, or on a
+    write-blocking lock it did not take, is withdrawn, and a note says so. (Where the database
+    did more, the differences list says it; the static findings stand.)"""
+    no_rewrite = {
+        (d.file, d.line, d.table)
+        for d in differences
+        if d.what == "rewrite" and d.predicted == "rewrite" and d.observed is None
+    }
+    no_block = {
+        (d.file, d.line, d.table)
+        for d in differences
+        if d.what == "lock"
+        and d.predicted is not None
+        and blocks_writes(d.predicted)
+        and (d.observed is None or not blocks_writes(d.observed))
+    }
+    kept: list[Finding] = []
+    notes: list[str] = []
+    for finding in findings:
+        where = finding.location
+        key = (where.file, where.line, finding.object.relation) if where else None
+        reason = None
+        if key in no_rewrite and finding.code in _REWRITE_RULES:
+            reason = f"no rewrite of {finding.object.relation}"
+        elif key in no_block and finding.code in _LOCK_RULES:
+            reason = f"no write-blocking lock on {finding.object.relation}"
+        if reason is None or where is None:
+            kept.append(finding)
+            continue
+        notes.append(
+            f"{where.file}:{where.line}: {finding.code} withdrawn: replay observed {reason}"
+        )
+    return kept, notes
