@@ -326,3 +326,28 @@ def test_a_killed_run_leaves_no_server_and_the_next_run_removes_its_folder(
             os.environ["TMPDIR"] = saved
         tempfile.tempdir = None
     assert not Path(workdir).exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root needs an account to run the server as")
+def test_without_a_postgres_account_root_runs_the_server_as_its_own_system_account(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pwd
+
+    from dbtruth.sources import scratch as scratch_module
+
+    existed = True
+    try:
+        pwd.getpwnam("dbtruth-scratch")
+    except KeyError:
+        existed = False
+    monkeypatch.setattr(scratch_module, "_SERVER_ACCOUNT", "no-such-account-for-dbtruth")
+    try:
+        with open_scratch("embedded") as server:
+            assert server.process_id is not None
+            status = Path(f"/proc/{server.process_id}/status").read_text()
+            uid = int(status.split("Uid:")[1].split()[0])
+        assert pwd.getpwuid(uid).pw_name == "dbtruth-scratch"
+    finally:
+        if not existed:
+            subprocess.run(["userdel", "dbtruth-scratch"], check=False, capture_output=True)

@@ -48,6 +48,7 @@ _FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off",
 # The server starts with this environment only: nothing of the caller's secrets reaches it.
 _SERVER_PATH = "/usr/local/bin:/usr/bin:/bin"
 _SERVER_ACCOUNT = "postgres"  # the account a cluster runs as when dbtruth runs as root
+_OWN_ACCOUNT = "dbtruth-scratch"  # made when there is no postgres account
 _ADMIN = "dbtruth_admin"  # the cluster's superuser: dbtruth's own, never the SQL's
 _OWNER = "dbtruth_owner"  # the role loaded SQL runs as
 _PREFIX = "dbtruth-scratch-"
@@ -434,16 +435,27 @@ def _die_with(parent: int) -> Any:
 
 
 def _server_account() -> pwd.struct_passwd | None:
-    """PostgreSQL refuses to run as root; as root the cluster runs as `postgres`."""
+    """PostgreSQL refuses to run as root; as root the cluster runs as `postgres` (the account
+    Debian's and most packages make), else as a system account dbtruth makes once for it:
+    `dbtruth-scratch`, no login shell, no home, no password."""
     if os.geteuid() != 0:
         return None
+    for name in (_SERVER_ACCOUNT, _OWN_ACCOUNT):
+        with contextlib.suppress(KeyError):
+            return pwd.getpwnam(name)
+    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
     try:
-        return pwd.getpwnam(_SERVER_ACCOUNT)
-    except KeyError as exc:
+        subprocess.run(
+            [useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+             "--user-group", _OWN_ACCOUNT],
+            check=True, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        return pwd.getpwnam(_OWN_ACCOUNT)
+    except (OSError, subprocess.SubprocessError, KeyError) as exc:
         raise DbtruthError(
-            "running as root and there is no 'postgres' system account to run the scratch "
-            "server as",
-            hint="create one (useradd --system postgres), run dbtruth as another user, "
+            "running as root, with no 'postgres' account to run the scratch server as, and "
+            f"{_OWN_ACCOUNT} could not be created",
+            hint="create an account (useradd --system postgres), run dbtruth as another user, "
             "or use --scratch URL",
         ) from exc
 
