@@ -40,7 +40,10 @@ class RuleSettings(_Strict):
     boolean_flag_soup_min: int = Field(3, ge=2)
     catch_all_min_nullable: int = Field(12, ge=2)
     small_table_rows: int = Field(
-        10_000, ge=0, description="migrate lint: lock findings on smaller tables are info."
+        10_000,
+        ge=0,
+        description="Lock findings of migrate lint, and foreign keys without an index "
+        "(I002) on tables holding fewer rows, are info.",
     )
 
 
@@ -84,6 +87,7 @@ class Manifest(DesignSections):
             unused_index_min_days=s.unused_index_min_days,
             boolean_flag_soup_min=s.boolean_flag_soup_min,
             catch_all_min_nullable=s.catch_all_min_nullable,
+            small_table_rows=s.small_table_rows,
             design=self,
         )
 

@@ -24,5 +24,7 @@ class Settings:
     unused_index_min_days: float = 14.0  # observation window needed before "unused" means much
     boolean_flag_soup_min: int = 3
     catch_all_min_nullable: int = 12
+    # A table with fewer rows is small: lock findings on it are brief, a scan of it is cheap.
+    small_table_rows: int = 10_000
     # truth, invariants, workload, time, ...: empty when there is no manifest
     design: DesignSections = field(default_factory=DesignSections)

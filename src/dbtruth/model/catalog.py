@@ -270,6 +270,17 @@ class IndexStats:
 
 
 @dataclass(frozen=True, slots=True)
+class LoadedRows:
+    """How many rows a table held once dbtruth loaded SQL files (their INSERT and COPY data)
+    into its scratch database: counted there, so observed, and no live statistic."""
+
+    schema: str
+    name: str
+    rows: int
+    at_least: bool = False  # counting stopped at `rows`: the table holds that many or more
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     """Facts only a live server has: counters, sizes, and when the counters were last reset."""
 
@@ -301,6 +312,8 @@ class Catalog:
     stats: Stats | None = None
     # What could not be loaded (SQL-file targets with --keep-going): findings are incomplete.
     load_problems: tuple[str, ...] = ()
+    # SQL-file targets: the tables that held rows after loading (an empty table is absent).
+    loaded_rows: tuple[LoadedRows, ...] = ()
     _lookup: _Lookup = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -344,6 +357,10 @@ class Catalog:
     def table_stats(self, table: Table) -> TableStats | None:
         return self._lookup.table_stats.get(table.qualified)
 
+    def rows_loaded(self, table: Table) -> LoadedRows | None:
+        """The rows `table` held after loading a SQL-file target; None when it held none."""
+        return self._lookup.loaded_rows.get(table.qualified)
+
     def index_stats(self, index: Index) -> IndexStats | None:
         return self._lookup.index_stats.get(index.qualified)
 
@@ -363,6 +380,7 @@ class _Lookup:
         "grants",
         "index_stats",
         "indexes",
+        "loaded_rows",
         "names",
         "owned_sequences",
         "policies",
@@ -404,6 +422,7 @@ class _Lookup:
         stats = catalog.stats
         self.table_stats = {f"{s.schema}.{s.name}": s for s in stats.tables} if stats else {}
         self.index_stats = {f"{s.schema}.{s.name}": s for s in stats.indexes} if stats else {}
+        self.loaded_rows = {f"{r.schema}.{r.name}": r for r in catalog.loaded_rows}
 
 
 def _group(items: Iterable[T], key: Callable[[T], str]) -> dict[str, tuple[T, ...]]:

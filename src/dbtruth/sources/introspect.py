@@ -36,6 +36,7 @@ from dbtruth.model import (
 )
 from dbtruth.model.sqlnames import qualified
 from dbtruth.sources import definitions
+from dbtruth.sources.loaded import read_loaded_rows
 
 _TABLE_KINDS = {"r": "table", "p": "partitioned table", "f": "foreign table"}
 _RELATION_KINDS = {**_TABLE_KINDS, "v": "view", "m": "materialized view"}
@@ -247,6 +248,12 @@ def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> C
         sequences=sequences,
         extensions=extensions,
         stats=read_stats(conn) if live else None,
+        # Not live: a scratch database dbtruth loaded, whose rows are the input's own data.
+        loaded_rows=()
+        if live
+        else read_loaded_rows(
+            conn, [(r["schema"], r["name"]) for r in _rows(conn, "loaded_tables")]
+        ),
     )
 
 

@@ -17,8 +17,9 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
     """
     ## What it does
     Finds foreign keys whose columns are not the leading columns of any index on the
-    referencing table (a partial index `WHERE col IS NOT NULL` counts); keys to reference data
-    whose rows are not deleted are info.
+    referencing table (a partial index `WHERE col IS NOT NULL` counts, and so does a hash index
+    on a single-column key); keys to reference data whose rows are not deleted, and keys of a
+    small table, are info.
 
     ## Why is this bad?
     Every DELETE or key UPDATE on the referenced row must find the referencing rows; without an
@@ -54,6 +55,13 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
     table many keys point at is not reference data for that alone: users, tenants and accounts
     are graded like any other table.
 
+    A key on a small table is info too: the referencing table holds at least one and fewer
+    than `small_table_rows` rows (10,000 unless dbtruth.yaml's rules.settings says otherwise),
+    so the scan costs little. The size is observed: the row estimate of a live server, or the
+    rows the SQL files' own data (INSERT, COPY) left in the table dbtruth loaded them into. An
+    empty table says nothing about its size in production, so a schema without data is graded
+    as before.
+
     ## Fix safety
     `CREATE INDEX CONCURRENTLY` takes SHARE UPDATE EXCLUSIVE, so reads and writes continue; it
     cannot run inside a transaction block. On a partitioned table, CONCURRENTLY is not available
@@ -75,7 +83,28 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
             if target not in deletes:
                 parent = catalog.table(target)
                 deletes[target] = deletes_expected(catalog, parent) if parent else None
-            yield _violation(catalog, table, fk, references.get(target), deletes[target])
+            yield _violation(
+                catalog,
+                table,
+                fk,
+                references.get(target),
+                deletes[target],
+                _small(catalog, table, settings.small_table_rows),
+            )
+
+
+def _small(catalog: Catalog, table: Table, threshold: int) -> str | None:
+    """How the referencing table is known to be small (1 to threshold - 1 rows), or None."""
+    if catalog.is_live:
+        stats = catalog.table_stats(table)
+        # reltuples: -1 before the first ANALYZE, 0 for an empty table (no size to go by).
+        if stats is not None and 0 < stats.row_estimate < threshold:
+            return f"observed on the live server: {stats.row_estimate:,} rows (estimate)"
+        return None
+    loaded = catalog.rows_loaded(table)
+    if loaded is not None and not loaded.at_least and 0 < loaded.rows < threshold:
+        return f"observed in the loaded data: {loaded.rows:,} rows"
+    return None
 
 
 def _violation(
@@ -84,6 +113,7 @@ def _violation(
     fk: Constraint,
     reference: Reference | None,
     deletes: str | None,
+    small: str | None,
 ) -> Violation:
     partitioned = table.kind == "partitioned table"
     name = fresh_name(catalog, table.schema, table.name, *fk.columns, suffix="idx")
@@ -125,6 +155,9 @@ def _violation(
     if reference is not None and deletes is not None:
         # Why reference data is graded a warning all the same.
         evidence.append(("deletes on the referenced table", deletes))
+    if small is not None:
+        evidence.append(("rows in the referencing table", small))
+        message += f"; {table.qualified} is a small table, so the scan is cheap"
     return Violation(
         constraint_ref(fk),
         message,
@@ -137,5 +170,5 @@ def _violation(
             else "locks writes on all partitions while it builds",
         ),
         evidence=tuple(evidence),
-        severity=Severity.INFO if quiet else None,
+        severity=Severity.INFO if quiet or small is not None else None,
     )
