@@ -58,9 +58,10 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
     A key on a small table is info too: the referencing table holds at least one and fewer
     than `small_table_rows` rows (10,000 unless dbtruth.yaml's rules.settings says otherwise),
     so the scan costs little. The size is observed: the row estimate of a live server, or the
-    rows the SQL files' own data (INSERT, COPY) left in the table dbtruth loaded them into. An
-    empty table says nothing about its size in production, so a schema without data is graded
-    as before.
+    rows the SQL files' own data (INSERT, COPY) left in the table dbtruth loaded them into,
+    when the referenced table holds loaded rows too (a sample database; a migration seeding a
+    few rows under empty parents says nothing about size). An empty table says nothing about
+    its size in production, so a schema without data is graded as before.
 
     ## Fix safety
     `CREATE INDEX CONCURRENTLY` takes SHARE UPDATE EXCLUSIVE, so reads and writes continue; it
@@ -89,12 +90,16 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
                 fk,
                 references.get(target),
                 deletes[target],
-                _small(catalog, table, settings.small_table_rows),
+                _small(catalog, table, catalog.table(target), settings.small_table_rows),
             )
 
 
-def _small(catalog: Catalog, table: Table, threshold: int) -> str | None:
-    """How the referencing table is known to be small (1 to threshold - 1 rows), or None."""
+def _small(catalog: Catalog, table: Table, parent: Table | None, threshold: int) -> str | None:
+    """How the referencing table is known to be small (1 to threshold - 1 rows), or None.
+
+    Rows loaded from SQL files count only when the referenced table holds loaded rows too: a
+    sample database carries both sides, while a migration that seeds a few rows into a table
+    whose parents stay empty (global prices, default settings) says nothing about its size."""
     if catalog.is_live:
         stats = catalog.table_stats(table)
         # reltuples: -1 before the first ANALYZE, 0 for an empty table (no size to go by).
@@ -102,6 +107,8 @@ def _small(catalog: Catalog, table: Table, threshold: int) -> str | None:
             return f"observed on the live server: {stats.row_estimate:,} rows (estimate)"
         return None
     loaded = catalog.rows_loaded(table)
+    if parent is None or catalog.rows_loaded(parent) is None:
+        return None
     if loaded is not None and not loaded.at_least and 0 < loaded.rows < threshold:
         return f"observed in the loaded data: {loaded.rows:,} rows"
     return None
