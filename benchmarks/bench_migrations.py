@@ -25,11 +25,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from pglast import ast
+from pglast.enums import ConstrType
+
 from corpora import CORPORA
 from dbtruth.lint import advance, lint
 from dbtruth.manifest import Manifest
 from dbtruth.model.migration import MigrationState
-from dbtruth.rules.migration_locks import blocks_writes, migration_name, phase_of, predict
+from dbtruth.rules.migration_locks import (
+    added_columns,
+    blocks_writes,
+    migration_name,
+    new_column_fk_scans,
+    phase_of,
+    predict,
+)
+from dbtruth.rules.migration_state import after_statement
 from dbtruth.sources.migrations import discover, read_file
 
 PG_VERSION = 15
@@ -142,7 +153,7 @@ def _static_pass(corpus: MigrationCorpus) -> tuple[float, list[dict[str, object]
         state.created_here = set()
         blocking_on_existing = False
         for ordinal, statement in enumerate(migration.statements):
-            locks = predict(statement.node, state)
+            locks = predict(statement.node, state, statement.sql)
             # the statement's own table (a foreign key's referenced table is locked too, but
             # that is the lock-queue hazard of M011, reported for the file)
             new = bool(locks) and state.is_new(locks[0].relation)
@@ -150,11 +161,13 @@ def _static_pass(corpus: MigrationCorpus) -> tuple[float, list[dict[str, object]
             no_rewrite[(migration.path, ordinal)] = bool(locks) and not any(
                 lock.rewrite for lock in locks
             )
+            unchecked_fk[(migration.path, ordinal)] = _unchecked_foreign_key(statement.node)
             blocking_on_existing |= any(
                 blocks_writes(lock.mode) and not state.is_new(lock.relation) for lock in locks
             )
             state.phase = phase_of(statement.node, state)
             advance(state, statement.node)
+            after_statement(state, statement)
         on_new_tables[(migration.path, -1)] = not blocking_on_existing
     return best, findings
 
@@ -164,6 +177,19 @@ def _static_pass(corpus: MigrationCorpus) -> tuple[float, list[dict[str, object]
 on_new_tables: dict[tuple[str, int], bool] = {}
 # (file, statement ordinal) -> the lock table predicts no rewrite (same or coercible type)
 no_rewrite: dict[tuple[str, int], bool] = {}
+# (file, statement ordinal) -> ADD COLUMN … REFERENCES without a default: PostgreSQL checks
+# no row (the new column is NULL everywhere)
+unchecked_fk: dict[tuple[str, int], bool] = {}
+
+
+def _unchecked_foreign_key(node: object) -> bool:
+    if not isinstance(node, ast.AlterTableStmt):
+        return False
+    columns = [
+        c for c in added_columns(tuple(node.cmds or ()))
+        if any(k.contype == ConstrType.CONSTR_FOREIGN for k in c.constraints or ())
+    ]  # fmt: skip
+    return bool(columns) and not any(new_column_fk_scans(c) for c in columns)
 
 
 # file -> (first line, last line) of each statement, to match the two tools' findings by
@@ -281,6 +307,8 @@ def main() -> None:
                 label = "squawk only, new tables" if new else "squawk only"
                 if key[2] == "M005" and no_rewrite.get((key[0], key[1])):
                     label = "squawk only, no rewrite (same or binary-coercible type)"
+                if key[2] == "M003" and unchecked_fk.get((key[0], key[1])):
+                    label = "squawk only, new column without a default (no row checked)"
                 other = sorted(ours_at.get((key[0], key[1]), set()) - {key[2]})
                 if other:
                     label = f"squawk only, dbtruth reports the statement as {'/'.join(other)}"

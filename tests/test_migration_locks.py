@@ -5,14 +5,17 @@ must equal what the server did; where they differ, the table is wrong."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import psycopg
 import pytest
 from pglast import parse_sql
+from pglast import parser as pg_parser
 
-from dbtruth.model.migration import MigrationState
+from dbtruth.model.migration import MigrationState, MigrationStatement
 from dbtruth.rules.migration_locks import MODES, predict
+from dbtruth.rules.migration_state import after_statement
 from dbtruth.sources.introspect import read_catalog
 
 SCHEMA = """
@@ -21,6 +24,11 @@ CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint, code int, note v
                      qty int, price numeric);
 CREATE INDEX orders_code_idx ON orders (code);
 CREATE TYPE mood AS ENUM ('ok');
+CREATE FUNCTION stable_code() RETURNS text LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN 'a'; END $$;
+CREATE FUNCTION volatile_code() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'a'; END $$;
+-- VOLATILE too, but the planner inlines a one-expression SQL function: its body decides
+CREATE FUNCTION inlined_code() RETURNS text LANGUAGE sql AS $$ SELECT 'a' $$;
+CREATE FUNCTION inlined_random() RETURNS text LANGUAGE sql RETURN md5(random()::text);
 INSERT INTO customers VALUES (1);
 INSERT INTO orders VALUES (1, 1, 1, 'a', 1, 1);
 """
@@ -30,6 +38,12 @@ CASES = {
     "ALTER TABLE orders ADD COLUMN extra text": False,
     "ALTER TABLE orders ADD COLUMN status text NOT NULL DEFAULT 'new'": False,
     "ALTER TABLE orders ADD COLUMN public_id uuid DEFAULT gen_random_uuid()": True,
+    "ALTER TABLE orders ADD COLUMN xid bigint DEFAULT txid_current()": False,  # stable
+    "ALTER TABLE orders ADD COLUMN label text DEFAULT stable_code()": False,
+    "ALTER TABLE orders ADD COLUMN label text DEFAULT volatile_code()": True,
+    "ALTER TABLE orders ADD COLUMN label text DEFAULT inlined_code()": False,
+    "ALTER TABLE orders ADD COLUMN label text DEFAULT inlined_random()": True,
+    "ALTER TABLE orders ADD COLUMN buyer_id bigint REFERENCES customers (id)": False,
     "ALTER TABLE orders ADD COLUMN total numeric GENERATED ALWAYS AS (qty * price) STORED": True,
     "ALTER TABLE orders ALTER COLUMN code TYPE bigint": True,
     "ALTER TABLE orders ALTER COLUMN note TYPE text": False,
@@ -40,6 +54,7 @@ CASES = {
     "REFERENCES customers (id) NOT VALID": False,
     "ALTER TABLE orders ADD CONSTRAINT orders_qty CHECK (qty > 0)": False,
     "ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE (code)": False,
+    "ALTER TABLE orders ADD CONSTRAINT orders_code_excl EXCLUDE USING btree (code WITH =)": False,
     "ALTER TABLE orders DROP COLUMN note": False,
     "ALTER TABLE orders RENAME COLUMN note TO remark": False,
     "ALTER TABLE orders RENAME TO purchase": False,
@@ -104,7 +119,8 @@ def test_predicted_lock_and_rewrite_match_the_server(server: Any, sql: str) -> N
         observed_mode, observed_rewrite = _observe(conninfo, sql)
         # as `migrate lint --against` knows them: the target's column types
         types = {(t.qualified, c.name): c.type_name for t in catalog.tables for c in t.columns}
-        state = MigrationState(pg_version=server.version_num, column_types=types)
+        state = _state_after(SCHEMA, MigrationState(pg_version=server.version_num,
+                                                     column_types=types))  # fmt: skip
         locks = [lock for lock in predict(parse_sql(sql)[0].stmt, state)
                  if lock.relation == "public.orders"]  # fmt: skip
         predicted_mode = max((lock.mode for lock in locks), key=MODES.index) if locks else None
@@ -117,3 +133,154 @@ def test_predicted_lock_and_rewrite_match_the_server(server: Any, sql: str) -> N
             assert predicted_rewrite == observed_rewrite, (sql, predicted_rewrite)
     finally:
         server.drop_database(name)
+
+
+def _state_after(sql: str, state: MigrationState) -> MigrationState:
+    """The lint's state after statements (the functions they create, the TimeZone they set)."""
+    for index, text in enumerate(pg_parser.split(sql, with_parser=False)):
+        piece = re.sub(r"^(\s*--[^\n]*\n)*\s*", "", text)  # as the lint: from the first token
+        node = parse_sql(piece)[0].stmt
+        after_statement(state, MigrationStatement("schema.sql", 1, 1, piece, node, 0, index))
+    return state
+
+
+# Settings of the session TimeZone before `ALTER COLUMN … TYPE timestamptz`. The connection
+# starts in America/New_York, so that the server's own default (UTC here) does not decide.
+ZONE_SETTINGS = [
+    "SET timezone = 'UTC'",
+    "SET TIME ZONE 'utc'",
+    "SET TIME ZONE 0",
+    "SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE",
+    "SET timezone = 'UTC0'",
+    "SET timezone = '+00:00'",
+    "SELECT set_config('TimeZone', 'Etc/UTC', false)",
+    "SELECT set_config('timezone', 'UTC', true)",
+    "SET LOCAL timezone = 'Zulu'",
+    *(f"SET timezone = '{zone}'" for zone in ("GMT", "UCT", "Universal", "Greenwich",
+                                               "Etc/GMT+0", "GMT0", "Etc/UTC")),
+    "SET timezone = 'Europe/London'",  # summer time: not a fixed offset
+    "SET timezone = 'Africa/Abidjan'",  # offset 0 today, another once: not fixed either
+    "SET timezone = 'America/New_York'",
+    "SET TIME ZONE LOCAL",
+    "RESET timezone",
+]
+_TIMESTAMPS = """
+CREATE TABLE events (id bigint PRIMARY KEY, created_at timestamp, seen_at timestamptz);
+CREATE INDEX events_created_idx ON events (created_at);
+INSERT INTO events VALUES (1, now(), now());
+"""
+
+
+@pytest.mark.parametrize("setting", ZONE_SETTINGS)
+@pytest.mark.parametrize(
+    "alter",
+    [
+        "ALTER TABLE events ALTER COLUMN created_at TYPE timestamptz",
+        "ALTER TABLE events ALTER COLUMN seen_at TYPE timestamp",
+        "ALTER TABLE events ALTER COLUMN created_at TYPE timestamptz USING created_at::timestamptz",
+    ],
+)
+def test_timestamptz_rewrite_follows_the_session_timezone(
+    server: Any, setting: str, alter: str
+) -> None:
+    """PostgreSQL 12+ keeps the rows of a timestamp <-> timestamptz change when the session
+    TimeZone has a fixed offset of zero; the indexes on the column are rebuilt either way.
+    The lint follows the TimeZone the migration sets; a USING clause counts as a rewrite (it
+    usually computes something else), which is the cautious side."""
+    name = server.create_database()
+    try:
+        conninfo = server.conninfo(name, options="-c timezone=America/New_York")
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(_TIMESTAMPS)  # type: ignore[call-overload]
+        files = "SELECT pg_relation_filenode('events'), pg_relation_filenode('events_created_idx')"
+        with psycopg.connect(conninfo) as conn:
+            before = conn.execute(files).fetchone()
+            conn.execute(setting)  # type: ignore[call-overload]
+            conn.execute(alter)  # type: ignore[call-overload]
+            after = conn.execute(files).fetchone()
+            conn.rollback()
+        assert before is not None and after is not None
+        state = MigrationState(
+            pg_version=server.version_num,
+            column_types={("public.events", "created_at"): "timestamp",
+                          ("public.events", "seen_at"): "timestamptz"},
+            in_transaction=True,
+        )  # fmt: skip
+        state = _state_after(setting, state)
+        locks = predict(parse_sql(alter)[0].stmt, state, alter)
+        predicted = any(lock.rewrite for lock in locks)
+        observed = after[0] != before[0]
+        if "USING" in alter and not observed:
+            assert predicted  # cautious: the expression is not read
+        else:
+            assert predicted == observed, (setting, alter, predicted, observed)
+        if "created_at" in alter:
+            assert after[1] != before[1]  # the column's index is rebuilt in every case
+    finally:
+        server.drop_database(name)
+
+
+@pytest.mark.parametrize(
+    ("sql", "scans"),
+    [
+        ("ALTER TABLE orders ADD COLUMN buyer_id bigint REFERENCES customers (id)", False),
+        (
+            "ALTER TABLE orders ADD COLUMN buyer_id bigint REFERENCES customers (id), "
+            "ADD COLUMN note2 text DEFAULT 'x'",
+            False,
+        ),
+        ("ALTER TABLE orders ADD COLUMN buyer int8 DEFAULT NULL REFERENCES customers (id)", True),
+        ("ALTER TABLE orders ADD COLUMN buyer_id bigint DEFAULT 1 REFERENCES customers (id)", True),
+        (
+            "ALTER TABLE orders ADD CONSTRAINT orders_fk FOREIGN KEY (customer_id) "
+            "REFERENCES customers (id)",
+            True,
+        ),
+    ],
+)
+def test_new_column_foreign_key_reads_the_table_only_with_a_default(
+    server: Any, sql: str, scans: bool
+) -> None:
+    """The table's sequential scans counted by the server (pg_stat_user_tables) before and
+    after: a new column without a default is NULL everywhere and its foreign key is not
+    checked; any default (DEFAULT NULL too) makes PostgreSQL read every row."""
+    name = server.create_database()
+    try:
+        with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
+            conn.execute(SCHEMA)  # type: ignore[call-overload]
+
+            def seq_scans() -> int:
+                conn.execute("SELECT pg_stat_force_next_flush()")
+                conn.execute("SELECT pg_stat_clear_snapshot()")
+                row = conn.execute(
+                    "SELECT seq_scan FROM pg_stat_user_tables WHERE relid = 'orders'::regclass"
+                ).fetchone()
+                return int(row[0]) if row else 0
+
+            before = seq_scans()
+            conn.execute(sql)  # type: ignore[call-overload]
+            observed = seq_scans() > before
+        assert observed == scans, (sql, observed)
+        state = MigrationState(pg_version=server.version_num)
+        predicted = any(lock.scan for lock in predict(parse_sql(sql)[0].stmt, state, sql)
+                        if lock.relation == "public.orders")  # fmt: skip
+        assert predicted == scans, (sql, predicted)
+    finally:
+        server.drop_database(name)
+
+
+def test_builtin_function_volatility_matches_pg_proc(server: Any) -> None:
+    """pg_functions.txt, which judges column defaults, holds every function of pg_catalog on
+    this server, and calls volatile every one that has a volatile overload here."""
+    from dbtruth.rules.volatility import builtin_volatility
+
+    known = builtin_volatility()
+    with psycopg.connect(server.admin) as conn:
+        rows = conn.execute(
+            "SELECT proname, bool_or(provolatile = 'v') FROM pg_proc "
+            "WHERE pronamespace = 'pg_catalog'::regnamespace AND prokind = 'f' GROUP BY 1"
+        ).fetchall()
+    missing = sorted(name for name, _ in rows if name not in known)
+    assert not missing, f"add to pg_functions.txt: {missing[:20]}"
+    wrong = sorted(name for name, volatile in rows if volatile and known[name] != "v")
+    assert not wrong, f"volatile on this server: {wrong}"

@@ -31,11 +31,13 @@ from dbtruth.model.migration import (
 )
 from dbtruth.rules.migration_locks import (
     MODES,
+    fills_every_row,
     migration_phase,
     phase_of,
     predict,
     relation_name,
 )
+from dbtruth.rules.migration_state import after_statement
 from dbtruth.spec import MigrationCheck, RuleSpec
 
 _BEGIN = (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START)
@@ -81,11 +83,7 @@ def _not_null_check(constraint: ast.Constraint) -> str | None:
 
 
 def _has_default(column: ast.ColumnDef) -> bool:
-    return any(
-        c.contype in (ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_GENERATED,
-                      ConstrType.CONSTR_IDENTITY)
-        for c in column.constraints or ()
-    )  # fmt: skip
+    return fills_every_row(column)  # a DEFAULT, identity, generated, or serial
 
 
 def _base_type(column: ast.ColumnDef) -> str:
@@ -212,6 +210,7 @@ def lint(
             if record_predictions:
                 _predict_into(outcome, statement, state)
             advance(state, statement.node)
+            after_statement(state, statement)  # emptied tables, TimeZone, functions
         outcome.phases[migration.path] = migration_phase(set(state.file_phases))
     # one total: timing each rule on each statement would cost more than most rules do
     result.rule_seconds = {"migration rules": time.perf_counter() - started}
@@ -228,7 +227,7 @@ def _predict_into(
 ) -> None:
     """What the static table expects of a statement, for the replay to compare with."""
     strongest: dict[str, str] = {}
-    locks = predict(statement.node, state)
+    locks = predict(statement.node, state, statement.sql)
     for lock in locks:
         held = strongest.get(lock.relation)
         if held is None or MODES.index(lock.mode) > MODES.index(held):

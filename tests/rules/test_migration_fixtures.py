@@ -3,7 +3,8 @@
 as the existing ones, and the rule must fire on exactly the objects listed. Then the claims are
 checked on the server itself: the migration runs as its runner would run it (or fails, when the
 case says PostgreSQL refuses it), and with `apply_fix` the rule's own SQL fix replaces the
-statement, the rule goes quiet, and the fixed migration runs."""
+statement, the rule goes quiet, and the fixed migration runs. A case may also name the
+severity of each object, words every message must contain, and the fix's labels."""
 
 from __future__ import annotations
 
@@ -85,6 +86,14 @@ def test_migration_fixture(server: Any, code: str, case: dict[str, Any], tmp_pat
         ]
         for finding in findings:
             assert finding.location and finding.location.line >= 1
+        graded = {f.object.path: f.severity.label for f in findings}
+        for path, label in case.get("severity", {}).items():
+            assert graded[path] == label, (path, graded[path])
+        for wanted in case.get("message_contains", []):
+            assert all(wanted in f.message for f in findings), [f.message for f in findings]
+        for field, wanted in case.get("fix_labels", {}).items():
+            labelled = [getattr(f.violation.fix, field) for f in findings if f.violation.fix]
+            assert labelled and set(labelled) == {wanted}, (field, labelled)
         if case.get("execute", True):
             if case.get("fails"):
                 with pytest.raises(psycopg.Error, match=case["fails"]):

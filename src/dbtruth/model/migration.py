@@ -115,10 +115,22 @@ class MigrationState:
     # (table, column) -> base type name ("varchar", "text", "int4"), from the target and from
     # CREATE TABLE / ADD COLUMN / ALTER COLUMN TYPE earlier in the set.
     column_types: dict[tuple[str, str], str] = field(default_factory=dict)
+    # tables this file emptied (TRUNCATE, DELETE without WHERE) with no row written into them
+    # since: a column added there has no old rows to fill
+    emptied: set[str] = field(default_factory=set)
+    # the session's TimeZone as this file set it (SET, SET TIME ZONE, set_config), and one set
+    # for the open transaction only; None: the server's own setting, which a lint cannot see
+    timezone: str | None = None
+    local_timezone: str | None = None
+    # functions the set created or altered: name -> the text of each CREATE/ALTER FUNCTION,
+    # in order (read only when a column default calls the function)
+    functions: dict[str, list[str]] = field(default_factory=dict)
 
     def start_file(self, wrapped: bool) -> None:
         """What holds only within one migration file starts again for the next one."""
         self.created_here = set()
+        self.emptied = set()
+        self.timezone = self.local_timezone = None
         self.file_phases = set()
         self.unfilled_columns = set()
         self.not_valid_in_transaction = set()

@@ -5,6 +5,7 @@ changes a few verdicts). Migration rules read it; a replay on a clone observes t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -14,9 +15,11 @@ from typing import Any
 from pglast import ast
 from pglast.enums import AlterTableType as At
 from pglast.enums import ConstrType, ObjectType
+from pglast.parser import ParseError, scan
 
 from dbtruth.findings import ObjectRef
-from dbtruth.model.migration import CreatedTable, JsonExpr, MigrationState, MigrationStatement
+from dbtruth.model.migration import CreatedTable, MigrationState, MigrationStatement
+from dbtruth.rules.volatility import volatile_call
 
 # PostgreSQL's table lock modes, weakest first.
 MODES = (
@@ -32,22 +35,6 @@ MODES = (
 # From SHARE up, a lock blocks INSERT/UPDATE/DELETE; ACCESS EXCLUSIVE also blocks reads.
 BLOCKS_WRITES = "SHARE"
 
-# Functions whose value differs per row: as a column default they force a table rewrite.
-VOLATILE_DEFAULTS = frozenset(
-    {
-        "random",
-        "gen_random_uuid",
-        "uuid_generate_v1",
-        "uuid_generate_v1mc",
-        "uuid_generate_v4",
-        "uuidv4",
-        "uuidv7",
-        "clock_timestamp",
-        "timeofday",
-        "nextval",
-        "txid_current",
-    }
-)
 _SERIAL = frozenset({"serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"})
 _SUBCOMMAND_LOCK = {
     At.AT_ValidateConstraint: "SHARE UPDATE EXCLUSIVE",
@@ -91,31 +78,23 @@ def relation_name(rangevar: Any, state: MigrationState) -> str:
     return state.qualify(rangevar.schemaname, rangevar.relname)
 
 
-def function_names(node: Any) -> set[str]:
-    """Names of every function called anywhere inside an expression."""
-    if isinstance(node, JsonExpr):
-        return node.function_names()
-    names: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, ast.FuncCall):
-            names.add((value.funcname or ())[-1].sval.lower())
-        if isinstance(value, ast.Node):
-            for slot in value:
-                walk(getattr(value, slot))
-        elif isinstance(value, tuple | list):
-            for item in value:
-                walk(item)
-
-    walk(node)
-    return names
+def _type_name(column: ast.ColumnDef) -> str:
+    names = column.typeName.names if column.typeName else None
+    return str(names[-1].sval).lower() if names else ""
 
 
-def column_rewrites(column: ast.ColumnDef, pg_version: int) -> str | None:
-    """Why adding this column rewrites the table, or None."""
-    type_name = (
-        column.typeName.names[-1].sval.lower() if column.typeName and column.typeName.names else ""
+def fills_every_row(column: ast.ColumnDef) -> bool:
+    """Whether ADD COLUMN gives the existing rows a value: a DEFAULT, an identity or stored
+    generated column, or a serial type (a DEFAULT nextval() under another name)."""
+    filled = (ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_GENERATED, ConstrType.CONSTR_IDENTITY)
+    return _type_name(column) in _SERIAL or any(
+        c.contype in filled for c in column.constraints or ()
     )
+
+
+def column_rewrites(column: ast.ColumnDef, state: MigrationState) -> str | None:
+    """Why adding this column rewrites the table, or None."""
+    type_name = _type_name(column)
     if type_name in _SERIAL:
         return f"a {type_name} column fills every row from a sequence"
     for constraint in column.constraints or ():
@@ -124,32 +103,95 @@ def column_rewrites(column: ast.ColumnDef, pg_version: int) -> str | None:
         if constraint.contype == ConstrType.CONSTR_IDENTITY:
             return "an identity column fills every row from a sequence"
         if constraint.contype == ConstrType.CONSTR_DEFAULT:
-            volatile = function_names(constraint.raw_expr) & VOLATILE_DEFAULTS
-            if volatile:
-                return f"the default calls {sorted(volatile)[0]}(), a new value per row"
-            if pg_version < 110000:
+            volatile = volatile_call(constraint.raw_expr, state.functions)
+            if volatile is not None:
+                return volatile.reason()
+            if state.pg_version < 110000:
                 return "before PostgreSQL 11 any default is written into every row"
     return None
+
+
+def new_column_fk_scans(column: ast.ColumnDef) -> bool:
+    """Whether ADD COLUMN … REFERENCES reads the whole table to check the new key. PostgreSQL
+    skips the check when the new column is all NULL: no DEFAULT (not even DEFAULT NULL), not
+    serial, identity or generated (parse_utilcmd.c; judged per column, as observed on 15 and
+    18: another column's default in the same ALTER TABLE does not make it scan)."""
+    return any(
+        c.contype == ConstrType.CONSTR_FOREIGN for c in column.constraints or ()
+    ) and fills_every_row(column)
 
 
 # Character types convert to text or an unbounded varchar without a rewrite (binary coercible).
 _FREE_TARGETS = frozenset({"text", "varchar"})
 CHARACTER_TYPES = frozenset({"text", "varchar", "bpchar", "char", "character", "name"})
+_TIMESTAMPS = frozenset({"timestamp", "timestamptz"})
+# Time zones with a fixed offset of zero (PostgreSQL's tz database), and POSIX offsets of zero
+# ('+00:00', 'UTC0', '<+00>-00', SET TIME ZONE 0). 'Europe/London' has summer time, and even
+# 'Africa/Abidjan' had another offset once: they are not fixed, PostgreSQL rewrites under them.
+_ZERO_OFFSET_ZONES = frozenset(
+    {"utc", "uct", "gmt", "gmt0", "gmt+0", "gmt-0", "greenwich", "universal", "zulu"}
+    | {f"etc/{z}" for z in ("utc", "uct", "gmt", "gmt0", "gmt+0", "gmt-0", "greenwich",
+                            "universal", "zulu")}
+)  # fmt: skip
+_ZERO_OFFSET = re.compile(r"(?:[a-z]{3,}|<[^>]*>)?[+-]?0+(?:\.0*|(?::0+){1,2})?")
 
 
-def type_change_is_free(
-    table: str, column: str, definition: ast.ColumnDef, state: MigrationState
-) -> bool:
-    """Whether ALTER COLUMN … TYPE keeps the table's data as is: a character column (its type
-    known from the target or from earlier migrations) becoming text or an unbounded varchar."""
+def zero_offset(zone: str | None) -> bool:
+    """Whether a TimeZone setting is UTC in PostgreSQL's sense (a fixed offset of zero)."""
+    if zone is None:
+        return False
+    zone = zone.strip().lower()
+    return zone in _ZERO_OFFSET_ZONES or _ZERO_OFFSET.fullmatch(zone) is not None
+
+
+def session_timezone(state: MigrationState) -> str | None:
+    """The TimeZone a statement runs under, when the migration set it (else None: the
+    server's, unknown here)."""
+    return state.local_timezone if state.local_timezone is not None else state.timezone
+
+
+def _has_using(definition: ast.ColumnDef, sql: str | None) -> bool:
+    """Whether ALTER COLUMN … TYPE converts with an expression (USING): a full tree keeps it;
+    a statement read without one is scanned for the keyword (without its text: assume so)."""
+    if getattr(definition, "raw_default", None) is not None or sql is None:
+        return True
+    try:
+        return any(token.name == "USING" for token in scan(sql))
+    except ParseError:
+        return True
+
+
+def type_change_cost(
+    table: str, column: str, definition: ast.ColumnDef, state: MigrationState,
+    sql: str | None = None,
+) -> str:  # fmt: skip
+    """What ALTER COLUMN … TYPE costs: "none" when the table and its indexes keep their data
+    (the same type again; a character column, its type known from the target or from earlier
+    migrations, becoming text or an unbounded varchar), "indexes" when the rows stay but the
+    indexes on the column are rebuilt (timestamp <-> timestamptz under a UTC session TimeZone
+    since PostgreSQL 12), else "rewrite"."""
     type_name = definition.typeName
     if type_name is None or not type_name.names:
-        return False
+        return "rewrite"
     target = type_name.names[-1].sval.lower()
     old = state.column_types.get((table, column))
-    if old == target and not type_name.typmods:
-        return True  # the same type again: PostgreSQL keeps the data as is
-    return target in _FREE_TARGETS and not type_name.typmods and old in CHARACTER_TYPES
+    if type_name.typmods:
+        return "rewrite"
+    if old == target:
+        return "none"  # the same type again: PostgreSQL keeps the data as is
+    if target in _FREE_TARGETS and old in CHARACTER_TYPES:
+        return "none"
+    if (
+        {old, target} == _TIMESTAMPS
+        and state.pg_version >= 120000
+        and zero_offset(session_timezone(state))
+        and not _has_using(definition, sql)
+    ):
+        # The values are the same instants under UTC, so PostgreSQL keeps the rows
+        # (ATColumnChangeRequiresRewrite); timestamp_ops and timestamptz_ops differ, so each
+        # index on the column is rebuilt (relfilenodes observed on 15 and 18).
+        return "indexes"
+    return "rewrite"
 
 
 def _constraint_lock(table: str, constraint: ast.Constraint, state: MigrationState) -> list[Lock]:
@@ -169,10 +211,13 @@ def _constraint_lock(table: str, constraint: ast.Constraint, state: MigrationSta
         return [Lock(table, "ACCESS EXCLUSIVE", rewrite=False, scan=builds,
                      why="ADD PRIMARY KEY/UNIQUE builds its index under the lock" if builds
                      else "ADD CONSTRAINT … USING INDEX")]  # fmt: skip
+    if kind == ConstrType.CONSTR_EXCLUSION:
+        return [Lock(table, "ACCESS EXCLUSIVE", scan=True,
+                     why="ADD EXCLUDE builds its index under the lock")]  # fmt: skip
     return [Lock(table, "ACCESS EXCLUSIVE", scan=True, why="ADD CONSTRAINT")]
 
 
-def _alter_table(node: ast.AlterTableStmt, state: MigrationState) -> list[Lock]:
+def _alter_table(node: ast.AlterTableStmt, state: MigrationState, sql: str | None) -> list[Lock]:
     if node.objtype not in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_MATVIEW):
         return []
     table = relation_name(node.relation, state)
@@ -182,16 +227,17 @@ def _alter_table(node: ast.AlterTableStmt, state: MigrationState) -> list[Lock]:
         if subtype == At.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
             locks += _constraint_lock(table, cmd.def_, state)
         elif subtype == At.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
-            reason = column_rewrites(cmd.def_, state.pg_version)
+            reason = column_rewrites(cmd.def_, state)
             keyed = any(
                 c.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE)
                 for c in cmd.def_.constraints or ()
-            )
+            ) or new_column_fk_scans(cmd.def_)
             locks.append(Lock(table, "ACCESS EXCLUSIVE", rewrite=reason is not None, scan=keyed,
                               why=reason or "ADD COLUMN"))  # fmt: skip
         elif subtype == At.AT_AlterColumnType and isinstance(cmd.def_, ast.ColumnDef):
-            rewrite = not type_change_is_free(table, cmd.name or "", cmd.def_, state)
-            locks.append(Lock(table, "ACCESS EXCLUSIVE", rewrite=rewrite, why="ALTER COLUMN TYPE"))
+            cost = type_change_cost(table, cmd.name or "", cmd.def_, state, sql)
+            locks.append(Lock(table, "ACCESS EXCLUSIVE", rewrite=cost == "rewrite",
+                              scan=cost == "indexes", why="ALTER COLUMN TYPE"))  # fmt: skip
         elif subtype == At.AT_SetNotNull:
             locks.append(Lock(table, "ACCESS EXCLUSIVE", scan=True, why="SET NOT NULL"))
         elif subtype in (At.AT_SetLogged, At.AT_SetUnLogged, At.AT_SetTableSpace,
@@ -212,13 +258,14 @@ def _has_param(params: Any, name: str) -> bool:
     return any(getattr(p, "defname", None) == name for p in params or ())
 
 
-def predict(node: Any, state: MigrationState) -> list[Lock]:
-    """The table locks a statement takes (empty for statements that lock no existing table)."""
+def predict(node: Any, state: MigrationState, sql: str | None = None) -> list[Lock]:
+    """The table locks a statement takes (empty for statements that lock no existing table).
+    `sql`, the statement's text, tells what a tree read without every detail leaves out."""
     if isinstance(node, ast.IndexStmt):
         mode = "SHARE UPDATE EXCLUSIVE" if node.concurrent else "SHARE"
         return [Lock(relation_name(node.relation, state), mode, scan=True, why="CREATE INDEX")]
     if isinstance(node, ast.AlterTableStmt):
-        return _alter_table(node, state)
+        return _alter_table(node, state, sql)
     if isinstance(node, ast.RenameStmt) and node.relation is not None:
         mode = (
             "SHARE UPDATE EXCLUSIVE"
@@ -301,7 +348,8 @@ def where(statement: MigrationStatement) -> str:
 def existing_locks(statement: MigrationStatement, state: MigrationState) -> list[Lock]:
     """The predicted locks on tables that exist and may hold rows (not created in this
     migration, or absent from the target)."""
-    return [lock for lock in predict(statement.node, state) if not state.is_new(lock.relation)]
+    locks = predict(statement.node, state, statement.sql)
+    return [lock for lock in locks if not state.is_new(lock.relation)]
 
 
 def sql_name(rangevar: Any) -> str:

@@ -29,16 +29,20 @@ def add_column_rewrites(
 ) -> Iterator[Violation]:
     """
     ## What it does
-    Finds `ADD COLUMN` on an existing table that fills every row: a volatile default
-    (`gen_random_uuid()`, `random()`, `clock_timestamp()`, `nextval()`), a serial or identity
-    column, or — before PostgreSQL 11 — any default. The server version comes from
+    Finds `ADD COLUMN` on an existing table that fills every row: a default that calls a
+    volatile function (`gen_random_uuid()`, `random()`, `clock_timestamp()`, `nextval()`, a
+    function the migration set creates VOLATILE — PostgreSQL's default), a serial or identity
+    column, or — before PostgreSQL 11 — any default. Built-in functions are judged by
+    PostgreSQL's own volatility (pg_proc); a function neither built in nor created by the set
+    is unknown and assumed volatile, and the message says so. The server version comes from
     `--pg-version` or the target.
 
     ## Why is this bad?
-    Since PostgreSQL 11 a constant (or stable, like `now()`) default is stored once in the
-    catalog and adding the column is instant. A value that differs per row has to be written
-    into every row: the table is rewritten under ACCESS EXCLUSIVE, blocking reads and writes
-    for as long as the rewrite takes.
+    Since PostgreSQL 11 a default that calls no volatile function (a constant, `now()`, a
+    STABLE or IMMUTABLE function) is evaluated once and stored in the catalog: adding the
+    column is instant. A volatile default is evaluated for every row, so the table is
+    rewritten under ACCESS EXCLUSIVE, blocking reads and writes for as long as the rewrite
+    takes.
 
     ## Example
     ```sql
@@ -57,7 +61,8 @@ def add_column_rewrites(
 
     ## References
     PostgreSQL 11 release notes ("ADD COLUMN with a non-null default no longer rewrites");
-    ALTER TABLE, ADD COLUMN.
+    ALTER TABLE, ADD COLUMN; Function Volatility Categories; CREATE FUNCTION (VOLATILE is
+    the default).
     """
     altered = altered_existing_table(statement, state)
     if altered is None:
@@ -66,7 +71,7 @@ def add_column_rewrites(
     for column in added_columns(commands):
         if _generated(column):
             continue  # M007 reports stored generated columns
-        reason = column_rewrites(column, state.pg_version)
+        reason = column_rewrites(column, state)
         if reason is None:
             continue
         yield Violation(

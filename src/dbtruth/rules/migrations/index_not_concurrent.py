@@ -22,8 +22,8 @@ def index_not_concurrent(
     """
     ## What it does
     Finds `CREATE INDEX` without `CONCURRENTLY`, and `ADD PRIMARY KEY` / `ADD UNIQUE` (as a
-    table constraint or on a new column) that build their index inside `ALTER TABLE`, on a
-    table that already exists. Tables created
+    table constraint or on a new column) and `ADD CONSTRAINT … EXCLUDE` that build their index
+    inside `ALTER TABLE`, on a table that already exists. Tables created
     earlier in the same migration (or, with `--against`, absent from the target) are new and
     empty, and stay quiet.
 
@@ -44,11 +44,15 @@ def index_not_concurrent(
     CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);
     ```
     For a unique constraint: `CREATE UNIQUE INDEX CONCURRENTLY …`, then
-    `ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX …`.
+    `ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX …`. An exclusion constraint has no
+    concurrent form and cannot adopt an index: one on equality only is a unique index (build
+    that concurrently instead); any other (`WITH &&` on ranges) is built in a maintenance
+    window, with `lock_timeout` set so it gives up rather than queue every query behind it.
 
     ## Fix safety
     Safe to apply, with care: CONCURRENTLY cannot run inside a transaction (see M002), and a
-    failed concurrent build leaves an INVALID index to drop and retry.
+    failed concurrent build leaves an INVALID index to drop and retry. The EXCLUDE remedy is
+    not lock-safe: it still blocks reads and writes for the build, at a time you choose.
 
     ## References
     PostgreSQL: CREATE INDEX, "Building Indexes Concurrently"; ALTER TABLE … USING INDEX.
@@ -116,6 +120,27 @@ def index_not_concurrent(
                     Fix(
                         "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT … "
                         f"{kind} USING INDEX",
+                    ),
+                    discriminator=where(statement),
+                )
+            elif (
+                cmd.subtype == AlterTableType.AT_AddConstraint
+                and isinstance(constraint, ast.Constraint)
+                and constraint.contype == ConstrType.CONSTR_EXCLUSION
+            ):
+                name = f" {constraint.conname}" if constraint.conname else ""
+                yield Violation(
+                    table_ref(table),
+                    f"ADD CONSTRAINT{name} … EXCLUDE on existing table {table} builds its "
+                    "index under ACCESS EXCLUSIVE: reads and writes wait for the whole build",
+                    Fix(
+                        "no concurrent form exists for EXCLUDE: run it in a maintenance window "
+                        "with SET lock_timeout, so it gives up instead of queueing every query "
+                        "behind it",
+                        lock_safe=False,
+                        note="an exclusion on equality only (WITH =) is a unique index: "
+                        "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … UNIQUE USING "
+                        "INDEX, without the lock",
                     ),
                     discriminator=where(statement),
                 )

@@ -9,14 +9,13 @@ from pglast.enums import AlterTableType, ConstrType
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
-from dbtruth.rules.migration_locks import relation_name, table_ref, where
+from dbtruth.rules.migration_locks import fills_every_row, relation_name, table_ref, where
 from dbtruth.spec import Settings, migration_rule
 
 
 def _required_without_default(column: ast.ColumnDef) -> bool:
-    kinds = {c.contype for c in column.constraints or ()}
-    filled = {ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_GENERATED, ConstrType.CONSTR_IDENTITY}
-    return ConstrType.CONSTR_NOTNULL in kinds and not kinds & filled
+    required = any(c.contype == ConstrType.CONSTR_NOTNULL for c in column.constraints or ())
+    return required and not fills_every_row(column)
 
 
 @migration_rule("M015", "not-null-without-backfill", Severity.ERROR, reads=(ast.AlterTableStmt,))
@@ -29,6 +28,8 @@ def not_null_without_backfill(
     or a new foreign key on a column that the same migration added to an existing table
     without a default, when no UPDATE or INSERT of that table came in between to give the old
     rows a value (a foreign key is graded warning: on NULLs it holds, it just guards nothing).
+    A serial or identity column has a default. A table the same migration emptied first
+    (`TRUNCATE`, `DELETE` without WHERE, and no row written into it since) has no old rows.
 
     ## Why is this bad?
     The old rows hold NULL in the new column: SET NOT NULL fails on any table that has rows
@@ -44,7 +45,9 @@ def not_null_without_backfill(
 
     ## Use instead
     Add the column, backfill it in a batched job (or give it a default), then validate and
-    set NOT NULL in a later migration.
+    set NOT NULL in a later migration. Emptying the table first also works, inside one
+    transaction: outside one, rows the application writes between the DELETE and the ALTER
+    still fail it.
 
     ## Fix safety
     No automatic fix: the backfill needs the business rule for the old rows.
@@ -61,6 +64,7 @@ def not_null_without_backfill(
             cmd.subtype == AlterTableType.AT_AddColumn
             and isinstance(cmd.def_, ast.ColumnDef)
             and not state.is_new(table)
+            and table not in state.emptied
             and _required_without_default(cmd.def_)
         ):
             yield Violation(
