@@ -27,7 +27,8 @@ def not_null_without_backfill(
     Finds `ADD COLUMN … NOT NULL` without a default on an existing table, and `SET NOT NULL`
     or a new foreign key on a column that the same migration added to an existing table
     without a default, when no UPDATE or INSERT of that table came in between to give the old
-    rows a value (a foreign key is graded warning: on NULLs it holds, it just guards nothing).
+    rows a value (a foreign key is graded info: on NULLs it holds, it just guards nothing yet — the
+    usual expand step of a nullable reference).
     A serial or identity column has a default. A table the same migration emptied first
     (`TRUNCATE`, `DELETE` without WHERE, and no row written into it since) has no old rows.
 
@@ -97,6 +98,7 @@ def not_null_without_backfill(
                     + (": it fails on any row" if what == "SET NOT NULL" else ""),
                     Fix("backfill the column (or give it a default) before constraining it"),
                     discriminator=f"{where(statement)}:{column}",
-                    # a foreign key on NULLs holds; it only constrains nothing yet
-                    severity=None if what == "SET NOT NULL" else Severity.WARNING,
+                    # a foreign key on NULLs holds and constrains nothing yet: the normal expand
+                    # step of a nullable reference (filled later, by the application or a job)
+                    severity=None if what == "SET NOT NULL" else Severity.INFO,
                 )
