@@ -410,3 +410,28 @@ def test_what_replay_observed_replaces_the_static_verdict(tmp_path: Path) -> Non
     assert "M005" not in [c for c, _ in _codes(replayed)]
     withdrawn = [n for n in replayed["notes"] if "M005 withdrawn" in n]  # type: ignore[attr-defined]
     assert len(withdrawn) == 2 and all("no rewrite of public.t" in n for n in withdrawn)
+
+
+def test_runner_conventions_decide_the_transaction_and_what_runs(tmp_path: Path) -> None:
+    """Temporal's tool (folders with manifest.json) sends statements one by one in autocommit;
+    a runner reading metadata.yaml runs `createIndexConcurrently: true` migrations outside a
+    transaction; postgres-migrations skips files marked `-- postgres-migrations ignore`. Each
+    CONCURRENTLY below would be M002 inside a transaction."""
+    concurrent = "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);\n"
+    temporal = _write(tmp_path / "temporal", {
+        "v1.1/manifest.json": '{"SchemaUpdateCqlFiles": ["index.sql"]}',
+        "v1.1/index.sql": concurrent})  # fmt: skip
+    metadata = _write(tmp_path / "hasura", {
+        "1700000000000_index/up.sql": concurrent,
+        "1700000000000_index/metadata.yaml": "createIndexConcurrently: true\n",
+        "1700000000001_other/up.sql": concurrent})  # fmt: skip
+    ignored = _write(tmp_path / "storage", {
+        "0001-ignored.sql": "-- postgres-migrations ignore\n" + concurrent,
+        "0002-kept.sql": concurrent})  # fmt: skip
+    for folder, expected in ((temporal, []), (metadata, ["up.sql"]), (ignored, ["0002-kept.sql"])):
+        _, report, err = _lint(str(folder), "--select", "M002", "--fail-on", "never")
+        assert [f for c, f in _codes(report) if c == "M002"] == expected, (folder, err)
+    _, report, _ = _lint(str(ignored), "--fail-on", "never")
+    notes = report["notes"]  # type: ignore[index]
+    assert any("0001-ignored.sql: not linted: `-- postgres-migrations ignore`" in n
+               for n in notes)  # type: ignore[attr-defined]  # fmt: skip

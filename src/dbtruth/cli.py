@@ -25,18 +25,21 @@ from dbtruth.blast import DEFAULT_SMALL_TABLE_ROWS, TableSize, table_sizes
 from dbtruth.errors import DbtruthError
 from dbtruth.findings import Location, Severity
 from dbtruth.inert import one_line, visible
+from dbtruth.inputs import UnreadableInput
 from dbtruth.lint import lint
 from dbtruth.manifest import find_manifest, load_manifest
 from dbtruth.manifest.config import MANIFEST_NAME, Manifest
 from dbtruth.manifest.draft import draft
+from dbtruth.manifest.paths import ALLOW_FLAG
+from dbtruth.model.migration import MigrationFile
 from dbtruth.report import jsonout, markdown, review_html, review_markdown, sarif, terminal
 from dbtruth.report.context import ReportContext
 from dbtruth.review import build_review
-from dbtruth.runtime import without_cycle_collection
+from dbtruth.runtime import exit_cleanly_on_signals, without_cycle_collection
 from dbtruth.sources import migrations, snapshot
 from dbtruth.sources.conninfo import is_url, normalize, redact
-from dbtruth.sources.scratch import open_scratch
-from dbtruth.sources.target import LoadedTarget, LoadOptions, load_target
+from dbtruth.sources.scratch import open_scratch, open_scratch_for_major
+from dbtruth.sources.target import LoadedTarget, LoadOptions, is_live, load_target
 
 FORMATS = ("terminal", "json", "sarif", "markdown")
 DEFAULT_PG_VERSION = 140000  # the oldest PostgreSQL still supported in 2026
@@ -196,6 +199,16 @@ _manifest_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="dbtruth.yaml to use (default: next to the target, else ./dbtruth.yaml).",
 )
+_allow_outside_option = click.option(
+    ALLOW_FLAG,
+    "allow_outside_paths",
+    is_flag=True,
+    help="Let the paths dbtruth.yaml names (decisions.adr_folder, operations.runbooks and "
+    "capacity_model, practices, workload files) lead outside the folder that holds it, "
+    "by '..', an absolute path or a symlink. Without it such a path is an error: "
+    "dbtruth.yaml arrives in pull requests, and could otherwise put any file this machine "
+    "can read into the review.",
+)
 
 
 def _report_options(func: Any) -> Any:
@@ -230,6 +243,7 @@ def _report_options(func: Any) -> Any:
         ),
         click.option("--ignore", multiple=True, metavar="CODES", help="Do not run these rules."),
         _manifest_option,
+        _allow_outside_option,
         click.option(
             "--baseline",
             type=click.Path(dir_okay=False, path_type=Path),
@@ -272,6 +286,7 @@ def check(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     manifest: Path | None,
+    allow_outside_paths: bool,
     baseline: Path | None,
     write_baseline: Path | None,
     no_color: bool,
@@ -279,7 +294,7 @@ def check(
     **load_options: Any,
 ) -> None:
     """Run the rule catalogue over TARGET and report findings with fixes."""
-    manifest_model = _manifest(manifest, target)
+    manifest_model = _manifest(manifest, target, allow_outside_paths)
     loaded = _load(target, **load_options)
     locations = {name: Location(file, line) for name, (file, line) in loaded.locations.items()}
     result = engine.run(
@@ -338,8 +353,8 @@ def _write(output: Path, text: str) -> None:
         raise DbtruthError(f"cannot write the output: {exc.strerror}", where=str(output)) from exc
 
 
-def _manifest(path: Path | None, target: tuple[str, ...]) -> Manifest:
-    return load_manifest(_manifest_path(path, target))
+def _manifest(path: Path | None, target: tuple[str, ...], allow_outside: bool) -> Manifest:
+    return load_manifest(_manifest_path(path, target), allow_outside=allow_outside)
 
 
 def _manifest_path(path: Path | None, target: tuple[str, ...]) -> Path | None:
@@ -461,6 +476,7 @@ def _review_format(output: Path | None) -> str:
     help="Override the format chosen from the output file's suffix.",
 )
 @_manifest_option
+@_allow_outside_option
 @click.option(
     "--as-of",
     type=click.DateTime(formats=["%Y-%m-%d"]),
@@ -472,6 +488,7 @@ def review_cmd(
     output: Path | None,
     fmt: str | None,
     manifest: Path | None,
+    allow_outside_paths: bool,
     as_of: datetime | None,
     **load_options: Any,
 ) -> None:
@@ -479,7 +496,7 @@ def review_cmd(
     the §6 checklist, the §11 maturity level and the findings of check, with fixes."""
     chosen = fmt or _review_format(output)  # before anything is loaded: a typo costs nothing
     manifest_path = _manifest_path(manifest, target)
-    manifest_model = load_manifest(manifest_path)
+    manifest_model = load_manifest(manifest_path, allow_outside=allow_outside_paths)
     loaded = _load(target, **load_options)
     locations = {name: Location(file, line) for name, (file, line) in loaded.locations.items()}
     result = engine.run(loaded.catalog, manifest_model, locations=locations)
@@ -584,6 +601,7 @@ def migrate_lint_cmd(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     manifest: Path | None,
+    allow_outside_paths: bool,
     baseline: Path | None,
     write_baseline: Path | None,
     no_color: bool,
@@ -593,9 +611,10 @@ def migrate_lint_cmd(
 ) -> None:
     """Lint migration files, in the order their runner applies them: lock levels, rewrites,
     blocking validation, destructive and backward-incompatible changes, missing timeouts."""
-    manifest_model = _manifest(manifest, tuple(str(p) for p in paths))
+    manifest_model = _manifest(manifest, tuple(str(p) for p in paths), allow_outside_paths)
     auto = transaction == "auto"
-    files = migrations.discover(paths, order_file, lexical=None if auto else False)
+    skipped: list[str] = []  # FIFOs and the like named *.sql: never opened
+    files = migrations.discover(paths, order_file, lexical=None if auto else False, notes=skipped)
     prisma = auto and migrations.is_prisma(files)
     existing: frozenset[str] | None = None
     existing_columns: dict[tuple[str, str], str] = {}
@@ -622,19 +641,33 @@ def migrate_lint_cmd(
         version = version or catalog.server_version_num
         source += f" against {loaded.description}"
     version = version or DEFAULT_PG_VERSION
-    parsed = []
-    unreadable = []  # a file that is not text is reported, and the others are still checked
+    parsed: list[MigrationFile] = []  # kept for --replay only
+    unreadable: list[str] = []  # a file that is not text is reported, the others still checked
     replacements = _replacements(replace)
-    for i, f in enumerate(files):
-        try:
-            parsed.append(migrations.read_file(
-                f, i, wrapped_default=not prisma, mode=transaction,  # type: ignore[arg-type]
-                replacements=replacements,
-            ))  # fmt: skip
-        except DbtruthError as exc:
-            unreadable.append(str(exc))
+
+    def read() -> Iterator[MigrationFile]:
+        # Without --replay each file is parsed while it is linted and freed after it: a 50 MB
+        # migration is never held as a million parse trees.
+        reader = migrations.read_file if replay else migrations.stream_file
+        for i, f in enumerate(files):
+            try:
+                migration = reader(
+                    f, i, wrapped_default=not prisma, mode=transaction,  # type: ignore[arg-type]
+                    replacements=replacements,
+                )  # fmt: skip
+            except UnreadableInput:
+                raise  # a file that cannot be read at all, or is over a limit, stops the run
+            except DbtruthError as exc:
+                unreadable.append(str(exc))
+                continue
+            if migration.skipped:
+                skipped.append(migration.skipped)
+            if replay:
+                parsed.append(migration)
+            yield migration
+
     outcome = lint(
-        parsed,
+        read(),
         manifest_model,
         pg_version=version,
         existing=existing,
@@ -652,13 +685,17 @@ def migrate_lint_cmd(
         baseline=baseline,
     )
     outcome.problems[:0] = unreadable
+    if outcome.statements == 0:
+        # one line: the error, with the first reason when there is one
+        problems = outcome.problems
+        first = f" ({len(problems)} problem(s), the first: {problems[0]})" if problems else ""
+        raise DbtruthError(f"no statement could be parsed; nothing was checked{first}")
     for problem in outcome.problems:
         _echo(f"dbtruth: {problem}", err=True)
-    if outcome.statements == 0:
-        raise DbtruthError("no statement could be parsed; nothing was checked")
     result = outcome.result
     _write_baseline_and_stop(write_baseline, result.findings)
     notes = [
+        *skipped,
         f"rules judged for PostgreSQL {version // 10000}"
         + ("" if pg_version or against else " (the default; set --pg-version)"),
         *(
@@ -669,8 +706,13 @@ def migrate_lint_cmd(
     replay_section: dict[str, object] = {}
     replay_failed = False
     if replay:
+        live_major = (
+            catalog.server_version_num // 10000
+            if against is not None and is_live((against,)) and catalog.server_version_num
+            else None
+        )
         replay_section, replay_notes, replay_failed = _replay(
-            parsed, outcome, against, scratch, _replacements(replace)
+            parsed, outcome, against, scratch, _replacements(replace), live_major, lock_timeout
         )
         notes += replay_notes
     counts = Counter(outcome.phases.values())
@@ -710,20 +752,34 @@ def _replay(
     against: str | None,
     scratch: str | None,
     replacements: tuple[tuple[str, str], ...],
+    live_major: int | None,
+    lock_timeout: str,
 ) -> tuple[dict[str, object], list[str], bool]:
     """Run the migrations on a clone; the notes and JSON section it adds, and whether a
     migration failed there."""
-    with open_scratch(scratch) as server:
+    notes: list[str] = []
+    if live_major is not None:
+        server, version_note = open_scratch_for_major(scratch, live_major)
+        notes += [version_note] if version_note else []
+    else:
+        server = open_scratch(scratch)
+    with server:
         if against:
-            conninfo = replay_mod.clone(against, server, replacements)
+            database, clone_notes = replay_mod.clone(against, server, replacements, lock_timeout)
+            notes += [n for n in clone_notes if "setting unknown" in n][:5]
         else:
-            conninfo = server.create_database()[1]
-        observations, failure = replay_mod.replay(parsed, conninfo)
+            database = server.create_database()
+        observations, failure = replay_mod.replay(parsed, database)
     differences = replay_mod.compare(observations, outcome.predictions)
-    notes = [
+    # What the database did replaces what the static table predicted, in the findings too.
+    outcome.result.findings, withdrawn = replay_mod.apply_observations(
+        outcome.result.findings, differences
+    )
+    notes += [
         f"replay on {server.label}: {len(observations)} statement(s) run, "
         f"{len(differences)} difference(s) between predicted and observed locks/rewrites"
     ]
+    notes += withdrawn
     notes += [str(d) for d in differences[:50]]
     if failure is not None:
         notes.append(str(failure))
@@ -823,4 +879,5 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
 
 
 def main() -> None:
+    exit_cleanly_on_signals()
     sys.exit(run(sys.argv[1:]))

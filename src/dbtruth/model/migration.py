@@ -5,6 +5,7 @@ which tables are new). Migration rules read these; `dbtruth.sources.migrations` 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,9 +79,13 @@ class MigrationStatement:
 class MigrationFile:
     path: str
     wrapped: bool  # the runner runs the whole file in one transaction
-    statements: tuple[MigrationStatement, ...] = ()
-    file_suppressions: tuple[Suppression, ...] = ()
-    problems: tuple[str, ...] = ()  # statements that could not be parsed, with positions
+    # A tuple, or statements parsed while they are iterated (once; see stream_file), in which
+    # case file_suppressions are complete after the first statement and problems after the last.
+    statements: Iterable[MigrationStatement] = ()
+    file_suppressions: Sequence[Suppression] = ()
+    problems: Sequence[str] = ()  # statements that could not be parsed, with positions
+    # Why the runner does not run this file at all (its statements are then empty).
+    skipped: str | None = None
 
 
 @dataclass

@@ -14,19 +14,29 @@ recognised by its `migration_lock.toml`). Per-file markers turn the wrapping off
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pglast import ast, parse_sql
+from pglast import parser as pg_parser
 from pglast.enums import AlterTableType, ConstrType, ObjectType
 from pglast.parser import ParseError, parse_sql_json
 
 from dbtruth.errors import DbtruthError
+from dbtruth.inputs import (
+    UnreadableInput,
+    not_regular,
+    read_bytes,
+    size_text,
+    skipped_note,
+    walk_error,
+)
 from dbtruth.model.migration import (
     CreatedTable,
     JsonExpr,
@@ -38,6 +48,11 @@ from dbtruth.sources.sqlfiles import natural_key, read_text, statements
 
 TransactionMode = Literal["auto", "per-file", "none"]
 _OTHER_DIALECTS = re.compile(r"\.(mysql|sqlite3?|cockroach|mssql|sqlserver|oracle)(\.|$)", re.I)
+# postgres-migrations replaces a file carrying this marker with `SELECT 1`.
+_IGNORED = re.compile(r"^\s*--\s*postgres-migrations\s+ignore\b", re.MULTILINE)
+_CONCURRENT_METADATA = re.compile(
+    r"^\s*createIndexConcurrently\s*:\s*(?:true|yes|on)\s*(?:#.*)?$", re.MULTILINE | re.IGNORECASE
+)
 _NO_TRANSACTION = re.compile(
     r"--\s*(postgres-migrations\s+disable-transaction|\+goose\s+NO\s+TRANSACTION|"
     r"atlas:txmode\s+none|dbtruth:\s*no-transaction)",
@@ -60,27 +75,51 @@ def _popx_key(path: Path) -> str:
     return path.as_posix().replace(".postgres.", ".")
 
 
+# Temporal's manifest.json and an --order file are a few KiB.
+_LIST_BYTES = 4 * 2**20
+
+
 def _manifest_order(folder: Path) -> list[Path] | None:
-    """Temporal's versioned folders name their files' order in manifest.json."""
+    """Temporal's versioned folders name their files' order in manifest.json; its entries are
+    file names in that folder, and one reaching elsewhere is an error, not a file to read."""
     manifest = folder / "manifest.json"
     if not manifest.is_file():
         return None
     try:
-        files = json.loads(manifest.read_text(encoding="utf-8")).get("SchemaUpdateCqlFiles")
-    except (ValueError, AttributeError, OSError):
+        files = json.loads(read_bytes(manifest, _LIST_BYTES, "a manifest.json")).get(
+            "SchemaUpdateCqlFiles"
+        )
+    except (ValueError, AttributeError):
         return None
     if not isinstance(files, list):
         return None
-    return [folder / str(name) for name in files]
+    inside = folder.resolve()
+    ordered = []
+    for name in files:
+        path = folder / str(name)
+        if not path.resolve().is_relative_to(inside):
+            raise DbtruthError(
+                f"SchemaUpdateCqlFiles names a file outside its folder: {name}",
+                where=str(manifest),
+            )
+        ordered.append(path)
+    return ordered
 
 
 def discover(
-    paths: Iterable[Path], order_file: Path | None = None, lexical: bool | None = False
+    paths: Iterable[Path],
+    order_file: Path | None = None,
+    lexical: bool | None = False,
+    notes: list[str] | None = None,
 ) -> list[Path]:
     """The migration files in apply order: folders in order, and inside a folder its
     manifest.json order when it has one, else file names in order. Names compare with
     numbers by value (`00010` after `0009`) unless `lexical` (Prisma sorts plain strings);
-    `lexical=None` decides per folder: lexical where Prisma's migration_lock.toml is."""
+    `lexical=None` decides per folder: lexical where Prisma's migration_lock.toml is.
+
+    A folder that cannot be listed is an error; a FIFO, socket or device with a migration's
+    name is never opened (a FIFO would wait for a writer forever): it is left out, and `notes`
+    says so."""
     if order_file is not None:
         return _explicit_order(order_file)
 
@@ -91,6 +130,8 @@ def discover(
 
     found: list[Path] = []
     for path in paths:
+        if path.exists() and not path.is_dir() and (kind := not_regular(path)) is not None:
+            raise UnreadableInput(f"is {kind}, not a migration file; not read", where=str(path))
         if path.is_file():
             found.append(path)
             continue
@@ -99,10 +140,18 @@ def discover(
         # one walk: the migration files, and the folders whose manifest.json gives the order
         candidates: list[Path] = []
         manifest_folders: set[Path] = set()
-        for root, _, names in os.walk(path):
+        for root, _, names in os.walk(path, onerror=walk_error):
             if "manifest.json" in names:
                 manifest_folders.add(Path(root))
-            candidates += [Path(root, name) for name in names if _is_migration_file(name)]
+            for name in names:
+                if not _is_migration_file(name):
+                    continue
+                candidate = Path(root, name)
+                kind = not_regular(candidate)
+                if kind is None:
+                    candidates.append(candidate)
+                elif notes is not None:
+                    notes.append(skipped_note(candidate, kind))
         # popx: a version's .postgres. file replaces its dialect-neutral twin
         postgres = {_popx_key(c) for c in candidates if ".postgres." in c.name}
         candidates = [
@@ -125,11 +174,11 @@ def discover(
 
 def _explicit_order(order_file: Path) -> list[Path]:
     try:
-        lines = order_file.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_bytes(order_file, _LIST_BYTES, "an order file").decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise DbtruthError(f"cannot read the order file: {exc}", where=str(order_file)) from exc
     files = []
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         entry = line.split("#", 1)[0].strip()
         if not entry:
             continue
@@ -143,11 +192,35 @@ def _explicit_order(order_file: Path) -> list[Path]:
 
 
 def runs_in_transaction(path: Path, text: str, mode: TransactionMode, prisma: bool) -> bool:
+    """Whether the file's runner wraps it in one transaction (see the README's table of runner
+    conventions)."""
     if mode == "none":
         return False
     if ".autocommit." in path.name or _NO_TRANSACTION.search(text):
         return False
+    if mode == "auto" and (_temporal_folder(path) or _metadata_says_no_transaction(path)):
+        return False
     return not (mode == "auto" and prisma)
+
+
+def _temporal_folder(path: Path) -> bool:
+    """Temporal's schema tool (its folders carry manifest.json) sends each statement on its
+    own, in autocommit: nothing is wrapped."""
+    return (path.parent / "manifest.json").is_file()
+
+
+def _metadata_says_no_transaction(path: Path) -> bool:
+    """A `metadata.yaml` next to `up.sql` with `createIndexConcurrently: true` tells its runner
+    to run the migration outside a transaction (for CREATE INDEX CONCURRENTLY)."""
+    for name in ("metadata.yaml", "metadata.yml"):
+        metadata = path.parent / name
+        if metadata.is_file():
+            try:
+                text = read_bytes(metadata, _LIST_BYTES, "a metadata.yaml").decode(errors="replace")
+            except DbtruthError:
+                return False
+            return bool(_CONCURRENT_METADATA.search(text))
+    return False
 
 
 def is_prisma(files: Iterable[Path]) -> bool:
@@ -276,8 +349,39 @@ def _alter_node(data: dict[str, Any]) -> ast.AlterTableStmt:
 
 def _parse(body: str) -> list[Any]:
     """Parse trees of the statement (one, or several for a multi-statement string)."""
-    document = json.loads(parse_sql_json(body))  # raises ParseError on a syntax error
+    if len(body) > MAX_STATEMENT_CHARS:
+        raise _TooLarge(
+            f"is {size_text(len(body))} long, more than the {size_text(MAX_STATEMENT_CHARS)} "
+            "dbtruth parses in one statement"
+        )
+    output = parse_sql_json(body)  # raises ParseError on a syntax error
+    if len(output) > _TREE_JSON_CHARS:
+        return _large_nodes(output, body)
+    document = json.loads(output)
     return [node for raw in document.get("stmts", []) for node in _nodes(raw.get("stmt", {}), body)]
+
+
+def _large_nodes(output: str, body: str) -> list[Any]:
+    """The nodes of a long statement read from PostgreSQL's JSON without turning all of it
+    into Python objects: its kind (JSON strings escape their quotes, so `{"stmt":{"Kind":`
+    only occurs where a statement starts), and for an INSERT its table, which is all a rule
+    asks of a long INSERT (a seed's VALUES list). A statement whose tree the rules read is
+    refused."""
+    kind = _KIND.search(output, 0, 256)
+    if kind is None or output.count('{"stmt":') != 1:
+        raise _TooLarge("holds more than one statement in too much text to read")
+    if kind.group(1) == "InsertStmt":
+        relation = _INSERT_RELATION.search(output, 0, 256)
+        if relation is not None:
+            value, _ = json.JSONDecoder().raw_decode(output, relation.end())
+            return _nodes({"InsertStmt": {"relation": value}}, body)
+    if kind.group(1) in _KINDS_WITH_RECORDS or _NEEDS_TREE.match(body):
+        raise _TooLarge(
+            f"is too large to check ({size_text(len(body))}, parse tree "
+            f"{size_text(len(output))}, more than the {size_text(_TREE_JSON_CHARS)} dbtruth "
+            "reads)"
+        )
+    return [_Unparsed(kind.group(1))]
 
 
 def _nodes(stmt: dict[str, Any], body: str) -> list[Any]:
@@ -354,6 +458,36 @@ def _token_start(sql: str) -> int:
         at = match.end()
 
 
+# A migration file is read whole (the statements keep their text), up to this size.
+MAX_MIGRATION_BYTES = 128 * 2**20
+# Longer files are parsed in spans of about this size, cut between statements: PostgreSQL's
+# JSON for a whole 50 MB file, and the Python objects read from it, took 4.3 GB. Small spans
+# are also faster: the objects of one span stay in the CPU's cache while the lint reads them
+# (measured on a 50 MB file: 32 KiB spans lint it in less time than one parse of the whole).
+_CHUNK_CHARS = 2**15
+# A statement longer than this is parsed on its own (see _large_nodes).
+_LARGE_STATEMENT_CHARS = 2**16
+# A span is not cut inside the body of a BEGIN ATOMIC function (its statements end with
+# semicolons, where the scanner splits), unless it grows longer than this: "BEGIN ATOMIC" in a
+# comment with no END after it must not make the rest of the file one span.
+_MAX_SPAN_CHARS = 2**20
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_BEGIN_ATOMIC = re.compile(r"\bBEGIN\s+ATOMIC\b", re.I)
+_END = re.compile(r"(?:\s+|--[^\n]*\n|/\*.*?\*/)*END\s*$", re.I | re.S)
+# The longest statement parsed: PostgreSQL's parser takes about 20 bytes of memory for each
+# character of a long VALUES list.
+MAX_STATEMENT_CHARS = 16 * 2**20
+# Parse output longer than this is not turned into Python objects (ten times its size).
+_TREE_JSON_CHARS = 16 * 2**20
+_KIND = re.compile(r'\{"stmt":\{"(\w+)":')
+_INSERT_RELATION = re.compile(r'\{"stmt":\{"InsertStmt":\{"relation":')
+_KINDS_WITH_RECORDS = frozenset({"IndexStmt", "AlterTableStmt", "CreateStmt", "CreateTableAsStmt"})
+
+
+class _TooLarge(Exception):
+    """A statement over the limits above; the caller knows where it is."""
+
+
 def read_file(
     path: Path,
     file_index: int,
@@ -362,50 +496,194 @@ def read_file(
     mode: TransactionMode,
     replacements: tuple[tuple[str, str], ...] = (),
 ) -> MigrationFile:
-    text = read_text(path)
+    """The file with every statement parsed and kept (replay runs them after the lint)."""
+    streamed = stream_file(
+        path, file_index, wrapped_default=wrapped_default, mode=mode, replacements=replacements
+    )
+    statements_ = tuple(streamed.statements)
+    return MigrationFile(streamed.path, streamed.wrapped, statements_,
+                         tuple(streamed.file_suppressions), tuple(streamed.problems))  # fmt: skip
+
+
+def stream_file(
+    path: Path,
+    file_index: int,
+    *,
+    wrapped_default: bool,
+    mode: TransactionMode,
+    replacements: tuple[tuple[str, str], ...] = (),
+) -> MigrationFile:
+    """The file read now, its statements parsed while they are iterated, once: a span of
+    about a MiB at a time, so that the lint of a file of a million statements never holds
+    their trees all at once (800 MB for a 50 MB file). Its file_suppressions are complete
+    once the first statement is out, its problems once the last is."""
+    text = read_text(path, MAX_MIGRATION_BYTES)
     for old, new in replacements:
         text = text.replace(old, new)
+    if _IGNORED.search(text):
+        # postgres-migrations runs `SELECT 1` in place of a file that carries this marker
+        reason = f"{path}: not linted: `-- postgres-migrations ignore` (its runner skips it)"
+        return MigrationFile(str(path), False, (), (), (), skipped=reason)
     wrapped = runs_in_transaction(path, text, mode, not wrapped_default)
-    lines = text.split("\n")
-    parsed: list[tuple[MigrationStatement, int]] = []  # statement, last line
+    file_level: list[Suppression] = []
     problems: list[str] = []
-    whole = _parse_whole_file(path, text, file_index)
-    if whole is not None:  # the common case: one call to PostgreSQL's parser for the file
-        statements_, file_level, unplaced = _attach_suppressions(path, lines, whole)
-        return MigrationFile(str(path), wrapped, tuple(statements_), tuple(file_level),
-                             tuple(unplaced))  # fmt: skip
-    for index, piece in enumerate(statements(path, replacements, text=text)):
+    statements_ = _statements(path, text, file_index, replacements, file_level, problems)
+    return MigrationFile(str(path), wrapped, statements_, file_level, problems)
+
+
+def _statements(
+    path: Path,
+    text: str,
+    file_index: int,
+    replacements: tuple[tuple[str, str], ...],
+    file_level: list[Suppression],
+    problems: list[str],
+) -> Iterator[MigrationStatement]:
+    broken: list[str] = []  # statements that do not parse, in order
+    ignores = _Ignores(path, text) if "dbtruth" in text else None  # most files have none
+    try:
+        for statement, end_line in _parsed(path, text, file_index, replacements, broken):
+            yield ignores.attach(statement, end_line, file_level) if ignores else statement
+    except UnreadableInput:
+        raise
+    except DbtruthError as exc:  # a psql meta-command, a broken \i: the rest is not read
+        broken.append(str(exc))
+    problems += broken
+    if ignores is not None:
+        problems += ignores.finish(file_level)
+
+
+def _parsed(
+    path: Path,
+    text: str,
+    file_index: int,
+    replacements: tuple[tuple[str, str], ...],
+    problems: list[str],
+) -> Iterator[tuple[MigrationStatement, int]]:
+    """Each statement of the text with its last line, span after span."""
+    spans = _spans(text)
+    index = 0  # statements are numbered through the file, whichever span they were parsed in
+    line = counted = 0  # lines before `counted`
+    i = 0
+    while i < len(spans):
+        start, end, whole = spans[i]
+        i += 1
+        line += text.count("\n", counted, start)
+        counted = start
+        at = (line + 1, start - text.rfind("\n", 0, start))
+        found = _parse_whole_file(path, text[start:end], file_index, index, at) if whole else None
+        if found is None and whole and i < len(spans) and spans[i][2]:
+            # A span cut inside a statement the scanner splits at its semicolons (a BEGIN
+            # ATOMIC body) does not parse: try it once with the next span before reading it
+            # statement by statement.
+            end = spans[i][1]
+            i += 1
+            found = _parse_whole_file(path, text[start:end], file_index, index, at)
+        if found is None:
+            found = _parse_each(path, text[start:end], file_index, index, at, replacements,
+                                problems)  # fmt: skip
+        yield from found[0]
+        index += found[1]
+
+
+def _spans(text: str) -> list[tuple[int, int, bool]]:
+    """(start, end, parse whole) spans of a file's text, in order. A file with psql
+    meta-commands or COPY data is read statement by statement as psql would; a short one is
+    parsed whole, in one call to PostgreSQL's parser; a long one in spans of about
+    _CHUNK_CHARS cut between statements, with each long statement alone in its span."""
+    if "\\" in text or "stdin" in text.lower():
+        return [(0, len(text), False)]
+    if len(text) <= _CHUNK_CHARS:
+        return [(0, len(text), True)]
+    # pglast maps each statement's byte offset to a character index by walking every
+    # multibyte character before it: quadratic (100 s for 23 MB with a ✓ per table). Each
+    # non-ASCII character scans as an identifier character, as x does (in strings, comments
+    # and dollar quotes it is text either way), so the scanner splits an ASCII copy the same
+    # way, at the same character indexes.
+    scanned = text if text.isascii() else _NON_ASCII.sub("x", text)
+    try:
+        slices = pg_parser.split(scanned, with_parser=False, only_slices=True)
+    except ParseError:
+        return [(0, len(text), False)]  # reported with its position by statements()
+    spans = []
+    start = 0
+    atomic = _BEGIN_ATOMIC.search(text) is not None
+    inside = False  # in the body of a BEGIN ATOMIC function, which the scanner splits
+    for piece in slices:
+        if atomic and piece.stop - start < _MAX_SPAN_CHARS:
+            if inside:
+                inside = _END.match(text, piece.start, piece.stop) is None
+                continue
+            if _BEGIN_ATOMIC.search(text, piece.start, piece.stop):
+                inside = True
+                continue
+        inside = False
+        if piece.stop - piece.start > _LARGE_STATEMENT_CHARS:
+            if piece.start > start:
+                spans.append((start, piece.start, True))
+            end = piece.stop + 1 if text.startswith(";", piece.stop) else piece.stop
+            spans.append((piece.start, end, False))
+            start = end
+        elif piece.stop - start >= _CHUNK_CHARS:
+            end = piece.stop + 1 if text.startswith(";", piece.stop) else piece.stop
+            spans.append((start, end, True))
+            start = end
+    if start < len(text):
+        spans.append((start, len(text), True))
+    return spans
+
+
+def _place(line: int, column: int, at: tuple[int, int]) -> tuple[int, int]:
+    """A position in a span as a position in its file; the span starts at `at`."""
+    return line + at[0] - 1, column + (at[1] - 1 if line == 1 else 0)
+
+
+def _parse_each(
+    path: Path,
+    text: str,
+    file_index: int,
+    first_index: int,
+    at: tuple[int, int],
+    replacements: tuple[tuple[str, str], ...],
+    problems: list[str],
+) -> tuple[list[tuple[MigrationStatement, int]], int]:
+    """The statements of a span one at a time, each syntax error reported where it is."""
+    parsed = []
+    count = 0
+    for count, piece in enumerate(statements(path, replacements, text=text), start=1):
         start = _token_start(piece.sql)
         before = piece.sql[:start]
         line = piece.line + before.count("\n")
         column = (start - before.rfind("\n")) if "\n" in before else piece.column + start
+        line, column = _place(line, column, at) if piece.file == str(path) else (line, column)
         body = piece.sql[start:]
         if not body.strip():
             continue
         try:
             nodes = _parse(body)
         except ParseError as exc:
-            problems.append(f"{path}:{line}:{column}: cannot parse: {exc.args[0]}")
+            problems.append(f"{piece.file}:{line}:{column}: cannot parse: {exc.args[0]}")
             continue
+        except _TooLarge as exc:
+            raise UnreadableInput(
+                f"statement {exc}", where=f"{piece.file}:{line}:{column}"
+            ) from exc
         end_line = line + body.rstrip().count("\n")
+        index = first_index + count - 1
         for node in nodes:
             parsed.append(
                 (MigrationStatement(str(path), line, column, body, node, file_index, index),
                  end_line)
             )  # fmt: skip
-    statements_, file_level, unplaced = _attach_suppressions(path, lines, parsed)
-    problems += unplaced
-    return MigrationFile(str(path), wrapped, tuple(statements_), tuple(file_level), tuple(problems))
+    return parsed, count
 
 
 def _parse_whole_file(
-    path: Path, text: str, file_index: int
-) -> list[tuple[MigrationStatement, int]] | None:
-    """Every statement of a file from one parse of the whole text, or None when the file
-    needs statement-by-statement reading: psql meta-commands or COPY data, or a syntax error
-    (read one statement at a time, each error is reported with its position)."""
-    if "\\" in text or "stdin" in text.lower():
-        return None
+    path: Path, text: str, file_index: int, first_index: int, at: tuple[int, int]
+) -> tuple[list[tuple[MigrationStatement, int]], int] | None:
+    """Every statement of a span (often the whole file) from one parse of its text, and how
+    many there were; None on a syntax error (read one statement at a time, each error is
+    reported with its position)."""
     try:
         document = json.loads(parse_sql_json(text))
     except ParseError:
@@ -414,7 +692,8 @@ def _parse_whole_file(
     parsed = []
     chars = lines_before = 0
     consumed = 0  # bytes already converted to characters and lines
-    for index, raw in enumerate(document.get("stmts", [])):
+    raws = document.get("stmts", [])
+    for index, raw in enumerate(raws, start=first_index):
         start = raw.get("stmt_location", 0)
         end = start + raw["stmt_len"] if raw.get("stmt_len") else len(data)
         skipped = data[consumed:start].decode("utf-8")
@@ -432,63 +711,75 @@ def _parse_whole_file(
         lines_before += piece.count("\n")
         if not body:
             continue
-        end_line = line + body.count("\n")
+        end_line = line + body.count("\n") + at[0] - 1
+        line, column = _place(line, column, at)
         for node in _nodes(raw.get("stmt", {}), body):
             parsed.append(
                 (MigrationStatement(str(path), line, column, body, node, file_index, index),
                  end_line)
             )  # fmt: skip
-    return parsed
+    return parsed, len(raws)
 
 
-def _attach_suppressions(
-    path: Path, lines: list[str], parsed: list[tuple[MigrationStatement, int]]
-) -> tuple[list[MigrationStatement], list[Suppression], list[str]]:
-    if not any("dbtruth" in line for line in lines):  # most files have no inline ignores
-        return [statement for statement, _ in parsed], [], []
-    comments: list[tuple[int, tuple[str, ...], str]] = []
-    problems: list[str] = []
-    for number, text in enumerate(lines, start=1):
-        match = _IGNORE.search(text)
-        if not match:
-            continue
-        codes = tuple(c.strip().upper() for c in match.group(1).split(",") if c.strip())
-        reason = match.group(2).strip()
-        if not codes or not reason:
-            problems.append(
-                f"{path}:{number}: `dbtruth: ignore[…]` needs rule codes and a reason; not applied"
-            )
-            continue
-        comments.append((number, codes, reason))
-    by_statement: dict[int, list[Suppression]] = {}
-    file_level: list[Suppression] = []
-    first_line = parsed[0][0].line if parsed else len(lines) + 1
-    for number, codes, reason in comments:
-        target = None
-        for i, (statement, end_line) in enumerate(parsed):
-            if statement.line <= number <= end_line:
-                target = i
-                break
-            if statement.line > number:
-                between = lines[number : statement.line - 1]
-                if all(line.strip().startswith("--") for line in between):
-                    target = i
-                break
-        if target is not None:
-            by_statement.setdefault(target, []).append(
-                Suppression(codes, reason, str(path), number, whole_file=False)
-            )
-        elif number < first_line:
-            file_level.append(Suppression(codes, reason, str(path), number, whole_file=True))
+class _Ignores:
+    """The inline `-- dbtruth: ignore[CODE] reason` comments of a file, given to its
+    statements as they come in order: a comment belongs to the statement it is in, else to the
+    next statement when only comments lie between them, else to the whole file when it is
+    above the first statement, else it is reported as not next to a statement."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.split("\n")
+        self.problems: list[str] = []
+        self.pending: list[tuple[int, tuple[str, ...], str]] = []  # in line order
+        self.next = 0  # the first pending comment not yet given to a statement
+        self.first_line: int | None = None
+        for number, line in enumerate(self.lines, start=1):
+            match = _IGNORE.search(line)
+            if not match:
+                continue
+            codes = tuple(c.strip().upper() for c in match.group(1).split(",") if c.strip())
+            reason = match.group(2).strip()
+            if not codes or not reason:
+                self.problems.append(
+                    f"{path}:{number}: `dbtruth: ignore[…]` needs rule codes and a reason; "
+                    "not applied"
+                )
+                continue
+            self.pending.append((number, codes, reason))
+
+    def attach(
+        self, statement: MigrationStatement, end_line: int, file_level: list[Suppression]
+    ) -> MigrationStatement:
+        if self.first_line is None:
+            self.first_line = statement.line
+        own: list[Suppression] = []
+        while self.next < len(self.pending) and self.pending[self.next][0] <= end_line:
+            number, codes, reason = self.pending[self.next]
+            self.next += 1
+            between = self.lines[number : statement.line - 1]
+            if number >= statement.line or all(b.strip().startswith("--") for b in between):
+                own.append(Suppression(codes, reason, str(self.path), number, whole_file=False))
+            else:
+                self._unplaced(number, codes, reason, file_level)
+        if not own:
+            return statement
+        return dataclasses.replace(statement, suppressions=(*statement.suppressions, *own))
+
+    def finish(self, file_level: list[Suppression]) -> list[str]:
+        """The comments after the last statement; the problems of the file's comments."""
+        for number, codes, reason in self.pending[self.next :]:
+            self._unplaced(number, codes, reason, file_level)
+        self.next = len(self.pending)
+        return self.problems
+
+    def _unplaced(
+        self, number: int, codes: tuple[str, ...], reason: str, file_level: list[Suppression]
+    ) -> None:
+        first_line = self.first_line if self.first_line is not None else len(self.lines) + 1
+        if number < first_line:
+            file_level.append(Suppression(codes, reason, str(self.path), number, whole_file=True))
         else:
-            problems.append(f"{path}:{number}: `dbtruth: ignore` is not next to a statement")
-    result = []
-    for i, (statement, _) in enumerate(parsed):
-        own = tuple(by_statement.get(i, ()))
-        result.append(
-            MigrationStatement(
-                statement.file, statement.line, statement.column, statement.sql, statement.node,
-                statement.file_index, statement.index, own,
+            self.problems.append(
+                f"{self.path}:{number}: `dbtruth: ignore` is not next to a statement"
             )
-        )  # fmt: skip
-    return result, file_level, problems

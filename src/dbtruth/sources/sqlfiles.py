@@ -27,6 +27,7 @@ from dbtruth.sources.sandbox import NATIVE, Sandbox, needs_superuser_by_nature
 SQL_SUFFIXES = (".sql",)
 _NATURAL = re.compile(r"(\d+)")
 _META = re.compile(r"^\s*\\([a-zA-Z!?.]+)\s*(.*?)\s*$")
+_RUNNER_IGNORES = re.compile(r"^\s*--\s*postgres-migrations\s+ignore\b", re.MULTILINE)
 _COPY_FROM_STDIN = re.compile(r"^\s*COPY\b.*\bFROM\s+stdin\b.*;\s*$", re.IGNORECASE)
 # psql commands that change nothing about the schema; pg_dump >= 17.6 emits \restrict.
 _HARMLESS_META = frozenset(
@@ -121,7 +122,7 @@ MAX_SQL_BYTES = 256 * 2**20
 
 
 def read_text(path: Path, limit: int = MAX_SQL_BYTES) -> str:
-    data = read_bytes(path, limit, "SQL file")
+    data = read_bytes(path, limit, "an SQL file")
     # PostgreSQL's parser stops at a NUL byte: one anywhere would silently cut the file short.
     nul = data.find(b"\x00")
     if nul >= 0:
@@ -153,6 +154,12 @@ def statements(
         text = read_text(path)
         for old, new in replacements:
             text = text.replace(old, new)
+    if _RUNNER_IGNORES.search(text):
+        # postgres-migrations runs `SELECT 1` in place of a file that carries this marker
+        if notes is not None:
+            notes.append(f"{path}: not loaded: `-- postgres-migrations ignore` (its runner "
+                         "skips it)")  # fmt: skip
+        return
     lines = text.split("\n")
     copy_blocks: dict[int, str] = {}  # line index of a COPY statement -> its data rows
     includes: dict[int, Path] = {}  # line index -> file to include there
