@@ -118,7 +118,7 @@ def migration_corpora() -> list[MigrationCorpus]:
             "temporal",
             discover([temporal / "temporal/versioned"])
             + discover([temporal / "visibility/versioned"]),
-            True,
+            False,  # Temporal's schema tool sends each statement alone, in autocommit
         ),
     ]
 
