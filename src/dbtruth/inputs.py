@@ -54,7 +54,7 @@ def not_regular(path: Path) -> str | None:
     return None if stat.S_ISREG(mode) else file_kind(mode)
 
 
-def read_bytes(path: Path, limit: int, what: str = "file") -> bytes:
+def read_bytes(path: Path, limit: int, what: str = "a file") -> bytes:
     """The content of the regular file at `path`, at most `limit` bytes, else UnreadableInput.
 
     O_NONBLOCK makes open() return at once on a FIFO (which fstat then refuses) instead of
@@ -67,8 +67,8 @@ def read_bytes(path: Path, limit: int, what: str = "file") -> bytes:
     with os.fdopen(fd, "rb") as handle:
         status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode):
-            raise UnreadableInput(f"is {file_kind(status.st_mode)}, not a {what}; not read",
-                                  where=str(path))  # fmt: skip
+            kind = file_kind(status.st_mode)
+            raise UnreadableInput(f"is {kind}, not {what}; not read", where=str(path))
         if status.st_size > limit:
             raise _too_large(path, status.st_size, limit, what)
         try:
@@ -82,7 +82,7 @@ def read_bytes(path: Path, limit: int, what: str = "file") -> bytes:
 
 def _too_large(path: Path, size: int, limit: int, what: str) -> UnreadableInput:
     return UnreadableInput(
-        f"is {size_text(size)}, more than the {size_text(limit)} dbtruth reads in a {what}",
+        f"is {size_text(size)}, more than the {size_text(limit)} dbtruth reads in {what}",
         where=str(path),
     )
 

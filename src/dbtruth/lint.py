@@ -10,6 +10,7 @@ applied here, and the ones that matched nothing are reported.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,7 +158,7 @@ def advance(state: MigrationState, node: object) -> None:
 
 
 def lint(
-    files: list[MigrationFile],
+    files: Iterable[MigrationFile],
     manifest: Manifest,
     *,
     pg_version: int,
@@ -181,18 +182,19 @@ def lint(
         index_tables=dict(existing_indexes or {}),
     )
     result = Result(findings=[])
-    outcome = LintResult(result, files=len(files), statements=0)
+    outcome = LintResult(result, files=0, statements=0)
     used: set[int] = set()
     all_inline: list[Suppression] = []
     started = time.perf_counter()
     for migration in files:
-        outcome.problems += migration.problems
-        all_inline += migration.file_suppressions
+        outcome.files += 1
         state.start_file(migration.wrapped)
+        inline: list[Suppression] = []
+        # A streamed file's statements are parsed as this loop asks for them, and freed after.
         for statement in migration.statements:
             outcome.statements += 1
             state.phase = phase_of(statement.node, state)
-            all_inline += statement.suppressions
+            inline += statement.suppressions
             for spec in specs:
                 if spec.reads and not isinstance(statement.node, spec.reads):
                     continue
@@ -211,6 +213,8 @@ def lint(
                 _predict_into(outcome, statement, state)
             advance(state, statement.node)
             after_statement(state, statement)  # emptied tables, TimeZone, functions
+        outcome.problems += migration.problems
+        all_inline += [*migration.file_suppressions, *inline]
         outcome.phases[migration.path] = migration_phase(set(state.file_phases))
     # one total: timing each rule on each statement would cost more than most rules do
     result.rule_seconds = {"migration rules": time.perf_counter() - started}

@@ -14,7 +14,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dbtruth.errors import DbtruthError
+from dbtruth.inputs import UnreadableInput, not_regular, read_bytes
 from dbtruth.manifest.design import DesignSections
+from dbtruth.manifest.paths import check_inside
 from dbtruth.manifest.settings import DEFAULT_TENANT_KEYS, Settings
 
 MANIFEST_NAME = "dbtruth.yaml"
@@ -99,18 +101,57 @@ def find_manifest(paths: tuple[Path, ...]) -> Path | None:
     for path in paths:
         candidates.append(path / MANIFEST_NAME if path.is_dir() else path.parent / MANIFEST_NAME)
     candidates.append(Path.cwd() / MANIFEST_NAME)
-    return next((c for c in candidates if c.is_file()), None)
+    for candidate in candidates:
+        kind = not_regular(candidate) if candidate.exists() else None
+        if kind is not None:  # a FIFO would never be read; anything else is not a manifest
+            raise UnreadableInput(f"is {kind}, not a manifest; not read", where=str(candidate))
+        if candidate.is_file():
+            return candidate
+    return None
 
 
-def load_manifest(path: Path | None) -> Manifest:
+# dbtruth.yaml is written by hand or drafted by `dbtruth init`: a truth map of 50,000 tables
+# is 4 MiB, which PyYAML composes in about 15 s and 300 MB.
+MAX_MANIFEST_BYTES = 4 * 2**20
+# Far deeper than any manifest section (five levels). PyYAML composes recursively: thousands
+# of levels ended in RecursionError.
+MAX_DEPTH = 64
+# Nodes reached again through aliases (`*name`). Sharing a few lists is fine; nine levels of
+# ten aliases each ("billion laughs") expand to 10^9 strings, and took 16 GB before this.
+MAX_ALIAS_NODES = 10_000
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing nesting deeper than MAX_DEPTH as it composes."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.depth >= MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, f"nested more than {MAX_DEPTH} levels deep", mark
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def load_manifest(path: Path | None, *, allow_outside: bool = False) -> Manifest:
+    """The manifest at `path` (the defaults when None). The paths it names (ADR folder,
+    runbooks, capacity model, practices, workload files) must stay inside its folder, the
+    project, unless `allow_outside`: a pull request that changes dbtruth.yaml must not pull
+    other files of the machine into the review."""
     if path is None:
         return Manifest()
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_bytes(path, MAX_MANIFEST_BYTES, "a manifest").decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise DbtruthError(f"cannot read manifest: {exc}", where=str(path)) from exc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_BoundedLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -118,32 +159,82 @@ def load_manifest(path: Path | None) -> Manifest:
         raise DbtruthError(f"invalid YAML: {problem}", where=where) from exc
     if node is None:
         return Manifest()
-    lines: dict[tuple[str | int, ...], int] = {}
-    data = _construct(node, (), lines)
+    builder = _Builder(path)
+    data = builder.build(node, ())
     if not isinstance(data, dict):
         raise DbtruthError("the manifest must be a mapping of sections", where=f"{path}:1")
     try:
-        return Manifest.model_validate(data)
+        manifest = Manifest.model_validate(data)
     except ValidationError as exc:
-        raise _explain(exc, path, lines) from exc
+        raise _explain(exc, path, builder.lines) from exc
+    if not allow_outside:
+        check_inside(manifest, path, builder.lines)
+    return manifest
 
 
-def _construct(
-    node: yaml.Node, at: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]
-) -> Any:
-    """Build plain data from a YAML node, remembering the line of every key and item."""
-    lines[at] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
+class _Builder:
+    """Plain data from a YAML node graph, remembering the line of every key and item, with
+    aliases bounded: one that contains itself is refused (it never ends), and the nodes
+    reached again through aliases are counted."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines: dict[tuple[str | int, ...], int] = {}
+        self.seen: set[int] = set()
+        self.open: set[int] = set()  # the nodes being built: an alias to one is a cycle
+        self.repeats = 0
+
+    def build(self, node: yaml.Node, at: tuple[str | int, ...], *, alias_line: int = 0) -> Any:
+        """`alias_line`: where the alias being expanded is used (0: not inside one)."""
+        line = node.start_mark.line + 1
+        if id(node) in self.open:
+            raise DbtruthError(
+                "a YAML alias refers to a node that contains it", where=f"{self.path}:{line}"
+            )
+        if alias_line:
+            self.repeats += 1
+            if self.repeats > MAX_ALIAS_NODES:
+                raise DbtruthError(
+                    f"YAML aliases repeat more than {MAX_ALIAS_NODES:,} nodes; write the values "
+                    "out instead",
+                    where=f"{self.path}:{alias_line}",
+                )
+        self.seen.add(id(node))
+        self.lines[at] = line
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            self.open.add(id(node))
+            try:
+                return self._collection(node, at, alias_line)
+            finally:
+                self.open.discard(id(node))
+        try:
+            return yaml.SafeLoader(" ").construct_object(node)
+        except (yaml.YAMLError, ValueError, TypeError) as exc:
+            # an integer of thousands of digits, a date like 2024-02-30, an unknown !!tag
+            problem = getattr(exc, "problem", None) or str(exc).split("; use sys.")[0]
+            raise DbtruthError(f"invalid value: {problem}", where=f"{self.path}:{line}") from exc
+
+    def _collection(
+        self, node: yaml.MappingNode | yaml.SequenceNode, at: tuple[str | int, ...], alias: int
+    ) -> Any:
+        def child(value: yaml.Node, where: int) -> int:
+            # a node met before is an alias: its expansion is counted from where it is used
+            return alias or (where if id(value) in self.seen else 0)
+
+        if isinstance(node, yaml.SequenceNode):
+            line = node.start_mark.line + 1
+            return [
+                self.build(item, (*at, i), alias_line=child(item, line))
+                for i, item in enumerate(node.value)
+            ]
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value)
-            lines[(*at, key)] = key_node.start_mark.line + 1
-            result[key] = _construct(value_node, (*at, key), lines)
-            lines[(*at, key)] = key_node.start_mark.line + 1
+            line = key_node.start_mark.line + 1
+            self.lines[(*at, key)] = line
+            result[key] = self.build(value_node, (*at, key), alias_line=child(value_node, line))
+            self.lines[(*at, key)] = line
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*at, i), lines) for i, item in enumerate(node.value)]
-    return yaml.SafeLoader(" ").construct_object(node)
 
 
 def _explain(

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dbtruth.inputs import UnreadableInput, read_bytes
+
 # Canonical part -> headings that hold it.
 PARTS = {
     "status": ("status",),
@@ -23,6 +25,8 @@ PARTS = {
     "revisit": ("revisit triggers", "revisit trigger", "revisit", "review triggers"),
     "owner": ("owner", "owners", "deciders", "decision makers"),
 }
+# An ADR is a page or two; the review reads every one in the folder.
+MAX_ADR_BYTES = 2**20
 _HEADING = re.compile(r"^(#{1,3})\s+(.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
@@ -101,12 +105,13 @@ def read_adrs(folder: Path) -> tuple[tuple[Adr, ...], tuple[str, ...]]:
         if path.name.lower() in ("readme.md", "index.md", "template.md"):
             continue
         try:
-            text = path.read_text(encoding="utf-8")
+            # never opened when it is a FIFO (reading one waits for a writer forever)
+            text = read_bytes(path, MAX_ADR_BYTES, "an ADR").decode("utf-8")
         except UnicodeDecodeError as exc:
             problems.append(f"{path}: not UTF-8 text (byte {exc.start}); ADR skipped")
             continue
-        except OSError as exc:
-            problems.append(f"{path}: cannot read ({exc.strerror}); ADR skipped")
+        except UnreadableInput as exc:
+            problems.append(f"{path}: {exc.message}; ADR skipped")
             continue
         adrs.append(parse_adr(path, text))
     return tuple(adrs), tuple(problems)

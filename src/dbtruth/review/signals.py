@@ -17,6 +17,7 @@ from pglast import ast, parse_sql
 from pglast.parser import ParseError
 from pglast.visitors import Visitor
 
+from dbtruth.inputs import UnreadableInput, read_bytes
 from dbtruth.manifest.design import WorkloadQuery
 from dbtruth.model import Table
 from dbtruth.review.facts import Facts
@@ -194,13 +195,17 @@ class _ShapeVisitor(Visitor):
             self.paginated = True
 
 
+# A workload query is one statement: far below this.
+MAX_QUERY_BYTES = 2**20
+
+
 def query_text(facts: Facts, query: WorkloadQuery) -> str | None:
     if query.sql is not None:
         return query.sql
     path = facts.base / (query.file or "")
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_bytes(path, MAX_QUERY_BYTES, "a workload query").decode("utf-8")
+    except (UnreadableInput, UnicodeDecodeError):  # a FIFO is refused, never waited on
         return None
 
 

@@ -95,7 +95,8 @@ def _load_live(conninfo: str | None, options: LoadOptions) -> LoadedTarget:
 def _load_sql_files(
     paths: list[Path], options: LoadOptions, progress: ProgressFactory | None
 ) -> LoadedTarget:
-    files = sqlfiles.discover(paths)
+    skipped: list[str] = []  # FIFOs and the like named *.sql: never opened
+    files = sqlfiles.discover(paths, skipped)
     # Read every file before starting a server: unreadable input fails fast and cheaply.
     for path in files:
         sqlfiles.read_text(path)
@@ -135,7 +136,12 @@ def _load_sql_files(
         catalog = _with_problems(catalog, tuple(str(p) for p in problems))
     label = ", ".join(str(p) for p in paths)
     return LoadedTarget(
-        catalog, f"{label} loaded into {scratch.label}", timings, notes, tuple(paths), locations
+        catalog,
+        f"{label} loaded into {scratch.label}",
+        timings,
+        [*skipped, *notes],
+        tuple(paths),
+        locations,
     )
 
 
