@@ -35,11 +35,11 @@ from dbtruth.model.migration import MigrationFile
 from dbtruth.report import jsonout, markdown, review_html, review_markdown, sarif, terminal
 from dbtruth.report.context import ReportContext
 from dbtruth.review import build_review
-from dbtruth.runtime import without_cycle_collection
+from dbtruth.runtime import exit_cleanly_on_signals, without_cycle_collection
 from dbtruth.sources import migrations, snapshot
 from dbtruth.sources.conninfo import is_url, normalize, redact
-from dbtruth.sources.scratch import open_scratch
-from dbtruth.sources.target import LoadedTarget, LoadOptions, load_target
+from dbtruth.sources.scratch import open_scratch, open_scratch_for_major
+from dbtruth.sources.target import LoadedTarget, LoadOptions, is_live, load_target
 
 FORMATS = ("terminal", "json", "sarif", "markdown")
 DEFAULT_PG_VERSION = 140000  # the oldest PostgreSQL still supported in 2026
@@ -706,8 +706,13 @@ def migrate_lint_cmd(
     replay_section: dict[str, object] = {}
     replay_failed = False
     if replay:
+        live_major = (
+            catalog.server_version_num // 10000
+            if against is not None and is_live((against,)) and catalog.server_version_num
+            else None
+        )
         replay_section, replay_notes, replay_failed = _replay(
-            parsed, outcome, against, scratch, _replacements(replace)
+            parsed, outcome, against, scratch, _replacements(replace), live_major, lock_timeout
         )
         notes += replay_notes
     counts = Counter(outcome.phases.values())
@@ -747,20 +752,34 @@ def _replay(
     against: str | None,
     scratch: str | None,
     replacements: tuple[tuple[str, str], ...],
+    live_major: int | None,
+    lock_timeout: str,
 ) -> tuple[dict[str, object], list[str], bool]:
     """Run the migrations on a clone; the notes and JSON section it adds, and whether a
     migration failed there."""
-    with open_scratch(scratch) as server:
+    notes: list[str] = []
+    if live_major is not None:
+        server, version_note = open_scratch_for_major(scratch, live_major)
+        notes += [version_note] if version_note else []
+    else:
+        server = open_scratch(scratch)
+    with server:
         if against:
-            conninfo = replay_mod.clone(against, server, replacements)
+            database, clone_notes = replay_mod.clone(against, server, replacements, lock_timeout)
+            notes += [n for n in clone_notes if "setting unknown" in n][:5]
         else:
-            conninfo = server.create_database()[1]
-        observations, failure = replay_mod.replay(parsed, conninfo)
+            database = server.create_database()
+        observations, failure = replay_mod.replay(parsed, database)
     differences = replay_mod.compare(observations, outcome.predictions)
-    notes = [
+    # What the database did replaces what the static table predicted, in the findings too.
+    outcome.result.findings, withdrawn = replay_mod.apply_observations(
+        outcome.result.findings, differences
+    )
+    notes += [
         f"replay on {server.label}: {len(observations)} statement(s) run, "
         f"{len(differences)} difference(s) between predicted and observed locks/rewrites"
     ]
+    notes += withdrawn
     notes += [str(d) for d in differences[:50]]
     if failure is not None:
         notes.append(str(failure))
@@ -860,4 +879,5 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
 
 
 def main() -> None:
+    exit_cleanly_on_signals()
     sys.exit(run(sys.argv[1:]))
