@@ -162,6 +162,21 @@ def _violation(
     if reference is not None and deletes is not None:
         # Why reference data is graded a warning all the same.
         evidence.append(("deletes on the referenced table", deletes))
+    # Without a sign that parent rows go (an ON DELETE action or RESTRICT on a key to it, or
+    # deletes a live server counted), the scan is a risk nobody has shown will be taken.
+    unshown = (
+        reference is None
+        and deletes is None
+        and referenced is not None
+        and not any(k.on_delete == "restrict" for k in catalog.foreign_keys_to(referenced))
+    )
+    if unshown:
+        message += (
+            f", though nothing shows rows of {parent} are deleted (no ON DELETE action or "
+            "RESTRICT on a key to it"
+            + (", no deletes counted on the live server)" if catalog.is_live else ")")
+        )
+        evidence.append(("deletes on the referenced table", "none shown"))
     if small is not None:
         evidence.append(("rows in the referencing table", small))
         message += f"; {table.qualified} is a small table, so the scan is cheap"
@@ -177,5 +192,5 @@ def _violation(
             else "locks writes on all partitions while it builds",
         ),
         evidence=tuple(evidence),
-        severity=Severity.INFO if quiet or small is not None else None,
+        severity=Severity.INFO if quiet or unshown or small is not None else None,
     )
