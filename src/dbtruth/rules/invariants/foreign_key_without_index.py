@@ -55,6 +55,11 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
     table many keys point at is not reference data for that alone: users, tenants and accounts
     are graded like any other table.
 
+    A key to a table nothing shows is ever deleted from is info as well: no key to it declares
+    an ON DELETE action or RESTRICT, and no live server counted deletes on it (warehouse
+    dimensions, append-mostly entities); the scan a delete would cost is then a risk nobody
+    showed will be taken.
+
     A key on a small table is info too: the referencing table holds at least one and fewer
     than `small_table_rows` rows (10,000 unless dbtruth.yaml's rules.settings says otherwise),
     so the scan costs little. The size is observed: the row estimate of a live server, or the
