@@ -108,6 +108,18 @@ def test_a_fifo_among_migrations_is_skipped_with_a_note_and_never_opened(tmp_pat
     _is_error(outcome, "order.txt: is a FIFO")
 
 
+def test_an_order_file_names_only_regular_files(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "m", {"001.sql": "DROP TABLE orders;\n"})
+    os.mkfifo(folder / "002_pipe.sql")
+    order = tmp_path / "order.txt"
+    order.write_text("m/001.sql\nm/002_pipe.sql\n")
+    outcome = _run("migrate", "lint", str(folder), "--order", str(order))
+    _is_error(outcome, f"{order}:2: m/002_pipe.sql is a FIFO, not a migration file")
+    order.write_text("m/001.sql\n" + "x" * 5000 + "\n")
+    outcome = _run("migrate", "lint", str(folder), "--order", str(order))
+    _is_error(outcome, f"{order}:2: cannot read {'x' * 200}…: File name too long")
+
+
 def test_a_fifo_among_sql_files_and_as_dbtruth_yaml(tmp_path: Path) -> None:
     folder = _write(tmp_path / "s", {"001.sql": "CREATE TABLE t (id int PRIMARY KEY);\n"})
     os.mkfifo(folder / "002_pipe.sql")

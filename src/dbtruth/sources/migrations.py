@@ -18,6 +18,7 @@ import dataclasses
 import json
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
@@ -31,6 +32,7 @@ from pglast.parser import ParseError, parse_sql_json
 from dbtruth.errors import DbtruthError
 from dbtruth.inputs import (
     UnreadableInput,
+    file_kind,
     not_regular,
     read_bytes,
     size_text,
@@ -183,12 +185,24 @@ def _explicit_order(order_file: Path) -> list[Path]:
         if not entry:
             continue
         path = (order_file.parent / entry) if not Path(entry).is_absolute() else Path(entry)
-        if not path.is_file():
-            raise DbtruthError(f"file not found: {entry}", where=f"{order_file}:{number}")
-        files.append(path)
+        files.append(_listed(path, entry, f"{order_file}:{number}"))
     if not files:
         raise DbtruthError("the order file names no migration", where=str(order_file))
     return files
+
+
+def _listed(path: Path, entry: str, where: str) -> Path:
+    """A migration an --order line names: a regular file, else an error at that line."""
+    shown = entry if len(entry) <= 200 else entry[:200] + "…"
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError as exc:
+        raise DbtruthError(f"file not found: {shown}", where=where) from exc
+    except OSError as exc:  # a name too long, a file where a folder should be, no permission
+        raise UnreadableInput(f"cannot read {shown}: {exc.strerror}", where=where) from exc
+    if not stat.S_ISREG(mode):
+        raise UnreadableInput(f"{shown} is {file_kind(mode)}, not a migration file", where=where)
+    return path
 
 
 def runs_in_transaction(path: Path, text: str, mode: TransactionMode, prisma: bool) -> bool:

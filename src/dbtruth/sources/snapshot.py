@@ -54,6 +54,8 @@ def load(path: Path) -> Catalog:
         raise DbtruthError(f"cannot read snapshot: {exc}", where=str(path)) from exc
     except json.JSONDecodeError as exc:
         raise DbtruthError(f"not valid JSON: {exc.msg}", where=f"{path}:{exc.lineno}") from exc
+    except RecursionError as exc:  # the decoder recurses once per level of nesting
+        raise DbtruthError("not a snapshot: JSON nested too deeply", where=str(path)) from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise DbtruthError(
             'not a dbtruth snapshot (no "format": "dbtruth-snapshot")', where=str(path)
