@@ -164,11 +164,19 @@ def test_psql_meta_commands(tmp_path: Path) -> None:
     (ok / "a.sql").write_text(
         "\\set ON_ERROR_STOP on\nDROP DATABASE IF EXISTS x;\n\\c chinook\n"
         "CREATE TABLE t (id int PRIMARY KEY);\n\\i b.inc\n")
-    (ok / "b.inc").write_text("CREATE TABLE u (id int PRIMARY KEY, t_id int REFERENCES t);\n")
+    (ok / "b.inc").write_text(
+        "CREATE TABLE u (id int PRIMARY KEY, t_id int REFERENCES t ON DELETE CASCADE);\n")
     outcome = dbtruth("check", str(ok), "--scratch", "embedded", "--select", "I002",
                       "--no-color")
     assert outcome.code == 1, outcome.err
     assert "psql \\c ignored" in outcome.out and "public.u" in outcome.out
+    # an include reaching outside the target's folder is refused, not read
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "a.sql").write_text("CREATE TABLE t (id int);\n\\i /etc/passwd\n")
+    outcome = dbtruth("check", str(outside), "--scratch", "embedded")
+    _is_clean_error(outcome)
+    assert "\\i /etc/passwd: outside the folder" in outcome.err and "root:" not in outcome.err
     bad = tmp_path / "bad.sql"
     bad.write_text("CREATE TABLE t (id int);\n\\gexec\n")
     outcome = dbtruth("check", str(bad), "--scratch", "embedded")

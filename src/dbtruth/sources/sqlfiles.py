@@ -147,6 +147,7 @@ def statements(
     notes: list[str] | None = None,
     _seen: frozenset[Path] = frozenset(),
     text: str | None = None,
+    root: Path | None = None,
 ) -> Iterator[Statement]:
     """The statements of one file, in order, with psql meta-commands handled. `text` is the
     file's content when the caller has already read it (and made its replacements)."""
@@ -186,6 +187,13 @@ def statements(
             where = f"{path}:{i + 1}"
             if command in _INCLUDE_META:
                 target = (path.parent / argument.strip("'\"")).resolve()
+                # SQL files come from pull requests: an include reads within the including
+                # file's folder tree, never the machine's other files.
+                if not target.is_relative_to((root or path.parent).resolve()):
+                    raise DbtruthError(
+                        f"\\{command} {argument}: outside the folder of the file that includes it",
+                        where=where,
+                    )
                 if not target.is_file():
                     raise DbtruthError(f"\\{command}: file not found: {argument}", where=where)
                 includes[i] = target
@@ -230,14 +238,14 @@ def statements(
         line, column = position(piece.start)
         while pending_includes and pending_includes[0][0] < line - 1:
             _, included = pending_includes.pop(0)
-            yield from _included(included, replacements, notes, _seen | {path})
+            yield from _included(included, replacements, notes, _seen | {path}, root or path.parent)
         end_line, _ = position(max(piece.start, piece.stop - 1))
         copy_rows = next(
             (rows for at, rows in copy_blocks.items() if line - 1 <= at <= end_line - 1), None
         )
         yield Statement(cleaned[piece], str(path), line, column, copy_rows)
     for _, included in pending_includes:
-        yield from _included(included, replacements, notes, _seen | {path})
+        yield from _included(included, replacements, notes, _seen | {path}, root or path.parent)
 
 
 def _only_comments(text: str) -> bool:
@@ -252,10 +260,11 @@ def _included(
     replacements: tuple[tuple[str, str], ...],
     notes: list[str] | None,
     seen: frozenset[Path],
+    root: Path,
 ) -> Iterator[Statement]:
     if path in seen:
         raise DbtruthError(f"\\i includes itself: {path}")
-    yield from statements(path, replacements, notes, seen)
+    yield from statements(path, replacements, notes, seen, root=root)
 
 
 # Failures caused by what the scratch server lacks, not by the SQL: say which and how to get it.
