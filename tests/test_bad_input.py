@@ -141,8 +141,8 @@ def test_missing_target(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("rules:\n  fail_onn: error\n", "dbtruth.yaml:2: unknown key 'rules.fail_onn'\n"
-         "  hint: did you mean 'fail_on'?"),
+        ("rules:\n  fail_onn: error\n", "dbtruth.yaml:2: unknown key 'rules.fail_onn'"
+         " (hint: did you mean 'fail_on'?)"),
         ("rules:\n  fail_on: sometimes\n", "dbtruth.yaml:2: rules.fail_on: Input should be"),
         ("tenancy:\n  key: [tenant_id\n", "dbtruth.yaml:3:1: invalid YAML"),
         ("rules:\n  ignore_objects:\n    - rule: I001\n      object: x\n",

@@ -353,7 +353,8 @@ def test_a_lock_timeout_names_the_table_and_the_option(
     ):
         outcome = dbtruth(*argv, "--lock-timeout", "200ms")
         assert outcome.code == 2, outcome
-        first, hint = outcome.err.splitlines()[:2]
+        assert len(outcome.err.splitlines()) == 1, outcome.err
+        first, hint = outcome.err.split(" (hint: ", 1)
         assert "waited longer than the lock timeout (200ms)" in first, first
         assert f"public.cases (process {pid}) in ACCESS EXCLUSIVE mode" in first, first
         assert "--lock-timeout" in hint, hint

@@ -65,10 +65,11 @@ def _echo(text: str, *, err: bool = False, lines: bool = False) -> None:
 
 
 def _error(exc: DbtruthError) -> None:
-    """An error as one line (and its hint on a second), whatever the message copied: a
-    PostgreSQL error with its DETAIL, a YAML snippet, a file name with a newline in it."""
+    """An error as one line, its hint included, whatever the message copied: a PostgreSQL
+    error with its DETAIL, a YAML snippet, a file name with a newline in it. One line is what
+    CI annotations and `grep` read."""
     text = f"{exc.where}: {exc.message}" if exc.where else exc.message
-    hint = f"\n  hint: {one_line(redact(exc.hint))}" if exc.hint else ""
+    hint = f" (hint: {one_line(redact(exc.hint))})" if exc.hint else ""
     _echo(f"dbtruth: error: {one_line(redact(text))}{hint}", err=True, lines=True)
 
 

@@ -19,5 +19,5 @@ class DbtruthError(Exception):
     def __str__(self) -> str:
         text = f"{self.where}: {self.message}" if self.where else self.message
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f" (hint: {self.hint})"
         return text

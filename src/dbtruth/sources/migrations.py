@@ -194,6 +194,8 @@ def _explicit_order(order_file: Path) -> list[Path]:
 def _listed(path: Path, entry: str, where: str) -> Path:
     """A migration an --order line names: a regular file, else an error at that line."""
     shown = entry if len(entry) <= 200 else entry[:200] + "…"
+    if "\x00" in entry:
+        raise DbtruthError("a file name cannot hold a NUL byte", where=where)
     try:
         mode = path.stat().st_mode
     except FileNotFoundError as exc:
