@@ -81,6 +81,18 @@ class Fix:
             if present
         )
 
+    def as_dict(self) -> dict[str, object]:
+        """The fix as data (JSON, SARIF): what it does, its SQL, and what it risks."""
+        return {
+            "description": self.description,
+            "sql": self.sql,
+            "safe": self.safe,
+            "lock_safe": self.lock_safe,
+            "behaviour_change": self.behaviour_change,
+            "data_loss": self.data_loss,
+            "note": self.note,
+        }
+
     @property
     def label(self) -> str:
         """'safe', or 'unsafe: ' and the risks: 'unsafe: changes behaviour'."""

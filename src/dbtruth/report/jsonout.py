@@ -20,17 +20,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "severity": finding.severity.label,
         "object": {"kind": finding.object.kind, "path": finding.object.path},
         "message": finding.message,
-        "fix": None
-        if fix is None
-        else {
-            "description": fix.description,
-            "sql": fix.sql,
-            "safe": fix.safe,
-            "lock_safe": fix.lock_safe,
-            "behaviour_change": fix.behaviour_change,
-            "data_loss": fix.data_loss,
-            "note": fix.note,
-        },
+        "fix": None if fix is None else fix.as_dict(),
         "evidence": dict(finding.violation.evidence),
         "fingerprint": finding.fingerprint,
         "location": None

@@ -57,14 +57,7 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     }
     fix = finding.violation.fix
     if fix is not None:
-        result["properties"]["fix"] = {
-            "description": fix.description,
-            "sql": fix.sql,
-            "safe": fix.safe,
-            "lock_safe": fix.lock_safe,
-            "behaviour_change": fix.behaviour_change,
-            "data_loss": fix.data_loss,
-        }
+        result["properties"]["fix"] = fix.as_dict()
     return result
 
 

@@ -518,7 +518,8 @@ def read_file(
     )
     statements_ = tuple(streamed.statements)
     return MigrationFile(streamed.path, streamed.wrapped, statements_,
-                         tuple(streamed.file_suppressions), tuple(streamed.problems))  # fmt: skip
+                         tuple(streamed.file_suppressions), tuple(streamed.problems),
+                         skipped=streamed.skipped)  # fmt: skip
 
 
 def stream_file(
