@@ -23,3 +23,12 @@ def dbtruth(*argv: str) -> Outcome:
     out, err = io.StringIO(), io.StringIO()
     code = run(list(argv), out, err)
     return Outcome(code, out.getvalue(), err.getvalue())
+
+
+def write_files(folder: Path, files: dict[str, str]) -> Path:
+    """Write `files` (relative name -> text) under `folder`; return the folder."""
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder

@@ -20,17 +20,10 @@ import pytest
 from dbtruth.review.adr import read_adrs
 from dbtruth.sources import migrations
 from tests.helpers import ROOT, Outcome, dbtruth
+from tests.helpers import write_files as _write
 
 PADDING = "-- " + "x" * 76 + "\n"  # one 80-byte comment line
 TABLES = "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\nCREATE TABLE c (id int);\n"
-
-
-def _write(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return folder
 
 
 def _is_error(outcome: Outcome, *parts: str) -> None:

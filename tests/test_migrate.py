@@ -20,14 +20,7 @@ from dbtruth.blast import describe, table_sizes
 from dbtruth.sources.introspect import read_catalog
 from dbtruth.sources.migrations import discover
 from tests.helpers import dbtruth
-
-
-def _write(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return folder
+from tests.helpers import write_files as _write
 
 
 def _lint(*argv: str) -> tuple[int, dict[str, object], str]:

@@ -107,7 +107,10 @@ def test_a_monitoring_role_is_told_which_privilege_is_missing(
     assert "SELECT" in line and "\n" not in line
 
 
-def test_the_password_never_reaches_pg_dumps_command_line(tmp_path: Path) -> None:
+def test_the_password_never_reaches_pg_dumps_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGPASSWORD", "from-the-environment")
     secret = "S3cr3t:with\\odd@chars"
     params = {"host": "db.example", "user": "reader", "password": secret, "dbname": "app"}
     args, env = dump_command(Path("/bin/pg_dump"), params, tmp_path, tmp_path / "out.sql", "2s")
@@ -117,6 +120,10 @@ def test_the_password_never_reaches_pg_dumps_command_line(tmp_path: Path) -> Non
     assert passfile.stat().st_mode & 0o777 == 0o600
     # libpq's .pgpass format: fields separated by ':', with ':' and '\' escaped.
     assert passfile.read_text() == "*:*:*:*:S3cr3t\\:with\\\\odd@chars\n"
+    assert "PGPASSWORD" not in env  # the target's own password wins
     # Without a password in the target, the caller's PGPASSWORD still reaches pg_dump.
-    _, env = dump_command(Path("/bin/pg_dump"), {"host": "h"}, tmp_path, tmp_path / "o", "1s")
-    assert "PGPASSFILE" not in env or env["PGPASSFILE"] != str(passfile)
+    other = tmp_path / "other"
+    other.mkdir()
+    _, env = dump_command(Path("/bin/pg_dump"), {"host": "h"}, other, other / "o", "1s")
+    assert env["PGPASSWORD"] == "from-the-environment"
+    assert not (other / "pgpass").exists()

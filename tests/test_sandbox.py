@@ -290,10 +290,12 @@ def test_a_user_named_scratch_server_gets_a_role_of_the_run_and_loses_it(
 def test_a_killed_run_leaves_no_server_and_the_next_run_removes_its_folder(
     tmp_path: Path,
 ) -> None:
-    base = tmp_path / "tmp"
-    base.mkdir()
+    # A temporary folder of this test's own that the server's account can reach (pytest's
+    # folders are private to root), so no other dbtruth run reaps the leftover before we look.
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="dbtruth-test-tmp-", dir="/tmp"))
     base.chmod(0o755)
-    os.chmod(tmp_path, 0o755)
     child = subprocess.Popen(
         [sys.executable, "-c",
          "from dbtruth.sources.scratch import open_scratch\n"
@@ -315,8 +317,6 @@ def test_a_killed_run_leaves_no_server_and_the_next_run_removes_its_folder(
     assert Path(workdir).exists()
     os.environ["TMPDIR"], saved = str(base), os.environ.get("TMPDIR")
     try:
-        import tempfile
-
         tempfile.tempdir = None
         reap_leftovers()
     finally:
@@ -326,6 +326,8 @@ def test_a_killed_run_leaves_no_server_and_the_next_run_removes_its_folder(
             os.environ["TMPDIR"] = saved
         tempfile.tempdir = None
     assert not Path(workdir).exists()
+    assert Path(workdir).parent == base
+    base.rmdir()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root needs an account to run the server as")

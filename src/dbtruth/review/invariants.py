@@ -49,6 +49,19 @@ def known(facts: Facts, invariant: Invariant) -> Known:
     return Known.ENFORCED if facts.ran("I009") else Known.UNCHECKED
 
 
+# How each invariant is known, in the order the count lists them.
+_HOW_KNOWN = (
+    (Known.ENFORCED, "enforced by a constraint, index or trigger found in the catalog as declared"),
+    (Known.DETECTED,
+     "declared as kept by the application, with a detective query dbtruth does not run"),
+    (Known.GUESSED,
+     "declared by an existing constraint (guessed by `dbtruth init`, not confirmed)"),
+    (Known.UNCHECKED, "declared as enforced by an object not checked (rule I009 did not run)"),
+    (Known.UNDETECTED, "kept outside the database and never detected"),
+    (Known.BROKEN, "not enforced by the object named"),
+)  # fmt: skip
+
+
 def summary(facts: Facts) -> str:
     """One line: how many invariants, and how each is known. Never "held" for what the
     review did not see."""
@@ -58,30 +71,7 @@ def summary(facts: Facts) -> str:
     parts = [
         f"{len(invariants)} {noun}: 0 proven (the review writes no illegal row to see it refused)"
     ]
-    if counts[Known.ENFORCED]:
-        parts.append(
-            f"{counts[Known.ENFORCED]} enforced by a constraint, index or trigger found in the "
-            "catalog as declared"
-        )
-    if counts[Known.DETECTED]:
-        parts.append(
-            f"{counts[Known.DETECTED]} declared as kept by the application, with a detective "
-            "query dbtruth does not run"
-        )
-    if counts[Known.GUESSED]:
-        parts.append(
-            f"{counts[Known.GUESSED]} declared by an existing constraint (guessed by "
-            "`dbtruth init`, not confirmed)"
-        )
-    if counts[Known.UNCHECKED]:
-        parts.append(
-            f"{counts[Known.UNCHECKED]} declared as enforced by an object not checked (rule I009 "
-            "did not run)"
-        )
-    if counts[Known.UNDETECTED]:
-        parts.append(f"{counts[Known.UNDETECTED]} kept outside the database and never detected")
-    if counts[Known.BROKEN]:
-        parts.append(f"{counts[Known.BROKEN]} not enforced by the object named")
+    parts += [f"{counts[kind]} {phrase}" for kind, phrase in _HOW_KNOWN if counts[kind]]
     return "; ".join(parts)
 
 

@@ -46,12 +46,10 @@ from dbtruth.model.migration import (
     MigrationStatement,
     Suppression,
 )
-from dbtruth.sources.sqlfiles import natural_key, read_text, statements
+from dbtruth.sources.sqlfiles import RUNNER_IGNORES, natural_key, read_text, statements
 
 TransactionMode = Literal["auto", "per-file", "none"]
 _OTHER_DIALECTS = re.compile(r"\.(mysql|sqlite3?|cockroach|mssql|sqlserver|oracle)(\.|$)", re.I)
-# postgres-migrations replaces a file carrying this marker with `SELECT 1`.
-_IGNORED = re.compile(r"^\s*--\s*postgres-migrations\s+ignore\b", re.MULTILINE)
 _CONCURRENT_METADATA = re.compile(
     r"^\s*createIndexConcurrently\s*:\s*(?:true|yes|on)\s*(?:#.*)?$", re.MULTILINE | re.IGNORECASE
 )
@@ -537,7 +535,7 @@ def stream_file(
     text = read_text(path, MAX_MIGRATION_BYTES)
     for old, new in replacements:
         text = text.replace(old, new)
-    if _IGNORED.search(text):
+    if RUNNER_IGNORES.search(text):
         # postgres-migrations runs `SELECT 1` in place of a file that carries this marker
         reason = f"{path}: not linted: `-- postgres-migrations ignore` (its runner skips it)"
         return MigrationFile(str(path), False, (), (), (), skipped=reason)

@@ -40,6 +40,7 @@ import psycopg
 from psycopg import sql
 
 from dbtruth.errors import DbtruthError
+from dbtruth.inert import one_line
 from dbtruth.sources.conninfo import normalize, redact
 from dbtruth.sources.sandbox import Sandbox
 
@@ -345,7 +346,7 @@ def _start_cluster(bindir: Path, name: str) -> ScratchServer:
         if isinstance(detail, bytes):
             detail = detail.decode(errors="replace")
         raise DbtruthError(
-            f"could not start a scratch cluster from {bindir}: {_one_line(detail)[:300]}",
+            f"could not start a scratch cluster from {bindir}: {one_line(detail)[:300]}",
             hint="use --scratch embedded or --scratch URL",
         ) from exc
     server = ScratchServer(
@@ -604,10 +605,6 @@ def _reap_databases(conn: psycopg.Connection[Any]) -> None:
 def _one(conn: psycopg.Connection[Any], query: str) -> Any:
     row = conn.execute(query.encode()).fetchone()
     return row[0] if row else None
-
-
-def _one_line(text: str) -> str:
-    return " ".join(part.strip() for part in text.strip().splitlines() if part.strip())
 
 
 def _first_line(exc: BaseException) -> str:

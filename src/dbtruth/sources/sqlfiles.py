@@ -27,7 +27,9 @@ from dbtruth.sources.sandbox import NATIVE, Sandbox, needs_superuser_by_nature
 SQL_SUFFIXES = (".sql",)
 _NATURAL = re.compile(r"(\d+)")
 _META = re.compile(r"^\s*\\([a-zA-Z!?.]+)\s*(.*?)\s*$")
-_RUNNER_IGNORES = re.compile(r"^\s*--\s*postgres-migrations\s+ignore\b", re.MULTILINE)
+# postgres-migrations runs `SELECT 1` in place of a file carrying this marker (shared with the
+# migration reader).
+RUNNER_IGNORES = re.compile(r"^\s*--\s*postgres-migrations\s+ignore\b", re.MULTILINE)
 _COPY_FROM_STDIN = re.compile(r"^\s*COPY\b.*\bFROM\s+stdin\b.*;\s*$", re.IGNORECASE)
 # psql commands that change nothing about the schema; pg_dump >= 17.6 emits \restrict.
 _HARMLESS_META = frozenset(
@@ -155,7 +157,7 @@ def statements(
         text = read_text(path)
         for old, new in replacements:
             text = text.replace(old, new)
-    if _RUNNER_IGNORES.search(text):
+    if RUNNER_IGNORES.search(text):
         # postgres-migrations runs `SELECT 1` in place of a file that carries this marker
         if notes is not None:
             notes.append(f"{path}: not loaded: `-- postgres-migrations ignore` (its runner "
