@@ -383,20 +383,32 @@ def test_a_temporal_manifest_naming_files_outside_its_folder(tmp_path: Path) -> 
 # --- sizes ---------------------------------------------------------------------------------
 
 
+# Runs dbtruth from a small Python process and reports the child's peak RSS in KiB. A child
+# forked straight from pytest would inherit pytest's own peak (hundreds of MiB late in the
+# suite): Linux keeps ru_maxrss across fork and exec.
+_MEASURE = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[2:]).returncode\n"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)\n"
+)
+
+
 def _peak_rss(*argv: str) -> tuple[Outcome, int]:
     """Run dbtruth in a process of its own; its outcome and peak resident memory in bytes."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dbtruth", *argv],
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.NamedTemporaryFile("r") as peak:  # fmt: skip
+        process = subprocess.run(
+            [sys.executable, "-c", _MEASURE, peak.name, sys.executable, "-m", "dbtruth", *argv],
             stdout=out,
             stderr=err,
             env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+            check=False,
         )
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Outcome(process.returncode, out.read(), err.read()), usage.ru_maxrss * 1024
+        kib = int(Path(peak.name).read_text())
+        return Outcome(process.returncode, out.read(), err.read()), kib * 1024
 
 
 def _fifty_megabytes(path: Path) -> int:
