@@ -7,10 +7,10 @@ escapes and long code-span fences read as they do on a code host.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from dbtruth.inert import visible
@@ -30,8 +30,12 @@ from dbtruth.review.model import (
 
 
 @lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
-    # Inline rules only matter here; raw HTML off, so any tag in the text is shown as text.
+@cache
+def _parser() -> Any:
+    """One parser for the whole review, imported only when HTML is written. Inline rules only
+    matter here; raw HTML off, so any tag in the text is shown as text."""
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("commonmark", {"html": False})
 
 
