@@ -521,6 +521,22 @@ def test_a_long_insert_is_read_without_its_tree(tmp_path: Path) -> None:
     assert read.statements[1].node.relation.relname == "orders"  # type: ignore[index]
 
 
+def test_an_expression_nested_deeper_than_pythons_json_decoder_is_still_read(
+    tmp_path: Path,
+) -> None:
+    # `a || a || …` nests one level per operator; Python's JSON decoder stops near 1000 levels
+    chain = " || ".join(["note"] * 1200)
+    folder = _write(tmp_path / "m", {
+        "001.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, note text);\n",
+        "002.sql": f"UPDATE orders SET note = {chain};\n"
+                   f"ALTER TABLE orders ALTER COLUMN note SET DEFAULT ({chain});\n",
+    })  # fmt: skip
+    outcome = dbtruth("migrate", "lint", str(folder), "--format", "json")
+    assert outcome.code == 1, outcome.err
+    codes = {finding["code"] for finding in json.loads(outcome.out)["findings"]}
+    assert {"M012", "M011"} <= codes  # the deep UPDATE is read as an update of every row
+
+
 def test_file_size_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = _write(tmp_path / "m", {"001.sql": "DROP TABLE a;\n" * 200})
     monkeypatch.setattr(migrations, "MAX_MIGRATION_BYTES", 2**11)

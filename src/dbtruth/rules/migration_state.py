@@ -106,7 +106,7 @@ def _apply(state: MigrationState, zone: str | None, local: bool) -> None:
 def _parsed(sql: str) -> Any:
     try:
         return json.loads(parse_sql_json(sql))
-    except (ParseError, ValueError):
+    except (ParseError, ValueError, RecursionError):  # nested deeper than the decoder goes
         return None
 
 

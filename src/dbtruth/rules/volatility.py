@@ -112,7 +112,7 @@ def volatile_call(
 def _parsed(sql: str) -> Any:
     try:
         return json.loads(parse_sql_json(sql))
-    except (ParseError, ValueError):
+    except (ParseError, ValueError, RecursionError):  # nested deeper than the decoder goes
         return None
 
 

@@ -371,8 +371,15 @@ def _parse(body: str) -> list[Any]:
     output = parse_sql_json(body)  # raises ParseError on a syntax error
     if len(output) > _TREE_JSON_CHARS:
         return _large_nodes(output, body)
-    document = json.loads(output)
-    return [node for raw in document.get("stmts", []) for node in _nodes(raw.get("stmt", {}), body)]
+    try:
+        document = json.loads(output)
+        return [
+            node for raw in document.get("stmts", []) for node in _nodes(raw.get("stmt", {}), body)
+        ]
+    except RecursionError:
+        # Python's JSON decoder recurses once per level: an expression nested a few hundred
+        # deep (a long `a || b || …` chain) is read by pglast's own tree, which does not.
+        return [raw.stmt for raw in parse_sql(body)]
 
 
 def _large_nodes(output: str, body: str) -> list[Any]:
@@ -701,7 +708,7 @@ def _parse_whole_file(
     reported with its position)."""
     try:
         document = json.loads(parse_sql_json(text))
-    except ParseError:
+    except (ParseError, RecursionError):  # RecursionError: see _parse
         return None
     data = text.encode("utf-8")  # PostgreSQL's statement offsets count bytes
     parsed = []
