@@ -206,10 +206,20 @@ def open_scratch(choice: str | None) -> ScratchServer:
                 "--scratch system: no PostgreSQL server binaries on this machine",
                 hint="install them (Debian: apt-get install postgresql) or use --scratch embedded",
             )
-        return _start_cluster(bindir, "this machine's PostgreSQL")
+        return _start_cluster(bindir, "this machine's PostgreSQL", show_bindir=True)
     if bindir is not None:
-        return _start_cluster(bindir, "this machine's PostgreSQL")
+        return _start_cluster(bindir, "this machine's PostgreSQL", show_bindir=True)
     return _start_cluster(embedded_bindir(), "embedded PostgreSQL")
+
+
+def open_scratch_from(bindir: Path) -> ScratchServer:
+    """Start a scratch cluster from the PostgreSQL server binaries in `bindir` (the folder
+    holding initdb and postgres): an installation other than the machine's own or the embedded
+    one, such as another major version. It is sandboxed like every cluster dbtruth starts."""
+    if not ((bindir / "initdb").is_file() and (bindir / "postgres").is_file()):
+        raise DbtruthError(f"no PostgreSQL server binaries (initdb and postgres) in {bindir}")
+    reap_leftovers()
+    return _start_cluster(bindir, "PostgreSQL", show_bindir=True)
 
 
 def open_scratch_for_major(choice: str | None, major: int) -> tuple[ScratchServer, str | None]:
@@ -282,7 +292,7 @@ def _external(url: str) -> ScratchServer:
     return ScratchServer(label=label, admin_conninfo=url, version_num=version_num, started=False)
 
 
-def _start_cluster(bindir: Path, name: str) -> ScratchServer:
+def _start_cluster(bindir: Path, name: str, *, show_bindir: bool = False) -> ScratchServer:
     account = _server_account()
     bindir = _reachable_bindir(bindir, account)
     workdir = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=_workdir_base(account)))
@@ -350,7 +360,7 @@ def _start_cluster(bindir: Path, name: str) -> ScratchServer:
             hint="use --scratch embedded or --scratch URL",
         ) from exc
     server = ScratchServer(
-        label=f"{name} {version} ({bindir})" if "machine" in name else f"{name} {version}",
+        label=f"{name} {version} ({bindir})" if show_bindir else f"{name} {version}",
         admin_conninfo=admin,
         version_num=version_num,
         process_id=process.pid if process is not None else None,
