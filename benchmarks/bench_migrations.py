@@ -29,8 +29,8 @@ from pglast import ast
 from pglast.enums import ConstrType
 
 from corpora import CORPORA
-from dbtruth.lint import advance, lint
 from dbtruth.manifest import Manifest
+from dbtruth.migrate.lint import advance, lint
 from dbtruth.model.migration import MigrationState
 from dbtruth.rules.migration_locks import (
     added_columns,
@@ -222,28 +222,38 @@ def _process(argv: list[str], stdin_files: Path | None = None) -> tuple[float, s
     return best, out
 
 
-def _squawk(corpus: MigrationCorpus, files: list[Path]) -> tuple[float, list[dict[str, object]]]:
+def squawk_argv(corpus: MigrationCorpus, files: list[Path]) -> list[str]:
+    """squawk on the files (see replaced_copies), as the project's runner runs them."""
     argv = ["squawk", "--reporter", "json", f"--pg-version={PG_VERSION}.0"]
     if corpus.wrapped:
         argv.append("--assume-in-transaction")
-    seconds, out = _process([*argv, *map(str, files)])
+    return [*argv, *map(str, files)]
+
+
+def _squawk(corpus: MigrationCorpus, files: list[Path]) -> tuple[float, list[dict[str, object]]]:
+    seconds, out = _process(squawk_argv(corpus, files))
     return seconds, json.loads(out or "[]")
 
 
-def _dbtruth_process(corpus: MigrationCorpus, order: Path) -> float:
+def dbtruth_argv(corpus: MigrationCorpus, order: Path, fmt: str = "json") -> list[str]:
+    """dbtruth migrate lint on the files listed in `order`, as the project's runner runs them."""
     argv = [
         sys.executable, "-m", "dbtruth", "migrate", "lint", str(order.parent), "--order",
-        str(order), "--format", "json", "--pg-version", str(PG_VERSION), "--fail-on", "never",
+        str(order), "--format", fmt, "--pg-version", str(PG_VERSION), "--fail-on", "never",
     ]  # fmt: skip
     if not corpus.wrapped:
         argv += ["--transaction", "none"]
     for old, new in corpus.replacements:
         argv += ["--replace", f"{old}={new}"]
-    seconds, _ = _process(argv)
+    return argv
+
+
+def _dbtruth_process(corpus: MigrationCorpus, order: Path) -> float:
+    seconds, _ = _process(dbtruth_argv(corpus, order))
     return seconds
 
 
-def _replaced_copies(corpus: MigrationCorpus, tmp: Path) -> list[Path]:
+def replaced_copies(corpus: MigrationCorpus, tmp: Path) -> list[Path]:
     """squawk has no --replace: give it copies with the placeholders filled, as a user would."""
     if not corpus.replacements:
         return corpus.files
@@ -284,7 +294,7 @@ def main() -> None:
             static_s, ours = _static_pass(corpus)
             process_s = _dbtruth_process(corpus, order)
             (tmp / corpus.name).mkdir(exist_ok=True)
-            squawk_files = _replaced_copies(corpus, tmp / corpus.name)
+            squawk_files = replaced_copies(corpus, tmp / corpus.name)
             squawk_s, theirs = _squawk(corpus, squawk_files)
             back = {str(c): str(o) for c, o in zip(squawk_files, corpus.files, strict=True)}
             ours_keys = {

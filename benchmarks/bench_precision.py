@@ -26,8 +26,8 @@ from bench_migrations import PG_VERSION, migration_corpora
 from corpora import corpora
 from dbtruth import engine
 from dbtruth.findings import Finding, Location, Severity
-from dbtruth.lint import lint
 from dbtruth.manifest import Manifest
+from dbtruth.migrate.lint import lint
 from dbtruth.sources.migrations import read_file
 from dbtruth.sources.target import LoadOptions, load_target
 

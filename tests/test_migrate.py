@@ -16,7 +16,7 @@ import jsonschema
 import psycopg
 import pytest
 
-from dbtruth.blast import describe, table_sizes
+from dbtruth.migrate.blast import describe, table_sizes
 from dbtruth.sources.introspect import read_catalog
 from dbtruth.sources.migrations import discover
 from tests.helpers import dbtruth
@@ -338,8 +338,8 @@ def _with_full_trees(migration: Any) -> Any:
 
 
 def _findings(files: list[Any]) -> list[tuple[object, ...]]:
-    from dbtruth.lint import lint
     from dbtruth.manifest import Manifest
+    from dbtruth.migrate.lint import lint
 
     outcome = lint(files, Manifest(), pg_version=150000)
     return sorted((f.code, f.location.file, f.location.line, f.message, f.severity)  # type: ignore[union-attr]

@@ -88,7 +88,7 @@ def run(
     result = Result(findings=[])
     for spec in specs:
         if spec.kind != "catalog":
-            continue  # migration rules run in dbtruth.lint, statement by statement
+            continue  # migration rules run in dbtruth.migrate.lint, statement by statement
         if spec.live_only and not catalog.is_live:
             result.skipped_live_only.append(spec.code)
             continue

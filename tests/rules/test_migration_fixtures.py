@@ -17,8 +17,8 @@ import yaml
 from pglast import parser as pg_parser
 
 from dbtruth.engine import find_spec
-from dbtruth.lint import lint
 from dbtruth.manifest import Manifest
+from dbtruth.migrate.lint import lint
 from dbtruth.sources.introspect import read_catalog
 from dbtruth.sources.migrations import read_file, runs_in_transaction
 

@@ -1,7 +1,7 @@
 """What a statement leaves behind that decides what later statements cost: tables the
 migration emptied, the session's TimeZone, and the functions the set creates with their
 volatility. The lint runner calls `after_statement` after each statement (next to
-`dbtruth.lint.advance`, which keeps the rest of the state)."""
+`dbtruth.migrate.lint.advance`, which keeps the rest of the state)."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ from dbtruth.model.migration import (
     MigrationStatement,
     Suppression,
 )
-from dbtruth.sources.sqlfiles import RUNNER_IGNORES, natural_key, read_text, statements
+from dbtruth.sources.sqltext import RUNNER_IGNORES, natural_key, read_text, statements
 
 TransactionMode = Literal["auto", "per-file", "none"]
 _OTHER_DIALECTS = re.compile(r"\.(mysql|sqlite3?|cockroach|mssql|sqlserver|oracle)(\.|$)", re.I)

@@ -1,73 +1,47 @@
-"""SQL files and folders: find them, read them as psql would, and load them statement by
-statement into a scratch database, reporting failures at the file, line and column PostgreSQL
-points at.
+"""SQL files and folders loaded statement by statement into a scratch database, reporting
+failures at the file, line and column PostgreSQL points at.
 
-Statements are split with pglast's scanner (dollar quotes, comments and strings handled by
-PostgreSQL's own lexer) and sent one at a time, so that a failure names its statement and, with
---keep-going, the rest of the file still loads.
+Statements (read and split in sqltext) are sent one at a time, so that a failure names its
+statement and, with --keep-going, the rest of the file still loads.
 """
 
 from __future__ import annotations
 
-import bisect
-import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from pglast import parser as pg_parser
 
 from dbtruth.errors import DbtruthError
-from dbtruth.inputs import UnreadableInput, not_regular, read_bytes, skipped_note, walk_error
 from dbtruth.sources.sandbox import NATIVE, Sandbox, needs_superuser_by_nature
-
-SQL_SUFFIXES = (".sql",)
-_NATURAL = re.compile(r"(\d+)")
-_META = re.compile(r"^\s*\\([a-zA-Z!?.]+)\s*(.*?)\s*$")
-# postgres-migrations runs `SELECT 1` in place of a file carrying this marker (shared with the
-# migration reader).
-RUNNER_IGNORES = re.compile(r"^\s*--\s*postgres-migrations\s+ignore\b", re.MULTILINE)
-_COPY_FROM_STDIN = re.compile(r"^\s*COPY\b.*\bFROM\s+stdin\b.*;\s*$", re.IGNORECASE)
-# psql commands that change nothing about the schema; pg_dump >= 17.6 emits \restrict.
-_HARMLESS_META = frozenset(
-    {
-        "set",
-        "unset",
-        "echo",
-        "qecho",
-        "timing",
-        "pset",
-        "encoding",
-        "restrict",
-        "unrestrict",
-        "x",
-        "a",
-        "t",
-        "o",
-        "q",
-        "warn",
-        "if",
-        "endif",
-        "else",
-        "elif",
-        "gset",
-        "g",
-    }
+from dbtruth.sources.sqltext import (  # read here by the loaders of targets and clones
+    MAX_SQL_BYTES,
+    RUNNER_IGNORES,
+    SQL_SUFFIXES,
+    Statement,
+    discover,
+    natural_key,
+    read_text,
+    statements,
 )
-_CONNECT_META = frozenset({"c", "connect"})
-_INCLUDE_META = frozenset({"i", "include", "ir", "include_relative"})
 
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    sql: str
-    file: str
-    line: int
-    column: int
-    copy_data: str | None = None  # rows of a COPY ... FROM stdin block
+__all__ = [
+    "MAX_SQL_BYTES",
+    "RUNNER_IGNORES",
+    "SQL_SUFFIXES",
+    "LoadProblem",
+    "Statement",
+    "created_relation",
+    "discover",
+    "explain_failure",
+    "load",
+    "natural_key",
+    "read_text",
+    "statements",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,194 +53,6 @@ class LoadProblem:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
-
-
-def natural_key(path: Path) -> list[Any]:
-    """Order names as migration runners do: numbers by value, so 00010 comes after 0009."""
-    return [int(p) if p.isdigit() else p.lower() for p in _NATURAL.split(path.as_posix())]
-
-
-def discover(paths: list[Path], notes: list[str] | None = None) -> list[Path]:
-    """The SQL files of the targets, each folder's in natural order. A folder that cannot be
-    listed or a file that cannot be looked at is an error; a FIFO, socket or device named
-    *.sql is never opened (a FIFO would wait for a writer forever) and is left out with a
-    note."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = []
-            for root, _, names in os.walk(path, onerror=walk_error):
-                for name in names:
-                    candidate = Path(root, name)
-                    if candidate.suffix not in SQL_SUFFIXES:
-                        continue
-                    kind = not_regular(candidate)
-                    if kind is not None:
-                        if notes is not None:
-                            notes.append(skipped_note(candidate, kind))
-                        continue
-                    found.append(candidate)
-            found.sort(key=lambda p: natural_key(p.relative_to(path)))
-            if not found:
-                raise DbtruthError(f"no .sql files in folder {path}")
-            files.extend(found)
-        elif path.exists() and (kind := not_regular(path)) is not None:
-            raise UnreadableInput(f"is {kind}, not an SQL file; not read", where=str(path))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise DbtruthError(f"target not found: {path}")
-    return files
-
-
-# The largest SQL file read: a schema dump of tens of thousands of tables is a few tens of MiB.
-MAX_SQL_BYTES = 256 * 2**20
-
-
-def read_text(path: Path, limit: int = MAX_SQL_BYTES) -> str:
-    data = read_bytes(path, limit, "an SQL file")
-    # PostgreSQL's parser stops at a NUL byte: one anywhere would silently cut the file short.
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        raise DbtruthError(
-            f"is not a text file (it contains NUL bytes, the first on line {line})",
-            where=str(path),
-        )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise DbtruthError(
-            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded)",
-            where=f"{path}:{line}",
-        ) from exc
-
-
-def statements(
-    path: Path,
-    replacements: tuple[tuple[str, str], ...] = (),
-    notes: list[str] | None = None,
-    _seen: frozenset[Path] = frozenset(),
-    text: str | None = None,
-    root: Path | None = None,
-) -> Iterator[Statement]:
-    """The statements of one file, in order, with psql meta-commands handled. `text` is the
-    file's content when the caller has already read it (and made its replacements)."""
-    if text is None:
-        text = read_text(path)
-        for old, new in replacements:
-            text = text.replace(old, new)
-    if RUNNER_IGNORES.search(text):
-        # postgres-migrations runs `SELECT 1` in place of a file that carries this marker
-        if notes is not None:
-            notes.append(f"{path}: not loaded: `-- postgres-migrations ignore` (its runner "
-                         "skips it)")  # fmt: skip
-        return
-    lines = text.split("\n")
-    copy_blocks: dict[int, str] = {}  # line index of a COPY statement -> its data rows
-    includes: dict[int, Path] = {}  # line index -> file to include there
-    # Most files have no psql meta-command and no COPY data: skip the line scan for them.
-    i = 0 if ("\\" in text or "stdin" in text.lower()) else len(lines)
-    while i < len(lines):
-        raw = lines[i]
-        if _COPY_FROM_STDIN.match(raw):
-            start = i
-            rows: list[str] = []
-            i += 1
-            while i < len(lines) and lines[i].rstrip("\r") != "\\.":
-                rows.append(lines[i])
-                lines[i] = ""
-                i += 1
-            if i < len(lines):
-                lines[i] = ""
-            copy_blocks[start] = "\n".join(rows) + ("\n" if rows else "")
-            i += 1
-            continue
-        meta = _META.match(raw)
-        if meta:
-            command, argument = meta.group(1), meta.group(2)
-            where = f"{path}:{i + 1}"
-            if command in _INCLUDE_META:
-                target = (path.parent / argument.strip("'\"")).resolve()
-                # SQL files come from pull requests: an include reads within the including
-                # file's folder tree, never the machine's other files.
-                if not target.is_relative_to((root or path.parent).resolve()):
-                    raise DbtruthError(
-                        f"\\{command} {argument}: outside the folder of the file that includes it",
-                        where=where,
-                    )
-                if not target.is_file():
-                    raise DbtruthError(f"\\{command}: file not found: {argument}", where=where)
-                includes[i] = target
-            elif command in _CONNECT_META:
-                if notes is not None:
-                    notes.append(
-                        f"{where}: psql \\{command} ignored; dbtruth loads every file into one "
-                        "scratch database"
-                    )
-            elif command not in _HARMLESS_META:
-                raise DbtruthError(
-                    f"psql meta-command \\{command} is not supported in SQL files",
-                    where=where,
-                    hint="remove it, or load the file with psql into a server and check that",
-                )
-            lines[i] = ""
-        i += 1
-    cleaned = "\n".join(lines)
-    line_starts = [0] + [m.end() for m in re.finditer("\n", cleaned)]
-    pending_includes = sorted(includes.items())
-
-    def position(offset: int) -> tuple[int, int]:
-        index = bisect.bisect_right(line_starts, offset) - 1
-        return index + 1, offset - line_starts[index] + 1
-
-    try:
-        slices = pg_parser.split(cleaned, with_parser=False, only_slices=True)
-    except pg_parser.ParseError as exc:
-        line, column = position(getattr(exc, "location", 0) or 0)
-        raise DbtruthError(
-            f"cannot split into statements: {exc.args[0]}", where=f"{path}:{line}:{column}"
-        ) from exc
-    # The scanner drops an unterminated last statement (an unbalanced parenthesis swallows the
-    # semicolons after it): keep that text as one more statement, so that it fails to parse
-    # or load with PostgreSQL's own error instead of vanishing.
-    covered = slices[-1].stop if slices else 0
-    rest = cleaned[covered:]
-    if not _only_comments(rest):
-        start = covered + (len(rest) - len(rest.lstrip().lstrip(";").lstrip()))
-        slices = (*slices, slice(start, len(cleaned.rstrip())))
-    for piece in slices:
-        line, column = position(piece.start)
-        while pending_includes and pending_includes[0][0] < line - 1:
-            _, included = pending_includes.pop(0)
-            yield from _included(included, replacements, notes, _seen | {path}, root or path.parent)
-        end_line, _ = position(max(piece.start, piece.stop - 1))
-        copy_rows = next(
-            (rows for at, rows in copy_blocks.items() if line - 1 <= at <= end_line - 1), None
-        )
-        yield Statement(cleaned[piece], str(path), line, column, copy_rows)
-    for _, included in pending_includes:
-        yield from _included(included, replacements, notes, _seen | {path}, root or path.parent)
-
-
-def _only_comments(text: str) -> bool:
-    """Whether text holds nothing but whitespace, `--` comments and `/* */` comments."""
-    stripped = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    stripped = re.sub(r"--[^\n]*", "", stripped)
-    return not stripped.strip().strip(";").strip()
-
-
-def _included(
-    path: Path,
-    replacements: tuple[tuple[str, str], ...],
-    notes: list[str] | None,
-    seen: frozenset[Path],
-    root: Path,
-) -> Iterator[Statement]:
-    if path in seen:
-        raise DbtruthError(f"\\i includes itself: {path}")
-    yield from statements(path, replacements, notes, seen, root=root)
 
 
 # Failures caused by what the scratch server lacks, not by the SQL: say which and how to get it.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dbtruth.blast import human_bytes
 from dbtruth.inert import md_code, md_prose, md_text
+from dbtruth.migrate.blast import human_bytes
 from dbtruth.review.erd import build_diagram
 from dbtruth.review.evidence import listing
 from dbtruth.review.facts import Facts

@@ -18,10 +18,10 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, TransactionStmtKind
 
 from dbtruth import engine
-from dbtruth.blast import DEFAULT_SMALL_TABLE_ROWS, TableSize, grade
 from dbtruth.engine import Result, Suppressed
 from dbtruth.findings import Finding, Location
 from dbtruth.manifest.config import Manifest
+from dbtruth.migrate.blast import DEFAULT_SMALL_TABLE_ROWS, TableSize, grade
 from dbtruth.model.migration import (
     CreatedTable,
     JsonExpr,
