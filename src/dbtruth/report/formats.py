@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:  # the command line reads FORMATS for its help; the context costs the engine
     from dbtruth.report.context import ReportContext
 
-FORMATS = ("terminal", "json", "sarif", "markdown")
+FORMATS = ("terminal", "json", "sarif", "markdown", "github", "junit", "gitlab")
 
 
 def render(ctx: ReportContext, fmt: str) -> str:
@@ -25,6 +25,18 @@ def render(ctx: ReportContext, fmt: str) -> str:
         from dbtruth.report import markdown
 
         return markdown.render(ctx)
+    if fmt == "github":
+        from dbtruth.report import github
+
+        return github.render(ctx)
+    if fmt == "junit":
+        from dbtruth.report import junit
+
+        return junit.render(ctx)
+    if fmt == "gitlab":
+        from dbtruth.report import gitlab
+
+        return gitlab.render(ctx)
     raise ValueError(f"no renderer for format {fmt!r}")
 
 
