@@ -38,6 +38,7 @@ def key_definition(
     ref_columns: tuple[str, ...] = (),
     on_update: str | None = None,
     on_delete: str | None = None,
+    on_delete_columns: tuple[str, ...] = (),
     deferrable: bool = False,
     validated: bool = True,
     nulls_not_distinct: bool = False,
@@ -53,6 +54,8 @@ def key_definition(
             text += f" ON UPDATE {_ACTION_SQL[on_update]}"
         if on_delete in _ACTION_SQL:
             text += f" ON DELETE {_ACTION_SQL[on_delete]}"
+            if on_delete_columns:  # PostgreSQL 15+: SET NULL (only these columns)
+                text += f" ({', '.join(ident(c) for c in on_delete_columns)})"
     if deferrable:
         text += " DEFERRABLE"
     if not validated:

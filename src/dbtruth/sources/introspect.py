@@ -151,8 +151,14 @@ def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> C
         index_query = index_query.replace("/*nulls_not_distinct*/false", "i.indnullsnotdistinct")
     indexes = tuple(_index(r, attnames) for r in _rows(conn, "indexes", index_query))
     nulls_not_distinct = {i.qualified for i in indexes if i.nulls_not_distinct}
+    constraint_query = catalog_query("constraints")
+    if server["server_version_num"] >= 150000:
+        constraint_query = constraint_query.replace(
+            "/*delete_set_columns*/NULL::int2[]", "con.confdelsetcols"
+        )
     constraints = tuple(
-        _constraint(r, attnames, nulls_not_distinct) for r in _rows(conn, "constraints")
+        _constraint(r, attnames, nulls_not_distinct)
+        for r in _rows(conn, "constraints", constraint_query)
     )
     views = tuple(
         View(
@@ -279,10 +285,14 @@ def _constraint(
         r["column_numbers"], attnames.get(f"{r['schema']}.{r['table']}", {})
     )
     ref_columns: tuple[str, ...] = ()
+    delete_sets: tuple[str, ...] = ()  # the columns ON DELETE SET NULL (…) clears, 15+
     on_delete = on_update = None
     if kind == "foreign key":
         ref = attnames.get(f"{r['ref_schema']}.{r['ref_table']}", {})
         ref_columns = definitions.names(r["ref_column_numbers"], ref)
+        delete_sets = definitions.names(
+            r["delete_set_column_numbers"], attnames.get(f"{r['schema']}.{r['table']}", {})
+        )
         on_delete, on_update = _FK_ACTIONS.get(r["on_delete"]), _FK_ACTIONS.get(r["on_update"])
     definition = r["definition"] or definitions.key_definition(
         kind,
@@ -291,6 +301,7 @@ def _constraint(
         ref_columns=ref_columns,
         on_update=on_update,
         on_delete=on_delete,
+        on_delete_columns=delete_sets,
         deferrable=r["deferrable"],
         validated=r["validated"],
         nulls_not_distinct=f"{r['schema']}.{r['index']}" in nulls_not_distinct,

@@ -2,7 +2,9 @@
 -- NOT NULL as constraints (contype 'n'); nullability is read from pg_attribute instead, which
 -- every supported version has. Column numbers are resolved to names in Python from the columns
 -- already read, and only CHECK and EXCLUDE need pg_get_constraintdef(): per-row subqueries and
--- deparsing dominated the time to read schemas of thousands of tables.
+-- deparsing dominated the time to read schemas of thousands of tables. The columns an ON DELETE
+-- SET NULL / SET DEFAULT clears (confdelsetcols) exist from PostgreSQL 15 on: introspect.py
+-- reads them there in place of the NULL.
 SELECT n.nspname AS schema,
        c.relname AS "table",
        con.conname AS name,
@@ -17,6 +19,7 @@ SELECT n.nspname AS schema,
        rc.relname AS ref_table,
        con.confkey AS ref_column_numbers,
        con.confdeltype AS on_delete,
+       /*delete_set_columns*/NULL::int2[] AS delete_set_column_numbers,
        con.confupdtype AS on_update
   FROM pg_constraint con
   JOIN pg_class c ON c.oid = con.conrelid
