@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from typing import TextIO
 
 import click
@@ -66,6 +65,8 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
         return 130
     except Exception as exc:  # a bug in dbtruth: one line, the details only on request
         if os.environ.get("DBTRUTH_DEBUG"):
+            import traceback
+
             echo(redact(traceback.format_exc()), err=True, lines=True)
         echo(
             redact(

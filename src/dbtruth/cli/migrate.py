@@ -13,8 +13,7 @@ from dbtruth.cli.options import (
     statement_timeout_option,
 )
 from dbtruth.cli.output import echo, emit, write_baseline_to
-from dbtruth.migrate import DEFAULT_PG_VERSION
-from dbtruth.migrate.blast import DEFAULT_SMALL_TABLE_ROWS
+from dbtruth.migrate import DEFAULT_PG_VERSION, DEFAULT_SMALL_TABLE_ROWS
 
 
 @click.group("migrate")

@@ -3,7 +3,8 @@
 With a live target (or a snapshot of one), each table has a size and a write rate
 (pg_stat_user_tables' inserts, updates and deletes since the counters started). A finding of a
 lock or rewrite rule on that table says both — "public.events: 41.2 GB, ~900 writes/s" — and
-on a table below the small-table threshold it is graded info: the lock is brief there.
+on a table below the small-table threshold (DEFAULT_SMALL_TABLE_ROWS in dbtruth.migrate, or
+the manifest's rules.settings.small_table_rows) it is graded info: the lock is brief there.
 """
 
 from __future__ import annotations
@@ -11,16 +12,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from dbtruth.findings import Finding, Severity
-
-if TYPE_CHECKING:  # the command's help reads DEFAULT_SMALL_TABLE_ROWS; the model costs imports
-    from dbtruth.model import Catalog
+from dbtruth.model import Catalog
 
 # Rules whose cost is a lock held while the table is built, scanned or rewritten.
 LOCK_RULES = frozenset({"M001", "M003", "M004", "M005", "M006", "M007", "M011", "M013"})
-DEFAULT_SMALL_TABLE_ROWS = 10_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,8 @@ from dbtruth import engine
 from dbtruth.engine import Result, Suppressed
 from dbtruth.findings import Finding, Location
 from dbtruth.manifest.config import Manifest
-from dbtruth.migrate.blast import DEFAULT_SMALL_TABLE_ROWS, TableSize, grade
+from dbtruth.migrate import DEFAULT_SMALL_TABLE_ROWS
+from dbtruth.migrate.blast import TableSize, grade
 from dbtruth.model.migration import (
     CreatedTable,
     JsonExpr,
