@@ -7,6 +7,7 @@ a real PostgreSQL (the embedded one)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -130,3 +131,38 @@ def test_check_hook_refuses_a_schema_with_a_warning(
     assert "I002 foreign-key-without-index" in output and "public.invoices" in output
     # migrate lint runs only on migrations/ (the config's files:), so it is skipped here
     assert "dbtruth migrate lint" in output and "Skipped" in output
+
+
+def _pre_commit(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pre_commit", *argv], capture_output=True,
+                          text=True, check=False)  # fmt: skip
+
+
+def _readme_example(first_line: str) -> dict[str, object]:
+    """The YAML example of the README's "In CI" section that starts with `first_line`."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### In CI\n") : readme.index("### The review\n")]
+    [block] = [b for b in re.findall(r"```yaml\n(.*?)```", section, re.S)
+               if b.startswith(first_line + "\n")]  # fmt: skip
+    loaded = yaml.safe_load(block)
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_the_hooks_and_the_readme_examples_are_valid(tmp_path: Path) -> None:
+    manifest = ROOT / ".pre-commit-hooks.yaml"
+    checked = _pre_commit("validate-manifest", str(manifest))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    ids = {hook["id"] for hook in yaml.safe_load(manifest.read_text())}
+    config = _readme_example("# .pre-commit-config.yaml")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    checked = _pre_commit("validate-config", str(tmp_path / "config.yaml"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    repos = config["repos"]
+    assert isinstance(repos, list)
+    assert {hook["id"] for repo in repos for hook in repo["hooks"]} == ids
+    workflow = _readme_example("# .github/workflows/dbtruth.yml")
+    steps = workflow["jobs"]["dbtruth"]["steps"]  # type: ignore[index]
+    runs = [step["run"] for step in steps if "run" in step]
+    assert any(r.startswith("dbtruth migrate lint ") and "--format github" in r for r in runs)
+    assert any(r.startswith("dbtruth check ") and "--format github" in r for r in runs)
