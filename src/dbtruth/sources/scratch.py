@@ -141,6 +141,13 @@ class ScratchServer:
                     autocommit=True,
                 ) as inside:
                     inside.execute("GRANT CREATE ON SCHEMA public TO postgres")
+                    if self.version_num < 150000:
+                        # From 15 on the database's owner owns its public schema
+                        # (pg_database_owner); before, the cluster's superuser does, and pg_dump
+                        # output's ALTER SCHEMA public OWNER TO postgres would be refused.
+                        inside.execute(
+                            sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(owner))
+                        )
             # Who made it, so a later run can drop it if this one is killed.
             conn.execute(
                 sql.SQL("COMMENT ON DATABASE {} IS {}").format(
