@@ -83,7 +83,7 @@ def test_migrate_lint_without_a_target_connects_nothing(migrations: Path) -> Non
     loaded = imported("migrate", "lint", str(migrations))
     assert {"pglast", "dbtruth.engine"} <= loaded  # what the lint runs
     assert not loaded & {"psycopg", "jinja2", "markdown_it"}
-    for fmt in ("json", "sarif", "markdown"):
+    for fmt in ("json", "sarif", "markdown", "github", "junit", "gitlab"):
         loaded = imported("migrate", "lint", str(migrations), "--format", fmt)
         assert not loaded & {"psycopg", "jinja2", "markdown_it", "rich"}, fmt
 
