@@ -13,7 +13,7 @@ import pytest
 from dbtruth import engine
 from dbtruth.findings import Severity
 from dbtruth.manifest import Manifest
-from dbtruth.report import jsonout, markdown, sarif, terminal
+from dbtruth.report import github, gitlab, jsonout, junit, markdown, sarif, terminal
 from dbtruth.report.context import ReportContext
 from dbtruth.sources import snapshot
 
@@ -39,7 +39,9 @@ def _terminal(ctx: ReportContext) -> str:
 @pytest.mark.parametrize(
     ("name", "render"),
     [("legacy.json", jsonout.render), ("legacy.sarif", sarif.render),
-     ("legacy.md", markdown.render), ("legacy.txt", _terminal)],
+     ("legacy.md", markdown.render), ("legacy.txt", _terminal),
+     ("legacy.github.txt", github.render), ("legacy.junit.xml", junit.render),
+     ("legacy.gitlab.json", gitlab.render)],
 )
 def test_renderer_matches_golden(name: str, render: object) -> None:
     text = render(_context())  # type: ignore[operator]
