@@ -1,10 +1,12 @@
 """Every supported server, tested: a scratch server of each PostgreSQL major version from 14 to
 18 (tests/pgservers.py says which package provides each), started by dbtruth's own scratch code
-from that version's binaries. The same schema is loaded into each, read back by the catalog
-queries, and checked from SQL files and as a live database; the findings are the ones the
-schema was written to produce (tests/data/versions), and everything read matches what
-PostgreSQL 18 reads. A version whose binaries cannot be had here is skipped with the package
-that provides it; with DBTRUTH_REQUIRE_SERVERS=1 (CI) it fails instead."""
+from that version's binaries. One schema (tests/data/versions) is loaded into each the three
+ways dbtruth meets a database: SQL files in its sandbox, SQL files on a named scratch server
+(`dbtruth check --scratch URL`), and a live database. Each time the catalog queries read what
+the schema declares, everything read matches what PostgreSQL 18 reads, and the findings are the
+ones the schema was written to produce. Three small corpora read and check alike on every
+version. A version whose binaries cannot be had here is skipped with the package that provides
+it; with DBTRUTH_REQUIRE_SERVERS=1 (CI) it fails instead."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ import dataclasses
 import json
 import os
 import secrets
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from dbtruth import engine
+from dbtruth.manifest import Manifest
 from dbtruth.model import Catalog
+from dbtruth.sources import sqlfiles
 from dbtruth.sources.introspect import read_catalog, read_stats
 from dbtruth.sources.scratch import ScratchServer, open_scratch_from
 from tests.conftest import Server
@@ -28,6 +34,10 @@ from tests.helpers import dbtruth
 from tests.pgservers import MAJORS, PROVIDERS, server_binaries
 from tests.test_definitions import SCHEMA as DEFINITIONS
 from tests.test_definitions import _compare as compare_definitions
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+from corpora import CORPORA, Corpus, corpora
 
 SCHEMAS = Path(__file__).resolve().parent / "data" / "versions"
 DESK = SCHEMAS / "desk.sql"
@@ -244,13 +254,10 @@ def _comparable(catalog: Catalog) -> dict[str, Any]:
         facts.pop(key)
     # From 15 on, the public schema of a new database belongs to pg_database_owner.
     facts["schemas"] = [s for s in facts["schemas"] if s["name"] != "public"]
-    if catalog.server_version_num < 160000:
-        # Before 16, a view's text qualifies every column with its one table's name.
-        for view in facts["views"]:
-            for relation in view["depends_on"]:
-                view["definition"] = view["definition"].replace(
-                    f"{relation.split('.')[-1]}.", ""
-                )
+    # Before 16, a view's text qualifies the columns of a one-table view with the table's name.
+    for view in facts["views"]:
+        for relation in view["depends_on"]:
+            view["definition"] = view["definition"].replace(f"{relation.split('.')[-1]}.", "")
     return facts
 
 
@@ -292,3 +299,55 @@ def test_live_check_of_that_version(versioned: Versioned) -> None:
     codes = {(f["code"], f["object"]["path"]) for f in document["findings"]}
     assert ("O001", "desk.ticket_id_seq") in codes
     assert _checked(outcome.out) == versioned.expected()
+
+
+def _sandboxed(
+    scratch: ScratchServer, files: Sequence[Path], replacements: tuple[tuple[str, str], ...] = ()
+) -> tuple[Catalog, list[str]]:
+    """`files` loaded as dbtruth loads SQL files into a scratch server it started: by the
+    unprivileged owner of a new database, in the sandbox; the catalog and the load problems."""
+    database = scratch.create_database()
+    try:
+        problems, _ = sqlfiles.load(database.conninfo, list(files), scratch_label=scratch.label,
+                                    replacements=replacements, sandbox=database.sandbox)
+        database.hand_over()
+        with psycopg.connect(database.conninfo, autocommit=True) as conn:
+            catalog = read_catalog(conn, "test", live=False)
+    finally:
+        scratch.drop_database(database.name)
+    return catalog, [str(p) for p in problems]
+
+
+def test_sql_files_load_in_that_versions_sandbox(versioned: Versioned) -> None:
+    catalog, problems = _sandboxed(versioned.scratch, versioned.files())
+    assert problems == []
+    findings = engine.run(catalog, Manifest()).findings
+    assert {(f.code, f.object.path) for f in findings if f.code in CHECKED} == versioned.expected()
+
+
+# Small corpora that load on every version: a pg_dump (pagila, with domains, partitions,
+# triggers and views) and two hand-written schemas.
+_CORPORA = [c for c in corpora() if c.name in ("pagila-classic", "chinook", "northwind")]
+
+
+@pytest.fixture(scope="module")
+def on_18(pg18: Server) -> dict[str, tuple[Catalog, list[str]]]:
+    """Each corpus as PostgreSQL 18 reads it, loaded once."""
+    return {c.name: _sandboxed(pg18.scratch, c.files, c.replacements) for c in _CORPORA}
+
+
+@pytest.mark.skipif(not _CORPORA, reason=f"corpora not found at {CORPORA}")
+@pytest.mark.parametrize("corpus", _CORPORA, ids=[c.name for c in _CORPORA])
+def test_a_corpus_reads_and_checks_as_on_postgresql_18(
+    versioned: Versioned, on_18: dict[str, tuple[Catalog, list[str]]], corpus: Corpus
+) -> None:
+    if versioned.major == 18:
+        pytest.skip("PostgreSQL 18 is what the other versions are compared with")
+    catalog, problems = _sandboxed(versioned.scratch, corpus.files, corpus.replacements)
+    reference, reference_problems = on_18[corpus.name]
+    assert problems == reference_problems == []
+    assert catalog.tables
+    assert _comparable(catalog) == _comparable(reference)
+    findings = {(f.code, f.object.path) for f in engine.run(catalog, Manifest()).findings}
+    assert findings
+    assert findings == {(f.code, f.object.path) for f in engine.run(reference, Manifest()).findings}
