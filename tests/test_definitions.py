@@ -1,7 +1,8 @@
 """The index and key definitions dbtruth composes from catalog facts (to avoid deparsing
 thousands of objects) must read exactly as PostgreSQL's own pg_get_indexdef() and
 pg_get_constraintdef() print them — except that foreign key targets are always
-schema-qualified, so the text does not depend on the reader's search_path."""
+schema-qualified, so the text does not depend on the reader's search_path. Column defaults,
+deparsed without their table, must read as pg_get_expr() prints them with it."""
 
 from __future__ import annotations
 
@@ -34,6 +35,15 @@ def _compare(conninfo: str) -> int:
                 "JOIN pg_namespace n ON n.oid = t.relnamespace"
             ).fetchall()
         )
+        defaults = dict(
+            conn.execute(
+                "SELECT n.nspname || '.' || c.relname || '.' || a.attname, "
+                "       pg_get_expr(d.adbin, d.adrelid) "
+                "FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+            ).fetchall()
+        )
     for index in catalog.indexes:
         assert index.definition == indexdefs[index.qualified]
     for constraint in catalog.constraints:
@@ -44,6 +54,9 @@ def _compare(conninfo: str) -> int:
                 f"REFERENCES {constraint.ref_schema}.{constraint.ref_table}(",
             )
         assert constraint.definition == expected
+    for table in catalog.tables:
+        for column in table.columns:
+            assert column.default == defaults.get(f"{table.qualified}.{column.name}")
     return len(catalog.indexes) + len(catalog.constraints)
 
 

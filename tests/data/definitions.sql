@@ -23,6 +23,19 @@ CREATE INDEX child_expr ON child (lower(code), (parent_id + 1)) INCLUDE (note)
     WHERE parent_id IS NOT NULL AND code <> 'x';
 CREATE INDEX child_expr_coll ON child (lower(code) COLLATE "C");
 CREATE INDEX child_hash ON child USING hash (code);
+-- Collations the reader's shortcut must tell apart: the column's own (none printed), the
+-- database default on a column that has another, and the default opclass named explicitly.
+CREATE INDEX child_note ON child (note, code);
+CREATE INDEX child_note_default ON child (note COLLATE "default", code text_ops);
+CREATE INDEX child_code_c ON child (code COLLATE "C") INCLUDE (note);
 CREATE INDEX parent_keywords ON parent ("timestamp", "Mixed", "user");
 CREATE TABLE part (id bigint, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
 CREATE TABLE part_2026 PARTITION OF part FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+-- Defaults are deparsed without their table, generation expressions with it.
+CREATE TABLE defaults (
+    id serial PRIMARY KEY,
+    at timestamptz DEFAULT now(),
+    label text DEFAULT 'new'::text COLLATE "C",
+    amount numeric(10, 2) DEFAULT (1.5 * 2),
+    doubled numeric GENERATED ALWAYS AS (amount * 2) STORED
+);

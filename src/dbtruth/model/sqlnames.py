@@ -8,6 +8,7 @@ underscore, and is not a keyword other than an unreserved one.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 
@@ -17,6 +18,9 @@ _BARE = re.compile(r"^[a-z_][a-z0-9_$]*$")
 _RESERVED = frozenset(RESERVED_KEYWORDS | COL_NAME_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS)
 
 
+# Cached: the same names are quoted for every definition and fix (450,000 calls for a schema of
+# 10,000 tables), and there are far fewer distinct ones.
+@cache
 def ident(name: str) -> str:
     """Quote one identifier if PostgreSQL needs it quoted."""
     if _BARE.match(name) and name not in _RESERVED:

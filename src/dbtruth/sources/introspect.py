@@ -7,6 +7,8 @@ never disagree about what a schema means.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -109,10 +111,98 @@ def _lock_wait(conn: psycopg.Connection[Any]) -> str:
     return f"{text}: another session holds {held}{more} in ACCESS EXCLUSIVE mode"
 
 
-def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> Catalog:
+# Given the catalog's session, the live statistics (see dbtruth.sources.live_stats).
+StatsReader = Callable[[psycopg.Connection[Any]], Stats]
+
+
+def read_catalog(
+    conn: psycopg.Connection[Any],
+    source: str,
+    *,
+    live: bool,
+    stats: StatsReader | None = None,
+) -> Catalog:
+    """The catalog `conn` sees; for a `live` server with its statistics, which `stats` reads
+    (by default on `conn`, after the catalog)."""
     server = _rows(conn, "server")[0]
+    with _Prefetch(conn, _catalog_queries(server["server_version_num"], live)) as rows:
+        objects = _objects(rows)
+    return Catalog(
+        server_version=server["server_version"],
+        server_version_num=server["server_version_num"],
+        database=server["database"],
+        source=source,
+        **objects,
+        stats=(stats or read_stats)(conn) if live else None,
+        # Not live: a scratch database dbtruth loaded, whose rows are the input's own data.
+        loaded_rows=()
+        if live
+        else read_loaded_rows(
+            conn, [(r["schema"], r["name"]) for r in _rows(conn, "loaded_tables")]
+        ),
+    )
+
+
+def _catalog_queries(version_num: int, live: bool) -> dict[str, str]:
+    """The catalog queries in the order the model is built from them, as this server's
+    version reads them."""
+    queries = {name: catalog_query(name) for name in _CATALOG_QUERIES}
+    if version_num >= 150000:
+        queries["indexes"] = queries["indexes"].replace(
+            "/*nulls_not_distinct*/false", "i.indnullsnotdistinct"
+        )
+        queries["constraints"] = queries["constraints"].replace(
+            "/*delete_set_columns*/NULL::int2[]", "con.confdelsetcols"
+        )
+    queries["sequences"] = _sequences_query(live)
+    return queries
+
+
+_CATALOG_QUERIES = (
+    "columns",
+    "tables",
+    "indexes",
+    "constraints",
+    "views",
+    "functions",
+    "triggers",
+    "policies",
+    "grants",
+    "sequences",
+    "extension_members",
+    "extensions",
+    "schemas",
+)
+
+
+class _Prefetch:
+    """The catalog queries run one after another on a thread of their own: the server
+    computes the next result while the calling thread turns the last one into the model
+    (psycopg waits for the server without holding the interpreter). Only that thread uses the
+    session until the context ends."""
+
+    def __init__(self, conn: psycopg.Connection[Any], queries: dict[str, str]) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dbtruth-catalog")
+        self._results = {
+            name: self._pool.submit(_rows, conn, name, query) for name, query in queries.items()
+        }
+
+    def __call__(self, name: str) -> list[dict[str, Any]]:
+        return self._results.pop(name).result()
+
+    def __enter__(self) -> _Prefetch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for pending in self._results.values():
+            pending.cancel()
+        self._pool.shutdown(wait=True)
+
+
+def _objects(rows: Callable[[str], list[dict[str, Any]]]) -> dict[str, Any]:
+    """The catalog's objects, by Catalog field, from the rows of each catalog query."""
     columns_by_relation: defaultdict[str, list[Column]] = defaultdict(list)
-    for row in _rows(conn, "columns"):
+    for row in rows("columns"):
         columns_by_relation[f"{row['schema']}.{row['relation']}"].append(
             Column(
                 name=row["name"],
@@ -143,23 +233,12 @@ def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> C
             inherits=() if r["is_partition"] else tuple(r["parents"]),
             comment=r["comment"],
         )
-        for r in _rows(conn, "tables")
+        for r in rows("tables")
     )
     attnames = _attnames(columns_by_relation)
-    index_query = catalog_query("indexes")
-    if server["server_version_num"] >= 150000:
-        index_query = index_query.replace("/*nulls_not_distinct*/false", "i.indnullsnotdistinct")
-    indexes = tuple(_index(r, attnames) for r in _rows(conn, "indexes", index_query))
+    indexes = tuple(_index(r, attnames) for r in rows("indexes"))
     nulls_not_distinct = {i.qualified for i in indexes if i.nulls_not_distinct}
-    constraint_query = catalog_query("constraints")
-    if server["server_version_num"] >= 150000:
-        constraint_query = constraint_query.replace(
-            "/*delete_set_columns*/NULL::int2[]", "con.confdelsetcols"
-        )
-    constraints = tuple(
-        _constraint(r, attnames, nulls_not_distinct)
-        for r in _rows(conn, "constraints", constraint_query)
-    )
+    constraints = tuple(_constraint(r, attnames, nulls_not_distinct) for r in rows("constraints"))
     views = tuple(
         View(
             schema=r["schema"],
@@ -174,7 +253,7 @@ def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> C
             owner=r["owner"],
             comment=r["comment"],
         )
-        for r in _rows(conn, "views")
+        for r in rows("views")
     )
     functions = tuple(
         Function(
@@ -188,9 +267,9 @@ def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> C
             config=tuple(r["config"]),
             body=r["body"] or "",
         )
-        for r in _rows(conn, "functions")
+        for r in rows("functions")
     )
-    triggers = tuple(_trigger(r) for r in _rows(conn, "triggers"))
+    triggers = tuple(_trigger(r) for r in rows("triggers"))
     policies = tuple(
         Policy(
             schema=r["schema"],
@@ -202,7 +281,7 @@ def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> C
             using=r["using"],
             with_check=r["with_check"],
         )
-        for r in _rows(conn, "policies")
+        for r in rows("policies")
     )
     grants = tuple(
         Grant(
@@ -213,7 +292,7 @@ def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> C
             privilege=r["privilege"],
             grantable=r["grantable"],
         )
-        for r in _rows(conn, "grants")
+        for r in rows("grants")
     )
     sequences = tuple(
         Sequence(
@@ -228,39 +307,28 @@ def read_catalog(conn: psycopg.Connection[Any], source: str, *, live: bool) -> C
             owned_by=r["owned_by"],
             last_value=r["last_value"],
         )
-        for r in _rows(conn, "sequences", _sequences_query(live))
+        for r in rows("sequences")
     )
     members: defaultdict[str, list[ExtensionMember]] = defaultdict(list)
-    for r in _rows(conn, "extension_members"):
+    for r in rows("extension_members"):
         members[r["extension"]].append(ExtensionMember(r["kind"], r["schema"], r["name"]))
     extensions = tuple(
-        Extension(**r, members=tuple(members.get(r["name"], ()))) for r in _rows(conn, "extensions")
+        Extension(**r, members=tuple(members.get(r["name"], ()))) for r in rows("extensions")
     )
-    schemas = tuple(Schema(**r) for r in _rows(conn, "schemas"))
-    return Catalog(
-        server_version=server["server_version"],
-        server_version_num=server["server_version_num"],
-        database=server["database"],
-        source=source,
-        schemas=schemas,
-        tables=tables,
-        constraints=constraints,
-        indexes=indexes,
-        views=views,
-        functions=functions,
-        triggers=triggers,
-        policies=policies,
-        grants=grants,
-        sequences=sequences,
-        extensions=extensions,
-        stats=read_stats(conn) if live else None,
-        # Not live: a scratch database dbtruth loaded, whose rows are the input's own data.
-        loaded_rows=()
-        if live
-        else read_loaded_rows(
-            conn, [(r["schema"], r["name"]) for r in _rows(conn, "loaded_tables")]
-        ),
-    )
+    schemas = tuple(Schema(**r) for r in rows("schemas"))
+    return {
+        "schemas": schemas,
+        "tables": tables,
+        "constraints": constraints,
+        "indexes": indexes,
+        "views": views,
+        "functions": functions,
+        "triggers": triggers,
+        "policies": policies,
+        "grants": grants,
+        "sequences": sequences,
+        "extensions": extensions,
+    }
 
 
 def _sequences_query(live: bool) -> str:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -15,6 +16,7 @@ from dbtruth.model import Catalog
 from dbtruth.sources import snapshot, sqlfiles
 from dbtruth.sources.conninfo import connect_live, describe, is_url
 from dbtruth.sources.introspect import read_catalog
+from dbtruth.sources.live_stats import stats_in_background
 from dbtruth.sources.scratch import open_scratch
 
 
@@ -73,13 +75,20 @@ def load_target(
 
 def _load_live(conninfo: str | None, options: LoadOptions) -> LoadedTarget:
     name = describe(conninfo)
+
+    def session() -> psycopg.Connection[Any]:
+        return connect_live(
+            conninfo,
+            statement_timeout=options.statement_timeout,
+            lock_timeout=options.lock_timeout,
+        )
+
     started = time.perf_counter()
-    with connect_live(
-        conninfo, statement_timeout=options.statement_timeout, lock_timeout=options.lock_timeout
-    ) as conn:
+    with session() as conn:
         connected = time.perf_counter()
         try:
-            catalog = read_catalog(conn, f"live {name}", live=True)
+            with stats_in_background(session) as stats:
+                catalog = read_catalog(conn, f"live {name}", live=True, stats=stats)
         except psycopg.Error as exc:
             raise DbtruthError(
                 f"reading the catalog of {name} failed: {exc.diag.message_primary or exc}"

@@ -10,7 +10,11 @@ SELECT n.nspname AS schema,
        COALESCE(bt.typcategory, t.typcategory) AS type_category,
        COALESCE(bt.typtype, t.typtype) = 'e' AS is_enum,
        a.attnotnull AS not_null,
-       pg_get_expr(ad.adbin, ad.adrelid) AS "default",
+       -- A default cannot refer to columns, so it is deparsed without its table: given the
+       -- table, pg_get_expr() opens it (PostgreSQL 16+), building a relation cache entry per
+       -- table. Generation expressions refer to columns and need it.
+       pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END)
+           AS "default",
        a.attidentity AS identity,
        a.attgenerated AS generated,
        dsc.description AS comment,
