@@ -84,7 +84,8 @@ class MigrationFile:
     statements: Iterable[MigrationStatement] = ()
     file_suppressions: Sequence[Suppression] = ()
     problems: Sequence[str] = ()  # statements that could not be parsed, with positions
-    # Why the runner does not run this file at all (its statements are then empty).
+    # Why the runner does not run this file at all, or why dbtruth does not read it as a
+    # migration (a schema dump); its statements are then empty.
     skipped: str | None = None
 
 

@@ -10,6 +10,8 @@ and a multi-statement string sent in one call is one implicit transaction too) o
 recognised by its `migration_lock.toml`). Per-file markers turn the wrapping off:
 `-- postgres-migrations disable-transaction`, `-- +goose NO TRANSACTION`, `-- atlas:txmode none`,
 `-- dbtruth: no-transaction`, and popx's `.autocommit.` in the file name.
+
+A schema dump among the migrations is left out, with a note (schema_dump).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from dbtruth.model.migration import (
     MigrationStatement,
     Suppression,
 )
+from dbtruth.sources.schema_dump import dump_reason
 from dbtruth.sources.sqltext import RUNNER_IGNORES, natural_key, read_text, statements
 
 TransactionMode = Literal["auto", "per-file", "none"]
@@ -527,6 +530,14 @@ def read_file(
                          skipped=streamed.skipped)  # fmt: skip
 
 
+def _dump_note(path: Path, why: str) -> str:
+    return (
+        f"{path}: not linted or replayed: a schema dump ({why}), not a migration; "
+        "lint the migrations against it with --against, or put `-- dbtruth: migration` "
+        "at its top to lint it as one"
+    )
+
+
 def stream_file(
     path: Path,
     file_index: int,
@@ -549,6 +560,9 @@ def stream_file(
     wrapped = runs_in_transaction(path, text, mode, not wrapped_default)
     file_level: list[Suppression] = []
     problems: list[str] = []
+    dump = dump_reason(text)
+    if dump is not None:
+        return MigrationFile(str(path), False, (), (), (), skipped=_dump_note(path, dump))
     statements_ = _statements(path, text, file_index, replacements, file_level, problems)
     return MigrationFile(str(path), wrapped, statements_, file_level, problems)
 
