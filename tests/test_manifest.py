@@ -16,8 +16,7 @@ from tests.helpers import EXAMPLES, dbtruth
 def test_the_casefile_manifest_uses_every_section() -> None:
     manifest = load_manifest(EXAMPLES / "casefile" / "dbtruth.yaml")
     assert manifest.truth["casework.outbox_event"].role == "outbox"
-    assert [i.id for i in manifest.invariants][:2] == ["one-active-primary",
-                                                      "assignment-interval"]
+    assert [i.id for i in manifest.invariants][:2] == ["one-active-primary", "assignment-interval"]
     assert manifest.workload[0].contract is not None
     period = manifest.time["casework.case_assignment"].effective
     assert period is not None and (period.from_, period.to) == ("assigned_at", "unassigned_at")
@@ -30,30 +29,66 @@ def test_the_casefile_manifest_uses_every_section() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "message", "hint"),
     [
-        ("truth:\n  public.t:\n    role: truth\n    ownr: me\n", 4,
-         "unknown key 'truth.public.t.ownr'", "did you mean 'owner'?"),
-        ("truth:\n  public.t: {role: mirror}\n", 2, "truth.public.t.role: Input should be",
-         None),
-        ("invariants:\n  - id: a\n    statement: a is unique\n    kind: uniqueness\n"
-         "    tables: [public.t]\n    enforcment: index\n", 6,
-         "unknown key 'invariants.0.enforcment'", "did you mean 'enforcement'?"),
-        ("invariants:\n  - id: a\n    statement: a is unique\n    kind: uniqueness\n"
-         "    tables: [public.t]\n    enforcement: index\n", 2,
-         "enforcement 'index' needs 'object'", None),
-        ("invariants:\n  - {id: a, statement: abc, kind: range, tables: [t],"
-         " enforcement: application}\n  - {id: a, statement: abc, kind: range, tables: [t],"
-         " enforcement: application}\n", 1, "invariant id 'a' is used twice", None),
-        ("workload:\n  - name: q\n    role: read\n    sql: select 1\n    file: q.sql\n", 2,
-         "exactly one of 'sql' or 'file'", None),
-        ("workload:\n  - name: q\n    role: read\n    sql: select 1\n"
-         "    contract: {uses_idx: i}\n", 5,
-         "unknown key 'workload.0.contract.uses_idx'", "did you mean 'uses_index'?"),
-        ("time:\n  public.t:\n    effective: {from: a, too: b}\n", 3,
-         "unknown key 'time.public.t.effective.too'", "did you mean 'to'?"),
-        ("operations:\n  restore_drill: {last: yesterday}\n", 2,
-         "operations.restore_drill.last: Input should be a valid date", None),
-        ("decision:\n  adr_folder: docs/adr\n", 1, "unknown key 'decision'",
-         "did you mean 'decisions'?"),
+        (
+            "truth:\n  public.t:\n    role: truth\n    ownr: me\n",
+            4,
+            "unknown key 'truth.public.t.ownr'",
+            "did you mean 'owner'?",
+        ),
+        ("truth:\n  public.t: {role: mirror}\n", 2, "truth.public.t.role: Input should be", None),
+        (
+            "invariants:\n  - id: a\n    statement: a is unique\n    kind: uniqueness\n"
+            "    tables: [public.t]\n    enforcment: index\n",
+            6,
+            "unknown key 'invariants.0.enforcment'",
+            "did you mean 'enforcement'?",
+        ),
+        (
+            "invariants:\n  - id: a\n    statement: a is unique\n    kind: uniqueness\n"
+            "    tables: [public.t]\n    enforcement: index\n",
+            2,
+            "enforcement 'index' needs 'object'",
+            None,
+        ),
+        (
+            "invariants:\n  - {id: a, statement: abc, kind: range, tables: [t],"
+            " enforcement: application}\n  - {id: a, statement: abc, kind: range, tables: [t],"
+            " enforcement: application}\n",
+            1,
+            "invariant id 'a' is used twice",
+            None,
+        ),
+        (
+            "workload:\n  - name: q\n    role: read\n    sql: select 1\n    file: q.sql\n",
+            2,
+            "exactly one of 'sql' or 'file'",
+            None,
+        ),
+        (
+            "workload:\n  - name: q\n    role: read\n    sql: select 1\n"
+            "    contract: {uses_idx: i}\n",
+            5,
+            "unknown key 'workload.0.contract.uses_idx'",
+            "did you mean 'uses_index'?",
+        ),
+        (
+            "time:\n  public.t:\n    effective: {from: a, too: b}\n",
+            3,
+            "unknown key 'time.public.t.effective.too'",
+            "did you mean 'to'?",
+        ),
+        (
+            "operations:\n  restore_drill: {last: yesterday}\n",
+            2,
+            "operations.restore_drill.last: Input should be a valid date",
+            None,
+        ),
+        (
+            "decision:\n  adr_folder: docs/adr\n",
+            1,
+            "unknown key 'decision'",
+            "did you mean 'decisions'?",
+        ),
     ],
 )
 def test_mistakes_name_line_key_and_nearest_key(
@@ -72,7 +107,34 @@ def test_json_schema_covers_every_section() -> None:
     outcome = dbtruth("schema")
     schema = json.loads(outcome.out)
     assert set(schema["properties"]) == set(Manifest.model_fields) | {"rules", "tenancy"}
-    assert {"truth", "invariants", "workload", "time", "retention", "operations",
-            "decisions"} <= set(schema["properties"])
+    assert {
+        "truth",
+        "invariants",
+        "workload",
+        "time",
+        "retention",
+        "operations",
+        "decisions",
+    } <= set(schema["properties"])
     # The effective period is written "from" in YAML, the alias the schema must publish.
     assert "from" in schema["$defs"]["EffectivePeriod"]["properties"]
+
+
+@pytest.mark.parametrize(
+    ("named", "expected"),
+    [
+        ("missing.sql", "no such file: missing.sql"),
+        ("queries", "queries is a folder, not a SQL file"),
+    ],
+)
+def test_a_workload_file_that_is_not_a_file_is_an_error_at_its_line(
+    tmp_path: Path, named: str, expected: str
+) -> None:
+    (tmp_path / "queries").mkdir()
+    (tmp_path / "schema.sql").write_text("CREATE TABLE t (id int PRIMARY KEY);\n")
+    manifest = tmp_path / "dbtruth.yaml"
+    manifest.write_text(f"workload:\n- name: recent\n  role: read\n  file: {named}\n")
+    for command in ("check", "review"):
+        outcome = dbtruth(command, str(tmp_path / "schema.sql"), "--manifest", str(manifest))
+        assert outcome.code == 2
+        assert outcome.err == f"dbtruth: error: {manifest}:4: workload.0.file: {expected}\n"

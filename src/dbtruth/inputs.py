@@ -64,11 +64,12 @@ def read_bytes(path: Path, limit: int, what: str = "a file") -> bytes:
         fd = os.open(path, flags)
     except OSError as exc:
         raise UnreadableInput(f"cannot read: {exc.strerror}", where=str(path)) from exc
+    status = os.fstat(fd)
+    if not stat.S_ISREG(status.st_mode):  # before fdopen, which refuses a folder on its own
+        os.close(fd)
+        kind = file_kind(status.st_mode)
+        raise UnreadableInput(f"is {kind}, not {what}; not read", where=str(path))
     with os.fdopen(fd, "rb") as handle:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode):
-            kind = file_kind(status.st_mode)
-            raise UnreadableInput(f"is {kind}, not {what}; not read", where=str(path))
         if status.st_size > limit:
             raise _too_large(path, status.st_size, limit, what)
         try:

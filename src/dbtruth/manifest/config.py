@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from dbtruth.errors import DbtruthError
 from dbtruth.inputs import UnreadableInput, not_regular, read_bytes
 from dbtruth.manifest.design import DesignSections
-from dbtruth.manifest.paths import check_inside
+from dbtruth.manifest.paths import check_inside, check_workload_files
 from dbtruth.manifest.settings import DEFAULT_TENANT_KEYS, Settings
 
 MANIFEST_NAME = "dbtruth.yaml"
@@ -169,6 +169,7 @@ def load_manifest(path: Path | None, *, allow_outside: bool = False) -> Manifest
         raise _explain(exc, path, builder.lines) from exc
     if not allow_outside:
         check_inside(manifest, path, builder.lines)
+    check_workload_files(manifest, path, builder.lines)
     return manifest
 
 

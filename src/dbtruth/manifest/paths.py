@@ -72,6 +72,24 @@ def check_inside(manifest: Manifest, path: Path, lines: dict[Key, int]) -> None:
                     )
 
 
+def check_workload_files(manifest: Manifest, path: Path, lines: dict[Key, int]) -> None:
+    """Raise at the first workload query whose file is not a file: the query is input, and
+    one that is missing or a folder would otherwise be a query with no SQL, silently.
+    (Runbooks and the like may be missing: the review reports that.)"""
+    for i, query in enumerate(manifest.workload):
+        if query.file is None:
+            continue
+        target = path.parent / query.file.strip()
+        where = f"{path}:{lines.get(('workload', i, 'file'), 1)}"
+        if not target.exists():
+            raise DbtruthError(f"workload.{i}.file: no such file: {query.file}", where=where)
+        if not target.is_file():
+            kind = "a folder" if target.is_dir() else "not a regular file"
+            raise DbtruthError(
+                f"workload.{i}.file: {query.file} is {kind}, not a SQL file", where=where
+            )
+
+
 def _resolved(path: Path, name: str, where: str) -> Path:
     try:
         return path.resolve()
