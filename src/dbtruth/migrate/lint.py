@@ -9,6 +9,7 @@ applied here, and the ones that matched nothing are reported.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pglast.enums import AlterTableType, ConstrType, TransactionStmtKind
 
 from dbtruth import engine
 from dbtruth.engine import Result, Suppressed
-from dbtruth.findings import Finding, Location
+from dbtruth.findings import Finding, Location, Severity
 from dbtruth.manifest.config import Manifest
 from dbtruth.migrate import DEFAULT_SMALL_TABLE_ROWS
 from dbtruth.migrate.blast import TableSize, grade
@@ -40,6 +41,7 @@ from dbtruth.rules.migration_locks import (
     relation_name,
 )
 from dbtruth.rules.migration_state import after_statement
+from dbtruth.sources.releases import release_name
 from dbtruth.spec import MigrationCheck, RuleSpec
 
 _BEGIN = (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START)
@@ -122,6 +124,8 @@ def advance(state: MigrationState, node: object) -> None:
         name = state.qualify(node.schema, node.name)
         state.created_here.add(name)
         state.created_in_set.add(name)
+        if state.release is not None:
+            state.created_in_release[name] = (state.release, state.file)
         for column_name, type_name in node.columns:
             state.column_types[(name, column_name)] = type_name
     elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
@@ -190,6 +194,7 @@ def lint(
     for migration in files:
         outcome.files += 1
         state.start_file(migration.wrapped)
+        state.release, state.file = migration.release, migration.path
         inline: list[Suppression] = []
         # A streamed file's statements are parsed as this loop asks for them, and freed after.
         for statement in migration.statements:
@@ -205,6 +210,7 @@ def lint(
                     finding = engine.make_finding(spec, violation, overrides, location)
                     if sizes:
                         finding = grade(finding, sizes, small_table_rows)
+                    finding = _grade_by_release(finding, state)
                     reason = _inline_reason(finding, statement, migration, used)
                     if reason is None:
                         result.findings.append(finding)
@@ -225,6 +231,26 @@ def lint(
     engine.apply_baseline(result, baseline)
     outcome.unused_inline = [s for s in all_inline if id(s) not in used]
     return outcome
+
+
+def _grade_by_release(finding: Finding, state: MigrationState) -> Finding:
+    """Info, with the reason, for a finding on a table an earlier migration of the same
+    release created: shipped together, the table is new and empty when this runs."""
+    created = state.created_in_release.get(finding.object.relation)
+    if created is None or state.release is None or finding.severity == Severity.INFO:
+        return finding
+    release, file = created
+    if release != state.release or file == state.file:
+        return finding
+    same_folder = Path(file).parent == Path(state.file).parent
+    creator = Path(file).name if same_folder else "/".join(Path(file).parts[-2:])
+    message = (
+        f"{finding.violation.message}; {finding.object.relation} is created by {creator} of "
+        f"the same release (both {release_name(release)}; a guess from the layout): new and "
+        "empty when both deploy together"
+    )
+    violation = dataclasses.replace(finding.violation, message=message)
+    return dataclasses.replace(finding, violation=violation, severity=Severity.INFO)
 
 
 def _predict_into(

@@ -87,6 +87,8 @@ class MigrationFile:
     # Why the runner does not run this file at all, or why dbtruth does not read it as a
     # migration (a schema dump); its statements are then empty.
     skipped: str | None = None
+    # The release it ships in, guessed from the set's layout (sources.releases), or None.
+    release: str | None = None
 
 
 @dataclass
@@ -100,6 +102,10 @@ class MigrationState:
     # creates: they are new and empty, so locks on them block nobody.
     created_here: set[str] = field(default_factory=set)
     created_in_set: set[str] = field(default_factory=set)
+    # Relations the set creates -> (release, file) of the migration that created them.
+    created_in_release: dict[str, tuple[str, str]] = field(default_factory=dict)
+    release: str | None = None  # the current file's
+    file: str = ""  # the current file
     existing: frozenset[str] | None = None  # the target's relations, when there is a target
     search_path_schema: str = "public"
     # (table, column) pairs proven NOT NULL by a validated CHECK earlier in the set, and

@@ -48,6 +48,7 @@ from dbtruth.model.migration import (
     MigrationStatement,
     Suppression,
 )
+from dbtruth.sources.releases import release_of
 from dbtruth.sources.schema_dump import dump_reason
 from dbtruth.sources.sqltext import RUNNER_IGNORES, natural_key, read_text, statements
 
@@ -527,7 +528,7 @@ def read_file(
     statements_ = tuple(streamed.statements)
     return MigrationFile(streamed.path, streamed.wrapped, statements_,
                          tuple(streamed.file_suppressions), tuple(streamed.problems),
-                         skipped=streamed.skipped)  # fmt: skip
+                         skipped=streamed.skipped, release=streamed.release)  # fmt: skip
 
 
 def _dump_note(path: Path, why: str) -> str:
@@ -564,7 +565,9 @@ def stream_file(
     if dump is not None:
         return MigrationFile(str(path), False, (), (), (), skipped=_dump_note(path, dump))
     statements_ = _statements(path, text, file_index, replacements, file_level, problems)
-    return MigrationFile(str(path), wrapped, statements_, file_level, problems)
+    return MigrationFile(
+        str(path), wrapped, statements_, file_level, problems, release=release_of(path)
+    )
 
 
 def _statements(
