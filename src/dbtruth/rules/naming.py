@@ -168,6 +168,7 @@ def fresh_name(catalog: Catalog, schema: str, *parts: str, suffix: str) -> str:
 
 # Words that end the name of a value generated to be unique everywhere. Not "id": "user_id" is
 # a reference, and only a column named exactly "id" is the row's own surrogate key.
+_GENERATED_WORDS = frozenset({"uuid", "guid", "token", "secret", "hash", "nonce"})
 _IDENTIFIER_WORDS = frozenset(
     {
         "uuid",
@@ -182,6 +183,12 @@ _IDENTIFIER_WORDS = frozenset(
         "signature",
     }
 )
+
+
+def names_a_generated_value(column: Column) -> bool:
+    """A token, secret or hash anywhere in the name (`email_change_token_new`): a value the
+    system draws at random, never chosen or re-entered by a person."""
+    return bool(_GENERATED_WORDS.intersection(tokens(column.name)))
 
 
 def is_generated_identifier(column: Column) -> bool:

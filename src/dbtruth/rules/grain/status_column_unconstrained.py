@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Column, Table
 from dbtruth.rules.naming import column_ref, own_tables, tokens
+from dbtruth.rules.practices import NO_CHECKS, NO_CHECKS_SHORT, avoids_checks
 from dbtruth.spec import Settings, rule
 
 STATE_WORDS = ("status", "state")
@@ -49,6 +50,9 @@ def status_column_unconstrained(catalog: Catalog, settings: Settings) -> Iterato
     Finds state columns (`status`, `state`, `*_status`, `*_state`) of a text or numeric type
     that no CHECK constraint, enum type, domain or foreign key to a lookup table constrains.
 
+    Graded info for numeric codes (they cannot drift by spelling) and in a schema of 15 tables
+    or more with no CHECK constraint anywhere (value rules live outside the database by design).
+
     ## Why is this bad?
     The set of legal states is the heart of a lifecycle. Unconstrained, the column accepts
     'Closed', 'closed ', 'CLOSD' and 7 alike; reports group by typos and code paths disagree on
@@ -74,17 +78,29 @@ def status_column_unconstrained(catalog: Catalog, settings: Settings) -> Iterato
     ## References
     PostgreSQL manual 5.5.1 Check Constraints, 8.7 Enumerated Types; playbook §3.2, §6.4.
     """
+    no_checks = avoids_checks(catalog)
     for table in own_tables(catalog):
         for column in state_columns(table):
             if is_constrained(catalog, table, column):
                 continue
+            # numeric codes cannot drift by spelling ('Closed', 'closed '): the code's enum owns
+            # them, and an unknown number is a smaller risk than free text
+            numeric = column.type_category == "N"
+            why = (("codes", "numeric: no spelling variants"),) if numeric else ()
             yield Violation(
                 column_ref(table, column.name),
                 f"{table.qualified}.{column.name} ({column.type}) holds a state but nothing "
-                "constrains which states exist",
+                "constrains which states exist"
+                + ("; numeric codes cannot drift by spelling" if numeric else "")
+                + (NO_CHECKS_SHORT if no_checks else ""),
                 Fix(
                     "constrain the states: CHECK (... IN (...)), an enum, or an FK to a lookup "
                     "table; add it NOT VALID, repair rows, then VALIDATE"
                 ),
-                evidence=(("type", column.type),),
+                evidence=(
+                    ("type", column.type),
+                    *why,
+                    *((("design", NO_CHECKS),) if no_checks else ()),
+                ),
+                severity=Severity.INFO if (no_checks or numeric) else None,
             )

@@ -8,6 +8,7 @@ from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Column, Table
 from dbtruth.model.sqlnames import ident, qualified
 from dbtruth.rules.naming import column_ref, fresh_name, own_tables, tokens
+from dbtruth.rules.practices import NO_CHECKS, NO_CHECKS_SHORT, avoids_checks
 from dbtruth.spec import Settings, rule
 
 _START = {"from", "start", "starts", "begin", "begins", "effective"}
@@ -61,6 +62,9 @@ def effective_period_without_guard(catalog: Catalog, settings: Settings) -> Iter
     range column — that have neither an exclusion constraint nor a CHECK that the end does not
     come before the start.
 
+    In a schema of 15 tables or more with no CHECK constraint anywhere (value rules kept by the
+    application or a data-quality tool) a missing order CHECK is graded info.
+
     ## Why is this bad?
     Effective time is when a fact holds (§3.4). Without a guard the database accepts periods that
     end before they begin and periods that overlap, and every report that asks "what was true on
@@ -91,6 +95,7 @@ def effective_period_without_guard(catalog: Catalog, settings: Settings) -> Iter
     ## References
     PostgreSQL manual 5.5.6 Exclusion Constraints, 8.17 Range Types; playbook §3.2, §3.4.
     """
+    no_checks = avoids_checks(catalog)
     for table in own_tables(catalog):
         constraints = catalog.constraints_of(table)
         if any(c.kind == "exclusion" for c in constraints):
@@ -112,7 +117,8 @@ def effective_period_without_guard(catalog: Catalog, settings: Settings) -> Iter
             yield Violation(
                 column_ref(table, end.name),
                 f"{table.qualified} has the period {start.name} .. {end.name} with no CHECK "
-                "that it ends after it starts and no exclusion constraint against overlaps",
+                "that it ends after it starts and no exclusion constraint against overlaps"
+                + (NO_CHECKS_SHORT if no_checks else ""),
                 Fix(
                     "guard the period order (and add an exclusion constraint for non-overlap)",
                     sql=sql,
@@ -120,8 +126,12 @@ def effective_period_without_guard(catalog: Catalog, settings: Settings) -> Iter
                     behaviour_change=True,  # writes with a reversed period are refused
                     note="NOT VALID then VALIDATE: writes continue",
                 ),
-                evidence=(("period", f"{start.name} ({start.type}) .. {end.name} ({end.type})"),),
+                evidence=(
+                    ("period", f"{start.name} ({start.type}) .. {end.name} ({end.type})"),
+                    *((("design", NO_CHECKS),) if no_checks else ()),
+                ),
                 discriminator=start.name,
+                severity=Severity.INFO if no_checks else None,
             )
         for column in table.columns:
             if column.type_category == "R" and column.type_name.endswith("range"):

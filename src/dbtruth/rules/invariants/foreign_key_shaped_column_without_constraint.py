@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Column, Table
 from dbtruth.model.sqlnames import ident, qualified
+from dbtruth.rules.audit import audit_evidence
 from dbtruth.rules.naming import (
     column_ref,
     fresh_name,
@@ -15,6 +16,7 @@ from dbtruth.rules.naming import (
     plural_forms,
     tokens,
 )
+from dbtruth.rules.practices import NO_FOREIGN_KEYS, NO_FOREIGN_KEYS_SHORT, avoids_foreign_keys
 from dbtruth.spec import Settings, rule
 
 # From this many unenforced references to one key on, the pattern is a design choice (Synapse's
@@ -37,6 +39,9 @@ def foreign_key_shaped_column_without_constraint(
     ## What it does
     Finds columns named like a reference to another table's key (`case_id`, `caseId` next to a
     table `case` or `cases` with a single-column primary key) that no foreign key constrains.
+
+    Graded info on an audit log (it keeps no foreign keys so that its entries outlive what they
+    record) and in a schema of 15 tables or more that declares no foreign key anywhere.
 
     ## Why is this bad?
     The column is a reference in everything but enforcement: rows can point at nothing, deletes
@@ -105,6 +110,8 @@ def foreign_key_shaped_column_without_constraint(
             sql = _fix_sql(catalog, table, column, target, key)
             by_target.setdefault((target.qualified, key), []).append((table, column, sql))
             targets[(target.qualified, key)] = target
+    no_foreign_keys = avoids_foreign_keys(catalog)
+    design = (("design", NO_FOREIGN_KEYS),) if no_foreign_keys else ()
     for (target_name, key), columns in by_target.items():
         target = targets[(target_name, key)]
         if len(columns) >= GROUP_MIN:
@@ -122,14 +129,22 @@ def foreign_key_shaped_column_without_constraint(
                     behaviour_change=True,  # orphans and deletes of referenced rows are refused
                     note="NOT VALID then VALIDATE: writes continue; orphans make VALIDATE fail",
                 ),
-                evidence=(("columns", ", ".join(names)),),
+                evidence=(("columns", ", ".join(names)), *design),
+                severity=Severity.INFO if no_foreign_keys else None,
             )
             continue
         for table, column, sql in columns:
+            # an audit log keeps no foreign keys on purpose: its entries outlive what they record
+            audit = audit_evidence(catalog, table, settings)
+            why = (
+                (("audit log", f"{audit}: entries must outlive what they record"),) if audit else ()
+            )
             yield Violation(
                 column_ref(table, column.name),
                 f"{table.qualified}.{column.name} looks like a reference to "
-                f"{target_name}.{key} but no foreign key enforces it",
+                f"{target_name}.{key} but no foreign key enforces it"
+                + ("; as an audit log it keeps none on purpose" if audit else "")
+                + (NO_FOREIGN_KEYS_SHORT if no_foreign_keys and not audit else ""),
                 Fix(
                     "declare the foreign key",
                     sql=sql,
@@ -137,7 +152,13 @@ def foreign_key_shaped_column_without_constraint(
                     behaviour_change=True,  # orphans and deletes of referenced rows are refused
                     note="NOT VALID then VALIDATE: writes continue; orphans make VALIDATE fail",
                 ),
-                evidence=(("referenced key", f"{target_name}.{key}"), ("type", column.type)),
+                evidence=(
+                    ("referenced key", f"{target_name}.{key}"),
+                    ("type", column.type),
+                    *why,
+                    *design,
+                ),
+                severity=Severity.INFO if (audit or no_foreign_keys) else None,
             )
 
 

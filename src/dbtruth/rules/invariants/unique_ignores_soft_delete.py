@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Column, Table
 from dbtruth.model.sqlnames import ident, qualified
-from dbtruth.rules.naming import fresh_name, index_ref, is_generated_identifier, own_tables
+from dbtruth.rules.naming import (
+    fresh_name,
+    index_ref,
+    is_generated_identifier,
+    names_a_generated_value,
+    own_tables,
+)
 from dbtruth.spec import Settings, rule
 
 _SOFT_DELETE = (
@@ -17,8 +23,7 @@ _SOFT_DELETE = (
     "deletedAt",
     "isDeleted",
     "removed_at",
-    "archived_at",
-)
+)  # not archived_at: an archived row is kept as a record, and often must stay unique
 
 
 def soft_delete_column(table: Table) -> Column | None:
@@ -78,7 +83,8 @@ def unique_ignores_soft_delete(catalog: Catalog, settings: Settings) -> Iterator
             if index.predicate and marker.name in index.predicate:
                 continue
             if any(
-                (c := table.column(k.strip('"'))) is not None and is_generated_identifier(c)
+                (c := table.column(k.strip('"'))) is not None
+                and (is_generated_identifier(c) or names_a_generated_value(c))
                 for k in index.keys
             ):
                 continue  # tokens and ids never come back: deleted rows do not block anyone

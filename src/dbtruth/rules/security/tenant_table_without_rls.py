@@ -8,6 +8,7 @@ from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog
 from dbtruth.model.sqlnames import ident, qualified
 from dbtruth.rules.naming import own_tables, short_name, table_ref, tenant_key
+from dbtruth.rules.practices import NO_RLS, NO_RLS_SHORT, avoids_rls
 from dbtruth.spec import Settings, rule
 
 
@@ -18,6 +19,8 @@ def tenant_table_without_rls(catalog: Catalog, settings: Settings) -> Iterator[V
     Finds tenant-scoped tables — tables with the tenant key column (`tenancy.key`, by default
     `tenant_id`, `org_id`, `organization_id` or `account_id`) — that do not enable row-level
     security. Tables without the key, and tables listed in `tenancy.exempt`, are not judged.
+    When no table of a schema of 15 tables or more enables RLS, isolation is the application's
+    by design: the findings are info, one decision on record rather than a warning per table.
 
     ## Why is this bad?
     "If access control depends on every developer remembering to add WHERE tenant_id = ?, the
@@ -45,6 +48,7 @@ def tenant_table_without_rls(catalog: Catalog, settings: Settings) -> Iterator[V
     ## References
     PostgreSQL manual 5.9 Row Security Policies; playbook §3.9, §6.8, §9 (cross-tenant leak).
     """
+    no_rls = avoids_rls(catalog)
     for table in own_tables(catalog):
         key = tenant_key(table, settings)
         if key is None or table.rls_enabled:
@@ -60,7 +64,8 @@ def tenant_table_without_rls(catalog: Catalog, settings: Settings) -> Iterator[V
         yield Violation(
             table_ref(table),
             f"{table.qualified} is tenant-scoped ({key.name}) but row-level security is off: "
-            "isolation depends on every query remembering the tenant filter",
+            "isolation depends on every query remembering the tenant filter"
+            + (NO_RLS_SHORT if no_rls else ""),
             Fix(
                 "enable and force RLS with a tenant policy",
                 sql=sql,
@@ -68,5 +73,6 @@ def tenant_table_without_rls(catalog: Catalog, settings: Settings) -> Iterator[V
                 behaviour_change=True,
                 note="the application must set app.tenant_id per session first",
             ),
-            evidence=(("tenant key", key.name),),
+            evidence=(("tenant key", key.name), *((("design", NO_RLS),) if no_rls else ())),
+            severity=Severity.INFO if no_rls else None,
         )
