@@ -542,3 +542,10 @@ def test_file_size_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(migrations, "MAX_MIGRATION_BYTES", 2**11)
     expected = f"{folder}/001.sql: is 3 KiB, more than the 2 KiB dbtruth reads in an SQL file"
     _is_error(dbtruth("migrate", "lint", str(folder)), expected)
+
+
+def test_an_include_whose_name_is_too_long_is_an_error_at_its_line(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "s", {"schema.sql": "SELECT 1;\n\\i " + "x" * 5000 + ".sql\n"})
+    outcome = dbtruth("check", str(folder / "schema.sql"))
+    _is_error(outcome, f"{folder / 'schema.sql'}:2", "cannot follow: File name too long")
+    assert len(outcome.err) < 400  # the name is cut, not printed whole

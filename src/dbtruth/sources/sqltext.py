@@ -174,17 +174,7 @@ def statements(
             command, argument = meta.group(1), meta.group(2)
             where = f"{path}:{i + 1}"
             if command in _INCLUDE_META:
-                target = (path.parent / argument.strip("'\"")).resolve()
-                # SQL files come from pull requests: an include reads within the including
-                # file's folder tree, never the machine's other files.
-                if not target.is_relative_to((root or path.parent).resolve()):
-                    raise DbtruthError(
-                        f"\\{command} {argument}: outside the folder of the file that includes it",
-                        where=where,
-                    )
-                if not target.is_file():
-                    raise DbtruthError(f"\\{command}: file not found: {argument}", where=where)
-                includes[i] = target
+                includes[i] = _include_target(path, root, command, argument, where)
             elif command in _CONNECT_META:
                 if notes is not None:
                     notes.append(
@@ -241,6 +231,26 @@ def _only_comments(text: str) -> bool:
     stripped = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     stripped = re.sub(r"--[^\n]*", "", stripped)
     return not stripped.strip().strip(";").strip()
+
+
+def _include_target(path: Path, root: Path | None, command: str, argument: str, where: str) -> Path:
+    """The file a \\i names, which must be a file within the including file's folder tree: SQL
+    files come from pull requests, and an include never reads the machine's other files."""
+    shown = argument if len(argument) <= 120 else argument[:120] + "…"
+    try:
+        target = (path.parent / argument.strip("'\"")).resolve()
+        inside = target.is_relative_to((root or path.parent).resolve())
+        is_file = inside and target.is_file()
+    except (OSError, RuntimeError, ValueError) as exc:  # a name too long, a loop, a NUL
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise DbtruthError(f"\\{command} {shown}: cannot follow: {reason}", where=where) from exc
+    if not inside:
+        raise DbtruthError(
+            f"\\{command} {shown}: outside the folder of the file that includes it", where=where
+        )
+    if not is_file:
+        raise DbtruthError(f"\\{command}: file not found: {shown}", where=where)
+    return target
 
 
 def _included(
