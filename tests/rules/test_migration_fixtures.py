@@ -4,7 +4,8 @@ as the existing ones, and the rule must fire on exactly the objects listed. Then
 checked on the server itself: the migration runs as its runner would run it (or fails, when the
 case says PostgreSQL refuses it), and with `apply_fix` the rule's own SQL fix replaces the
 statement, the rule goes quiet, and the fixed migration runs. A case may also name the
-severity of each object, words every message must contain, and the fix's labels."""
+severity of each object, words every message must contain, the fix's labels, and the
+migration's file name (`file`, by default 0001_case.sql)."""
 
 from __future__ import annotations
 
@@ -79,7 +80,8 @@ def test_migration_fixture(server: Any, code: str, case: dict[str, Any], tmp_pat
         version = case.get("pg_version", server.version_num)
         wrapped = case.get("wrapped", True)
         manifest = Manifest.model_validate(case.get("manifest", {}))
-        findings, starts = _lint(code, case["migration"], tmp_path, "0001_case.sql", existing,
+        file_name = case.get("file", "0001_case.sql")
+        findings, starts = _lint(code, case["migration"], tmp_path, file_name, existing,
                                  version, wrapped, manifest)  # fmt: skip
         assert sorted(f.object.path for f in findings) == sorted(case.get("expect", [])), [
             f.message for f in findings

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import PurePath
 
 from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
@@ -45,12 +47,19 @@ def destructive_drop(
     or archive of the data if it may be needed; suppress this finding on that migration with
     `-- dbtruth: ignore[M008] <why it is safe now>`.
 
+    A drop in a migration named for the removal (`drop_unused_prefixes`, `remove_legacy_x`,
+    `cleanup_…`) is graded info: the file says the contract step is deliberate; what is left
+    to check is that nothing reads the object any more.
+
     ## Fix safety
     No fix: the finding asks for a deliberate decision, recorded by the ignore's reason.
 
     ## References
     Playbook §3.8 (expand/migrate/contract), §6.7 ("Migration backward-compatible?").
     """
+    named = _named_for_removal(statement.file)
+    severity = Severity.INFO if named else None
+    because = f"; {named}" if named else ""
     node = statement.node
     if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
         for obj in node.objects or ():
@@ -59,9 +68,11 @@ def destructive_drop(
                 continue
             yield Violation(
                 table_ref(table),
-                f"DROP TABLE {table} destroys its data and breaks any code still reading it",
+                f"DROP TABLE {table} destroys its data and breaks any code still reading it"
+                + because,
                 Fix("drop only in a contract release after nothing reads it; keep an archive"),
                 discriminator=where(statement),
+                severity=severity,
             )
     elif (altered := altered_existing_table(statement, state)) is not None:
         table, commands = altered
@@ -70,7 +81,32 @@ def destructive_drop(
                 yield Violation(
                     table_ref(table),
                     f"DROP COLUMN {table}.{cmd.name} destroys its data and breaks code still "
-                    "reading it",
+                    "reading it" + because,
                     Fix("drop only in a contract release after nothing reads it"),
                     discriminator=f"{where(statement)}:{cmd.name}",
+                    severity=severity,
                 )
+
+
+# Words of a migration's name that announce a removal as its purpose.
+_REMOVAL_WORDS = frozenset(
+    {"drop", "remove", "delete", "cleanup", "clean", "unused", "deprecated", "obsolete", "legacy"}
+)
+
+
+def _named_for_removal(file: str) -> str | None:
+    """Why the migration's name (its file, or its folder for `…/migration.sql`) shows the drop
+    is its purpose, or None."""
+    path = PurePath(file)
+    name = path.parent.name if path.stem.split(".")[0] in _GENERIC_NAMES else path.name
+    words = [w for w in re.split(r"[^a-z]+", name.lower()) if w]
+    found = [w for w in words if w in _REMOVAL_WORDS]
+    if not found:
+        return None
+    return (
+        f"the migration is named for it ({name}): a deliberate contract step; confirm "
+        "nothing reads it"
+    )
+
+
+_GENERIC_NAMES = frozenset({"migration", "up", "change", "changes"})
