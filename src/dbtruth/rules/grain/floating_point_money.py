@@ -10,6 +10,8 @@ from dbtruth.model.sqlnames import ident, qualified
 from dbtruth.rules.naming import column_ref, own_tables, tokens
 from dbtruth.spec import Settings, rule
 
+# Not "discount", "rate" or "percent": a bare discount is as often a fraction (0.05) as an
+# amount, and a fraction in floating point is a ratio, not money; `discount_amount` still counts.
 MONEY_WORDS = frozenset(
     [
         "amount",
@@ -25,7 +27,6 @@ MONEY_WORDS = frozenset(
         "charge",
         "revenue",
         "subtotal",
-        "discount",
         "refund",
         "wage",
         "invoice",
