@@ -45,7 +45,7 @@ SQL_CASES = max(2, int(BUDGET / 8))  # each starts a scratch server (about a sec
 FIXTURES = ROOT / "tests" / "rules" / "fixtures"
 SNAPSHOT = ROOT / "tests" / "data" / "legacy.snapshot.json"
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-FORMATS = ("terminal", "json", "sarif", "markdown")
+FORMATS = ("terminal", "json", "sarif", "markdown", "github", "junit", "gitlab")
 
 
 # --- running a case ------------------------------------------------------------------------
