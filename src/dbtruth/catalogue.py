@@ -5,16 +5,21 @@ start-up) to print a page of text.
 
 The rules' docstrings stay the documentation: catalogue.json is written from them
 (`python -m dbtruth.catalogue`), and tests/test_catalogue.py fails when it differs from them.
+It also records a checksum of the files it was written from; where they changed since (a rule
+edited, the file not yet written again), the rules themselves are read instead, slower but
+never stale.
 """
 
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 
 CATALOGUE = Path(__file__).with_name("catalogue.json")
+PACKAGE = Path(__file__).parent
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +38,20 @@ class RuleEntry:
 def entries() -> tuple[RuleEntry, ...]:
     """Every rule, in the registry's order."""
     document = json.loads(CATALOGUE.read_text(encoding="utf-8"))
+    if document["sources"] != sources_checksum():
+        return from_rules()
     return tuple(RuleEntry(**entry) for entry in document["rules"])
+
+
+def sources_checksum() -> str:
+    """A checksum of what the catalogue is written from: every rule module, and spec.py (the
+    families' labels). CRC-32, to notice an edit, not to resist one; zlib loads in no time."""
+    files = [*sorted((PACKAGE / "rules").rglob("*.py")), PACKAGE / "spec.py"]
+    crc = 0
+    for path in files:
+        crc = zlib.crc32(path.relative_to(PACKAGE).as_posix().encode(), crc)
+        crc = zlib.crc32(path.read_bytes(), crc)
+    return f"{crc:08x}"
 
 
 def find(selector: str) -> RuleEntry | None:
@@ -63,8 +81,8 @@ def from_rules() -> tuple[RuleEntry, ...]:
 
 def document(rules: tuple[RuleEntry, ...]) -> str:
     """catalogue.json's text: one stable layout, so that a change reads as a small diff."""
-    rules_ = [asdict(rule) for rule in rules]
-    return json.dumps({"rules": rules_}, indent=1, ensure_ascii=False) + "\n"
+    content = {"sources": sources_checksum(), "rules": [asdict(rule) for rule in rules]}
+    return json.dumps(content, indent=1, ensure_ascii=False) + "\n"
 
 
 if __name__ == "__main__":
