@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -182,6 +183,7 @@ class _Prefetch:
     session until the context ends."""
 
     def __init__(self, conn: psycopg.Connection[Any], queries: dict[str, str]) -> None:
+        self._conn = conn
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dbtruth-catalog")
         self._results = {
             name: self._pool.submit(_rows, conn, name, query) for name, query in queries.items()
@@ -193,9 +195,14 @@ class _Prefetch:
     def __enter__(self) -> _Prefetch:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         for pending in self._results.values():
             pending.cancel()
+        if exc_type is not None and any(not r.done() for r in self._results.values()):
+            # Reading failed (or was interrupted): stop the query still running rather than
+            # wait for a result nobody will read.
+            with suppress(psycopg.Error):
+                self._conn.cancel_safe()
         self._pool.shutdown(wait=True)
 
 
