@@ -11,9 +11,10 @@ from dbtruth.rules.naming import index_ref
 from dbtruth.spec import Settings, rule
 
 
-def _keep_first(index: Index) -> tuple[int, str]:
-    # Keep the index a constraint relies on; among equals, the first by name.
-    return (0 if index.constraint else 1, index.name)
+def _keep_first(index: Index) -> tuple[int, int, str]:
+    # Keep the index a constraint relies on, then a unique one (dropping it would lose the
+    # uniqueness it enforces); among equals, the first by name.
+    return (0 if index.constraint else 1, 0 if index.unique else 1, index.name)
 
 
 @rule("X001", "duplicate-index", Severity.WARNING)
@@ -40,7 +41,8 @@ def duplicate_index(catalog: Catalog, settings: Settings) -> Iterator[Violation]
 
     ## Fix safety
     DROP INDEX CONCURRENTLY waits for running queries and blocks no reads or writes; it cannot
-    run in a transaction block. The index a constraint uses is always the one kept.
+    run in a transaction block. The index a constraint uses is always the one kept, and a unique
+    index is kept over a plain copy of it.
 
     ## References
     PostgreSQL manual DROP INDEX; playbook Principle 4.
