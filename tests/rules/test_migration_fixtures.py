@@ -20,6 +20,7 @@ from pglast import parser as pg_parser
 from dbtruth.engine import find_spec
 from dbtruth.manifest import Manifest
 from dbtruth.migrate.lint import lint
+from dbtruth.rules.migration_locks import declared_typmods
 from dbtruth.sources.introspect import read_catalog
 from dbtruth.sources.migrations import read_file, runs_in_transaction
 
@@ -42,9 +43,10 @@ def _lint(code: str, text: str, tmp: Path, name: str, existing: Any, version: in
     path.write_text(text)
     migration = read_file(path, 0, wrapped_default=wrapped, mode="auto")
     assert migration.problems == (), migration.problems
-    tables, columns = existing
+    tables, columns, typmods = existing
     outcome = lint([migration], manifest, pg_version=version, existing=tables,
-                   existing_columns=columns, select=[code])  # fmt: skip
+                   existing_columns=columns, existing_typmods=typmods,
+                   select=[code])  # fmt: skip
     starts = {statement.line: statement.sql for statement in migration.statements}
     return outcome.result.findings, starts
 
@@ -76,7 +78,9 @@ def test_migration_fixture(server: Any, code: str, case: dict[str, Any], tmp_pat
         existing = (
             frozenset(t.qualified for t in catalog.tables),
             {(t.qualified, c.name): c.type_name for t in catalog.tables for c in t.columns},
-        )
+            {(t.qualified, c.name): declared_typmods(c.type)
+             for t in catalog.tables for c in t.columns},
+        )  # fmt: skip
         version = case.get("pg_version", server.version_num)
         wrapped = case.get("wrapped", True)
         manifest = Manifest.model_validate(case.get("manifest", {}))

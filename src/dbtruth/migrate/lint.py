@@ -39,6 +39,7 @@ from dbtruth.rules.migration_locks import (
     phase_of,
     predict,
     relation_name,
+    typmod_values,
 )
 from dbtruth.rules.migration_state import after_statement
 from dbtruth.sources.releases import release_name
@@ -95,6 +96,15 @@ def _base_type(column: ast.ColumnDef) -> str:
     return str(names[-1].sval).lower() if names else ""
 
 
+def _record_type(state: MigrationState, table: str, column: str, definition: ast.ColumnDef) -> None:
+    state.column_types[(table, column)] = _base_type(definition)
+    mods = typmod_values(definition.typeName.typmods if definition.typeName else None)
+    if mods is None:
+        state.column_typmods.pop((table, column), None)
+    else:
+        state.column_typmods[(table, column)] = mods
+
+
 def advance(state: MigrationState, node: object) -> None:
     """What a statement changes for the statements after it (state.phase holds its phase)."""
     if state.phase:
@@ -128,6 +138,8 @@ def advance(state: MigrationState, node: object) -> None:
             state.created_in_release[name] = (state.release, state.file)
         for column_name, type_name in node.columns:
             state.column_types[(name, column_name)] = type_name
+        for column_name, mods in node.typmods:
+            state.column_typmods[(name, column_name)] = mods
     elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
         table = relation_name(node.relation, state)
         for cmd in node.cmds or ():
@@ -149,13 +161,13 @@ def advance(state: MigrationState, node: object) -> None:
             elif cmd.subtype == AlterTableType.AT_AddColumn and isinstance(
                 constraint, ast.ColumnDef
             ):
-                state.column_types[(table, constraint.colname or "")] = _base_type(constraint)
+                _record_type(state, table, constraint.colname or "", constraint)
                 if not state.is_new(table) and not _has_default(constraint):
                     state.unfilled_columns.add((table, constraint.colname or ""))
             elif cmd.subtype == AlterTableType.AT_AlterColumnType and isinstance(
                 constraint, ast.ColumnDef
             ):
-                state.column_types[(table, cmd.name or "")] = _base_type(constraint)
+                _record_type(state, table, cmd.name or "", constraint)
             elif cmd.subtype == AlterTableType.AT_ValidateConstraint and cmd.name:
                 pending = state.pending_checks.pop(cmd.name, None)
                 if pending:
@@ -169,6 +181,7 @@ def lint(
     pg_version: int,
     existing: frozenset[str] | None = None,
     existing_columns: dict[tuple[str, str], str] | None = None,
+    existing_typmods: dict[tuple[str, str], tuple[int, ...]] | None = None,
     existing_indexes: dict[str, str] | None = None,
     sizes: dict[str, TableSize] | None = None,
     small_table_rows: int = DEFAULT_SMALL_TABLE_ROWS,
@@ -184,6 +197,7 @@ def lint(
         pg_version=pg_version,
         existing=existing,
         column_types=dict(existing_columns or {}),
+        column_typmods=dict(existing_typmods or {}),
         index_tables=dict(existing_indexes or {}),
     )
     result = Result(findings=[])

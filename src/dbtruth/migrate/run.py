@@ -20,6 +20,7 @@ from dbtruth.migrate.blast import TableSize, table_sizes
 from dbtruth.migrate.lint import LintResult, lint
 from dbtruth.model.migration import MigrationFile
 from dbtruth.reading import TargetOptions, fail_threshold, parse_replacements, read_manifest
+from dbtruth.rules.migration_locks import declared_typmods
 from dbtruth.sources import migrations
 from dbtruth.sources.migrations import TransactionMode
 
@@ -86,6 +87,7 @@ class _Target:
 
     existing: frozenset[str] | None = None  # None: unknown, every table may exist
     columns: dict[tuple[str, str], str] = field(default_factory=dict)
+    typmods: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
     indexes: dict[str, str] = field(default_factory=dict)
     sizes: dict[str, TableSize] = field(default_factory=dict)
     version: int | None = None
@@ -146,6 +148,7 @@ def lint_migrations(options: LintOptions) -> MigrationLint:
         pg_version=version,
         existing=target.existing,
         existing_columns=target.columns,
+        existing_typmods=target.typmods,
         existing_indexes=target.indexes,
         sizes=target.sizes,
         small_table_rows=_small_table_rows(options, manifest),
@@ -208,6 +211,12 @@ def _read_target(against: str, options: LintOptions) -> _Target:
         existing=frozenset(t.qualified for t in catalog.tables)
         | frozenset(v.qualified for v in catalog.views),
         columns={(t.qualified, c.name): c.type_name for t in catalog.tables for c in t.columns},
+        typmods={
+            (t.qualified, c.name): declared_typmods(c.type)
+            for t in catalog.tables
+            for c in t.columns
+            if c.domain is None and not c.type.endswith("]")
+        },
         indexes={i.qualified: i.table_qualified for i in catalog.indexes},
         sizes=table_sizes(catalog),  # live targets and their snapshots only
         version=catalog.server_version_num or None,

@@ -61,6 +61,8 @@ class CreatedTable:
     name: str
     columns: tuple[tuple[str, str], ...] = ()  # (column, base type name)
     references: tuple[tuple[str | None, str], ...] = ()  # (schema, table) of each foreign key
+    # (column, its type's modifiers) for the columns declared with some: varchar(32) -> (32,)
+    typmods: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,9 @@ class MigrationState:
     created_in_set: set[str] = field(default_factory=set)
     # Relations the set creates -> (release, file) of the migration that created them.
     created_in_release: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # (table, column) -> the type modifiers it was declared with (varchar(32) -> (32,)); a
+    # column known without any maps to (); an unknown column is absent.
+    column_typmods: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
     release: str | None = None  # the current file's
     file: str = ""  # the current file
     existing: frozenset[str] | None = None  # the target's relations, when there is a target

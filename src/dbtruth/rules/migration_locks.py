@@ -176,7 +176,11 @@ def type_change_cost(
     target = type_name.names[-1].sval.lower()
     old = state.column_types.get((table, column))
     if type_name.typmods:
-        return "rewrite"
+        old_mods = state.column_typmods.get((table, column))
+        new_mods = typmod_values(type_name.typmods)
+        if old != target or old_mods is None or new_mods is None:
+            return "rewrite"
+        return "none" if widens(target, old_mods, new_mods) else "rewrite"
     if old == target:
         return "none"  # the same type again: PostgreSQL keeps the data as is
     if target in _FREE_TARGETS and old in CHARACTER_TYPES:
@@ -192,6 +196,54 @@ def type_change_cost(
         # index on the column is rebuilt (relfilenodes observed on 15 and 18).
         return "indexes"
     return "rewrite"
+
+
+# Types whose stored values do not depend on a larger modifier: PostgreSQL skips the rewrite
+# when the limit grows (ALTER TABLE docs; 9.2 release notes: varchar, varbit, numeric
+# precision, and the time types' fractional digits).
+_LENGTH_TYPES = frozenset({"varchar", "varbit"})
+_PRECISION_TYPES = frozenset({"timestamp", "timestamptz", "time", "timetz", "interval"})
+
+
+def widens(type_name: str, old: tuple[int, ...], new: tuple[int, ...]) -> bool:
+    """Whether changing a column of `type_name` from modifiers `old` to `new` only raises a
+    limit, which PostgreSQL does without touching the rows. `old` empty means no limit."""
+    if not old:
+        return False  # from no limit to a limit: every value is checked (and rewritten)
+    if type_name in _LENGTH_TYPES or type_name in _PRECISION_TYPES:
+        return len(old) == len(new) == 1 and new[0] >= old[0]
+    if type_name == "numeric":
+        scale = old[1] if len(old) > 1 else 0
+        new_scale = new[1] if len(new) > 1 else 0
+        return new[0] >= old[0] and new_scale == scale
+    return False
+
+
+_FORMATTED_TYPMODS = re.compile(r"\(([\d, ]+)\)")
+
+
+def declared_typmods(formatted: str) -> tuple[int, ...]:
+    """The modifiers in a catalog's format_type() text: "character varying(32)" -> (32,),
+    "numeric(10,2)" -> (10, 2), "timestamp(3) with time zone" -> (3,), "text" -> ()."""
+    found = _FORMATTED_TYPMODS.search(formatted)
+    return tuple(int(part) for part in found.group(1).split(",")) if found else ()
+
+
+def typmod_values(typmods: Any) -> tuple[int, ...] | None:
+    """Integer type modifiers from a pglast tree or PostgreSQL's JSON, None if any is not one."""
+    values = []
+    for typmod in typmods or ():
+        data = getattr(typmod, "data", None)
+        if isinstance(data, dict):  # JsonExpr
+            value = data.get("A_Const", {}).get("ival")
+            if value is None:
+                return None
+            values.append(int(value.get("ival", 0)))
+        elif isinstance(typmod, ast.A_Const) and isinstance(typmod.val, ast.Integer):
+            values.append(int(typmod.val.ival or 0))
+        else:
+            return None
+    return tuple(values)
 
 
 def _constraint_lock(table: str, constraint: ast.Constraint, state: MigrationState) -> list[Lock]:

@@ -437,6 +437,11 @@ def _nodes(stmt: dict[str, Any], body: str) -> list[Any]:
                         if "ColumnDef" in e
                     ),
                     references=tuple(_references(elements)),
+                    typmods=tuple(
+                        (e["ColumnDef"]["colname"], mods)
+                        for e in elements
+                        if "ColumnDef" in e and (mods := _typmods(e["ColumnDef"])) is not None
+                    ),
                 )
             ]
     if _NEEDS_TREE.match(body):
@@ -457,6 +462,18 @@ def _references(elements: list[dict[str, Any]]) -> list[tuple[str | None, str]]:
                 table = constraint["pktable"]
                 found.append((table.get("schemaname"), table["relname"]))
     return found
+
+
+def _typmods(column: dict[str, Any]) -> tuple[int, ...] | None:
+    """A column definition's integer type modifiers (varchar(32) -> (32,), none -> ()), or
+    None when one is not a plain integer."""
+    values = []
+    for typmod in column.get("typeName", {}).get("typmods", ()):
+        value = typmod.get("A_Const", {}).get("ival")
+        if value is None:
+            return None
+        values.append(int(value.get("ival", 0)))
+    return tuple(values)
 
 
 def _type_name(column: dict[str, Any]) -> str:
