@@ -59,11 +59,21 @@ _SUBCOMMAND_LOCK = {
 
 @dataclass(frozen=True, slots=True)
 class Lock:
-    relation: str  # qualified; for DROP INDEX the index's name
+    relation: str  # qualified; for DROP INDEX of an index whose table is unknown, the index's
     mode: str
     rewrite: bool = False  # the table (or index) is rewritten: time grows with its size
     scan: bool = False  # the table is read in full under the lock (validation)
     why: str = ""
+    index: str | None = None  # DROP INDEX whose table is unknown: the index named
+
+
+def builds_nothing(node: Any, state: MigrationState) -> bool:
+    """CREATE INDEX IF NOT EXISTS of an index the target or an earlier migration has: nothing
+    is built, though the table's lock is still taken (and may wait)."""
+    if not (isinstance(node, ast.IndexStmt) and node.if_not_exists and node.idxname):
+        return False
+    table = relation_name(node.relation, state)
+    return state.qualify(table.split(".", 1)[0], node.idxname) in state.index_tables
 
 
 def strongest(modes: list[str]) -> str:
@@ -314,8 +324,11 @@ def predict(node: Any, state: MigrationState, sql: str | None = None) -> list[Lo
     """The table locks a statement takes (empty for statements that lock no existing table).
     `sql`, the statement's text, tells what a tree read without every detail leaves out."""
     if isinstance(node, ast.IndexStmt):
+        # IF NOT EXISTS of an existing index still takes the lock before it finds the index
+        # (ProcessUtilitySlow locks the table, DefineIndex then checks), only without a build
         mode = "SHARE UPDATE EXCLUSIVE" if node.concurrent else "SHARE"
-        return [Lock(relation_name(node.relation, state), mode, scan=True, why="CREATE INDEX")]
+        table = relation_name(node.relation, state)
+        return [Lock(table, mode, scan=not builds_nothing(node, state), why="CREATE INDEX")]
     if isinstance(node, ast.AlterTableStmt):
         return _alter_table(node, state, sql)
     if isinstance(node, ast.RenameStmt) and node.relation is not None:
@@ -332,7 +345,11 @@ def predict(node: Any, state: MigrationState, sql: str | None = None) -> list[Lo
         names = [state.qualify(*object_name(obj)) for obj in node.objects or ()]
         if node.removeType == ObjectType.OBJECT_INDEX:
             # dropping an index locks its table (known from the target or the set)
-            names = [state.index_tables.get(name, name) for name in names]
+            return [
+                Lock(state.index_tables.get(name, name), mode, why="DROP",
+                     index=None if name in state.index_tables else name)
+                for name in names
+            ]  # fmt: skip
         return [Lock(name, mode, why="DROP") for name in names]
     if isinstance(node, ast.VacuumStmt) and _has_param(node.options, "full"):
         return [

@@ -274,6 +274,7 @@ def _index_node(stmt: dict[str, Any]) -> ast.IndexStmt:
         relation=_rangevar(relation),
         unique=bool(stmt.get("unique")),
         concurrent=bool(stmt.get("concurrent")),
+        if_not_exists=bool(stmt.get("if_not_exists")),
     )
 
 

@@ -9,7 +9,13 @@ from pglast.enums import AlterTableType, ConstrType
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
-from dbtruth.rules.migration_locks import altered_existing_table, relation_name, table_ref, where
+from dbtruth.rules.migration_locks import (
+    altered_existing_table,
+    builds_nothing,
+    relation_name,
+    table_ref,
+    where,
+)
 from dbtruth.spec import Settings, migration_rule
 
 
@@ -61,7 +67,7 @@ def index_not_concurrent(
     node = statement.node
     if isinstance(node, ast.IndexStmt) and not node.concurrent:
         table = relation_name(node.relation, state)
-        if state.is_new(table):
+        if state.is_new(table) or builds_nothing(node, state):
             return
         text = statement.sql.rstrip().rstrip(";")
         unique = "UNIQUE " if node.unique else ""

@@ -62,9 +62,10 @@ def missing_lock_timeout(
     state.reported.add(key)
     lock = max(blocking, key=lambda item: MODES.index(item.mode))
     queued = "every query" if lock.mode == "ACCESS EXCLUSIVE" else "every writer"
+    on = f"the table of index {lock.index}" if lock.index else lock.relation
     yield Violation(
         table_ref(lock.relation),
-        f"{migration_name(statement.file)} takes {lock.mode} on {lock.relation} with no "
+        f"{migration_name(statement.file)} takes {lock.mode} on {on} with no "
         f"lock_timeout: if it waits, {queued} on the table queues behind it",
         Fix("start the migration with SET lock_timeout", sql="SET lock_timeout = '2s';", safe=True),
         discriminator=migration_name(statement.file),
