@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Constraint, Table
 from dbtruth.model.sqlnames import column_list, ident, qualified
-from dbtruth.rules.naming import constraint_ref, covering_index, fresh_name, own_tables
+from dbtruth.rules.naming import (
+    constraint_ref,
+    covering_index,
+    fresh_name,
+    own_tables,
+    tokens,
+)
 from dbtruth.rules.reference import Reference, deletes_expected, reference_tables
 from dbtruth.spec import Settings, rule
 
@@ -67,6 +73,11 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
     when the referenced table holds loaded rows too (a sample database; a migration seeding a
     few rows under empty parents says nothing about size). An empty table says nothing about
     its size in production, so a schema without data is graded as before.
+
+    An actor stamp is info: a one-column key that records who did something (`created_by`,
+    `updated_by`, `invited_by_user_id`) with ON DELETE SET NULL or no action. Deleting the
+    person only clears or keeps the stamp, people are deleted seldom, and no read path goes
+    through a stamp; a stamp that cascades is graded like any other key.
 
     ## Fix safety
     `CREATE INDEX CONCURRENTLY` takes SHARE UPDATE EXCLUSIVE, so reads and writes continue; it
@@ -185,6 +196,16 @@ def _violation(
     if small is not None:
         evidence.append(("rows in the referencing table", small))
         message += f"; {table.qualified} is a small table, so the scan is cheap"
+    stamp = _actor_stamp(fk)
+    if stamp:
+        evidence.append(
+            ("actor stamp", f"{fk.columns[0]} records who acted (a guess from its name)")
+        )
+        message += (
+            f"; {fk.columns[0]} only records who acted, and a delete of a {parent} row "
+            f"leaves or clears it (ON DELETE {(fk.on_delete or 'no action').upper()}): people "
+            "are deleted seldom, and the scan costs only then"
+        )
     return Violation(
         constraint_ref(fk),
         message,
@@ -197,5 +218,16 @@ def _violation(
             else "locks writes on all partitions while it builds",
         ),
         evidence=tuple(evidence),
-        severity=Severity.INFO if quiet or unshown or small is not None else None,
+        severity=Severity.INFO if quiet or unshown or small is not None or stamp else None,
+    )
+
+
+def _actor_stamp(fk: Constraint) -> bool:
+    """A one-column key that records who did something (`created_by`, `updated_by`,
+    `invited_by_user_id`) and that a delete of the person only clears or leaves: the
+    referencing rows are not the person's own, and no read goes through the stamp."""
+    return (
+        len(fk.columns) == 1
+        and "by" in tokens(fk.columns[0])
+        and (fk.on_delete or "no action") in ("set null", "no action", "set default")
     )
