@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog
+from dbtruth.rules.audit import audit_evidence
 from dbtruth.rules.naming import column_ref, normalized, own_tables, plural_forms, tokens
 from dbtruth.spec import Settings, rule
 
@@ -18,7 +19,9 @@ def polymorphic_association(catalog: Catalog, settings: Settings) -> Iterator[Vi
     ## What it does
     Finds polymorphic references: a `<x>_type` (or `_kind`, `_table`) column next to a
     `<x>_id` column that no foreign key constrains, so the pair points at "a row in one of
-    several tables".
+    several tables". Not reported: a pair whose stem the table's own name holds (`media_type`,
+    `media_id` in `local_media_repository`: the row's own id and its MIME type). Info: on an
+    audit log, which must outlive what it records and so keeps no foreign key to it.
 
     ## Why is this bad?
     No foreign key can say "a row of whichever table `x_type` names", so the reference is
@@ -67,17 +70,32 @@ def polymorphic_association(catalog: Catalog, settings: Settings) -> Iterator[Vi
             discriminator = next((roles[d] for d in _DISCRIMINATORS if d in roles), None)
             if id_column is None or discriminator is None or id_column in fk_columns:
                 continue
+            if set(stem) <= set(tokens(table.name)):
+                # media_type next to media_id in local_media_repository: the id is the row's
+                # own, and the type describes it (a MIME type), not which table it points at.
+                continue
             if any(form in table_names for form in plural_forms("".join(stem))):
                 # room_type next to room_id, where a rooms table exists: the id names one
                 # table and the type is an attribute of that row, not a discriminator.
                 continue
+            audit = audit_evidence(catalog, table, settings)
             yield Violation(
                 column_ref(table, id_column),
                 f"{table.qualified}.({discriminator}, {id_column}) is a polymorphic reference: "
-                "no foreign key can enforce it",
+                "no foreign key can enforce it"
+                + (
+                    "; as an audit log it must outlive what it records, so none should"
+                    if audit
+                    else ""
+                ),
                 Fix(
                     "use one nullable FK column per target table with CHECK (num_nonnulls(...) "
                     "= 1), or one link table per target"
                 ),
-                evidence=(("discriminator", discriminator), ("reference", id_column)),
+                evidence=(
+                    ("discriminator", discriminator),
+                    ("reference", id_column),
+                    *((("audit log", audit),) if audit else ()),
+                ),
+                severity=Severity.INFO if audit else None,
             )
