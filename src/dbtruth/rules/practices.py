@@ -21,21 +21,21 @@ from dbtruth.rules.naming import own_tables
 DESIGN_MIN_TABLES = 15
 
 
-def _large(catalog: Catalog) -> bool:
+def large_schema(catalog: Catalog) -> bool:
     return sum(1 for _ in own_tables(catalog)) >= DESIGN_MIN_TABLES
 
 
 def avoids_checks(catalog: Catalog) -> bool:
     """A schema of some size with no CHECK constraint anywhere (NOT NULL does not count)."""
-    return _large(catalog) and not any(c.kind == "check" for c in catalog.constraints)
+    return large_schema(catalog) and not any(c.kind == "check" for c in catalog.constraints)
 
 
 def avoids_foreign_keys(catalog: Catalog) -> bool:
-    return _large(catalog) and not any(c.kind == "foreign key" for c in catalog.constraints)
+    return large_schema(catalog) and not any(c.kind == "foreign key" for c in catalog.constraints)
 
 
 def avoids_rls(catalog: Catalog) -> bool:
-    return _large(catalog) and not any(table.rls_enabled for table in own_tables(catalog))
+    return large_schema(catalog) and not any(table.rls_enabled for table in own_tables(catalog))
 
 
 # Short forms for a finding's message; the evidence carries the long ones.

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Column, Table
 from dbtruth.rules.naming import column_ref, own_tables, tokens
-from dbtruth.rules.practices import NO_CHECKS, NO_CHECKS_SHORT, avoids_checks
+from dbtruth.rules.practices import NO_CHECKS, NO_CHECKS_SHORT, avoids_checks, large_schema
 from dbtruth.spec import Settings, rule
 
 STATE_WORDS = ("status", "state")
+# From this many state columns, all of them unconstrained is a practice rather than a slip.
+_CONSISTENT_MIN = 3
 
 
 _ADDRESS_WORDS = frozenset(
@@ -50,8 +52,9 @@ def status_column_unconstrained(catalog: Catalog, settings: Settings) -> Iterato
     Finds state columns (`status`, `state`, `*_status`, `*_state`) of a text or numeric type
     that no CHECK constraint, enum type, domain or foreign key to a lookup table constrains.
 
-    Graded info for numeric codes (they cannot drift by spelling) and in a schema of 15 tables
-    or more with no CHECK constraint anywhere (value rules live outside the database by design).
+    Graded info for numeric codes (they cannot drift by spelling), and in a schema of 15 tables
+    or more that has no CHECK constraint anywhere or constrains none of its (three or more)
+    state columns: the value sets live in the code by design, one decision on record.
 
     ## Why is this bad?
     The set of legal states is the heart of a lifecycle. Unconstrained, the column accepts
@@ -78,29 +81,35 @@ def status_column_unconstrained(catalog: Catalog, settings: Settings) -> Iterato
     ## References
     PostgreSQL manual 5.5.1 Check Constraints, 8.7 Enumerated Types; playbook §3.2, §6.4.
     """
-    no_checks = avoids_checks(catalog)
-    for table in own_tables(catalog):
-        for column in state_columns(table):
-            if is_constrained(catalog, table, column):
-                continue
-            # numeric codes cannot drift by spelling ('Closed', 'closed '): the code's enum owns
-            # them, and an unknown number is a smaller risk than free text
-            numeric = column.type_category == "N"
-            why = (("codes", "numeric: no spelling variants"),) if numeric else ()
-            yield Violation(
-                column_ref(table, column.name),
-                f"{table.qualified}.{column.name} ({column.type}) holds a state but nothing "
-                "constrains which states exist"
-                + ("; numeric codes cannot drift by spelling" if numeric else "")
-                + (NO_CHECKS_SHORT if no_checks else ""),
-                Fix(
-                    "constrain the states: CHECK (... IN (...)), an enum, or an FK to a lookup "
-                    "table; add it NOT VALID, repair rows, then VALIDATE"
-                ),
-                evidence=(
-                    ("type", column.type),
-                    *why,
-                    *((("design", NO_CHECKS),) if no_checks else ()),
-                ),
-                severity=Severity.INFO if (no_checks or numeric) else None,
-            )
+    states = [(t, c) for t in own_tables(catalog) for c in state_columns(t)]
+    unconstrained = [(t, c) for t, c in states if not is_constrained(catalog, t, c)]
+    # None of the schema's states constrained, in a schema of some size: the value sets live
+    # in the code by design (one decision); some constrained and some not is the
+    # inconsistency worth a warning.
+    design: tuple[str, str] | None = None
+    if avoids_checks(catalog):
+        design = (NO_CHECKS_SHORT, NO_CHECKS)
+    elif large_schema(catalog) and len(unconstrained) == len(states) >= _CONSISTENT_MIN:
+        design = (
+            f"; none of the schema's {len(states)} state columns is constrained, a design decision",
+            f"none of the schema's {len(states)} state columns is constrained: the value sets "
+            "live in the code; graded info as one design decision",
+        )
+    for table, column in unconstrained:
+        # numeric codes cannot drift by spelling ('Closed', 'closed '): the code's enum owns
+        # them, and an unknown number is a smaller risk than free text
+        numeric = column.type_category == "N"
+        why = (("codes", "numeric: no spelling variants"),) if numeric else ()
+        yield Violation(
+            column_ref(table, column.name),
+            f"{table.qualified}.{column.name} ({column.type}) holds a state but nothing "
+            "constrains which states exist"
+            + ("; numeric codes cannot drift by spelling" if numeric else "")
+            + (design[0] if design else ""),
+            Fix(
+                "constrain the states: CHECK (... IN (...)), an enum, or an FK to a lookup "
+                "table; add it NOT VALID, repair rows, then VALIDATE"
+            ),
+            evidence=(("type", column.type), *why, *((("design", design[1]),) if design else ())),
+            severity=Severity.INFO if (design or numeric) else None,
+        )
