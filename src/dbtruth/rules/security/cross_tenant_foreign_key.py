@@ -50,7 +50,9 @@ def cross_tenant_foreign_key(catalog: Catalog, settings: Settings) -> Iterator[V
     nobody), MATCH SIMPLE would skip the check for rows without a tenant: the fix adds MATCH
     FULL (a required reference) or a CHECK that a reference comes with a tenant (an optional
     one). Where both tables allow a NULL tenant (rows outside any tenant), those rows are left
-    unchecked, as the evidence says.
+    unchecked, as the evidence says. A finding on a nullable tenant key is info: a row without
+    a tenant may belong to another scope by design (a project-level API key beside
+    organization-level ones), which the schema cannot tell from an escape.
 
     ## References
     PostgreSQL manual 5.5.5 Foreign Keys; playbook §3.9, §6.8, §9.
@@ -85,7 +87,14 @@ def cross_tenant_foreign_key(catalog: Catalog, settings: Settings) -> Iterator[V
             yield Violation(
                 constraint_ref(fk),
                 f"foreign key {fk.name} from {table.qualified} to {parent.qualified} does not "
-                f"include {key.name}: a row can reference another tenant's row",
+                f"include {key.name}: a row can reference another tenant's row"
+                + (
+                    ""
+                    if key.not_null
+                    else f"; {key.name} is nullable here, so rows without one may belong to "
+                    "another scope by design (a project-level row beside organization-level "
+                    "ones): confirm before applying the fix"
+                ),
                 Fix(
                     "make the foreign key carry the tenant key",
                     sql="\n".join(_steps(catalog, table, fk, key, parent, unique_cols, close_null)),
@@ -95,6 +104,8 @@ def cross_tenant_foreign_key(catalog: Catalog, settings: Settings) -> Iterator[V
                     "NOT VALID then validated; references across tenants are refused",
                 ),
                 evidence=tuple(evidence),
+                # certain only when every row has a tenant; a nullable key may be a second scope
+                severity=None if key.not_null else Severity.INFO,
             )
 
 
