@@ -41,7 +41,9 @@ def foreign_key_shaped_column_without_constraint(
     table `case` or `cases` with a single-column primary key) that no foreign key constrains.
 
     Graded info on an audit log (it keeps no foreign keys so that its entries outlive what they
-    record) and in a schema of 15 tables or more that declares no foreign key anywhere.
+    record), on a table of short-lived rows (an `expires_at`-like column, or a name that says it
+    holds flows, exchanges or challenges: a dangling reference expires with the row), and in a
+    schema of 15 tables or more that declares no foreign key anywhere.
 
     ## Why is this bad?
     The column is a reference in everything but enforcement: rows can point at nothing, deletes
@@ -139,11 +141,19 @@ def foreign_key_shaped_column_without_constraint(
             why = (
                 (("audit log", f"{audit}: entries must outlive what they record"),) if audit else ()
             )
+            brief = None if audit else short_lived(table)
+            if brief:
+                why = (("short-lived rows", brief),)
             yield Violation(
                 column_ref(table, column.name),
                 f"{table.qualified}.{column.name} looks like a reference to "
                 f"{target_name}.{key} but no foreign key enforces it"
                 + ("; as an audit log it keeps none on purpose" if audit else "")
+                + (
+                    f"; its rows are short-lived ({brief}), and a dangling one goes with them"
+                    if brief
+                    else ""
+                )
                 + (NO_FOREIGN_KEYS_SHORT if no_foreign_keys and not audit else ""),
                 Fix(
                     "declare the foreign key",
@@ -158,8 +168,23 @@ def foreign_key_shaped_column_without_constraint(
                     *why,
                     *design,
                 ),
-                severity=Severity.INFO if (audit or no_foreign_keys) else None,
+                severity=Severity.INFO if (audit or brief or no_foreign_keys) else None,
             )
+
+
+_EXPIRY_WORDS = frozenset({"expires", "expiry", "expiration", "ttl"})
+_TRANSIENT_NAMES = frozenset({"flow", "flows", "exchange", "exchanges", "challenge", "challenges"})
+
+
+def short_lived(table: Table) -> str | None:
+    """Why the table's rows live briefly (an expiry column, or a name that says it holds
+    login flows, exchanges, challenges), or None."""
+    expiry = next((c.name for c in table.columns if _EXPIRY_WORDS & set(tokens(c.name))), None)
+    if expiry is not None:
+        return f"they expire: {expiry}"
+    if _TRANSIENT_NAMES & set(tokens(table.name)):
+        return "the table's name says it holds flows or exchanges"
+    return None
 
 
 def _fix_sql(catalog: Catalog, table: Table, column: Column, target: Table, key: str) -> str:
