@@ -92,7 +92,11 @@ def _synapse() -> list[Path]:
 def migration_corpora() -> list[MigrationCorpus]:
     if not CORPORA.is_dir():
         return []
-    auth_ns = ('{{ index .Options "Namespace" }}', "auth")
+    # Supabase's migrations write the schema placeholder both ways: three files omit a space
+    auth_ns = (
+        ('{{ index .Options "Namespace" }}', "auth"),
+        ('{{index .Options "Namespace" }}', "auth"),
+    )
     temporal = CORPORA / "temporal/schema/postgresql/v12"
     return [
         MigrationCorpus(
@@ -109,7 +113,7 @@ def migration_corpora() -> list[MigrationCorpus]:
             "supabase-auth",
             discover([CORPORA / "supabase-auth/migrations"]),
             True,
-            replacements=(auth_ns,),
+            replacements=auth_ns,
         ),
         MigrationCorpus(
             "supabase-storage", discover([CORPORA / "supabase-storage/migrations/tenant"]), True
@@ -353,7 +357,7 @@ def main() -> None:
     print("| class | " + " | ".join(r["corpus"] for r in rows) + " |")  # type: ignore[misc]
     print("|---|" + "---|" * len(rows))
     for name in names:
-        print(f"| {name} | " + " | ".join(str(classes[r['corpus']][name]) for r in rows) + " |")  # type: ignore[index]
+        print(f"| {name} | " + " | ".join(str(classes[r["corpus"]][name]) for r in rows) + " |")  # type: ignore[index]
     if args.show:
         print()
         for (code, side), where in sorted(examples.items()):

@@ -56,7 +56,11 @@ def corpora() -> list[Corpus]:
         return []
     synapse = CORPORA / "synapse/synapse/storage/schema"
     omop = CORPORA / "omop-cdm/inst/ddl/5.4/postgresql"
-    auth_ns = ('{{ index .Options "Namespace" }}', "auth")
+    # Supabase's migrations write the schema placeholder both ways: three files omit a space
+    auth_ns = (
+        ('{{ index .Options "Namespace" }}', "auth"),
+        ('{{index .Options "Namespace" }}', "auth"),
+    )
     return [
         Corpus(
             "chinook", (CORPORA / "chinook/ChinookDatabase/DataSources/Chinook_PostgreSql.sql",)
@@ -99,7 +103,7 @@ def corpora() -> list[Corpus]:
                 _prelude("CREATE SCHEMA IF NOT EXISTS auth;\n"),
                 *sorted((CORPORA / "supabase-auth/migrations").glob("*.up.sql"), key=_natural),
             ),
-            replacements=(auth_ns,),
+            replacements=auth_ns,
             keep_going=True,
             note="roles of the wider Supabase platform are missing",
         ),
