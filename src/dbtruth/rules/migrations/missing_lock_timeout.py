@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pglast import ast
+from pglast.enums import ObjectType
+
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
 from dbtruth.rules.migration_locks import (
@@ -32,7 +35,8 @@ def missing_lock_timeout(
     later conflicting query queues behind it — for ACCESS EXCLUSIVE that is every query,
     for SHARE every writer: a one-millisecond `ADD COLUMN` turns into an outage. A
     lock_timeout makes the migration fail fast instead, to be retried (runbook: lock storm).
-    Statements that lock only new tables, or no table at all, need none.
+    Statements that lock only new tables, or no table at all, need none; a DROP TABLE is left
+    to M008 (code still reading the table breaks whatever the lock does).
 
     ## Example
     ```sql
@@ -56,6 +60,8 @@ def missing_lock_timeout(
     key = f"M011:{statement.file}"
     if key in state.reported:
         return
+    if _drops_tables(statement.node):
+        return  # M008 speaks for a dropped table: code still using it breaks, lock or not
     blocking = [lock for lock in existing_locks(statement, state) if blocks_writes(lock.mode)]
     if not blocking:
         return
@@ -70,3 +76,9 @@ def missing_lock_timeout(
         Fix("start the migration with SET lock_timeout", sql="SET lock_timeout = '2s';", safe=True),
         discriminator=migration_name(statement.file),
     )
+
+
+def _drops_tables(node: object) -> bool:
+    return isinstance(node, ast.DropStmt) and node.removeType in (
+        ObjectType.OBJECT_TABLE, ObjectType.OBJECT_MATVIEW,
+    )  # fmt: skip
