@@ -50,9 +50,9 @@ def cross_tenant_foreign_key(catalog: Catalog, settings: Settings) -> Iterator[V
     nobody), MATCH SIMPLE would skip the check for rows without a tenant: the fix adds MATCH
     FULL (a required reference) or a CHECK that a reference comes with a tenant (an optional
     one). Where both tables allow a NULL tenant (rows outside any tenant), those rows are left
-    unchecked, as the evidence says. A finding on a nullable tenant key is info: a row without
-    a tenant may belong to another scope by design (a project-level API key beside
-    organization-level ones), which the schema cannot tell from an escape.
+    unchecked, as the evidence says. Where only the referencing side may lack the tenant, the
+    finding is info: such a row may belong to another scope by design (a project-level API key
+    beside organization-level ones), which the schema cannot tell from an escape.
 
     ## References
     PostgreSQL manual 5.5.5 Foreign Keys; playbook §3.9, §6.8, §9.
@@ -89,11 +89,12 @@ def cross_tenant_foreign_key(catalog: Catalog, settings: Settings) -> Iterator[V
                 f"foreign key {fk.name} from {table.qualified} to {parent.qualified} does not "
                 f"include {key.name}: a row can reference another tenant's row"
                 + (
-                    ""
-                    if key.not_null
-                    else f"; {key.name} is nullable here, so rows without one may belong to "
-                    "another scope by design (a project-level row beside organization-level "
-                    "ones): confirm before applying the fix"
+                    f"; {key.name} is nullable here while every {parent.qualified} row has "
+                    "one, so rows without it may belong to another scope by design (a "
+                    "project-level row beside organization-level ones): confirm before "
+                    "applying the fix"
+                    if close_null
+                    else ""
                 ),
                 Fix(
                     "make the foreign key carry the tenant key",
@@ -104,8 +105,8 @@ def cross_tenant_foreign_key(catalog: Catalog, settings: Settings) -> Iterator[V
                     "NOT VALID then validated; references across tenants are refused",
                 ),
                 evidence=tuple(evidence),
-                # certain only when every row has a tenant; a nullable key may be a second scope
-                severity=None if key.not_null else Severity.INFO,
+                # a child that may lack the tenant its parent always has may be a second scope
+                severity=Severity.INFO if close_null else None,
             )
 
 
