@@ -40,7 +40,9 @@ def mutable_audit_table(catalog: Catalog, settings: Settings) -> Iterator[Violat
     log's shape: an actor (`user_id`, `accessed_by`, `actor_*`, `ip_address`), a time, an
     action or target (`action`, `event_type`, a foreign key such as `secret_id`), and no column
     that marks rows as meant to change (`updated_at`, `status`, `processed_at`, `deleted_at`) —
-    so `secret_access_logs` is judged and `webhook_events` (a queue) is not.
+    so `secret_access_logs` is judged and `webhook_events` (a queue) is not. When the only gap
+    is the missing trigger (no other role may edit it, no delete cascades into it) the finding
+    is info: a hardening step against the owning application's own mistakes.
 
     ## Why is this bad?
     An audit trail that can be edited is not evidence. The playbook's enforcement table maps
@@ -93,10 +95,18 @@ def mutable_audit_table(catalog: Catalog, settings: Settings) -> Iterator[Violat
         plan = _Plan(catalog, settings, table)
         if not plan.reasons:
             continue
+        # Only the guard missing: no other role may edit it and no delete cascades into it, so
+        # what is left is the owning application's own discipline (one hardening step).
+        guard_only = plan.unguarded and len(plan.reasons) == 1
         yield Violation(
             table_ref(table),
             f"{table.qualified} is a history/audit table but is not append-only: "
-            + "; ".join(plan.reasons),
+            + "; ".join(plan.reasons)
+            + (
+                " (no other role may edit it and no delete cascades into it: a hardening step)"
+                if guard_only
+                else ""
+            ),
             Fix(
                 "make it append-only in the database",
                 sql="\n".join(plan.steps),
@@ -110,6 +120,7 @@ def mutable_audit_table(catalog: Catalog, settings: Settings) -> Iterator[Violat
                 *(("reason", r) for r in plan.reasons),
                 *plan.evidence,
             ),
+            severity=Severity.INFO if guard_only else None,
         )
 
 
@@ -127,6 +138,7 @@ class _Plan:
         self.reasons: list[str] = []
         self.steps: list[str] = []
         self.evidence: list[tuple[str, str]] = []
+        self.unguarded = False  # no trigger refuses edits
         self.table_sql = qualified(table.schema, table.name)
         retention_key = declared(dict(settings.design.retention), table)
         self.retention = settings.design.retention[retention_key] if retention_key else None
@@ -182,6 +194,7 @@ class _Plan:
         if not missing:
             return
         self.reasons.append(f"no trigger refuses {' or '.join(sorted(missing)).upper()}")
+        self.unguarded = True
         table = self.table
         body = ["BEGIN"]
         purge = self._purge_condition()
