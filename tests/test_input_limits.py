@@ -75,7 +75,7 @@ def test_a_nul_byte_after_64_kib_in_a_migration(tmp_path: Path) -> None:
     outcome = dbtruth("migrate", "lint", str(folder))
     _is_error(outcome, "nothing was checked", "001_tables.sql: is not a text file")
     # next to readable files it is reported, and they are still checked
-    (folder / "002_drop.sql").write_text("DROP TABLE orders;\n")
+    (folder / "002_orders.sql").write_text("DROP TABLE orders;\n")
     outcome = dbtruth("migrate", "lint", str(folder), "--select", "M008", "--no-color")
     assert outcome.code == 1 and "M008" in outcome.out
     assert "001_tables.sql: is not a text file" in outcome.err
