@@ -549,3 +549,24 @@ def test_an_include_whose_name_is_too_long_is_an_error_at_its_line(tmp_path: Pat
     outcome = dbtruth("check", str(folder / "schema.sql"))
     _is_error(outcome, f"{folder / 'schema.sql'}:2", "cannot follow: File name too long")
     assert len(outcome.err) < 400  # the name is cut, not printed whole
+
+
+def test_statements_split_alike_with_non_ascii_text_and_dollar_tags(tmp_path: Path) -> None:
+    # Non-ASCII text is split through an ASCII copy (pglast's own offset mapping is quadratic
+    # on it); a dollar-quote tag with such a character keeps the text as it is, since x for é
+    # and x for ü would make $é$ and $ü$ one tag and end the body early.
+    from dbtruth.sources.sqltext import statements
+
+    path = tmp_path / "schema.sql"
+    path.write_text(
+        "CREATE TABLE café (naïve text); -- ✓\n"
+        "CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $é$ SELECT $ü$;$ü$ $é$;\n"
+        "COPY café (naïve) FROM stdin;\nü\n\\.\n"
+        "SELECT 'ü;';\n",
+        encoding="utf-8",
+    )
+    found = list(statements(path, ()))
+    assert len(found) == 4
+    assert found[1].sql.rstrip().endswith("AS $é$ SELECT $ü$;$ü$ $é$")  # the body whole
+    assert (found[2].line, found[2].copy_data) == (3, "ü\n")
+    assert (found[3].line, found[3].sql.strip()) == (6, "SELECT 'ü;'")

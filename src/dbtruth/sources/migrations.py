@@ -50,7 +50,13 @@ from dbtruth.model.migration import (
 )
 from dbtruth.sources.releases import release_of
 from dbtruth.sources.schema_dump import dump_reason
-from dbtruth.sources.sqltext import RUNNER_IGNORES, natural_key, read_text, statements
+from dbtruth.sources.sqltext import (
+    RUNNER_IGNORES,
+    ascii_shadow,
+    natural_key,
+    read_text,
+    statements,
+)
 
 TransactionMode = Literal["auto", "per-file", "none"]
 _OTHER_DIALECTS = re.compile(r"\.(mysql|sqlite3?|cockroach|mssql|sqlserver|oracle)(\.|$)", re.I)
@@ -514,7 +520,6 @@ _LARGE_STATEMENT_CHARS = 2**16
 # semicolons, where the scanner splits), unless it grows longer than this: "BEGIN ATOMIC" in a
 # comment with no END after it must not make the rest of the file one span.
 _MAX_SPAN_CHARS = 2**20
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _BEGIN_ATOMIC = re.compile(r"\bBEGIN\s+ATOMIC\b", re.I)
 _END = re.compile(r"(?:\s+|--[^\n]*\n|/\*.*?\*/)*END\s*$", re.I | re.S)
 # The longest statement parsed: PostgreSQL's parser takes about 20 bytes of memory for each
@@ -652,14 +657,8 @@ def _spans(text: str) -> list[tuple[int, int, bool]]:
         return [(0, len(text), False)]
     if len(text) <= _CHUNK_CHARS:
         return [(0, len(text), True)]
-    # pglast maps each statement's byte offset to a character index by walking every
-    # multibyte character before it: quadratic (100 s for 23 MB with a ✓ per table). Each
-    # non-ASCII character scans as an identifier character, as x does (in strings, comments
-    # and dollar quotes it is text either way), so the scanner splits an ASCII copy the same
-    # way, at the same character indexes.
-    scanned = text if text.isascii() else _NON_ASCII.sub("x", text)
-    try:
-        slices = pg_parser.split(scanned, with_parser=False, only_slices=True)
+    try:  # an ASCII copy: pglast's offset mapping is quadratic on non-ASCII text
+        slices = pg_parser.split(ascii_shadow(text), with_parser=False, only_slices=True)
     except ParseError:
         return [(0, len(text), False)]  # reported with its position by statements()
     spans = []
