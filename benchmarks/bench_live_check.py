@@ -3,6 +3,7 @@ floor: synthetic schemas of 1,000, 5,000 and 10,000 tables are loaded into a scr
 PostgreSQL, then read as a LIVE target by a separate `dbtruth check postgresql://…` process.
 
     python benchmarks/bench_live_check.py [--sizes 1000 5000 10000] [--runs 3]
+    python benchmarks/bench_live_check.py --before ../previous/src   # paired with another tree
 
 Prints, per size, the whole-process wall time of `dbtruth check` (connection, catalog, live
 statistics, every default rule and the terminal report; median and range of --runs runs), the
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -65,12 +67,17 @@ _MEASURE = (
 
 def load_synthetic(server: ScratchServer, tables: int) -> str:
     """A new database on `server` holding the synthetic schema of `tables` tables, created by
-    its unprivileged owner; returns the owner's connection string."""
+    its unprivileged owner, then vacuumed and analyzed as a live database long in service is
+    (otherwise autovacuum works through the freshly written catalogs during the first runs);
+    returns the owner's connection string."""
     database = server.create_database()
     statements = schema_sql(tables).split(";\n")
     with psycopg.connect(database.conninfo, autocommit=True) as conn:
         for start in range(0, len(statements), _LOAD_BATCH):
             conn.execute(";\n".join(statements[start : start + _LOAD_BATCH]).encode())
+    admin = psycopg.conninfo.make_conninfo(server.admin_conninfo, dbname=database.name)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
     return database.conninfo
 
 
@@ -83,14 +90,16 @@ def floor_seconds(conninfo: str) -> float:
     return time.perf_counter() - started
 
 
-def dbtruth_check(conninfo: str) -> tuple[float, float]:
-    """Whole-process wall seconds and peak RSS (MiB) of `dbtruth check` on a live target."""
+def dbtruth_check(conninfo: str, source: Path | None = None) -> tuple[float, float]:
+    """Whole-process wall seconds and peak RSS (MiB) of `dbtruth check` on a live target, run
+    from the `source` folder (another checkout's src/) when given."""
     url = psycopg.conninfo.conninfo_to_dict(conninfo)
     # The URL form users type; the socket folder goes in the host parameter.
     target = f"postgresql:///{url['dbname']}?host={url['host']}&user={url['user']}"
     argv = [sys.executable, "-m", "dbtruth", "check", target, "--fail-on", "never"]
+    env = {**os.environ, "PYTHONPATH": str(source)} if source else None
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *argv], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _MEASURE, *argv], capture_output=True, text=True, check=True, env=env
     )
     measured = json.loads(done.stdout)
     if measured["code"] != 0:
@@ -107,30 +116,47 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 5000, 10000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scratch", default="embedded", help="scratch server (default: embedded)")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="the src/ folder of another checkout: its dbtruth check runs alternately with "
+        "this one's, on the same databases",
+    )
     args = parser.parse_args()
+    sources: dict[str, Path | None] = {"this": None}
+    if args.before:
+        sources = {"before": args.before.resolve(), **sources}
     rows = []
     with open_scratch(args.scratch) as server:
+        label = server.label
         for size in args.sizes:
             print(f"… loading {size} tables", file=sys.stderr, flush=True)
             conninfo = load_synthetic(server, size)
-            check, floor, peaks = [], [], []
+            floor: list[float] = []
+            check: dict[str, list[float]] = {name: [] for name in sources}
+            peaks: dict[str, list[float]] = {name: [] for name in sources}
             for run in range(args.runs):
                 floor.append(floor_seconds(conninfo))
-                seconds, peak = dbtruth_check(conninfo)
-                check.append(seconds)
-                peaks.append(peak)
-                print(
-                    f"  run {run + 1}: check {seconds:.2f} s, floor {floor[-1]:.2f} s, "
-                    f"peak {peak:.0f} MiB",
-                    file=sys.stderr,
-                    flush=True,
+                for name, source in sources.items():
+                    seconds, peak = dbtruth_check(conninfo, source)
+                    check[name].append(seconds)
+                    peaks[name].append(peak)
+                    print(
+                        f"  run {run + 1} ({name}): check {seconds:.2f} s, "
+                        f"floor {floor[-1]:.2f} s, peak {peak:.0f} MiB",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            for name in sources:
+                ratio = statistics.median(check[name]) / statistics.median(floor)
+                rows.append(
+                    (size, name, _spread(check[name]), _spread(floor), ratio, max(peaks[name]))
                 )
-            ratio = statistics.median(check) / statistics.median(floor)
-            rows.append((size, server.label, _spread(check), _spread(floor), ratio, max(peaks)))
-    print("| tables | server | check_s | floor_s | ratio | peak_rss_mib |")
+    print(f"server: {label}")
+    print("| tables | dbtruth | check_s | floor_s | ratio | peak_rss_mib |")
     print("|---|---|---|---|---|---|")
-    for size, label, check_s, floor_s, ratio, peak in rows:
-        print(f"| {size} | {label} | {check_s} | {floor_s} | {ratio:.2f} | {peak:.0f} |")
+    for size, name, check_s, floor_s, ratio, peak in rows:
+        print(f"| {size} | {name} | {check_s} | {floor_s} | {ratio:.2f} | {peak:.0f} |")
 
 
 if __name__ == "__main__":
