@@ -47,6 +47,12 @@ class RuleSettings(_Strict):
         description="Lock findings of migrate lint, and foreign keys without an index "
         "(I002) on tables holding fewer rows, are info.",
     )
+    migrations_offline: bool = Field(
+        False,
+        description="Migrations run while nothing else uses the database (the application "
+        "applies them at start-up before it serves, or in a maintenance window): what a lock "
+        "would block does not happen, so migrate lint's lock findings are info.",
+    )
 
 
 class RulesSection(_Strict):
@@ -90,6 +96,7 @@ class Manifest(DesignSections):
             boolean_flag_soup_min=s.boolean_flag_soup_min,
             catch_all_min_nullable=s.catch_all_min_nullable,
             small_table_rows=s.small_table_rows,
+            migrations_offline=s.migrations_offline,
             design=self,
         )
 

@@ -26,5 +26,7 @@ class Settings:
     catch_all_min_nullable: int = 12
     # A table with fewer rows is small: lock findings on it are brief, a scan of it is cheap.
     small_table_rows: int = 10_000
+    # Migrations run with nothing else on the database: lock findings block nobody.
+    migrations_offline: bool = False
     # truth, invariants, workload, time, ...: empty when there is no manifest
     design: DesignSections = field(default_factory=DesignSections)

@@ -23,7 +23,7 @@ from dbtruth.engine import Result, Suppressed
 from dbtruth.findings import Finding, Location, Severity
 from dbtruth.manifest.config import Manifest
 from dbtruth.migrate import DEFAULT_SMALL_TABLE_ROWS
-from dbtruth.migrate.blast import TableSize, grade
+from dbtruth.migrate.blast import LOCK_RULES, TableSize, grade
 from dbtruth.model.migration import (
     CreatedTable,
     JsonExpr,
@@ -225,6 +225,8 @@ def lint(
                     if sizes:
                         finding = grade(finding, sizes, small_table_rows)
                     finding = _grade_by_release(finding, state)
+                    if settings.migrations_offline or migration.offline:
+                        finding = _grade_offline(finding, migration.offline)
                     reason = _inline_reason(finding, statement, migration, used)
                     if reason is None:
                         result.findings.append(finding)
@@ -245,6 +247,17 @@ def lint(
     engine.apply_baseline(result, baseline)
     outcome.unused_inline = [s for s in all_inline if id(s) not in used]
     return outcome
+
+
+def _grade_offline(finding: Finding, runner: str | None) -> Finding:
+    """Info, saying why, for a lock finding of a migration that runs with nothing else on the
+    database: what the lock would block does not happen (a rewrite still takes its time)."""
+    if finding.code not in LOCK_RULES or finding.severity == Severity.INFO:
+        return finding
+    why = runner or "dbtruth.yaml: rules.settings.migrations_offline"
+    message = f"{finding.violation.message}; it runs with nothing else on the database ({why})"
+    violation = dataclasses.replace(finding.violation, message=message)
+    return dataclasses.replace(finding, violation=violation, severity=Severity.INFO)
 
 
 def _grade_by_release(finding: Finding, state: MigrationState) -> Finding:

@@ -91,6 +91,8 @@ class MigrationFile:
     skipped: str | None = None
     # The release it ships in, guessed from the set's layout (sources.releases), or None.
     release: str | None = None
+    # Why its runner applies it with nothing else on the database (a runner convention).
+    offline: str | None = None
 
 
 @dataclass

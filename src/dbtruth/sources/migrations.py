@@ -215,6 +215,22 @@ def _listed(path: Path, entry: str, where: str) -> Path:
     return path
 
 
+def offline_runner(path: Path) -> str | None:
+    """Why the runner applies this migration with nothing else on the database, or None.
+    Synapse applies its schema deltas (`storage/schema/<database>/delta/<version>/`) in the
+    main process at start-up, before it serves, and its workers wait for it."""
+    parts = path.parts
+    if (
+        len(parts) >= 4
+        and parts[-3] == "delta"
+        and parts[-2].isdigit()
+        and "schema" in parts[:-3]
+        and "storage" in parts[:-3]
+    ):
+        return "Synapse applies schema deltas at start-up, before it serves"
+    return None
+
+
 def runs_in_transaction(path: Path, text: str, mode: TransactionMode, prisma: bool) -> bool:
     """Whether the file's runner wraps it in one transaction (see the README's table of runner
     conventions)."""
@@ -551,7 +567,8 @@ def read_file(
     statements_ = tuple(streamed.statements)
     return MigrationFile(streamed.path, streamed.wrapped, statements_,
                          tuple(streamed.file_suppressions), tuple(streamed.problems),
-                         skipped=streamed.skipped, release=streamed.release)  # fmt: skip
+                         skipped=streamed.skipped, release=streamed.release,
+                         offline=streamed.offline)  # fmt: skip
 
 
 def _dump_note(path: Path, why: str) -> str:
@@ -589,8 +606,9 @@ def stream_file(
         return MigrationFile(str(path), False, (), (), (), skipped=_dump_note(path, dump))
     statements_ = _statements(path, text, file_index, replacements, file_level, problems)
     return MigrationFile(
-        str(path), wrapped, statements_, file_level, problems, release=release_of(path)
-    )
+        str(path), wrapped, statements_, file_level, problems, release=release_of(path),
+        offline=offline_runner(path),
+    )  # fmt: skip
 
 
 def _statements(
