@@ -41,7 +41,7 @@ from dbtruth.rules.migration_locks import (
     relation_name,
     typmod_values,
 )
-from dbtruth.rules.migration_state import after_statement
+from dbtruth.rules.migration_state import after_statement, requires_empty
 from dbtruth.sources.releases import release_name
 from dbtruth.spec import MigrationCheck, RuleSpec
 
@@ -225,6 +225,7 @@ def lint(
                     if sizes:
                         finding = grade(finding, sizes, small_table_rows)
                     finding = _grade_by_release(finding, state)
+                    finding = _grade_empty(finding, state, statement)
                     if settings.migrations_offline or migration.offline:
                         finding = _grade_offline(finding, migration.offline)
                     reason = _inline_reason(finding, statement, migration, used)
@@ -247,6 +248,31 @@ def lint(
     engine.apply_baseline(result, baseline)
     outcome.unused_inline = [s for s in all_inline if id(s) not in used]
     return outcome
+
+
+# What a table with no rows makes moot: a build, scan or rewrite of nothing, and no data to
+# lose or to batch. Waiting for the lock (M011) and breaking code (M009, M016) still count.
+_MOOT_WHEN_EMPTY = frozenset(
+    {"M001", "M003", "M004", "M005", "M006", "M007", "M008", "M012", "M013"}
+)
+
+
+def _grade_empty(finding: Finding, state: MigrationState, statement: MigrationStatement) -> Finding:
+    """Info, saying why, for a finding about a table's rows where the table is empty: this
+    migration emptied it earlier (TRUNCATE, DELETE without WHERE), or it adds a NOT NULL column
+    with no default to it, which succeeds only on an empty table."""
+    if finding.code not in _MOOT_WHEN_EMPTY or finding.severity == Severity.INFO:
+        return finding
+    table = finding.object.relation
+    if table in state.emptied:
+        why = "this migration emptied it before"
+    elif requires_empty(statement.node, state) == table:
+        why = "the statement adds a NOT NULL column with no default, which only succeeds then"
+    else:
+        return finding
+    message = f"{finding.violation.message}; {table} is empty here ({why})"
+    violation = dataclasses.replace(finding.violation, message=message)
+    return dataclasses.replace(finding, violation=violation, severity=Severity.INFO)
 
 
 def _grade_offline(finding: Finding, runner: str | None) -> Finding:

@@ -67,6 +67,9 @@ class Lock:
     index: str | None = None  # DROP INDEX whose table is unknown: the index named
 
 
+NEW_TABLE_REFERENCE = "referenced by a new table"
+
+
 def builds_nothing(node: Any, state: MigrationState) -> bool:
     """CREATE INDEX IF NOT EXISTS of an index the target or an earlier migration has: nothing
     is built, though the table's lock is still taken (and may wait)."""
@@ -263,7 +266,14 @@ def _constraint_lock(table: str, constraint: ast.Constraint, state: MigrationSta
         scan = not constraint.skip_validation
         return [
             Lock(table, "SHARE ROW EXCLUSIVE", scan=scan, why="ADD FOREIGN KEY"),
-            Lock(referenced, "SHARE ROW EXCLUSIVE", why="referenced by a new foreign key"),
+            # from a new (empty) table it is held for an instant, with nothing to validate
+            Lock(
+                referenced,
+                "SHARE ROW EXCLUSIVE",
+                why=NEW_TABLE_REFERENCE
+                if state.is_new(table)
+                else "referenced by a new foreign key",
+            ),
         ]
     if kind == ConstrType.CONSTR_CHECK:
         return [Lock(table, "ACCESS EXCLUSIVE", scan=not constraint.skip_validation,
@@ -370,8 +380,7 @@ def predict(node: Any, state: MigrationState, sql: str | None = None) -> list[Lo
     if isinstance(node, CreatedTable):
         # a foreign key of a new table locks the table it references, like ADD FOREIGN KEY
         return [
-            Lock(state.qualify(schema, name), "SHARE ROW EXCLUSIVE",
-                 why="referenced by a new table")
+            Lock(state.qualify(schema, name), "SHARE ROW EXCLUSIVE", why=NEW_TABLE_REFERENCE)
             for schema, name in node.references
         ]  # fmt: skip
     if isinstance(node, ast.TruncateStmt):

@@ -10,11 +10,11 @@ import re
 from typing import Any
 
 from pglast import ast
-from pglast.enums import TransactionStmtKind, VariableSetKind
+from pglast.enums import AlterTableType, ConstrType, TransactionStmtKind, VariableSetKind
 from pglast.parser import ParseError, parse_sql_json
 
 from dbtruth.model.migration import MigrationState, MigrationStatement
-from dbtruth.rules.migration_locks import relation_name
+from dbtruth.rules.migration_locks import fills_every_row, relation_name
 
 _END = (
     TransactionStmtKind.TRANS_STMT_COMMIT,
@@ -41,8 +41,27 @@ def statement_kind(node: Any) -> str:
     return kind if isinstance(kind, str) else type(node).__name__
 
 
+def requires_empty(node: Any, state: MigrationState) -> str | None:
+    """The table a statement can only succeed on when it is empty: an ALTER TABLE that adds a
+    NOT NULL column with nothing to fill it (PostgreSQL refuses it as soon as a row exists)."""
+    if not isinstance(node, ast.AlterTableStmt) or node.relation is None:
+        return None
+    for cmd in node.cmds or ():
+        column = cmd.def_
+        if (
+            cmd.subtype == AlterTableType.AT_AddColumn
+            and isinstance(column, ast.ColumnDef)
+            and any(c.contype == ConstrType.CONSTR_NOTNULL for c in column.constraints or ())
+            and not fills_every_row(column)
+        ):
+            return relation_name(node.relation, state)
+    return None
+
+
 def after_statement(state: MigrationState, statement: MigrationStatement) -> None:
     node = statement.node
+    if (table := requires_empty(node, state)) is not None:
+        state.emptied.add(table)  # had it held a row, the migration would have stopped here
     if isinstance(node, ast.TruncateStmt):
         state.emptied |= {relation_name(r, state) for r in node.relations or ()}
     elif isinstance(node, ast.DeleteStmt) and node.relation is not None:

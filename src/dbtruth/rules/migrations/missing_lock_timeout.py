@@ -11,6 +11,7 @@ from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
 from dbtruth.rules.migration_locks import (
     MODES,
+    NEW_TABLE_REFERENCE,
     blocks_writes,
     existing_locks,
     migration_name,
@@ -36,7 +37,9 @@ def missing_lock_timeout(
     for SHARE every writer: a one-millisecond `ADD COLUMN` turns into an outage. A
     lock_timeout makes the migration fail fast instead, to be retried (runbook: lock storm).
     Statements that lock only new tables, or no table at all, need none; a DROP TABLE is left
-    to M008 (code still reading the table breaks whatever the lock does).
+    to M008 (code still reading the table breaks whatever the lock does), and a new table's
+    foreign key is not counted: it holds SHARE ROW EXCLUSIVE on the referenced table for an
+    instant, with no scan, and blocks only its writers.
 
     ## Example
     ```sql
@@ -62,7 +65,11 @@ def missing_lock_timeout(
         return
     if _drops_tables(statement.node):
         return  # M008 speaks for a dropped table: code still using it breaks, lock or not
-    blocking = [lock for lock in existing_locks(statement, state) if blocks_writes(lock.mode)]
+    blocking = [
+        lock
+        for lock in existing_locks(statement, state)
+        if blocks_writes(lock.mode) and lock.why != NEW_TABLE_REFERENCE
+    ]
     if not blocking:
         return
     state.reported.add(key)
