@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from dbtruth.findings import Finding, Severity
 from dbtruth.inert import one_line, visible
+from dbtruth.report.plaintext import finding_lines
 
 if TYPE_CHECKING:
     from dbtruth.report.context import ReportContext
@@ -44,14 +45,7 @@ def command(level: str, properties: dict[str, str], message: str) -> str:
 def _message(finding: Finding) -> str:
     """The finding's sentence, then its object and fix; line breaks are the annotation's own
     (a name's line break stays one too, and is escaped as the toolkit escapes it)."""
-    lines = [finding.message, f"{finding.object.kind} {finding.object.path}"]
-    fix = finding.violation.fix
-    if fix is not None:
-        note = f" ({fix.note})" if fix.note else ""
-        lines.append(f"Fix ({fix.label}): {fix.description}{note}")
-        if fix.sql:
-            lines.append(fix.sql)
-    return visible("\n".join(lines), keep="\n\t")
+    return visible("\n".join(finding_lines(finding)), keep="\n\t")
 
 
 def annotation(finding: Finding) -> str:

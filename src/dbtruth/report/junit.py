@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from dbtruth.findings import Finding, Severity
 from dbtruth.inert import one_line, visible
+from dbtruth.report.plaintext import finding_lines
 
 if TYPE_CHECKING:
     from dbtruth.report.context import ReportContext
@@ -47,14 +48,7 @@ def attribute(value: str) -> str:
 def _details(finding: Finding) -> str:
     where = finding.location
     lines = [f"{where.file}:{where.line}:{where.column}"] if where else []
-    lines += [finding.message, f"{finding.object.kind} {finding.object.path}"]
-    fix = finding.violation.fix
-    if fix is not None:
-        note = f" ({fix.note})" if fix.note else ""
-        lines.append(f"Fix ({fix.label}): {fix.description}{note}")
-        if fix.sql:
-            lines.append(fix.sql)
-    return "\n".join(lines)
+    return "\n".join(lines + finding_lines(finding))
 
 
 def _fails(findings: list[Finding]) -> bool:
