@@ -1,0 +1,103 @@
+"""The throwaway copy the probes write to, in a scratch server dbtruth starts (or one the user
+names with --scratch).
+
+SQL files are loaded into it as `check` loads them: statement by statement, as an unprivileged
+owner, in the sandbox. A live target is copied schema-only with pg_dump, which only reads it,
+onto a scratch server of the target's major version when this machine has one; dbtruth opens no
+session on the target that could write. The copy is dropped when the probes are done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dbtruth.errors import DbtruthError
+from dbtruth.reading import TargetOptions, parse_replacements
+from dbtruth.sources import snapshot, sqlfiles
+from dbtruth.sources.conninfo import connect_live, describe, normalize
+from dbtruth.sources.dump import schema_dump
+from dbtruth.sources.scratch import ScratchServer, open_scratch, open_scratch_for_major
+from dbtruth.sources.target import is_live
+
+
+@dataclass
+class Clone:
+    conninfo: str  # the copy, as its unprivileged owner
+    database: str
+    description: str  # how it was made, for the report
+    notes: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def cloned(target: TargetOptions) -> Iterator[Clone]:
+    """A scratch database holding the target's schema, for as long as the block runs."""
+    words = target.target
+    if is_live(words):
+        if len(words) > 1:
+            raise DbtruthError("a live target is one connection string; got several arguments")
+        with _live_copy(normalize(words[0]) if words else "", target) as copy:
+            yield copy
+        return
+    paths = [Path(w) for w in words]
+    if len(paths) == 1 and snapshot.is_snapshot(paths[0]):
+        raise DbtruthError(
+            "prove writes to a copy of the schema, and a snapshot holds no schema to copy",
+            where=str(paths[0]),
+            hint="give the SQL files or the database URL the snapshot was taken from",
+        )
+    skipped: list[str] = []
+    files = sqlfiles.discover(paths, skipped)
+    for path in files:  # unreadable input fails before a server starts
+        sqlfiles.read_text(path)
+    with open_scratch(target.scratch) as server:
+        database = server.create_database()
+        _, notes = sqlfiles.load(
+            database.conninfo,
+            files,
+            scratch_label=server.label,
+            replacements=parse_replacements(target.replace),
+            sandbox=database.sandbox,
+        )
+        label = ", ".join(str(p) for p in paths)
+        yield Clone(
+            database.conninfo,
+            database.name,
+            f"{label} loaded into {server.label}",
+            [*skipped, *notes],
+        )
+
+
+@contextmanager
+def _live_copy(conninfo: str, target: TargetOptions) -> Iterator[Clone]:
+    major = _server_major(conninfo, target)
+    server: ScratchServer
+    server, version_note = open_scratch_for_major(target.scratch, major)
+    with server:
+        database = server.create_database()
+        with schema_dump(conninfo, target.lock_timeout) as schema:
+            _, notes = sqlfiles.load(
+                database.conninfo, [schema], scratch_label=server.label, sandbox=database.sandbox
+            )
+        # Settings of another version that pg_dump wrote are skipped: noise beside the probes.
+        notes = [n for n in notes if "setting unknown" not in n]
+        description = (
+            f"schema-only copy of {describe(conninfo)} (pg_dump) loaded into {server.label}"
+        )
+        yield Clone(
+            database.conninfo,
+            database.name,
+            description,
+            [*([version_note] if version_note else []), *notes],
+        )
+
+
+def _server_major(conninfo: str, target: TargetOptions) -> int:
+    """The target's major version, asked in a read-only session."""
+    with connect_live(
+        conninfo, statement_timeout=target.statement_timeout, lock_timeout=target.lock_timeout
+    ) as conn:
+        row = conn.execute("SHOW server_version_num").fetchone()
+    return int(row[0]) // 10000 if row else 0

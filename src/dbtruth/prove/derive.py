@@ -1,0 +1,237 @@
+"""The invariants to prove: those dbtruth.yaml declares, and those the catalog's constraints,
+unique indexes and guard triggers state. A declared invariant that names a database object
+takes that object's place, so nothing is proven twice."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from dbtruth.manifest.design import Invariant
+from dbtruth.model import Catalog, Constraint, Index, Table, Trigger
+from dbtruth.prove.model import Subject
+from dbtruth.prove.plans import AppendOnly, NotNull, Plan, Range, Reference, Unique, Unprovable
+
+_RAISES = re.compile(r"\braise\s+exception\b", re.IGNORECASE)
+_NOT_YET = ("non-overlap", "cross-row", "cross-system")
+
+Planned = tuple[Subject, Plan]
+
+
+def plans(catalog: Catalog, declared: list[Invariant]) -> list[Planned]:
+    from_manifest = [_declared(catalog, invariant) for invariant in declared]
+    claimed = {s.object for s, _ in from_manifest if s.object}
+    claimed_columns = {
+        (p.table.qualified, p.column) for _, p in from_manifest if isinstance(p, NotNull)
+    }
+    derived = [
+        (subject, plan)
+        for subject, plan in _derived(catalog)
+        if subject.object not in claimed
+        and not (
+            isinstance(plan, NotNull) and (plan.table.qualified, plan.column) in claimed_columns
+        )
+    ]
+    return from_manifest + derived
+
+
+def probed_tables(catalog: Catalog) -> list[Table]:
+    """Tables that take rows: partitions are written through their partitioned table, and an
+    extension's own tables are the extension's business."""
+    return [
+        t
+        for t in catalog.tables
+        if t.kind in ("table", "partitioned table")
+        and t.partition_of is None
+        and catalog.extension_of(t.schema, t.name) is None
+    ]
+
+
+def guard_triggers(catalog: Catalog, table: Table) -> Iterator[Trigger]:
+    """BEFORE triggers on UPDATE or DELETE whose function raises an exception: a guard."""
+    for trigger in catalog.triggers_of(table):
+        if not trigger.enabled or trigger.timing != "before":
+            continue
+        if not any(e in ("update", "delete") for e in trigger.events):
+            continue
+        if any(_RAISES.search(f.body) for f in catalog.function(trigger.function)):
+            yield trigger
+
+
+def _derived(catalog: Catalog) -> Iterator[Planned]:
+    for table in probed_tables(catalog):
+        name = table.qualified
+        for column in table.columns:
+            if column.not_null:
+                subject = Subject(
+                    f"{name}.{column.name} not null",
+                    f"{name}.{column.name} is never NULL",
+                    "existence",
+                    "catalog",
+                    name,
+                )
+                yield subject, NotNull(table, column.name, declared_not_null=True)
+        for constraint in catalog.constraints_of(table):
+            if constraint.inherited:
+                continue
+            if constraint.kind == "foreign key":
+                yield _reference_subject(table, constraint), Reference(table, constraint)
+            elif constraint.kind == "check":
+                subject = Subject(
+                    f"{table.schema}.{constraint.name}",
+                    f"{name}: {constraint.definition}",
+                    "range",
+                    "catalog",
+                    name,
+                    f"{table.schema}.{constraint.name}",
+                )
+                yield subject, Range(table, constraint)
+        for index in catalog.indexes_of(table):
+            if index.unique and index.valid:
+                yield _unique_subject(table, index), _unique_plan(table, index)
+        for trigger in guard_triggers(catalog, table):
+            events = tuple(e for e in ("update", "delete") if e in trigger.events)
+            subject = Subject(
+                f"{table.schema}.{trigger.name}",
+                f"rows of {name} are never {' or '.join(e + 'd' for e in events)}",
+                "append-only",
+                "catalog",
+                name,
+                f"{table.schema}.{trigger.name}",
+            )
+            yield subject, AppendOnly(table, events, trigger.columns)
+
+
+def _reference_subject(table: Table, fk: Constraint) -> Subject:
+    columns = ", ".join(fk.columns)
+    return Subject(
+        f"{table.schema}.{fk.name}",
+        f"{table.qualified} ({columns}) always references a row of {fk.ref_qualified}",
+        "existence",
+        "catalog",
+        table.qualified,
+        f"{table.schema}.{fk.name}",
+    )
+
+
+def _unique_subject(table: Table, index: Index) -> Subject:
+    keys = ", ".join(index.keys)
+    where = f" where {index.predicate}" if index.predicate else ""
+    return Subject(
+        index.qualified,
+        f"no two rows of {table.qualified} share ({keys}){where}",
+        "uniqueness",
+        "catalog",
+        table.qualified,
+        index.qualified,
+    )
+
+
+def _unique_plan(table: Table, index: Index) -> Unique:
+    expressions = tuple(
+        k for k, is_column in zip(index.keys, index.key_is_column, strict=True) if not is_column
+    )
+    columns = tuple(
+        k for k, is_column in zip(index.keys, index.key_is_column, strict=True) if is_column
+    )
+    return Unique(table, columns, index.predicate, index, expressions)
+
+
+def _qualified(name: str) -> str:
+    return name if "." in name else f"public.{name}"
+
+
+def _declared(catalog: Catalog, invariant: Invariant) -> Planned:
+    table_name = _qualified(invariant.tables[0])
+    subject = Subject(
+        invariant.id,
+        invariant.statement,
+        invariant.kind,
+        "dbtruth.yaml",
+        table_name,
+        _qualified(invariant.object) if invariant.object else None,
+    )
+    table = catalog.table(table_name)
+    if table is None:
+        return subject, Unprovable(f"the table {table_name} is not in the schema")
+    if invariant.kind in _NOT_YET:
+        return subject, Unprovable(f"dbtruth does not probe {invariant.kind} invariants yet")
+    obj = subject.object
+    if invariant.enforcement == "trigger" and obj is not None:
+        return subject, _trigger_plan(catalog, table, obj)
+    if invariant.kind == "existence":
+        return subject, _existence_plan(catalog, table, invariant, obj)
+    if invariant.kind == "uniqueness":
+        return subject, _uniqueness_plan(catalog, table, invariant, obj)
+    if invariant.kind == "range":
+        check = _constraint(catalog, obj, "check") if obj else None
+        if check is None:
+            return subject, Unprovable(
+                "a range invariant is probed through the CHECK constraint that states it: "
+                "name it in 'object'"
+            )
+        checked = catalog.table(check.table_qualified) or table
+        return subject, Range(checked, check)
+    return subject, Unprovable(
+        f"a {invariant.kind} invariant is probed as append-only when a trigger enforces it: "
+        "name the trigger in 'object'"
+    )
+
+
+def _trigger_plan(catalog: Catalog, table: Table, obj: str) -> Plan:
+    schema, _, name = obj.rpartition(".")
+    for trigger in catalog.triggers:
+        if trigger.schema == schema and trigger.name == name:
+            events = tuple(e for e in ("update", "delete") if e in trigger.events)
+            if not events:
+                return Unprovable(
+                    f"the trigger {obj} fires on {', '.join(trigger.events)}: dbtruth probes "
+                    "triggers that refuse UPDATE or DELETE"
+                )
+            guarded = catalog.table(f"{trigger.schema}.{trigger.table}") or table
+            return AppendOnly(guarded, events, trigger.columns)
+    # The trigger is missing: the write it should refuse is tried anyway.
+    return AppendOnly(table, ("update", "delete"))
+
+
+def _existence_plan(catalog: Catalog, table: Table, invariant: Invariant, obj: str | None) -> Plan:
+    reference = _constraint(catalog, obj, "foreign key") if obj else None
+    if reference is not None:
+        return Reference(catalog.table(reference.table_qualified) or table, reference)
+    if invariant.columns:
+        column = table.column(invariant.columns[0])
+        if column is None:
+            return Unprovable(f"{table.qualified} has no column {invariant.columns[0]}")
+        return NotNull(table, column.name, declared_not_null=column.not_null)
+    return Unprovable(
+        "an existence invariant names its foreign key in 'object' or its column in 'columns'"
+    )
+
+
+def _uniqueness_plan(catalog: Catalog, table: Table, invariant: Invariant, obj: str | None) -> Plan:
+    index = next((i for i in catalog.indexes if obj and i.qualified == obj and i.unique), None)
+    if index is not None:
+        owner = catalog.table(index.table_qualified) or table
+        return _unique_plan(owner, index)
+    if invariant.columns:
+        missing = [c for c in invariant.columns if table.column(c) is None]
+        if missing:
+            return Unprovable(f"{table.qualified} has no column {', '.join(missing)}")
+        return Unique(table, tuple(invariant.columns), invariant.predicate, None)
+    return Unprovable(
+        "a uniqueness invariant names its unique index in 'object' or its key in 'columns'"
+    )
+
+
+def _constraint(catalog: Catalog, obj: str | None, kind: str) -> Constraint | None:
+    if obj is None:
+        return None
+    schema, _, name = obj.rpartition(".")
+    return next(
+        (
+            c
+            for c in catalog.constraints
+            if c.schema == schema and c.name == name and c.kind == kind
+        ),
+        None,
+    )

@@ -1,0 +1,61 @@
+"""What each probe is to do, decided from the catalog alone: one plan per invariant kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dbtruth.model import Constraint, Index, Table
+
+
+@dataclass(frozen=True, slots=True)
+class NotNull:
+    """Existence: a NULL written into `column` is refused."""
+
+    table: Table
+    column: str
+    declared_not_null: bool  # the catalog says NOT NULL: the refusal must be 23502 on it
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """Existence: a row pointing at no parent row is refused by `constraint`."""
+
+    table: Table
+    constraint: Constraint
+
+
+@dataclass(frozen=True, slots=True)
+class Unique:
+    """Uniqueness: a second row with the same key is refused; with a predicate, a row outside
+    it with the same key is accepted."""
+
+    table: Table
+    columns: tuple[str, ...]
+    predicate: str | None
+    index: Index | None  # the index that should refuse it; None: any refusal proves it
+    expression_keys: tuple[str, ...] = ()  # keys that are expressions: not synthesised
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """Range: a value just outside the CHECK is refused, one just inside accepted."""
+
+    table: Table
+    constraint: Constraint
+
+
+@dataclass(frozen=True, slots=True)
+class AppendOnly:
+    """Append-only: UPDATE and DELETE of a row are refused."""
+
+    table: Table
+    events: tuple[str, ...]  # "update", "delete"
+    columns: tuple[str, ...] = ()  # a trigger on UPDATE OF these columns
+
+
+@dataclass(frozen=True, slots=True)
+class Unprovable:
+    reason: str
+
+
+Plan = NotNull | Reference | Unique | Range | AppendOnly | Unprovable

@@ -1,0 +1,340 @@
+"""The probes: for each plan, the illegal write, the legal write beside it, and the verdict.
+
+Every illegal write is preceded by a control: the same row with a legal value, which must be
+accepted (and is rolled back). The two differ only in the value under test, so a refusal of the
+illegal one is the invariant's doing, and a control that is refused shows a row dbtruth could
+not make legal, which is reported rather than read as a proof.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg import sql
+
+from dbtruth.model import Catalog, Table
+from dbtruth.prove import expressions
+from dbtruth.prove.model import Probe, Status, Step
+from dbtruth.prove.plans import AppendOnly, NotNull, Plan, Range, Reference, Unique, Unprovable
+from dbtruth.prove.rows import ROW_ADDRESS, ROW_TABLE, Row, RowMaker
+from dbtruth.prove.runner import CannotSynthesize, ProbeTransaction, refused_on_purpose
+
+# Ways out of a predicate tried for the row that must be accepted beside a partial index.
+_OUTSIDE_TRIES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """The refusal that proves the invariant; what is None matches anything."""
+
+    sqlstate: str | None = None
+    constraints: tuple[str, ...] = ()  # any of these; empty: any
+    column: str | None = None
+
+    def matches(self, step: Step) -> bool:
+        return (
+            refused_on_purpose(step)
+            and self.sqlstate in (None, step.sqlstate)
+            and (not self.constraints or step.constraint in self.constraints)
+            and self.column in (None, step.column)
+        )
+
+    def __str__(self) -> str:
+        parts = [self.sqlstate or "any refusal"]
+        if self.constraints:
+            parts.append(f"by {' or '.join(self.constraints)}")
+        if self.column:
+            parts.append(f"on column {self.column}")
+        return "refused (" + " ".join(parts) + ")"
+
+
+def observed(step: Step) -> str:
+    if step.accepted:
+        return "accepted"
+    named = step.constraint or (f"column {step.column}" if step.column else "")
+    return f"refused ({step.sqlstate}{' by ' + named if named else ''}): {step.message}"
+
+
+def judge(name: str, expected: Expected, step: Step, steps: list[Step]) -> Probe:
+    """The verdict on one illegal write."""
+    if step.accepted:
+        return Probe(name, Status.UNENFORCED, str(expected), "accepted", tuple(steps))
+    if expected.matches(step):
+        return Probe(name, Status.PROVEN, str(expected), observed(step), tuple(steps))
+    if refused_on_purpose(step):
+        reason = (
+            f"refused by {step.constraint or step.column or step.sqlstate} rather than as "
+            f"expected ({step.message}): the probe's row broke another rule first"
+        )
+    else:
+        reason = f"PostgreSQL answered {step.sqlstate}: {step.message}"
+    return Probe(name, Status.NOT_PROVABLE, str(expected), observed(step), tuple(steps), reason)
+
+
+class Prober:
+    """Runs the probes of one plan inside one probe transaction."""
+
+    def __init__(self, tx: ProbeTransaction, catalog: Catalog) -> None:
+        self.tx = tx
+        self.rows = RowMaker(tx, catalog)
+
+    def probes(self, plan: Plan) -> list[Probe]:
+        if isinstance(plan, Unprovable):
+            return []
+        if isinstance(plan, NotNull):
+            return [self.not_null(plan)]
+        if isinstance(plan, Reference):
+            return [self.reference(plan)]
+        if isinstance(plan, Unique):
+            return self.unique(plan)
+        if isinstance(plan, Range):
+            return self.range(plan)
+        return self.append_only(plan)
+
+    def _control(self, table: Table, values: Row, what: str) -> Row:
+        """The legal twin of the illegal write: accepted, then rolled back; the row it wrote."""
+        with self.tx.undone():
+            step = self.rows.insert(table, values, "control")
+        if not step.accepted:
+            raise CannotSynthesize(
+                f"the legal row beside {what} was refused ({step.sqlstate} "
+                f"{step.constraint or step.column or ''}: {step.message}), so a refusal of the "
+                "illegal one would prove nothing"
+            )
+        return dict(step.row or ())
+
+    def _partition_of(self, control: Row) -> Table | None:
+        """The partition the control row landed in."""
+        oid = control.get(ROW_TABLE)
+        found = self.tx.read(
+            sql.SQL(
+                "SELECT n.nspname, c.relname FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = {}::oid"
+            ).format(sql.Literal(oid))
+        )
+        if not found or found[0][0] is None or found[0][1] is None:
+            return None
+        return self.rows.catalog.table(f"{found[0][0]}.{found[0][1]}")
+
+    def not_null(self, plan: NotNull) -> Probe:
+        table, column = plan.table, plan.column
+        name = f"NULL into {table.qualified}.{column}"
+        if (found := table.column(column)) is not None and found.generated:
+            raise CannotSynthesize(f"{table.qualified}.{column} is generated: no write sets it")
+        values = self.rows.legal(table, required=frozenset({column}))
+        control = self._control(table, values, name)
+        step = self.rows.insert(table, {**values, column: None}, "probe")
+        expected = Expected("23502", column=column) if plan.declared_not_null else Expected()
+        if step.sqlstate == "23514" and step.constraint is None and table.partition_of is None:
+            # A NULL partition key finds no partition before NOT NULL is checked; written
+            # into the partition the legal row went to, it meets the NOT NULL itself.
+            partition = self._partition_of(control)
+            if partition is not None and partition.qualified != table.qualified:
+                step = self.rows.insert(partition, {**values, column: None}, "probe")
+        return judge(name, expected, step, self.tx.steps)
+
+    def reference(self, plan: Reference) -> Probe:
+        table, fk = plan.table, plan.constraint
+        name = f"a row of {table.qualified} referencing no {fk.ref_qualified} ({fk.name})"
+        values = self.rows.legal(table, required=frozenset(fk.columns))
+        self._control(table, values, name)
+        # Change only the columns no other reference shares, so that the orphan breaks this
+        # reference alone (a tenant_id in two composite keys stays valid).
+        shared = {
+            c
+            for other in self.rows.catalog.constraints_of(table)
+            if other.kind == "foreign key" and other.name != fk.name
+            for c in other.columns
+        }
+        own = [c for c in fk.columns if c not in shared]
+        # Every column shared: the orphan breaks the other references too, and whichever
+        # PostgreSQL checks first refuses it; any of them proves no orphan gets in.
+        expected = Expected("23503", (fk.name,)) if own else Expected("23503")
+        own = own or list(fk.columns)
+        orphan = dict(values)
+        for column_name in own:
+            column = table.column(column_name)
+            if column is None:
+                raise CannotSynthesize(f"{table.qualified} has no column {column_name}")
+            orphan[column_name] = self.rows.fresh(table, column)
+        step = self.rows.insert(table, orphan, "probe")
+        return judge(name, expected, step, self.tx.steps)
+
+    def unique(self, plan: Unique) -> list[Probe]:
+        table = plan.table
+        key = ", ".join(plan.columns)
+        where = f" where {plan.predicate}" if plan.predicate else ""
+        name = f"two rows of {table.qualified} with the same ({key}){where}"
+        if plan.expression_keys:
+            raise CannotSynthesize(
+                f"the key holds expressions ({', '.join(plan.expression_keys)}): dbtruth does "
+                "not yet make rows with equal expression keys"
+            )
+        predicate = expressions.parse(plan.predicate) if plan.predicate else None
+        if predicate is not None and not expressions.understood(predicate):
+            raise CannotSynthesize(f"predicate shape not understood: {plan.predicate}")
+        inside = expressions.solutions(predicate, True)[:1] if predicate else [{}]
+        if not inside:
+            raise CannotSynthesize(f"no row can satisfy the predicate {plan.predicate}")
+        needs = {c: n for c, n in inside[0].items() if c not in plan.columns}
+        first = self.rows.setup(
+            table,
+            self.rows.legal(table, needs=needs, required=frozenset(plan.columns)),
+            f"the first row of {name}",
+        )
+        same = {c: first.get(c) for c in plan.columns}
+        if any(v is None for v in same.values()):
+            raise CannotSynthesize(f"a key column of the first row of {name} stayed NULL")
+        second = self.rows.legal(table, fixed=same, needs=needs)
+        step = self.rows.insert(table, second, "probe")
+        expected = Expected("23505", _refusing_indexes(self.rows.catalog, plan))
+        probes = [judge(name, expected, step, self.tx.steps)]
+        if predicate is not None:
+            probes.append(self._outside(plan, predicate, same))
+        return probes
+
+    def _outside(self, plan: Unique, predicate: expressions.Expr, same: Row) -> Probe:
+        """Beside a partial index, a row with the same key outside the predicate is legal."""
+        table = plan.table
+        name = f"a row of {table.qualified} with the same key outside {plan.predicate}"
+        start = len(self.tx.steps)
+        last: Step | None = None
+        for way in expressions.solutions(predicate, False)[:_OUTSIDE_TRIES]:
+            if any(c in plan.columns for c in way):
+                continue
+            try:
+                values = self.rows.legal(table, fixed=same, needs=way)
+            except CannotSynthesize:
+                continue
+            last = self.rows.insert(table, values, "probe")
+            if last.accepted:
+                steps = tuple(self.tx.steps[start:])
+                return Probe(name, Status.PROVEN, "accepted", "accepted", steps)
+        if last is None:
+            return Probe(
+                name,
+                Status.NOT_PROVABLE,
+                "accepted",
+                "not run",
+                (),
+                f"no row outside {plan.predicate} could be made",
+            )
+        return Probe(
+            name,
+            Status.NOT_PROVABLE,
+            "accepted",
+            observed(last),
+            tuple(self.tx.steps[start:]),
+            "every row dbtruth made outside the predicate was refused",
+        )
+
+    def range(self, plan: Range) -> list[Probe]:
+        table, check = plan.table, plan.constraint
+        expr = expressions.parse(check.definition)
+        if not expressions.understood(expr):
+            raise CannotSynthesize(f"CHECK shape not understood: {check.definition}")
+        inside = expressions.solutions(expr, True)
+        outside = expressions.solutions(expr, False)
+        if not inside or not outside:
+            raise CannotSynthesize(
+                f"no row can {'pass' if not inside else 'fail'} {check.definition}"
+            )
+        probes: list[Probe] = []
+        for way in outside[:2]:  # BETWEEN: just below and just above
+            touched = set(way) | {n.other for n in way.values() if n.other}
+            name = f"{check.definition} broken by {_describe(way)} in {table.qualified}"
+            start = len(self.tx.steps)
+            try:
+                legal = self.rows.legal(table, needs=inside[0])
+                self._control(table, legal, name)
+                kept = {c: v for c, v in legal.items() if c not in touched}
+                illegal = self.rows.resolve(table, kept, way)
+            except CannotSynthesize as exc:
+                probes.append(
+                    Probe(
+                        name,
+                        Status.NOT_PROVABLE,
+                        "refused",
+                        "not run",
+                        tuple(self.tx.steps[start:]),
+                        str(exc),
+                    )
+                )
+                continue
+            step = self.rows.insert(table, illegal, "probe")
+            expected = Expected("23514", (check.name,))
+            probes.append(judge(name, expected, step, self.tx.steps[start:]))
+        return probes
+
+    def append_only(self, plan: AppendOnly) -> list[Probe]:
+        table = plan.table
+        row = self.rows.setup(table, self.rows.legal(table), f"the row to change in {table}")
+        where = sql.SQL("tableoid = {}::oid AND ctid = {}::tid").format(
+            sql.Literal(row.get(ROW_TABLE)), sql.Literal(row.get(ROW_ADDRESS))
+        )
+        target = sql.Identifier(table.schema, table.name)
+        setup = list(self.tx.steps)
+        probes = []
+        for event in plan.events:
+            start = len(self.tx.steps)
+            if event == "update":
+                column = _updatable(table, plan.columns)
+                statement = sql.SQL("UPDATE {} SET {} = {} WHERE {} RETURNING *").format(
+                    target, sql.Identifier(column), sql.Identifier(column), where
+                )
+            else:
+                statement = sql.SQL("DELETE FROM {} WHERE {} RETURNING *").format(target, where)
+            step = self.tx.run(statement, "probe")
+            steps = [*setup, *self.tx.steps[start:]]
+            probes.append(
+                judge(f"{event.upper()} of a row of {table.qualified}", Expected(), step, steps)
+            )
+        return probes
+
+
+def _refusing_indexes(catalog: Catalog, plan: Unique) -> tuple[str, ...]:
+    """The unique indexes whose refusal proves the plan's key unique: its own, the indexes a
+    partitioned table's index has on the partitions, and any unique index on fewer of the key's
+    columns (a key holding the primary key is unique through it). Empty when the plan names no
+    index: any refusal proves it."""
+    if plan.index is None:
+        return ()
+    key = set(plan.columns)
+    tables = {plan.table.qualified} | {
+        t.qualified for t in catalog.tables if t.partition_of == plan.table.qualified
+    }
+    names = [plan.index.name]
+    for index in catalog.indexes:
+        if index.table_qualified not in tables or not index.unique or index.name in names:
+            continue
+        same_keys = index.keys == plan.index.keys and index.predicate == plan.index.predicate
+        narrower = all(index.key_is_column) and set(index.keys) <= key and not index.predicate
+        if same_keys or narrower:
+            names.append(index.name)
+    return tuple(names)
+
+
+def _updatable(table: Table, columns: tuple[str, ...]) -> str:
+    for column in table.columns:
+        wanted = column.name in columns or not columns
+        if wanted and not column.generated and column.identity != "always":
+            return column.name
+    raise CannotSynthesize(f"{table.qualified} has no column an UPDATE may set")
+
+
+def _describe(way: expressions.Solution) -> str:
+    parts = []
+    for column, need in way.items():
+        if need.op == "rel":
+            parts.append(f"{column} {need.relation} {need.other}")
+        elif need.op == "<>":
+            parts.append(f"{column} outside ({', '.join(need.constants)})")
+        elif need.op in ("<", ">"):
+            parts.append(
+                f"{column} just {'below' if need.op == '<' else 'above'} {need.constants[0]}"
+            )
+        elif need.op == "null":
+            parts.append(f"{column} NULL")
+        else:
+            parts.append(f"{column} = {', '.join(need.constants) or 'a value'}")
+    return " and ".join(parts)

@@ -1,0 +1,117 @@
+"""One probe's transaction: every statement in a savepoint of its own, its answer recorded, and
+everything rolled back at the end, so the clone is as empty after a probe as before it."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from dbtruth.prove.model import Step
+
+# SQLSTATE classes of a database refusing a write on purpose: integrity constraint violations
+# (23), a trigger's RAISE (P0), triggered action and triggered data change exceptions (09, 27).
+# Anything else (a timeout, a privilege, a syntax error) says nothing about the invariant.
+REFUSAL_CLASSES = ("23", "P0", "09", "27")
+
+
+class CannotSynthesize(Exception):
+    """The rows a probe needs cannot be made; the message says why."""
+
+
+def refused_on_purpose(step: Step) -> bool:
+    return not step.accepted and (step.sqlstate or "")[:2] in REFUSAL_CLASSES
+
+
+class ProbeTransaction:
+    """A transaction on the clone in which one probe runs; `steps` is what it ran."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+        self.steps: list[Step] = []
+        self._names = itertools.count(1)
+
+    def run(self, statement: sql.Composable, purpose: str) -> Step:
+        """Run `statement` in a savepoint: refused, it leaves the transaction usable."""
+        text = statement.as_string(self.conn)
+        with self.savepoint() as name:
+            try:
+                cur = self.conn.execute(text.encode())
+            except psycopg.Error as exc:
+                self.conn.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(name))
+                diag = exc.diag
+                step = Step(
+                    purpose,
+                    text,
+                    accepted=False,
+                    sqlstate=diag.sqlstate,
+                    constraint=diag.constraint_name,
+                    column=diag.column_name,
+                    message=diag.message_primary or str(exc).strip().splitlines()[0],
+                )
+            else:
+                step = Step(purpose, text, accepted=True, row=_returned_row(cur))
+        self.steps.append(step)
+        return step
+
+    def read(self, query: sql.Composed) -> list[tuple[str | None, ...]]:
+        """Rows of a lookup dbtruth makes for itself (not part of the probe), as text."""
+        with self.savepoint():
+            cur = self.conn.execute(query)
+            result = cur.pgresult
+            if result is None:
+                return []
+            return [
+                tuple(_text(result.get_value(r, c)) for c in range(result.nfields))
+                for r in range(result.ntuples)
+            ]
+
+    @contextmanager
+    def savepoint(self) -> Iterator[sql.Identifier]:
+        name = sql.Identifier(f"dbtruth_{next(self._names)}")
+        self.conn.execute(sql.SQL("SAVEPOINT {}").format(name))
+        yield name
+
+    @contextmanager
+    def undone(self) -> Iterator[None]:
+        """Whatever runs inside is rolled back when it is done (a control write)."""
+        with self.savepoint() as name:
+            try:
+                yield
+            finally:
+                self.conn.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(name))
+
+
+@contextmanager
+def probe_transaction(
+    conn: psycopg.Connection[Any], statement_timeout: str
+) -> Iterator[ProbeTransaction]:
+    """A transaction that is always rolled back. Deferrable constraints are checked at once:
+    at COMMIT they would refuse, but a probe never commits."""
+    conn.execute("BEGIN")
+    try:
+        conn.execute("SELECT set_config('statement_timeout', %s, true)", (statement_timeout,))
+        conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        yield ProbeTransaction(conn)
+    finally:
+        if not conn.closed:
+            conn.execute("ROLLBACK")
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("utf-8", errors="replace")
+
+
+def _returned_row(cur: psycopg.Cursor[Any]) -> tuple[tuple[str, str | None], ...] | None:
+    """The first row a RETURNING clause gave, every value in PostgreSQL's text form."""
+    result = cur.pgresult
+    if result is None or result.ntuples == 0:
+        return None
+    return tuple(
+        (_text(result.fname(c)) or "?", _text(result.get_value(0, c)))
+        for c in range(result.nfields)
+    )
