@@ -88,6 +88,16 @@ def test_migrate_lint_without_a_target_connects_nothing(migrations: Path) -> Non
         assert not loaded & {"psycopg", "jinja2", "markdown_it", "rich"}, fmt
 
 
+def test_migrate_lint_reads_the_manifest_models_only_for_a_dbtruth_yaml(tmp_path: Path) -> None:
+    # a pre-commit hook's run has no dbtruth.yaml most often: its defaults cost nothing
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "0001_index.sql").write_text("CREATE INDEX accounts_email ON accounts (email);\n")
+    assert not imported("migrate", "lint", str(folder)) & {"pydantic", "yaml"}
+    (folder / "dbtruth.yaml").write_text("rules:\n  ignore: [M001]\n")
+    assert {"pydantic", "yaml"} <= imported("migrate", "lint", str(folder))
+
+
 def test_check_and_review_load_html_only_for_html(tmp_path: Path) -> None:
     assert not imported("check", SNAPSHOT) & {"jinja2", "markdown_it"}
     assert not imported("review", SNAPSHOT) & {"jinja2", "markdown_it"}

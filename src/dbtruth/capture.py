@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dbtruth.manifest.config import MANIFEST_NAME
 from dbtruth.manifest.draft import draft
+from dbtruth.manifest.locate import MANIFEST_NAME
 from dbtruth.reading import TargetOptions, load, local_paths
 from dbtruth.sources import snapshot
 from dbtruth.sources.target import ProgressFactory

@@ -11,14 +11,16 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dbtruth.errors import DbtruthError
 from dbtruth.findings import Finding, Location, Severity, Violation, fingerprint
-from dbtruth.manifest import Manifest
-from dbtruth.manifest.config import ObjectIgnore
 from dbtruth.model import Catalog
 from dbtruth.rules import RULES
 from dbtruth.spec import RuleSpec, spec_of
+
+if TYPE_CHECKING:
+    from dbtruth.manifest.config import Manifest, ObjectIgnore
 
 BASELINE_FORMAT = "dbtruth-baseline"
 

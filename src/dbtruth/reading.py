@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 from dbtruth.errors import DbtruthError
 from dbtruth.findings import Severity
-from dbtruth.manifest.config import Manifest, find_manifest, load_manifest
+from dbtruth.manifest.locate import find_manifest
 
 if TYPE_CHECKING:
+    from dbtruth.manifest.config import Manifest
     from dbtruth.sources.target import LoadedTarget, ProgressFactory
 
 
@@ -78,10 +79,25 @@ def manifest_path(path: Path | None, target: tuple[str, ...]) -> Path | None:
 
 
 def read_manifest(path: Path | None, target: tuple[str, ...], allow_outside: bool) -> Manifest:
+    from dbtruth.manifest.config import load_manifest  # the models: only when needed
+
     return load_manifest(manifest_path(path, target), allow_outside=allow_outside)
 
 
-def fail_threshold(fail_on: str | None, manifest: Manifest) -> Severity | None:
+def read_manifest_if_any(
+    path: Path | None, target: tuple[str, ...], allow_outside: bool
+) -> Manifest | None:
+    """The dbtruth.yaml there is, or None, without loading the manifest's models for nothing:
+    for commands that need only its rule settings, whose defaults they know."""
+    found = manifest_path(path, target)
+    return None if found is None else read_manifest(found, target, allow_outside)
+
+
+# rules.fail_on's default, for a run without a dbtruth.yaml
+DEFAULT_FAIL_ON = "warning"
+
+
+def fail_threshold(fail_on: str | None, manifest: Manifest | None) -> Severity | None:
     """The severity that fails the run (--fail-on, else rules.fail_on); None for never."""
-    text = fail_on or manifest.rules.fail_on
+    text = fail_on or (manifest.rules.fail_on if manifest is not None else DEFAULT_FAIL_ON)
     return None if text == "never" else Severity.parse(text)

@@ -10,12 +10,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dbtruth.manifest.config import Manifest, find_manifest, load_manifest
+    from dbtruth.manifest.config import Manifest, load_manifest
+    from dbtruth.manifest.locate import find_manifest
 
 __all__ = ["Manifest", "find_manifest", "load_manifest"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "find_manifest":
+        from dbtruth.manifest import locate
+
+        return locate.find_manifest
     if name in __all__:
         from dbtruth.manifest import config
 

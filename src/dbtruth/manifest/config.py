@@ -14,12 +14,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dbtruth.errors import DbtruthError
-from dbtruth.inputs import UnreadableInput, not_regular, read_bytes
+from dbtruth.inputs import read_bytes
 from dbtruth.manifest.design import DesignSections
 from dbtruth.manifest.paths import check_inside, check_workload_files
 from dbtruth.manifest.settings import DEFAULT_TENANT_KEYS, Settings
 
-MANIFEST_NAME = "dbtruth.yaml"
 SeverityName = Literal["info", "warning", "error"]
 
 
@@ -99,22 +98,6 @@ class Manifest(DesignSections):
             migrations_offline=s.migrations_offline,
             design=self,
         )
-
-
-def find_manifest(paths: tuple[Path, ...]) -> Path | None:
-    """dbtruth.yaml next to the target: inside a target folder, beside a target file, or in the
-    working directory."""
-    candidates = []
-    for path in paths:
-        candidates.append(path / MANIFEST_NAME if path.is_dir() else path.parent / MANIFEST_NAME)
-    candidates.append(Path.cwd() / MANIFEST_NAME)
-    for candidate in candidates:
-        kind = not_regular(candidate) if candidate.exists() else None
-        if kind is not None:  # a FIFO would never be read; anything else is not a manifest
-            raise UnreadableInput(f"is {kind}, not a manifest; not read", where=str(candidate))
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 # dbtruth.yaml is written by hand or drafted by `dbtruth init`: a truth map of 50,000 tables

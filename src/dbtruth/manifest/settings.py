@@ -6,9 +6,13 @@ A plain frozen dataclass, so a rule (or a fixture) can be given settings without
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, cast
 
-from dbtruth.manifest.design import DesignSections
+if TYPE_CHECKING:
+    from dbtruth.manifest.design import DesignSections
 
 DEFAULT_TENANT_KEYS = ("tenant_id", "org_id", "organization_id", "account_id")
 
@@ -29,4 +33,27 @@ class Settings:
     # Migrations run with nothing else on the database: lock findings block nobody.
     migrations_offline: bool = False
     # truth, invariants, workload, time, ...: empty when there is no manifest
-    design: DesignSections = field(default_factory=DesignSections)
+    design: DesignSections = field(default_factory=lambda: no_design())
+
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class _NoDesign:
+    """The design sections of a missing dbtruth.yaml, as plain data: the rules read them like
+    the manifest's, and a run without a manifest never loads the manifest's models."""
+
+    __slots__ = ()
+    truth: Mapping[str, Any] = _EMPTY
+    invariants: tuple[Any, ...] = ()
+    workload: tuple[Any, ...] = ()
+    time: Mapping[str, Any] = _EMPTY
+    retention: Mapping[str, Any] = _EMPTY
+    operations: None = None
+    decisions: None = None
+    context: None = None
+    practices: None = None
+
+
+def no_design() -> DesignSections:
+    return cast("DesignSections", _NoDesign())

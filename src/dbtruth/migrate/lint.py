@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, TransactionStmtKind
@@ -21,7 +22,6 @@ from pglast.enums import AlterTableType, ConstrType, TransactionStmtKind
 from dbtruth import engine
 from dbtruth.engine import Result, Suppressed
 from dbtruth.findings import Finding, Location, Severity
-from dbtruth.manifest.config import Manifest
 from dbtruth.migrate import DEFAULT_SMALL_TABLE_ROWS
 from dbtruth.migrate.blast import LOCK_RULES, TableSize, grade
 from dbtruth.model.migration import (
@@ -43,7 +43,10 @@ from dbtruth.rules.migration_locks import (
 )
 from dbtruth.rules.migration_state import after_statement, requires_empty
 from dbtruth.sources.releases import release_name
-from dbtruth.spec import MigrationCheck, RuleSpec
+from dbtruth.spec import MigrationCheck, RuleSpec, Settings
+
+if TYPE_CHECKING:
+    from dbtruth.manifest.config import Manifest
 
 _BEGIN = (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START)
 _END = (
@@ -69,8 +72,14 @@ class LintResult:
     unused_inline: list[Suppression] = field(default_factory=list)
 
 
-def migration_specs(manifest: Manifest, select: list[str], ignore: list[str]) -> list[RuleSpec]:
-    specs = engine.select(select or manifest.rules.select, [*manifest.rules.ignore, *ignore])
+def migration_specs(
+    manifest: Manifest | None, select: list[str], ignore: list[str]
+) -> list[RuleSpec]:
+    """The migration rules to run: --select, else rules.select (empty: the default rules),
+    less --ignore and rules.ignore. Without a manifest, its defaults."""
+    chosen = select or (manifest.rules.select if manifest is not None else [])
+    ignored = [*(manifest.rules.ignore if manifest is not None else []), *ignore]
+    specs = engine.select(chosen, ignored)
     return [s for s in specs if s.kind == "migration"]
 
 
@@ -176,7 +185,7 @@ def advance(state: MigrationState, node: object) -> None:
 
 def lint(
     files: Iterable[MigrationFile],
-    manifest: Manifest,
+    manifest: Manifest | None,
     *,
     pg_version: int,
     existing: frozenset[str] | None = None,
@@ -191,8 +200,9 @@ def lint(
     baseline: Path | None = None,
 ) -> LintResult:
     specs = migration_specs(manifest, select or [], ignore or [])
-    overrides = engine.severity_overrides(manifest)
-    settings = manifest.settings()
+    # no dbtruth.yaml: its defaults, without loading its models (start-up of a pre-commit hook)
+    overrides = engine.severity_overrides(manifest) if manifest is not None else {}
+    settings = manifest.settings() if manifest is not None else Settings()
     state = MigrationState(
         pg_version=pg_version,
         existing=existing,
@@ -244,7 +254,7 @@ def lint(
     result.rule_seconds = {"migration rules": time.perf_counter() - started}
     result.rules_run = len(specs)
     result.ran = [s.code for s in specs]
-    engine.suppress(result, manifest.rules.ignore_objects)
+    engine.suppress(result, manifest.rules.ignore_objects if manifest is not None else [])
     engine.apply_baseline(result, baseline)
     outcome.unused_inline = [s for s in all_inline if id(s) not in used]
     return outcome

@@ -14,17 +14,22 @@ from dbtruth.engine import Result
 from dbtruth.errors import DbtruthError
 from dbtruth.findings import Severity
 from dbtruth.inputs import UnreadableInput
-from dbtruth.manifest.config import Manifest
-from dbtruth.migrate import DEFAULT_PG_VERSION
+from dbtruth.migrate import DEFAULT_PG_VERSION, DEFAULT_SMALL_TABLE_ROWS
 from dbtruth.migrate.blast import TableSize, table_sizes
 from dbtruth.migrate.lint import LintResult, lint
 from dbtruth.model.migration import MigrationFile
-from dbtruth.reading import TargetOptions, fail_threshold, parse_replacements, read_manifest
+from dbtruth.reading import (
+    TargetOptions,
+    fail_threshold,
+    parse_replacements,
+    read_manifest_if_any,
+)
 from dbtruth.rules.migration_locks import declared_typmods
 from dbtruth.sources import migrations
 from dbtruth.sources.migrations import TransactionMode
 
 if TYPE_CHECKING:
+    from dbtruth.manifest.config import Manifest
     from dbtruth.migrate.replay import Difference, Failure, Observation
 
 
@@ -97,7 +102,7 @@ class _Target:
 
 def lint_migrations(options: LintOptions) -> MigrationLint:
     paths = tuple(str(p) for p in options.paths)
-    manifest = read_manifest(options.manifest, paths, options.allow_outside_paths)
+    manifest = read_manifest_if_any(options.manifest, paths, options.allow_outside_paths)
     auto = options.transaction == "auto"
     skipped: list[str] = []  # FIFOs and the like named *.sql: never opened
     files = migrations.discover(
@@ -225,9 +230,11 @@ def _read_target(against: str, options: LintOptions) -> _Target:
     )
 
 
-def _small_table_rows(options: LintOptions, manifest: Manifest) -> int:
+def _small_table_rows(options: LintOptions, manifest: Manifest | None) -> int:
     if options.small_table_rows is not None:
         return options.small_table_rows
+    if manifest is None:
+        return DEFAULT_SMALL_TABLE_ROWS
     return manifest.rules.settings.small_table_rows
 
 

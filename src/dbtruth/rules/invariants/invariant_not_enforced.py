@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from dbtruth.findings import Fix, ObjectRef, Severity, Violation
-from dbtruth.manifest.design import Invariant
 from dbtruth.model import Catalog
 from dbtruth.spec import Settings, rule
+
+if TYPE_CHECKING:
+    from dbtruth.manifest.design import Invariant  # the models load only with a dbtruth.yaml
 
 # Which kinds of constraint can enforce which kinds of invariant.
 _CONSTRAINT_KINDS = {
