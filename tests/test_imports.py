@@ -73,6 +73,7 @@ SNAPSHOT = str(ROOT / "tests" / "data" / "legacy.snapshot.json")
         ("check", "--help"),
         ("migrate", "lint", "--help"),
         ("review", "--help"),
+        ("prove", "--help"),
     ],
 )
 def test_help_and_the_catalogue_import_nothing_heavy(argv: tuple[str, ...]) -> None:

@@ -10,7 +10,8 @@ to the heavy modules it may load.
     app.py       the group, run(argv, out, err) -> exit code, main()
     options.py   options several commands share
     output.py    standard output and error, files, the progress bar, errors as one line
-    check.py snapshot.py init.py review.py migrate.py rules.py schema.py   the commands
+    check.py snapshot.py init.py review.py migrate.py prove.py rules.py schema.py   the
+                 commands
 """
 
 from dbtruth.cli.app import cli, main, run

@@ -18,6 +18,7 @@ from dbtruth.cli.check import check
 from dbtruth.cli.init import init
 from dbtruth.cli.migrate import migrate
 from dbtruth.cli.output import echo, error, redact, streams
+from dbtruth.cli.prove import prove
 from dbtruth.cli.review import review
 from dbtruth.cli.rules import rule, rules
 from dbtruth.cli.schema import schema
@@ -37,7 +38,7 @@ def cli() -> None:
     """
 
 
-for command in (check, snapshot, init, review, migrate, rules, rule, schema):
+for command in (check, snapshot, init, review, migrate, prove, rules, rule, schema):
     cli.add_command(command)
 
 

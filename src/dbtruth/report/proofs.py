@@ -1,0 +1,143 @@
+"""`dbtruth prove`'s reports: per invariant its status, how it is known and the probes' SQL.
+
+JSON keeps every statement each probe ran (setup rows, the legal control, the illegal write) so
+a proof can be rerun by hand; the terminal shows the verdicts, and the SQL and accepted row of
+every write that was not refused as it should have been. Names, SQL and server messages come
+from the input: JSON keeps them exact, the terminal shows their control characters as escapes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from dbtruth import __version__
+from dbtruth.inert import code_lines, json_text, visible
+from dbtruth.prove.model import Probe, Proof, Proved, Status, Step
+
+_STYLE = {Status.PROVEN: "green", Status.UNENFORCED: "bold red", Status.NOT_PROVABLE: "yellow"}
+_ORDER = (Status.UNENFORCED, Status.NOT_PROVABLE, Status.PROVEN)
+
+
+def summary(proved: Proved) -> str:
+    counts = ", ".join(f"{proved.count(s)} {s.value}" for s in _ORDER)
+    return f"{len(proved.proofs)} invariant(s): {counts}"
+
+
+# -- JSON ----------------------------------------------------------------------------------
+
+
+def _row(row: tuple[tuple[str, str | None], ...] | None) -> dict[str, str | None] | None:
+    from dbtruth.prove.rows import shown
+
+    return None if row is None else dict(shown(row))
+
+
+def _step(step: Step) -> dict[str, Any]:
+    return {
+        "purpose": step.purpose,
+        "sql": step.sql,
+        "accepted": step.accepted,
+        "sqlstate": step.sqlstate,
+        "constraint": step.constraint,
+        "column": step.column,
+        "message": step.message,
+        "row": _row(step.row),
+    }
+
+
+def _probe(probe: Probe) -> dict[str, Any]:
+    return {
+        "name": probe.name,
+        "status": probe.status.value,
+        "expected": probe.expected,
+        "observed": probe.observed,
+        "reason": probe.reason,
+        "sql": probe.probe_sql,
+        "accepted_row": _row(probe.accepted_row),
+        "steps": [_step(s) for s in probe.steps],
+    }
+
+
+def _proof(proof: Proof) -> dict[str, Any]:
+    subject = proof.subject
+    return {
+        "id": subject.id,
+        "statement": subject.statement,
+        "kind": subject.kind,
+        "source": subject.source,
+        "table": subject.table,
+        "object": subject.object,
+        "status": proof.status.value,
+        "evidence": proof.status.evidence,
+        "reason": proof.reason,
+        "probes": [_probe(p) for p in proof.probes],
+    }
+
+
+def render_json(proved: Proved) -> str:
+    document = {
+        "tool": {"name": "dbtruth", "version": __version__},
+        "target": proved.target,
+        "clone": {"description": proved.clone, "database": proved.clone_database},
+        "server_version": proved.server_version,
+        "summary": {s.value: proved.count(s) for s in _ORDER} | {"total": len(proved.proofs)},
+        "invariants": [_proof(p) for p in proved.proofs],
+        "notes": proved.notes,
+    }
+    return json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+
+
+# -- terminal ------------------------------------------------------------------------------
+
+
+def _probe_lines(probe: Probe) -> list[tuple[str, str]]:
+    lines = [(f"    {probe.name}: {probe.observed}", "")]
+    if probe.reason:
+        lines.append((f"      why not provable: {probe.reason}", "yellow"))
+    if probe.status is not Status.PROVEN and probe.probe_sql:
+        lines += [(f"      {line}", "dim") for line in code_lines(probe.probe_sql)]
+    accepted = _row(probe.accepted_row)
+    if accepted is not None:
+        values = ", ".join(f"{k}={'NULL' if v is None else v}" for k, v in accepted.items())
+        lines.append((f"      accepted row: {values}", "red"))
+    return lines
+
+
+def _proof_lines(proof: Proof) -> list[tuple[str, str]]:
+    subject = proof.subject
+    head = f"{proof.status.value:<13}{subject.id}"
+    if subject.source == "dbtruth.yaml":
+        head += f" — {subject.statement} (dbtruth.yaml)"
+    lines = [(head, _STYLE[proof.status])]
+    if proof.reason:
+        lines.append((f"    why not provable: {proof.reason}", "yellow"))
+    for probe in proof.probes:
+        lines += _probe_lines(probe)
+    return lines
+
+
+def write_terminal(proved: Proved, stream: TextIO, *, color: bool | None) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    lines: list[tuple[str, str]] = [
+        (f"dbtruth prove {proved.target}", "bold"),
+        (f"probes ran on a throwaway copy: {proved.clone}; PostgreSQL {proved.server_version}",
+         "dim"),
+    ]  # fmt: skip
+    lines += [(f"note: {note}", "dim") for note in proved.notes]
+    lines.append(("", ""))
+    for status in _ORDER:
+        for proof in proved.proofs:
+            if proof.status is status:
+                lines += _proof_lines(proof)
+    lines.append(("", ""))
+    worst = next((s for s in _ORDER if proved.count(s)), Status.PROVEN)
+    lines.append((summary(proved), _STYLE[worst]))
+    console = Console(file=stream, force_terminal=color, no_color=color is False,
+                      highlight=False, soft_wrap=True, emoji=False, markup=False)  # fmt: skip
+    if console.color_system is None:
+        stream.write("".join(f"{visible(text, keep=chr(9))}\n" for text, _ in lines))
+        return
+    console.print(Text("\n").join(Text(visible(t, keep="\t"), style=s) for t, s in lines))
