@@ -1,0 +1,365 @@
+"""dbtruth prove: every invariant kind of this first version proven on schemas written here,
+the examples, an invariant declared but not enforced, what cannot be synthesised, hostile
+input, and a live target that is only ever read."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.conftest import Server
+from tests.helpers import EXAMPLES, dbtruth, write_files
+
+
+def _prove(*argv: str, code: int = 0) -> dict[str, Any]:
+    outcome = dbtruth("prove", *argv, "--scratch", "embedded", "--format", "json")
+    assert outcome.code == code, outcome.err + outcome.out[-2000:]
+    return json.loads(outcome.out)  # type: ignore[no-any-return]
+
+
+def _by_id(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {proof["id"]: proof for proof in report["invariants"]}
+
+
+def _refused(probe: dict[str, Any], sqlstate: str, constraint: str | None = None) -> None:
+    """The illegal write was refused with `sqlstate` (by `constraint`), after its legal twin
+    was accepted."""
+    assert probe["status"] == "proven", probe
+    last = probe["steps"][-1]
+    assert last["purpose"] == "probe" and not last["accepted"], probe
+    assert last["sqlstate"] == sqlstate, probe
+    if constraint is not None:
+        assert last["constraint"] == constraint, probe
+    assert probe["accepted_row"] is None
+
+
+BOOKINGS = """
+CREATE TYPE mood AS ENUM ('calm', 'busy');
+CREATE TABLE account (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email      text NOT NULL UNIQUE,
+    mood       mood NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE booking (
+    id         serial PRIMARY KEY,
+    account_id bigint NOT NULL REFERENCES account (id),
+    seats      int NOT NULL CHECK (seats BETWEEN 1 AND 8),
+    status     text NOT NULL CHECK (status IN ('held', 'paid', 'void')),
+    price      numeric(10,2) NOT NULL CONSTRAINT price_positive CHECK (price > 0),
+    starts_at  date NOT NULL,
+    ends_at    date,
+    CONSTRAINT booking_period CHECK (ends_at IS NULL OR ends_at >= starts_at),
+    CONSTRAINT booking_status_short CHECK (length(status) < 10)
+);
+CREATE UNIQUE INDEX one_held_booking ON booking (account_id) WHERE status = 'held';
+CREATE TABLE ledger (id bigint PRIMARY KEY, amount int NOT NULL);
+CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'ledger is append-only';
+END $$;
+CREATE TRIGGER ledger_guard BEFORE UPDATE OR DELETE ON ledger
+    FOR EACH ROW EXECUTE FUNCTION refuse_change();
+"""
+
+
+@pytest.fixture(scope="module")
+def bookings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    folder = write_files(tmp_path_factory.mktemp("bookings"), {"schema.sql": BOOKINGS})
+    return _by_id(_prove(str(folder)))
+
+
+def test_every_not_null_column_is_proven_with_enum_identity_serial_and_defaults(
+    bookings: dict[str, dict[str, Any]],
+) -> None:
+    not_null = {
+        "account": ("id", "email", "mood", "created_at"),
+        "booking": ("id", "account_id", "seats", "status", "price", "starts_at"),
+        "ledger": ("id", "amount"),
+    }
+    for table, columns in not_null.items():
+        for column in columns:
+            proof = bookings[f"public.{table}.{column} not null"]
+            assert proof["status"] == "proven" and proof["evidence"] == "proven"
+            (probe,) = proof["probes"]
+            _refused(probe, "23502")
+            assert probe["steps"][-1]["column"] == column
+            # The legal twin, identical but for the NULL, was accepted first.
+            control = [s for s in probe["steps"] if s["purpose"] == "control"]
+            assert len(control) == 1 and control[0]["accepted"]
+    # A nullable column states no invariant of existence.
+    assert "public.booking.ends_at not null" not in bookings
+
+
+def test_a_foreign_key_refuses_an_orphan_whose_parent_was_synthesised(
+    bookings: dict[str, dict[str, Any]],
+) -> None:
+    (probe,) = bookings["public.booking_account_id_fkey"]["probes"]
+    _refused(probe, "23503", "booking_account_id_fkey")
+    setup = [s for s in probe["steps"] if s["purpose"] == "setup"]
+    assert any(s["sql"].startswith('INSERT INTO "public"."account"') for s in setup)
+
+
+def test_unique_and_partial_unique_indexes(bookings: dict[str, dict[str, Any]]) -> None:
+    (email,) = bookings["public.account_email_key"]["probes"]
+    _refused(email, "23505", "account_email_key")
+    held = bookings["public.one_held_booking"]
+    assert held["status"] == "proven"
+    duplicate, outside = held["probes"]
+    _refused(duplicate, "23505", "one_held_booking")
+    assert duplicate["steps"][-1]["sql"].count("'held'::text") == 1
+    # A second booking of the same account that is not held is legal beside the index.
+    assert outside["expected"] == "accepted" and outside["status"] == "proven"
+    accepted = outside["steps"][-1]
+    assert accepted["accepted"] and accepted["row"]["status"] in ("paid", "void")
+
+
+def test_check_constraints_are_probed_just_outside_their_bounds(
+    bookings: dict[str, dict[str, Any]],
+) -> None:
+    seats = bookings["public.booking_seats_check"]
+    assert seats["status"] == "proven"
+    below, above = seats["probes"]  # BETWEEN 1 AND 8: 0 and 9
+    for probe, value in ((below, "'0'::integer"), (above, "'9'::integer")):
+        _refused(probe, "23514", "booking_seats_check")
+        assert value in probe["sql"]
+    (status,) = bookings["public.booking_status_check"]["probes"]
+    _refused(status, "23514", "booking_status_check")
+    assert not any(f"'{v}'::text" in status["sql"] for v in ("held", "paid", "void"))
+    (price,) = bookings["public.price_positive"]["probes"]
+    _refused(price, "23514", "price_positive")
+    assert "'0'::numeric(10,2)" in price["sql"]
+    (period,) = bookings["public.booking_period"]["probes"]
+    _refused(period, "23514", "booking_period")
+    short = bookings["public.booking_status_short"]
+    assert short["status"] == "not provable" and short["evidence"] == "unknown"
+    assert short["reason"].startswith("CHECK shape not understood: CHECK ((length(status)")
+
+
+def test_a_guard_trigger_refuses_update_and_delete(bookings: dict[str, dict[str, Any]]) -> None:
+    guard = bookings["public.ledger_guard"]
+    assert guard["kind"] == "append-only" and guard["status"] == "proven"
+    update, delete = guard["probes"]
+    for probe, verb in ((update, "UPDATE"), (delete, "DELETE")):
+        _refused(probe, "P0001")
+        assert probe["sql"].startswith(verb)
+        assert probe["steps"][-1]["message"] == "ledger is append-only"
+
+
+def test_what_cannot_be_synthesised_is_not_provable_and_says_why(tmp_path: Path) -> None:
+    write_files(tmp_path, {"schema.sql": """
+        CREATE DOMAIN sku AS text CHECK (VALUE ~ '^[A-Z]{3}-[0-9]{4}$');
+        CREATE TABLE product (id int PRIMARY KEY, code sku NOT NULL);
+        CREATE TABLE node (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES node (id));
+    """})  # fmt: skip
+    proofs = _by_id(_prove(str(tmp_path)))
+    for key in ("public.product.id not null", "public.product_pkey"):
+        assert proofs[key]["status"] == "not provable"
+        assert "sku_check" in proofs[key]["reason"], proofs[key]
+    for key in ("public.node.id not null", "public.node_parent_id_fkey", "public.node_pkey"):
+        assert proofs[key]["status"] == "not provable"
+        assert "cycle" in proofs[key]["reason"], proofs[key]
+    assert all(p["reason"] for p in proofs.values() if p["status"] == "not provable")
+
+
+def test_casefile_proves_every_declared_invariant_of_the_kinds_probed_today() -> None:
+    report = _prove(str(EXAMPLES / "casefile"))
+    proofs = _by_id(report)
+    primary = proofs["one-active-primary"]
+    assert primary["source"] == "dbtruth.yaml" and primary["status"] == "proven"
+    _refused(primary["probes"][0], "23505", "uq_one_active_primary_assignment")
+    assert primary["probes"][1]["status"] == "proven"  # an ended or secondary row is accepted
+    (interval,) = proofs["assignment-interval"]["probes"]
+    _refused(interval, "23514", "chk_assignment_interval")
+    (tenant,) = proofs["same-tenant-references"]["probes"]
+    _refused(tenant, "23503", "case_state_transition_tenant_id_case_file_id_fkey")
+    for probe in proofs["transitions-immutable"]["probes"]:
+        _refused(probe, "P0001")
+    assert "non-overlap" in proofs["no-overlapping-assignment"]["reason"]
+    assert "cross-row" in proofs["current-state-matches-history"]["reason"]
+    # Objects the manifest names are proven once, under the manifest's id.
+    assert "casework.uq_one_active_primary_assignment" not in proofs
+    assert "casework.chk_assignment_interval" not in proofs
+    # Every invariant the catalog states holds: the append-only audit log's partitioned key
+    # too, and a key holding the primary key is refused through it.
+    derived = [p for p in proofs.values() if p["source"] == "catalog"]
+    assert all(p["status"] == "proven" for p in derived), [
+        (p["id"], p["reason"]) for p in derived if p["status"] != "proven"
+    ]
+    assert proofs["casework.audit_event_append_only"]["status"] == "proven"
+    (pair,) = proofs["casework.case_file_tenant_id_id_key"]["probes"]
+    assert pair["steps"][-1]["constraint"] in ("case_file_tenant_id_id_key", "case_file_pkey")
+    assert report["summary"]["unenforced"] == 0
+
+
+LEGACY_TABLES_WITH_SERIAL_ID = (
+    "organization", "users", "cases", "case_activity", "comment", "audit_log", "case_assignment",
+)  # fmt: skip
+LEGACY_REFERENCES = (
+    "users_org_id_fkey", "cases_org_id_fkey", "case_activity_case_id_fkey",
+    "case_attribute_case_id_fkey", "audit_log_case_id_fkey", "case_assignment_case_id_fkey",
+    "case_assignment_user_id_fkey",
+)  # fmt: skip
+
+
+def test_legacy_without_a_manifest_proves_what_its_few_constraints_state() -> None:
+    proofs = _by_id(_prove(str(EXAMPLES / "legacy")))
+    expected = (
+        {f"public.{t}.id not null" for t in LEGACY_TABLES_WITH_SERIAL_ID}
+        | {f"public.{t}_pkey" for t in LEGACY_TABLES_WITH_SERIAL_ID}
+        | {f"public.{fk}" for fk in LEGACY_REFERENCES}
+        | {"public.users_email_key", "public.case_assignment_org_id_case_id_key"}
+    )
+    assert set(proofs) == expected
+    assert {p["status"] for p in proofs.values()} == {"proven"}
+
+
+def test_an_invariant_declared_but_not_enforced_is_unenforced_with_the_accepted_row(
+    tmp_path: Path,
+) -> None:
+    shutil.copy(EXAMPLES / "legacy" / "schema.sql", tmp_path / "schema.sql")
+    (tmp_path / "dbtruth.yaml").write_text("""
+invariants:
+  - id: case-has-title
+    statement: every case has a title
+    kind: existence
+    tables: [cases]
+    columns: [title]
+    enforcement: application
+  - id: audit-log-immutable
+    statement: audit entries are never edited or deleted
+    kind: regulatory-evidence
+    tables: [audit_log]
+    enforcement: trigger
+    object: public.audit_log_append_only
+  - id: one-assignment-per-case
+    statement: a case has one assignment per organisation
+    kind: uniqueness
+    tables: [case_assignment]
+    columns: [org_id, case_id]
+    enforcement: constraint
+    object: public.case_assignment_org_id_case_id_key
+""")
+    outcome = dbtruth("prove", str(tmp_path), "--scratch", "embedded")
+    assert outcome.code == 1, outcome.err
+    assert "unenforced   case-has-title" in outcome.out
+    assert "accepted row: " in outcome.out and "title=NULL" in outcome.out
+    proofs = _by_id(_prove(str(tmp_path), code=1))
+    title = proofs["case-has-title"]
+    assert title["status"] == "unenforced" and title["evidence"] == "proven"
+    (probe,) = title["probes"]
+    assert probe["accepted_row"]["title"] is None and probe["accepted_row"]["id"]
+    assert probe["sql"].startswith('INSERT INTO "public"."cases"')
+    audit = proofs["audit-log-immutable"]
+    assert audit["status"] == "unenforced"
+    assert [p["status"] for p in audit["probes"]] == ["unenforced", "unenforced"]
+    assert all(p["accepted_row"] for p in audit["probes"])
+    assignment = proofs["one-assignment-per-case"]
+    assert assignment["status"] == "proven"
+    _refused(assignment["probes"][0], "23505", "case_assignment_org_id_case_id_key")
+    # The unique constraint the declaration names is proven once, under the declared id.
+    assert "public.case_assignment_org_id_case_id_key" not in proofs
+
+
+@pytest.mark.parametrize(
+    ("files", "words"),
+    [
+        ({"schema.sql": "CREATE TABLE t (id int PRIMARY KEY);\nCREATE TABLE u (id REFERENCES;\n"},
+         ("schema.sql:2",)),
+        ({"schema.sql": "CREATE TABLE t (id int);\n",
+          "dbtruth.yaml": "invariants:\n  - id: x\n    statement: nothing\n    kind: existence\n"
+                          "    tables: [t]\n    enforcement: trigger\n"},
+         ("dbtruth.yaml", "object")),
+    ],
+)  # fmt: skip
+def test_hostile_input_is_one_line_and_exit_2(
+    tmp_path: Path, files: dict[str, str], words: tuple[str, ...]
+) -> None:
+    write_files(tmp_path, files)
+    outcome = dbtruth("prove", str(tmp_path), "--scratch", "embedded")
+    assert outcome.code == 2, outcome.out + outcome.err
+    line = outcome.err.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert all(word in line for word in words), line
+
+
+def test_a_snapshot_or_a_bad_timeout_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    snapshot = Path(__file__).parent / "data" / "legacy.snapshot.json"
+    outcome = dbtruth("prove", str(snapshot))
+    assert outcome.code == 2 and "snapshot holds no schema" in outcome.err
+    outcome = dbtruth("prove", str(EXAMPLES / "legacy"), "--probe-timeout", "5s; DROP TABLE x")
+    assert outcome.code == 2 and "--probe-timeout" in outcome.err
+
+
+def _state(server: Server, name: str) -> tuple[Any, ...]:
+    """The live database's catalog and rows, as one comparable value."""
+    with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
+        catalog = conn.execute("""
+            SELECT array_agg(c.relname || ':' || c.relkind::text || ':' || c.relfilenode
+                             ORDER BY c.relname),
+                   (SELECT array_agg(conname || ':' || convalidated ORDER BY conname)
+                      FROM pg_constraint WHERE connamespace = 'public'::regnamespace),
+                   (SELECT array_agg(tgname || ':' || tgenabled::text ORDER BY tgname)
+                      FROM pg_trigger WHERE NOT tgisinternal)
+              FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace
+        """).fetchone()
+        rows = conn.execute(
+            "SELECT (SELECT count(*) FROM parent), (SELECT count(*) FROM child),"
+            " (SELECT string_agg(id || ':' || coalesce(note, '-'), ',' ORDER BY id) FROM child)"
+        ).fetchone()
+    return (catalog, rows)
+
+
+def _write_counters(server: Server, name: str) -> tuple[int, ...]:
+    with psycopg.connect(server.admin, autocommit=True) as conn:
+        time.sleep(1.2)  # backends flush their statistics at most once a second
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        row = conn.execute(
+            "SELECT tup_inserted, tup_updated, tup_deleted FROM pg_stat_database"
+            " WHERE datname = %s",
+            (name,),
+        ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def test_a_live_target_is_copied_and_never_written(
+    database: tuple[Server, str], tmp_path: Path
+) -> None:
+    server, name = database
+    with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
+        conn.execute("""
+            CREATE TABLE parent (id int PRIMARY KEY, label text NOT NULL);
+            CREATE TABLE child (
+                id int PRIMARY KEY,
+                parent_id int NOT NULL REFERENCES parent (id),
+                note text
+            );
+            INSERT INTO parent VALUES (1, 'one'), (2, 'two');
+            INSERT INTO child VALUES (1, 1, NULL), (2, 2, 'kept');
+        """)
+    (tmp_path / "dbtruth.yaml").write_text(
+        "invariants:\n  - id: child-has-note\n    statement: every child carries a note\n"
+        "    kind: existence\n    tables: [child]\n    columns: [note]\n"
+        "    enforcement: application\n"
+    )
+    before, counters = _state(server, name), _write_counters(server, name)
+    report = _prove(server.conninfo(name), "--manifest", str(tmp_path / "dbtruth.yaml"), code=1)
+    assert _state(server, name) == before
+    assert _write_counters(server, name) == counters
+    # The probes ran, and wrote, on the throwaway copy that pg_dump made.
+    clone = report["clone"]
+    assert clone["database"].startswith("dbtruth_scratch_") and clone["database"] != name
+    assert "pg_dump" in clone["description"] and f"/{name}" in clone["description"]
+    proofs = _by_id(report)
+    note = proofs["child-has-note"]
+    assert note["status"] == "unenforced" and note["probes"][0]["accepted_row"]["note"] is None
+    (orphan,) = proofs["public.child_parent_id_fkey"]["probes"]
+    _refused(orphan, "23503", "child_parent_id_fkey")
+    assert proofs["public.parent.label not null"]["status"] == "proven"
