@@ -28,6 +28,12 @@ def test_every_rule_registered_once_with_unique_code_and_name() -> None:
         assert re.fullmatch(r"[a-z]+(-[a-z]+)+", spec.name), spec.name
 
 
+def test_the_migration_registry_is_the_migration_part_of_the_registry() -> None:
+    from dbtruth.rules.migration_registry import MIGRATION_RULES
+
+    assert tuple(r for r in RULES if spec_of(r).kind == "migration") == MIGRATION_RULES
+
+
 def test_one_file_per_rule_named_after_its_function() -> None:
     files = {p.stem for p in RULES_DIR.glob("*/*.py") if p.stem != "__init__"}
     functions = {r.__name__ for r in RULES}

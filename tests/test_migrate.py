@@ -437,3 +437,13 @@ def test_runner_conventions_decide_the_transaction_and_what_runs(tmp_path: Path)
     notes = report["notes"]  # type: ignore[index]
     assert any("0001-ignored.sql: not linted: `-- postgres-migrations ignore`" in n
                for n in notes)  # type: ignore[attr-defined]  # fmt: skip
+
+
+def test_selectors_name_rules_of_the_whole_catalogue(tmp_path: Path) -> None:
+    # migrate lint imports only the migration rules, but a selector is checked against all
+    folder = _write(tmp_path / "m", {"001.sql": "CREATE INDEX a_b ON a (b);\n"})
+    code, report, err = _lint(str(folder), "--select", "M001,I002", "--ignore", "G")
+    assert code == 1, err
+    assert [c for c, _ in _codes(report)] == ["M001"]
+    outcome = dbtruth("migrate", "lint", str(folder), "--select", "X999")
+    assert outcome.code == 2 and "unknown rule or family 'X999'" in outcome.err

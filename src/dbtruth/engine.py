@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from dbtruth.errors import DbtruthError
 from dbtruth.findings import Finding, Location, Severity, Violation, fingerprint
 from dbtruth.model import Catalog
-from dbtruth.rules import RULES
 from dbtruth.spec import RuleSpec, spec_of
 
 if TYPE_CHECKING:
@@ -44,7 +43,16 @@ class Result:
 
 
 def all_specs() -> tuple[RuleSpec, ...]:
+    from dbtruth.rules.registry import RULES  # every rule: imported when asked for
+
     return tuple(spec_of(check) for check in RULES)
+
+
+def migration_specs() -> tuple[RuleSpec, ...]:
+    """The migration rules alone, without importing the catalog rules."""
+    from dbtruth.rules.migration_registry import MIGRATION_RULES
+
+    return tuple(spec_of(check) for check in MIGRATION_RULES)
 
 
 def find_spec(selector: str) -> RuleSpec | None:
@@ -52,15 +60,25 @@ def find_spec(selector: str) -> RuleSpec | None:
     return next((s for s in all_specs() if wanted.upper() == s.code or wanted == s.name), None)
 
 
+def _known(selector: str) -> bool:
+    """Whether a selector names a rule or family of the whole catalogue: asked only of one
+    that a part of the rules does not match, so the rest are imported only then."""
+    return any(_matches(spec, selector) for spec in all_specs())
+
+
 def _matches(spec: RuleSpec, selector: str) -> bool:
     s = selector.strip()
     return s.upper() == spec.code or s == spec.name or (len(s) == 1 and s.upper() == spec.code[0])
 
 
-def select(select_: list[str], ignore: list[str]) -> tuple[RuleSpec, ...]:
-    specs = all_specs()
+def select(
+    select_: list[str], ignore: list[str], specs: tuple[RuleSpec, ...] | None = None
+) -> tuple[RuleSpec, ...]:
+    """The rules to run among `specs` (every rule by default). A selector must name some rule
+    or family of the whole catalogue, even when `specs` is a part of it."""
+    specs = all_specs() if specs is None else specs
     for selector in [*select_, *ignore]:
-        if not any(_matches(spec, selector) for spec in specs):
+        if not any(_matches(spec, selector) for spec in specs) and not _known(selector):
             raise DbtruthError(
                 f"unknown rule or family '{selector}'", hint="`dbtruth rules` lists codes and names"
             )

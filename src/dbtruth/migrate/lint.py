@@ -79,7 +79,7 @@ def migration_specs(
     less --ignore and rules.ignore. Without a manifest, its defaults."""
     chosen = select or (manifest.rules.select if manifest is not None else [])
     ignored = [*(manifest.rules.ignore if manifest is not None else []), *ignore]
-    specs = engine.select(chosen, ignored)
+    specs = engine.select(chosen, ignored, engine.migration_specs())
     return [s for s in specs if s.kind == "migration"]
 
 

@@ -39,7 +39,7 @@ def migration_context(linted: MigrationLint, target: str) -> ReportContext:
         target=target,
         source=linted.source,
         server_version=str(linted.pg_major),
-        rules=tuple(s for s in engine.all_specs() if s.kind == "migration"),
+        rules=engine.migration_specs(),
         fail_on=linted.threshold or Severity.ERROR,
         tables=linted.statements,
         load_problems=tuple(linted.problems),
