@@ -168,6 +168,60 @@ def test_what_cannot_be_synthesised_is_not_provable_and_says_why(tmp_path: Path)
     assert all(p["reason"] for p in proofs.values() if p["status"] == "not provable")
 
 
+def test_shapes_of_real_schemas(tmp_path: Path) -> None:
+    """A trigger that fills a NOT NULL column, a trigger that guards some rows only, a guard
+    raising its own SQLSTATE, and a table partitioned on a past year whose partition declares
+    its own reference."""
+    write_files(tmp_path, {"schema.sql": """
+        CREATE TABLE doc (id int PRIMARY KEY, body text, search tsvector NOT NULL);
+        CREATE FUNCTION fill_search() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN NEW.search := to_tsvector('simple', coalesce(NEW.body, '')); RETURN NEW; END $$;
+        CREATE TRIGGER doc_search BEFORE INSERT OR UPDATE ON doc
+            FOR EACH ROW EXECUTE FUNCTION fill_search();
+
+        CREATE TABLE item (id int PRIMARY KEY, state text NOT NULL);
+        CREATE FUNCTION keep_closed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF OLD.state = 'closed' THEN RAISE EXCEPTION 'closed items are frozen'; END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER item_frozen BEFORE UPDATE ON item
+            FOR EACH ROW EXECUTE FUNCTION keep_closed();
+
+        CREATE TABLE vault (id int PRIMARY KEY);
+        CREATE FUNCTION deny() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'use the API' USING ERRCODE = '42501'; END $$;
+        CREATE TRIGGER vault_no_delete BEFORE DELETE ON vault
+            FOR EACH ROW EXECUTE FUNCTION deny();
+
+        CREATE TABLE device (id int PRIMARY KEY);
+        CREATE TABLE reading (taken_on date NOT NULL, device_id int NOT NULL, value int)
+            PARTITION BY RANGE (taken_on);
+        CREATE TABLE reading_2020 PARTITION OF reading
+            FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+        ALTER TABLE reading_2020 ADD CONSTRAINT reading_2020_device_fkey
+            FOREIGN KEY (device_id) REFERENCES device (id);
+    """})  # fmt: skip
+    proofs = _by_id(_prove(str(tmp_path)))
+    (filled,) = proofs["public.doc.search not null"]["probes"]
+    assert filled["status"] == "proven" and "a trigger replaced the NULL" in filled["observed"]
+    assert filled["steps"][-1]["accepted"] and filled["steps"][-1]["row"]["search"] is not None
+    frozen = proofs["public.item_frozen"]
+    assert frozen["status"] == "not provable" and frozen["kind"] == "append-only"
+    assert "may guard some rows only" in frozen["probes"][0]["reason"]
+    (delete,) = proofs["public.vault_no_delete"]["probes"]
+    _refused(delete, "42501")
+    assert "at RAISE" in delete["steps"][-1]["context"]
+    for column in ("taken_on", "device_id"):
+        (probe,) = proofs[f"public.reading.{column} not null"]["probes"]
+        _refused(probe, "23502")
+        # The legal twin lands in the 2020 partition, the one partition there is.
+        (control,) = [s for s in probe["steps"] if s["purpose"] == "control"]
+        assert "'2020-01-01'::date" in control["sql"] and control["accepted"]
+    (reference,) = proofs["public.reading_2020_device_fkey"]["probes"]
+    _refused(reference, "23503", "reading_2020_device_fkey")
+
+
 def test_casefile_proves_every_declared_invariant_of_the_kinds_probed_today() -> None:
     report = _prove(str(EXAMPLES / "casefile"))
     proofs = _by_id(report)

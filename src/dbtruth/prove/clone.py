@@ -54,19 +54,22 @@ def cloned(target: TargetOptions) -> Iterator[Clone]:
         sqlfiles.read_text(path)
     with open_scratch(target.scratch) as server:
         database = server.create_database()
-        _, notes = sqlfiles.load(
+        problems, notes = sqlfiles.load(
             database.conninfo,
             files,
             scratch_label=server.label,
+            keep_going=target.keep_going,
             replacements=parse_replacements(target.replace),
             sandbox=database.sandbox,
         )
         label = ", ".join(str(p) for p in paths)
+        # --keep-going: what failed to load is missing from the copy, and so from the proofs.
+        missing = [f"not loaded, so not proven: {problem}" for problem in problems]
         yield Clone(
             database.conninfo,
             database.name,
             f"{label} loaded into {server.label}",
-            [*skipped, *notes],
+            [*skipped, *notes, *missing],
         )
 
 

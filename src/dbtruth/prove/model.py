@@ -33,6 +33,7 @@ class Step:
     constraint: str | None = None  # the constraint or index PostgreSQL named in its error
     column: str | None = None  # the column it named (NOT NULL)
     message: str | None = None
+    context: str | None = None  # where it was raised: "PL/pgSQL function f() line 3 at RAISE"
     row: tuple[tuple[str, str | None], ...] | None = None  # what an accepted write wrote
 
 

@@ -51,6 +51,9 @@ class AppendOnly:
     table: Table
     events: tuple[str, ...]  # "update", "delete"
     columns: tuple[str, ...] = ()  # a trigger on UPDATE OF these columns
+    # Read from a trigger's body, not declared: a write it lets through may be one it never
+    # meant to refuse (a guard of some rows only), so that is not called unenforced.
+    guessed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

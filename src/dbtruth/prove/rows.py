@@ -34,6 +34,11 @@ MAX_DEPTH = 12
 # a probe runs (they start at 1), and still inside a smallint.
 FIRST_NUMBER = 10_000
 _LENGTH = re.compile(r"\((\d+)\)")
+# pg_get_partkeydef of a table partitioned on one plain column, and the first value of a
+# partition bound: FOR VALUES FROM ('2022-01-01') TO (…), FOR VALUES IN ('a', 'b').
+_PARTITION_KEY = re.compile(r"^(?:RANGE|LIST) \(([a-z_][a-z0-9_$]*)\)$")
+_FIRST_BOUND = re.compile(r"FOR VALUES (?:FROM|IN) \(('(?:[^']|'')*'|[^,)]+)")
+_PRECISION = re.compile(r"^numeric\((\d+)(?:,(\d+))?\)")
 _TEXT_TYPES = ("text", "varchar", "bpchar", "name", "citext")
 # Values of a few types without a counter in them; enough for a NOT NULL column.
 _CONSTANT_VALUES = {
@@ -60,6 +65,7 @@ class RowMaker:
         self._counter = itertools.count(FIRST_NUMBER)
         self._today = datetime.now(UTC).date()
         self._enums: dict[str, list[str]] = {}
+        self._partitions: dict[str, Solution] = {}
 
     # -- rows ------------------------------------------------------------------------------
 
@@ -81,9 +87,11 @@ class RowMaker:
             )
         values: Row = dict(fixed or {})
         pending: Solution = {c: n for c, n in (needs or {}).items() if c not in values}
-        for constraint in self.catalog.constraints_of(table):
-            if constraint.kind == "foreign key":
-                self._reference(table, constraint, values, pending, required, depth)
+        for name, need in self.partition_needs(table).items():
+            if name not in values:
+                pending.setdefault(name, need)
+        for constraint in self._references(table):
+            self._reference(table, constraint, values, pending, required, depth)
         for constraint in self.catalog.constraints_of(table):
             if constraint.kind == "check":
                 _adopt_check(constraint, values, pending)
@@ -145,6 +153,63 @@ class RowMaker:
                 f"({step.sqlstate} {step.constraint or step.column or ''}: {step.message})"
             )
         return dict(step.row or ())
+
+    def _references(self, table: Table) -> list[Constraint]:
+        """The table's foreign keys, and for a partitioned table those its partitions declare
+        on their own (a row lands in one of them and meets its references)."""
+        found = [c for c in self.catalog.constraints_of(table) if c.kind == "foreign key"]
+        if table.kind == "partitioned table":
+            seen = {(c.columns, c.ref_qualified) for c in found}
+            for partition in self.catalog.tables:
+                if partition.partition_of != table.qualified:
+                    continue
+                for fk in self.catalog.constraints_of(partition):
+                    key = (fk.columns, fk.ref_qualified)
+                    if fk.kind == "foreign key" and not fk.inherited and key not in seen:
+                        seen.add(key)
+                        found.append(fk)
+        return found
+
+    def partition_needs(self, table: Table) -> Solution:
+        """For a partitioned table, its key's value at the start of its first partition: a row
+        with a value no partition takes is refused before any constraint is checked."""
+        if table.kind != "partitioned table" and table.partition_of is None:
+            return {}
+        if table.qualified not in self._partitions:
+            self._partitions[table.qualified] = self._first_bound(table)
+        return self._partitions[table.qualified]
+
+    def _first_bound(self, table: Table) -> Solution:
+        # A partitioned table's key and its first partition's bound; a partition's own bound.
+        bound = (
+            "(SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i"
+            " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = p.oid"
+            " AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT' ORDER BY c.relname LIMIT 1)"
+        )
+        key = "pg_get_partkeydef(p.oid)"
+        if table.partition_of is not None:
+            bound = "pg_get_expr(p.relpartbound, p.oid)"
+            key = "pg_get_partkeydef((SELECT inhparent FROM pg_inherits WHERE inhrelid = p.oid))"
+        rows = self.tx.read(
+            sql.SQL(
+                "SELECT " + key + ", " + bound + " FROM pg_class p"
+                " JOIN pg_namespace n ON n.oid = p.relnamespace"
+                " WHERE n.nspname = {} AND p.relname = {}"
+            ).format(sql.Literal(table.schema), sql.Literal(table.name))
+        )
+        if not rows or rows[0][0] is None or rows[0][1] is None:
+            return {}
+        key, bound = rows[0][0], rows[0][1]
+        column = _PARTITION_KEY.match(key)
+        value = _FIRST_BOUND.search(bound)
+        if column is None or value is None or table.column(column.group(1)) is None:
+            return {}  # an expression key, several columns, or hash partitions
+        text = value.group(1)
+        if text.upper() in ("MINVALUE", "MAXVALUE"):
+            return {}
+        if text.startswith("'"):
+            text = text[1:-1].replace("''", "'")
+        return {column.group(1): Need("=", (text,))}
 
     # -- references ------------------------------------------------------------------------
 
@@ -224,7 +289,7 @@ class RowMaker:
         if category == "B":
             return "true"
         if category == "N" and name != "money":
-            return str(n)
+            return _number(n, column.type)
         if name in _TEXT_TYPES:
             return _short_text(n, column.type)
         if name == "uuid":
@@ -344,6 +409,15 @@ def _column(table: Table, name: str) -> Column:
     if column is None:
         raise CannotSynthesize(f"{table.qualified} has no column {name}")
     return column
+
+
+def _number(n: int, type_text: str) -> str:
+    """`n`, or as much of it as numeric(p, s) holds left of its point (numeric(5,2): 999)."""
+    limits = _PRECISION.search(type_text)
+    if limits is None:
+        return str(n)
+    digits = int(limits.group(1)) - int(limits.group(2) or 0)
+    return str(n % 10**digits) if digits > 0 else "0"
 
 
 def _short_text(n: int, type_text: str) -> str:

@@ -24,7 +24,12 @@ class CannotSynthesize(Exception):
 
 
 def refused_on_purpose(step: Step) -> bool:
-    return not step.accepted and (step.sqlstate or "")[:2] in REFUSAL_CLASSES
+    """A refusal by a constraint, or raised by the schema's own code (a guard trigger may
+    raise any SQLSTATE: Supabase Storage's says 42501, insufficient privilege)."""
+    if step.accepted:
+        return False
+    raised = step.context is not None and "at RAISE" in step.context
+    return raised or (step.sqlstate or "")[:2] in REFUSAL_CLASSES
 
 
 class ProbeTransaction:
@@ -52,6 +57,7 @@ class ProbeTransaction:
                     constraint=diag.constraint_name,
                     column=diag.column_name,
                     message=diag.message_primary or str(exc).strip().splitlines()[0],
+                    context=diag.context,
                 )
             else:
                 step = Step(purpose, text, accepted=True, row=_returned_row(cur))
@@ -60,8 +66,13 @@ class ProbeTransaction:
 
     def read(self, query: sql.Composed) -> list[tuple[str | None, ...]]:
         """Rows of a lookup dbtruth makes for itself (not part of the probe), as text."""
-        with self.savepoint():
-            cur = self.conn.execute(query)
+        with self.savepoint() as name:
+            try:
+                cur = self.conn.execute(query)
+            except psycopg.Error:
+                # Leave the transaction usable for the rest of the probe, then tell the caller.
+                self.conn.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(name))
+                raise
             result = cur.pgresult
             if result is None:
                 return []

@@ -42,6 +42,7 @@ def _step(step: Step) -> dict[str, Any]:
         "constraint": step.constraint,
         "column": step.column,
         "message": step.message,
+        "context": step.context,
         "row": _row(step.row),
     }
 
