@@ -222,6 +222,31 @@ def test_shapes_of_real_schemas(tmp_path: Path) -> None:
     _refused(reference, "23503", "reading_2020_device_fkey")
 
 
+def test_a_trigger_that_lifts_the_timeout_and_waits_is_cancelled(tmp_path: Path) -> None:
+    """The parent row's trigger sets statement_timeout to 0 for the rest of the probe (any
+    role may), the child row's trigger then waits for an hour: dbtruth's watchdog cancels it,
+    and the child's invariants are not provable, saying so."""
+    write_files(tmp_path, {"schema.sql": """
+        CREATE FUNCTION lift() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM set_config('statement_timeout', '0', false); RETURN NEW; END $$;
+        CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF current_setting('statement_timeout') = '0' THEN PERFORM pg_sleep(3600); END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TABLE parent (id int PRIMARY KEY);
+        CREATE TRIGGER lift BEFORE INSERT ON parent FOR EACH ROW EXECUTE FUNCTION lift();
+        CREATE TABLE child (parent_id int NOT NULL REFERENCES parent (id));
+        CREATE TRIGGER stall BEFORE INSERT ON child FOR EACH ROW EXECUTE FUNCTION stall();
+    """})  # fmt: skip
+    proofs = _by_id(_prove(str(tmp_path), "--probe-timeout", "100ms"))
+    assert proofs["public.parent_pkey"]["status"] == "proven"
+    for key in ("public.child.parent_id not null", "public.child_parent_id_fkey"):
+        assert proofs[key]["status"] == "not provable"
+        assert "57014" in proofs[key]["reason"], proofs[key]
+    assert dbtruth("prove", str(tmp_path), "--probe-timeout", "0").code == 2
+
+
 def test_casefile_proves_every_declared_invariant_of_the_kinds_probed_today() -> None:
     report = _prove(str(EXAMPLES / "casefile"))
     proofs = _by_id(report)

@@ -61,9 +61,11 @@ def prove(
     duplicate key, a value outside a CHECK, an UPDATE or DELETE of an append-only row) runs on
     a throwaway copy of the schema, never on TARGET, in a transaction that is rolled back.
     Exit 1 when the database accepted an illegal write."""
-    if not _DURATION.fullmatch(probe_timeout):
+    if not _DURATION.fullmatch(probe_timeout) or not probe_timeout.strip("0msuhdin"):
+        # 0 would mean no limit at all for the schema's triggers: never.
         raise DbtruthError(
-            f"--probe-timeout expects a duration such as 500ms or 5s, got '{probe_timeout}'"
+            f"--probe-timeout expects a duration above zero such as 500ms or 5s, got "
+            f"'{probe_timeout}'"
         )
     from dbtruth.prove.run import ProveOptions, prove_target
     from dbtruth.report import proofs
