@@ -201,6 +201,17 @@ def test_shapes_of_real_schemas(tmp_path: Path) -> None:
             FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
         ALTER TABLE reading_2020 ADD CONSTRAINT reading_2020_device_fkey
             FOREIGN KEY (device_id) REFERENCES device (id);
+
+        CREATE TABLE "Account" (id int PRIMARY KEY, "providerId" text NOT NULL,
+                                "accountKey" text NOT NULL, UNIQUE ("providerId", "accountKey"));
+        CREATE TABLE person (id int PRIMARY KEY);
+        CREATE TABLE saved_view (id int PRIMARY KEY, project text NOT NULL, name text NOT NULL,
+                                 person_id int REFERENCES person (id),
+                                 external_ref text DEFAULT NULL);
+        CREATE UNIQUE INDEX saved_view_shared ON saved_view (project, name)
+            WHERE person_id IS NULL;
+        CREATE UNIQUE INDEX saved_view_external ON saved_view (project, external_ref)
+            WHERE external_ref IS NOT NULL;
     """})  # fmt: skip
     proofs = _by_id(_prove(str(tmp_path)))
     (filled,) = proofs["public.doc.search not null"]["probes"]
@@ -220,6 +231,17 @@ def test_shapes_of_real_schemas(tmp_path: Path) -> None:
         assert "'2020-01-01'::date" in control["sql"] and control["accepted"]
     (reference,) = proofs["public.reading_2020_device_fkey"]["probes"]
     _refused(reference, "23503", "reading_2020_device_fkey")
+    (mixed_case,) = proofs["public.Account_providerId_accountKey_key"]["probes"]
+    _refused(mixed_case, "23505", "Account_providerId_accountKey_key")
+    # Outside "person_id IS NULL" a view belongs to a person, who is made first.
+    duplicate, personal = proofs["public.saved_view_shared"]["probes"]
+    _refused(duplicate, "23505", "saved_view_shared")
+    assert personal["status"] == "proven" and personal["steps"][-1]["row"]["person_id"]
+    assert any(s["sql"].startswith('INSERT INTO "public"."person"') for s in personal["steps"])
+    # A key column is the only way out of "external_ref IS NOT NULL": no outside row to try;
+    # its DEFAULT NULL does not leave the key empty.
+    (external,) = proofs["public.saved_view_external"]["probes"]
+    _refused(external, "23505", "saved_view_external")
 
 
 def test_a_trigger_that_lifts_the_timeout_and_waits_is_cancelled(tmp_path: Path) -> None:

@@ -148,12 +148,21 @@ def _unique_subject(table: Table, index: Index) -> Subject:
     )
 
 
+def _unquoted(key: str) -> str:
+    """An index key column as pg_get_indexdef writes it ("providerAccountId"), unquoted."""
+    if len(key) > 1 and key[0] == key[-1] == '"':
+        return key[1:-1].replace('""', '"')
+    return key
+
+
 def _unique_plan(table: Table, index: Index) -> Unique:
     expressions = tuple(
         k for k, is_column in zip(index.keys, index.key_is_column, strict=True) if not is_column
     )
     columns = tuple(
-        k for k, is_column in zip(index.keys, index.key_is_column, strict=True) if is_column
+        _unquoted(k)
+        for k, is_column in zip(index.keys, index.key_is_column, strict=True)
+        if is_column
     )
     return Unique(table, columns, index.predicate, index, expressions)
 

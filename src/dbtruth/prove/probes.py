@@ -195,19 +195,26 @@ class Prober:
         step = self.rows.insert(table, second, "probe")
         expected = Expected("23505", _refusing_indexes(self.rows.catalog, plan))
         probes = [judge(name, expected, step, self.tx.steps)]
-        if predicate is not None:
-            probes.append(self._outside(plan, predicate, same))
+        # Beside a partial index, a row with the same key outside the predicate is legal,
+        # unless the key is unique on every row anyway (another index refused the duplicate),
+        # or the only way out of the predicate is a key column (a NULL key is never compared).
+        ways_out = [
+            way
+            for way in (expressions.solutions(predicate, False) if predicate is not None else [])
+            if not any(c in plan.columns for c in way)
+        ]
+        refused_by_own = plan.index is None or step.constraint == plan.index.name
+        if ways_out and refused_by_own:
+            probes.append(self._outside(plan, ways_out, same))
         return probes
 
-    def _outside(self, plan: Unique, predicate: expressions.Expr, same: Row) -> Probe:
+    def _outside(self, plan: Unique, ways: list[expressions.Solution], same: Row) -> Probe:
         """Beside a partial index, a row with the same key outside the predicate is legal."""
         table = plan.table
         name = f"a row of {table.qualified} with the same key outside {plan.predicate}"
         start = len(self.tx.steps)
         last: Step | None = None
-        for way in expressions.solutions(predicate, False)[:_OUTSIDE_TRIES]:
-            if any(c in plan.columns for c in way):
-                continue
+        for way in ways[:_OUTSIDE_TRIES]:
             try:
                 values = self.rows.legal(table, fixed=same, needs=way)
             except CannotSynthesize:

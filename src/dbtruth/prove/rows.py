@@ -98,8 +98,11 @@ class RowMaker:
         for column in table.columns:
             if column.name in values or column.name in pending or column.generated:
                 continue
-            has_default = column.default is not None or column.identity
-            if (column.name in required or column.not_null) and not has_default:
+            has_default = column.default is not None or bool(column.identity)
+            # A required column is given a value unless PostgreSQL numbers it: a default such
+            # as NULL would leave a key column empty.
+            numbered = bool(column.identity) or (column.default or "").startswith("nextval(")
+            if (column.name in required and not numbered) or (column.not_null and not has_default):
                 pending[column.name] = Need("value")
         return self.resolve(table, values, pending)
 
@@ -225,16 +228,23 @@ class RowMaker:
         given = {c: values[c] for c in fk.columns if c in values}
         if any(v is None for v in given.values()):
             return  # MATCH SIMPLE: a NULL column leaves the reference unchecked
-        unset = [c for c in fk.columns if c not in values and c not in pending]
+        # A column asked only to hold some value (a predicate's IS NOT NULL) takes its parent's.
+        wanted = [c for c in fk.columns if c in pending and pending[c].op == "value"]
+        unset = [c for c in fk.columns if c not in values and (c not in pending or c in wanted)]
         if not unset and len(given) < len(fk.columns):
             return  # the probe's own needs set these columns
-        must = bool(given) or any(c in required or _column(table, c).not_null for c in unset)
+        must = (
+            bool(given)
+            or bool(wanted)
+            or any(c in required or _column(table, c).not_null for c in unset)
+        )
         if not must:
             return
         mapping = dict(zip(fk.columns, fk.ref_columns, strict=False))
         parent_values = self.parent(fk, {mapping[c]: v for c, v in given.items()}, depth)
         for column in unset:
             values[column] = parent_values.get(mapping[column])
+            pending.pop(column, None)
 
     def parent(self, fk: Constraint, key: Row, depth: int) -> Row:
         """A row of the table `fk` references holding `key`: an existing one, else a new one."""
