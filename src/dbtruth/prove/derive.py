@@ -107,6 +107,16 @@ def _derived_of(catalog: Catalog, table: Table) -> Iterator[Planned]:
             yield _reference_subject(table, constraint), Reference(table, constraint)
         elif constraint.kind == "check":
             yield _check_subject(table, constraint), Range(table, constraint)
+        elif constraint.kind == "exclusion":
+            subject = Subject(
+                f"{table.schema}.{constraint.name}",
+                f"{name}: {constraint.definition}",
+                "non-overlap",
+                "catalog",
+                name,
+                f"{table.schema}.{constraint.name}",
+            )
+            yield subject, Unprovable("dbtruth does not probe exclusion constraints yet")
     for index in catalog.indexes_of(table):
         if index.unique and index.valid:
             yield _unique_subject(table, index), _unique_plan(table, index)
