@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,8 @@ from tests.conftest import Server
 from tests.helpers import EXAMPLES, dbtruth, write_files
 
 
-def _prove(*argv: str, code: int = 0) -> dict[str, Any]:
-    outcome = dbtruth("prove", *argv, "--scratch", "embedded", "--format", "json")
+def _prove(*argv: str, code: int = 0, scratch: str = "embedded") -> dict[str, Any]:
+    outcome = dbtruth("prove", *argv, "--scratch", scratch, "--format", "json")
     assert outcome.code == code, outcome.err + outcome.out[-2000:]
     return json.loads(outcome.out)  # type: ignore[no-any-return]
 
@@ -437,10 +438,18 @@ def _write_counters(server: Server, name: str) -> tuple[int, ...]:
     return tuple(row)
 
 
+@pytest.fixture
+def live(server: Server) -> Iterator[tuple[Server, str]]:
+    """A database on each server version this machine has."""
+    name = server.create_database()
+    yield server, name
+    server.drop_database(name)
+
+
 def test_a_live_target_is_copied_and_never_written(
-    database: tuple[Server, str], tmp_path: Path
+    live: tuple[Server, str], tmp_path: Path
 ) -> None:
-    server, name = database
+    server, name = live
     with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
         conn.execute("""
             CREATE TABLE parent (id int PRIMARY KEY, label text NOT NULL);
@@ -458,7 +467,11 @@ def test_a_live_target_is_copied_and_never_written(
         "    enforcement: application\n"
     )
     before, counters = _state(server, name), _write_counters(server, name)
-    report = _prove(server.conninfo(name), "--manifest", str(tmp_path / "dbtruth.yaml"), code=1)
+    # Left to choose, the copy goes to a scratch server of the target's major version.
+    report = _prove(server.conninfo(name), "--manifest", str(tmp_path / "dbtruth.yaml"), code=1,
+                    scratch="auto")  # fmt: skip
+    assert f"PostgreSQL {server.version_num // 10000}." in report["clone"]["description"]
+    assert report["server_version"].startswith(f"{server.version_num // 10000}.")
     assert _state(server, name) == before
     assert _write_counters(server, name) == counters
     # The probes ran, and wrote, on the throwaway copy that pg_dump made.
