@@ -354,6 +354,12 @@ invariants:
     columns: [org_id, case_id]
     enforcement: constraint
     object: public.case_assignment_org_id_case_id_key
+  - id: invoices-numbered
+    statement: invoice numbers never repeat
+    kind: uniqueness
+    tables: [invoice]
+    columns: [number]
+    enforcement: application
 """)
     outcome = dbtruth("prove", str(tmp_path), "--scratch", "embedded")
     assert outcome.code == 1, outcome.err
@@ -374,6 +380,9 @@ invariants:
     _refused(assignment["probes"][0], "23505", "case_assignment_org_id_case_id_key")
     # The unique constraint the declaration names is proven once, under the declared id.
     assert "public.case_assignment_org_id_case_id_key" not in proofs
+    missing = proofs["invoices-numbered"]
+    assert missing["status"] == "not provable" and missing["probes"] == []
+    assert missing["reason"] == "the table public.invoice is not in the schema"
 
 
 @pytest.mark.parametrize(
