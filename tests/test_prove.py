@@ -407,6 +407,18 @@ def test_hostile_input_is_one_line_and_exit_2(
     assert all(word in line for word in words), line
 
 
+def test_a_predicate_nested_beyond_reason_is_not_understood(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLES / "legacy" / "schema.sql", tmp_path / "schema.sql")
+    (tmp_path / "dbtruth.yaml").write_text(
+        "invariants:\n  - id: deep\n    statement: nested beyond reason\n"
+        "    kind: uniqueness\n    tables: [users]\n    columns: [email]\n"
+        f"    enforcement: application\n    predicate: \"{'NOT ' * 3000}(id > 0)\"\n"
+    )
+    proof = _by_id(_prove(str(tmp_path)))["deep"]
+    assert proof["status"] == "not provable"
+    assert proof["reason"].startswith("predicate shape not understood: NOT NOT")
+
+
 def test_a_snapshot_or_a_bad_timeout_is_refused_before_anything_runs(tmp_path: Path) -> None:
     snapshot = Path(__file__).parent / "data" / "legacy.snapshot.json"
     outcome = dbtruth("prove", str(snapshot))

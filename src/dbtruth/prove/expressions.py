@@ -21,6 +21,8 @@ from pglast.enums import A_Expr_Kind, BoolExprType, NullTestType
 # How many different ways to make an expression true or false are tried; a BETWEEN has two
 # ways out, an IN list one, a conjunction of five conditions five.
 MAX_SOLUTIONS = 8
+# Nesting of AND, OR and NOT read; deeper is not understood (and never recursed into).
+MAX_DEPTH = 32
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "<>": "<>"}
 _NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "=": "<>", "<>": "="}
 
@@ -79,7 +81,7 @@ def parse(text: str) -> Expr:
     try:
         statement: Any = parse_sql(f"SELECT 1 WHERE {body}")[0].stmt
         where = statement.whereClause
-    except Exception:  # pglast raises its own ParseError; any failure means "not understood"
+    except Exception:  # pglast's ParseError, a RecursionError: all "not understood"
         return Unknown(body)
     return _read(where, body)
 
@@ -130,11 +132,13 @@ def _list(node: Any) -> tuple[str, ...] | None:
     return None if any(v is None for v in values) else tuple(v for v in values if v is not None)
 
 
-def _read(node: Any, text: str) -> Expr:
+def _read(node: Any, text: str, depth: int = 0) -> Expr:
+    if depth > MAX_DEPTH:
+        return Unknown(text)  # a predicate from dbtruth.yaml may nest NOT a thousand times
     if isinstance(node, ast.BoolExpr):
         kinds = {BoolExprType.AND_EXPR: "and", BoolExprType.OR_EXPR: "or"}
         op = kinds.get(node.boolop, "not") if node.boolop is not None else "not"
-        return BoolOp(op, tuple(_read(arg, text) for arg in node.args or ()))
+        return BoolOp(op, tuple(_read(arg, text, depth + 1) for arg in node.args or ()))
     if isinstance(node, ast.NullTest):
         column = _column(node.arg)
         if column is None:

@@ -178,7 +178,7 @@ class Prober:
             )
         predicate = expressions.parse(plan.predicate) if plan.predicate else None
         if predicate is not None and not expressions.understood(predicate):
-            raise CannotSynthesize(f"predicate shape not understood: {plan.predicate}")
+            raise CannotSynthesize(f"predicate shape not understood: {_cut(plan.predicate)}")
         inside = expressions.solutions(predicate, True)[:1] if predicate else [{}]
         if not inside:
             raise CannotSynthesize(f"no row can satisfy the predicate {plan.predicate}")
@@ -245,7 +245,7 @@ class Prober:
         table, check = plan.table, plan.constraint
         expr = expressions.parse(check.definition)
         if not expressions.understood(expr):
-            raise CannotSynthesize(f"CHECK shape not understood: {check.definition}")
+            raise CannotSynthesize(f"CHECK shape not understood: {_cut(check.definition)}")
         inside = expressions.solutions(expr, True)
         outside = expressions.solutions(expr, False)
         if not inside or not outside:
@@ -363,6 +363,12 @@ def _refusing_indexes(catalog: Catalog, plan: Unique) -> tuple[str, ...]:
         if same_keys or narrower:
             names.append(index.name)
     return tuple(names)
+
+
+def _cut(text: str | None, limit: int = 300) -> str:
+    """Schema text quoted in a reason, cut where it runs long (the JSON keeps the object)."""
+    text = text or ""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _updatable(table: Table, columns: tuple[str, ...]) -> str:

@@ -124,9 +124,8 @@ def write_terminal(proved: Proved, stream: TextIO, *, color: bool | None) -> Non
 
     lines: list[tuple[str, str]] = [
         (f"dbtruth prove {proved.target}", "bold"),
-        (f"probes ran on a throwaway copy: {proved.clone}; PostgreSQL {proved.server_version}",
-         "dim"),
-    ]  # fmt: skip
+        (f"probes ran on a throwaway copy: {proved.clone}", "dim"),
+    ]
     lines += [(f"note: {note}", "dim") for note in proved.notes]
     lines.append(("", ""))
     for status in _ORDER:
