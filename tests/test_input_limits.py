@@ -570,3 +570,33 @@ def test_statements_split_alike_with_non_ascii_text_and_dollar_tags(tmp_path: Pa
     assert found[1].sql.rstrip().endswith("AS $é$ SELECT $ü$;$ü$ $é$")  # the body whole
     assert (found[2].line, found[2].copy_data) == (3, "ü\n")
     assert (found[3].line, found[3].sql.strip()) == (6, "SELECT 'ü;'")
+
+
+@pytest.mark.parametrize(
+    "stalling",
+    [
+        "SET statement_timeout = 0;\nSELECT pg_sleep(600);\n",
+        "DO $$ BEGIN PERFORM set_config('statement_timeout', '0', true); LOOP END LOOP; END $$;\n",
+    ],
+    ids=["sleep after lifting the timeout", "endless loop"],
+)
+def test_sql_that_would_run_forever_is_cancelled_where_it_is(tmp_path: Path, stalling: str) -> None:
+    # any role may lift statement_timeout: the bound is kept on dbtruth's side
+    schema = tmp_path / "schema.sql"
+    schema.write_text("CREATE TABLE t (id int PRIMARY KEY);\n" + stalling)
+    line = 3 if stalling.startswith("SET") else 2
+    outcome = dbtruth("check", str(schema), "--statement-timeout", "1s")
+    _is_error(outcome, f"{schema}:{line}:1: cancelled: still running after 1s")
+
+
+def test_a_replayed_migration_that_would_run_forever_is_cancelled(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "m", {
+        "001.sql": "CREATE TABLE t (id int PRIMARY KEY);\n",
+        "002.sql": "SET statement_timeout = 0;\nSELECT pg_sleep(600);\n",
+    })  # fmt: skip
+    outcome = dbtruth("migrate", "lint", str(folder), "--replay", "--statement-timeout", "1s",
+                      "--format", "json")  # fmt: skip
+    assert outcome.code in (0, 1), outcome.err  # a failed replay is reported, not an error
+    failure = json.loads(outcome.out)["replay"]["failure"]
+    assert (Path(failure["file"]).name, failure["line"]) == ("002.sql", 2)
+    assert failure["message"] == "cancelled: still running after 1s"

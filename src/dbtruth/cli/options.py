@@ -27,7 +27,8 @@ statement_timeout_option = click.option(
     default="60s",
     show_default=True,
     metavar="DURATION",
-    help="statement_timeout of live sessions: how long one catalog query may run.",
+    help="How long one statement may run: a catalog query on a live target, a statement of "
+    "SQL files loaded into the scratch server (cancelled after it, with its file and line).",
 )
 lock_timeout_option = click.option(
     "--lock-timeout",

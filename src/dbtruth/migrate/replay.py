@@ -25,6 +25,7 @@ from dbtruth.rules.migration_locks import MODES, blocks_writes
 from dbtruth.sources import sqlfiles
 from dbtruth.sources.dump import schema_dump
 from dbtruth.sources.scratch import ScratchDatabase, ScratchServer
+from dbtruth.sources.watchdog import cancel_after, seconds
 
 _LOCKS = """
 SELECT c.oid, l.mode
@@ -116,10 +117,12 @@ def _position(statement: MigrationStatement, exc: psycopg.Error) -> tuple[int, i
 
 
 def replay(
-    files: list[MigrationFile], database: ScratchDatabase
+    files: list[MigrationFile], database: ScratchDatabase, statement_timeout: str = "60s"
 ) -> tuple[list[Observation], Failure | None]:
     """Run `files` on the clone as the unprivileged owner, statement by statement; what each
-    did, and the first failure (which stops the replay)."""
+    did, and the first failure (which stops the replay). A statement still running after
+    `statement_timeout` is cancelled, and is the failure."""
+    budget = seconds(statement_timeout)
     observations: list[Observation] = []
     sandbox = database.sandbox
     with psycopg.connect(database.conninfo, autocommit=True) as conn:
@@ -129,6 +132,7 @@ def replay(
                 conn.execute("BEGIN")
             for statement in migration.statements:
                 verdict = sandbox.judge(statement.sql, conn)
+                watch = None
                 try:
                     if verdict.action == "refuse":
                         message = f"refused: {verdict.reason}"
@@ -140,12 +144,15 @@ def replay(
                         # migration, in a session of its own: their locks are not observed.
                         sandbox.run_privileged(verdict)
                         continue
-                    observation, in_transaction = _run(conn, statement, in_transaction)
+                    with cancel_after(conn, budget) as watch:
+                        observation, in_transaction = _run(conn, statement, in_transaction)
                 except psycopg.Error as exc:
                     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                         conn.execute("ROLLBACK")
                     line, column = _position(statement, exc)
                     message = str(exc).strip().splitlines()[0]
+                    if isinstance(exc, psycopg.errors.QueryCanceled) and watch and watch.fired:
+                        message = f"cancelled: still running after {statement_timeout}"
                     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
                         message = (
                             f"refused: {message}: dbtruth replays migrations as an unprivileged "

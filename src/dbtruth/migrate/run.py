@@ -274,7 +274,7 @@ def _replay(
             notes += [n for n in clone_notes if "setting unknown" in n][:5]
         else:
             database = server.create_database()
-        observations, failure = replay.replay(parsed, database)
+        observations, failure = replay.replay(parsed, database, options.statement_timeout)
     differences = replay.compare(observations, outcome.predictions)
     # What the database did replaces what the static table predicted, in the findings too.
     outcome.result.findings, withdrawn = replay.apply_observations(

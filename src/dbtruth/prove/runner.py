@@ -3,10 +3,7 @@ everything rolled back at the end, so the clone is as empty after a probe as bef
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,6 +12,7 @@ import psycopg
 from psycopg import sql
 
 from dbtruth.prove.model import Step
+from dbtruth.sources.watchdog import cancel_after, seconds
 
 # SQLSTATE classes of a database refusing a write on purpose: integrity constraint violations
 # (23), a trigger's RAISE (P0), triggered action and triggered data change exceptions (09, 27).
@@ -111,37 +109,19 @@ def probe_transaction(
     may): a watchdog on dbtruth's side cancels whatever still runs when the probe has had
     WATCHDOG_STATEMENTS statements' worth of time."""
     budget = WATCHDOG_STATEMENTS * seconds(statement_timeout)
-    watchdog = threading.Timer(budget, _cancel, args=(conn,))
-    watchdog.daemon = True
     conn.execute("BEGIN")
-    watchdog.start()
     try:
-        conn.execute("SELECT set_config('statement_timeout', %s, true)", (statement_timeout,))
-        conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        yield ProbeTransaction(conn)
+        with cancel_after(conn, budget):
+            conn.execute("SELECT set_config('statement_timeout', %s, true)", (statement_timeout,))
+            conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            yield ProbeTransaction(conn)
     finally:
-        watchdog.cancel()
         if not conn.closed:
             conn.execute("ROLLBACK")
 
 
 # A probe runs a few statements, a few dozen with a deep chain of parent rows.
 WATCHDOG_STATEMENTS = 20
-_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"(\d+)(us|ms|s|min|h|d)?")
-
-
-def seconds(duration: str) -> float:
-    """A PostgreSQL duration ("500ms", "5s", "2min"; a bare number is milliseconds)."""
-    match = _DURATION.fullmatch(duration.strip())
-    if match is None:
-        raise ValueError(f"not a duration: {duration!r}")
-    return int(match.group(1)) * _UNITS[match.group(2) or "ms"]
-
-
-def _cancel(conn: psycopg.Connection[Any]) -> None:
-    with contextlib.suppress(Exception):  # the connection may be done by then
-        conn.cancel_safe(timeout=5)
 
 
 def _text(value: bytes | None) -> str | None:

@@ -27,6 +27,7 @@ from dbtruth.sources.sqltext import (  # read here by the loaders of targets and
     read_text,
     statements,
 )
+from dbtruth.sources.watchdog import cancel_after, seconds
 
 __all__ = [
     "MAX_SQL_BYTES",
@@ -119,6 +120,7 @@ def load(
     progress: Callable[[str, int], None] | None = None,
     locations: dict[str, tuple[str, int]] | None = None,
     sandbox: Sandbox | None = None,
+    statement_timeout: str = "60s",
 ) -> tuple[list[LoadProblem], list[str]]:
     """Load every statement of `files` into the database at `conninfo`.
 
@@ -126,7 +128,9 @@ def load(
     it: role and extension statements the unprivileged owner cannot run are run by dbtruth's
     administrator or refused. Returns the problems (statements that only a superuser can ever
     run, and with keep_going every failure; otherwise the first failure raises) and notes about
-    how the files were read. `locations` receives where each relation was created."""
+    how the files were read. `locations` receives where each relation was created. A statement
+    still running after `statement_timeout` is cancelled and reported where it is."""
+    budget = seconds(statement_timeout)
     problems: list[LoadProblem] = []
     notes: list[str] = []
     # Where unqualified CREATEs land: the first existing schema of the search_path, asked of
@@ -149,7 +153,16 @@ def load(
                     if verdict.action == "privileged" and sandbox is not None:
                         sandbox.run_privileged(verdict)
                     else:
-                        _execute(conn, statement)
+                        with cancel_after(conn, budget) as watch:
+                            try:
+                                _execute(conn, statement)
+                            except psycopg.errors.QueryCanceled as exc:
+                                if not watch.fired:
+                                    raise
+                                raise _Refused(
+                                    f"cancelled: still running after {statement_timeout} "
+                                    "(--statement-timeout)"
+                                ) from exc
                 except (psycopg.Error, _Refused) as exc:
                     if _unknown_setting(statement, exc):
                         # pg_dump writes the settings of its own version (18's

@@ -132,6 +132,7 @@ def _load_sql_files(
                 progress=tick,
                 locations=locations,
                 sandbox=database.sandbox,
+                statement_timeout=options.statement_timeout,
             )
             database.hand_over()
             timings["load"] = time.perf_counter() - started
