@@ -23,17 +23,20 @@ _ADDRESS_WORDS = frozenset(
 def state_columns(table: Table) -> list[Column]:
     """Columns that name a lifecycle state: status, state, *_status, *_state, currentState.
     `state` beside `city` or `country` is part of an address, not a lifecycle."""
-    address = any(_ADDRESS_WORDS.intersection(tokens(c.name)) for c in table.columns)
-    return [
-        c
+    found = [
+        (c, parts)
         for c in table.columns
         if (parts := tokens(c.name))
         and parts[-1] in STATE_WORDS
         and c.type_category in ("S", "N", "E")
         and c.type_name != "bool"
         and "http" not in parts  # an HTTP status code is a measurement, not a lifecycle
-        and not (address and parts[-1] == "state")
     ]
+    if not any(parts[-1] == "state" for _, parts in found):
+        return [c for c, _ in found]
+    # only then: is it an address? (asked of every table, this was most of the rule's time)
+    address = any(_ADDRESS_WORDS.intersection(tokens(c.name)) for c in table.columns)
+    return [c for c, parts in found if not (address and parts[-1] == "state")]
 
 
 def is_constrained(catalog: Catalog, table: Table, column: Column) -> bool:

@@ -58,8 +58,15 @@ def cross_tenant_foreign_key(catalog: Catalog, settings: Settings) -> Iterator[V
     PostgreSQL manual 5.5.5 Foreign Keys; playbook §3.9, §6.8, §9.
     """
     tenancy = Tenancy(catalog, settings)
+    keys: dict[str, Column | None] = {}  # a parent is asked once, not once per key into it
+
+    def key_of(table: Table) -> Column | None:
+        if table.qualified not in keys:
+            keys[table.qualified] = tenant_key(table, settings)
+        return keys[table.qualified]
+
     for table in own_tables(catalog):
-        key = tenant_key(table, settings)
+        key = key_of(table)
         if key is None:
             continue
         for fk in catalog.constraints_of(table):
@@ -69,7 +76,7 @@ def cross_tenant_foreign_key(catalog: Catalog, settings: Settings) -> Iterator[V
             parent = catalog.table(fk.ref_qualified or "")
             if parent is None or parent is table:
                 continue
-            parent_key = tenant_key(parent, settings)
+            parent_key = key_of(parent)
             if parent_key is None:
                 continue  # a global table: every tenant may reference its rows
             unique_cols = (parent_key.name, *fk.ref_columns)
