@@ -447,3 +447,26 @@ def test_selectors_name_rules_of_the_whole_catalogue(tmp_path: Path) -> None:
     assert [c for c, _ in _codes(report)] == ["M001"]
     outcome = dbtruth("migrate", "lint", str(folder), "--select", "X999")
     assert outcome.code == 2 and "unknown rule or family 'X999'" in outcome.err
+
+
+def test_a_statement_that_cannot_be_parsed_fails_the_run(tmp_path: Path) -> None:
+    text = "CREATE TABLE b (id int);\nCREATE TABLE a (id int name text);\n"
+    folder = _write(tmp_path / "m", {"001.sql": text})
+    outcome = dbtruth("migrate", "lint", str(folder))
+    assert outcome.code == 1 and f"{folder}/001.sql:2:1: cannot parse" in outcome.err
+    assert dbtruth("migrate", "lint", str(folder), "--fail-on", "never").code == 0
+
+
+def test_a_selection_of_check_rules_alone_is_an_error(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "m", {"001.sql": "CREATE INDEX a_b ON a (b);\n"})
+    outcome = dbtruth("migrate", "lint", str(folder), "--select", "I002")
+    assert outcome.code == 2
+    assert outcome.err.startswith("dbtruth: error: no migration rule is selected by I002")
+
+
+def test_a_group_counts_objects_and_findings_apart(tmp_path: Path) -> None:
+    # M011 once per migration file: two files locking one table are two findings on one table
+    files = {f"00{n}.sql": f"ALTER TABLE orders ADD COLUMN c{n} int;\n" for n in (1, 2)}
+    folder = _write(tmp_path / "m", files)
+    outcome = dbtruth("migrate", "lint", str(folder), "--select", "M011", "--no-color")
+    assert "warning M011 missing-lock-timeout — 2 findings on 1 table" in outcome.out

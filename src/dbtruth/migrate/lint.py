@@ -21,6 +21,7 @@ from pglast.enums import AlterTableType, ConstrType, TransactionStmtKind
 
 from dbtruth import engine
 from dbtruth.engine import Result, Suppressed
+from dbtruth.errors import DbtruthError
 from dbtruth.findings import Finding, Location, Severity
 from dbtruth.migrate import DEFAULT_SMALL_TABLE_ROWS
 from dbtruth.migrate.blast import LOCK_RULES, TableSize, grade
@@ -79,8 +80,15 @@ def migration_specs(
     less --ignore and rules.ignore. Without a manifest, its defaults."""
     chosen = select or (manifest.rules.select if manifest is not None else [])
     ignored = [*(manifest.rules.ignore if manifest is not None else []), *ignore]
-    specs = engine.select(chosen, ignored, engine.migration_specs())
-    return [s for s in specs if s.kind == "migration"]
+    specs = [s for s in engine.select(chosen, ignored, engine.migration_specs())
+             if s.kind == "migration"]  # fmt: skip
+    if chosen and not specs:
+        # a CI job selecting only check's rules would lint nothing and always pass
+        raise DbtruthError(
+            f"no migration rule is selected by {', '.join(chosen)}",
+            hint="migration rules are family M; `dbtruth rules` lists them",
+        )
+    return specs
 
 
 def _not_null_check(constraint: ast.Constraint) -> str | None:

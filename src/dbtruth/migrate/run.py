@@ -81,6 +81,8 @@ class MigrationLint:
     def fails(self) -> bool:
         if self.replayed is not None and self.replayed.failure is not None:
             return True  # a migration that fails on a clone fails in production
+        if self.problems and self.threshold is not None:
+            return True  # a statement PostgreSQL cannot parse fails on deploy too
         return self.threshold is not None and any(
             f.severity >= self.threshold for f in self.result.findings
         )

@@ -49,11 +49,15 @@ def group_findings(findings: list[Finding]) -> list[FindingGroup]:
 
 
 def objects_phrase(group: FindingGroup) -> str:
-    """'7 objects' / '1 object' with the kind when they share one: '7 tables'."""
+    """'7 objects' / '1 object' with the kind when they share one: '7 tables'; '4 findings on
+    2 tables' when some object is found more than once."""
     kinds = {f.object.kind for f in group.findings}
     kind = next(iter(kinds)) if len(kinds) == 1 else "object"
-    count = len(group.findings)
-    return f"{count} {plural(kind, count)}"
+    count = len({f.object.path for f in group.findings})
+    findings = len(group.findings)
+    objects = f"{count} {plural(kind, count)}"
+    # one object found by several statements (M011 once per migration file): say both
+    return objects if findings == count else f"{findings} findings on {objects}"
 
 
 def plural(word: str, count: int) -> str:
