@@ -470,3 +470,12 @@ def test_a_group_counts_objects_and_findings_apart(tmp_path: Path) -> None:
     folder = _write(tmp_path / "m", files)
     outcome = dbtruth("migrate", "lint", str(folder), "--select", "M011", "--no-color")
     assert "warning M011 missing-lock-timeout — 2 findings on 1 table" in outcome.out
+
+
+def test_fail_on_never_in_dbtruth_yaml_as_on_the_command_line(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "m", {"001.sql": "CREATE INDEX a_b ON a (b);\n"})
+    assert dbtruth("migrate", "lint", str(folder)).code == 1  # M001 is a warning
+    (folder / "dbtruth.yaml").write_text("rules:\n  fail_on: never\n")
+    outcome = dbtruth("migrate", "lint", str(folder), "--no-color")
+    assert outcome.code == 0
+    assert outcome.out.rstrip().endswith("over 1 statement")  # one, not "1 statements"

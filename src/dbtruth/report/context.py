@@ -41,10 +41,15 @@ class ReportContext:
         ]
         text = (
             f"{len(self.findings)} finding(s): {', '.join(parts)} "
-            f"— {self.result.rules_run} rules over {self.tables} {self.subject}"
+            f"— {_count(self.result.rules_run, 'rules')} over {_count(self.tables, self.subject)}"
         )
         if self.result.suppressed:
             text += f"; {len(self.result.suppressed)} suppressed"
         if self.result.baselined:
             text += f"; {self.result.baselined} in baseline"
         return text
+
+
+def _count(n: int, plural: str) -> str:
+    """'2 rules', '1 rule': the words counted here are plain plurals (rules, tables, statements)."""
+    return f"{n} {plural if n != 1 else plural.removesuffix('s')}"
