@@ -60,7 +60,7 @@ class RulesSection(_Strict):
     )
     ignore: list[str] = Field(default_factory=list)
     severity: dict[str, SeverityName] = Field(default_factory=dict)
-    fail_on: SeverityName | Literal["never"] = "warning"  # as --fail-on: never fails
+    fail_on: Literal["info", "warning", "error", "never"] = "warning"  # as --fail-on
     ignore_objects: list[ObjectIgnore] = Field(default_factory=list)
     settings: RuleSettings = Field(default_factory=RuleSettings)  # type: ignore[arg-type]
 
