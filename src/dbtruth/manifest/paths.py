@@ -81,13 +81,19 @@ def check_workload_files(manifest: Manifest, path: Path, lines: dict[Key, int]) 
             continue
         target = path.parent / query.file.strip()
         where = f"{path}:{lines.get(('workload', i, 'file'), 1)}"
-        if not target.exists():
-            raise DbtruthError(f"workload.{i}.file: no such file: {query.file}", where=where)
-        if not target.is_file():
-            kind = "a folder" if target.is_dir() else "not a regular file"
+        shown = query.file if len(query.file) <= 120 else query.file[:120] + "…"
+        try:
+            exists, is_file, is_dir = target.exists(), target.is_file(), target.is_dir()
+        except (OSError, ValueError) as exc:  # a name too long, a NUL: not a file either
+            reason = getattr(exc, "strerror", None) or str(exc)
             raise DbtruthError(
-                f"workload.{i}.file: {query.file} is {kind}, not a SQL file", where=where
-            )
+                f"workload.{i}.file: cannot follow {shown}: {reason}", where=where
+            ) from exc
+        if not exists:
+            raise DbtruthError(f"workload.{i}.file: no such file: {shown}", where=where)
+        if not is_file:
+            kind = "a folder" if is_dir else "not a regular file"
+            raise DbtruthError(f"workload.{i}.file: {shown} is {kind}, not a SQL file", where=where)
 
 
 def _resolved(path: Path, name: str, where: str) -> Path:

@@ -61,7 +61,8 @@ from dbtruth.sources.sqltext import (
 TransactionMode = Literal["auto", "per-file", "none"]
 _OTHER_DIALECTS = re.compile(r"\.(mysql|sqlite3?|cockroach|mssql|sqlserver|oracle)(\.|$)", re.I)
 _CONCURRENT_METADATA = re.compile(
-    r"^\s*createIndexConcurrently\s*:\s*(?:true|yes|on)\s*(?:#.*)?$", re.MULTILINE | re.IGNORECASE
+    r"^[ \t]*createIndexConcurrently[ \t]*:[ \t]*(?:true|yes|on)[ \t]*(?:#.*)?$",
+    re.MULTILINE | re.IGNORECASE,  # [ \t]*: \s* at each blank line would be quadratic
 )
 _NO_TRANSACTION = re.compile(
     r"--\s*(postgres-migrations\s+disable-transaction|\+goose\s+NO\s+TRANSACTION|"

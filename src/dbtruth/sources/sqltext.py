@@ -26,7 +26,8 @@ _NATURAL = re.compile(r"(\d+)")
 _META = re.compile(r"^\s*\\([a-zA-Z!?.]+)\s*(.*?)\s*$")
 # postgres-migrations runs `SELECT 1` in place of a file carrying this marker (shared with the
 # migration reader).
-RUNNER_IGNORES = re.compile(r"^\s*--\s*postgres-migrations\s+ignore\b", re.MULTILINE)
+# [ \t]*, not \s*: at each of a million blank lines \s* would run to the end and back.
+RUNNER_IGNORES = re.compile(r"^[ \t]*--[ \t]*postgres-migrations[ \t]+ignore\b", re.MULTILINE)
 _COPY_FROM_STDIN = re.compile(r"^\s*COPY\b.*\bFROM\s+stdin\b.*;\s*$", re.IGNORECASE)
 # psql commands that change nothing about the schema; pg_dump >= 17.6 emits \restrict.
 _HARMLESS_META = frozenset(
