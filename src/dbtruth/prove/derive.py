@@ -69,12 +69,16 @@ def _derived(catalog: Catalog) -> Iterator[Planned]:
         if table.partition_of is None or catalog.extension_of(table.schema, table.name):
             continue
         for constraint in catalog.constraints_of(table):
-            if constraint.inherited:
-                continue
-            if constraint.kind == "foreign key":
-                yield _reference_subject(table, constraint), Reference(table, constraint)
-            elif constraint.kind == "check":
-                yield _check_subject(table, constraint), Range(table, constraint)
+            if not constraint.inherited:
+                yield from _reference_or_range(table, constraint)
+
+
+def _reference_or_range(table: Table, constraint: Constraint) -> Iterator[Planned]:
+    """The proof of a foreign key or a CHECK of `table`; nothing for other constraints."""
+    if constraint.kind == "foreign key":
+        yield _reference_subject(table, constraint), Reference(table, constraint)
+    elif constraint.kind == "check":
+        yield _check_subject(table, constraint), Range(table, constraint)
 
 
 def _check_subject(table: Table, check: Constraint) -> Subject:
@@ -103,10 +107,8 @@ def _derived_of(catalog: Catalog, table: Table) -> Iterator[Planned]:
     for constraint in catalog.constraints_of(table):
         if constraint.inherited:
             continue
-        if constraint.kind == "foreign key":
-            yield _reference_subject(table, constraint), Reference(table, constraint)
-        elif constraint.kind == "check":
-            yield _check_subject(table, constraint), Range(table, constraint)
+        if constraint.kind in ("foreign key", "check"):
+            yield from _reference_or_range(table, constraint)
         elif constraint.kind == "exclusion":
             subject = Subject(
                 f"{table.schema}.{constraint.name}",
