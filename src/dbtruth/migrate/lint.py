@@ -275,6 +275,14 @@ _MOOT_WHEN_EMPTY = frozenset(
 )
 
 
+def _as_info(finding: Finding, why: str) -> Finding:
+    """The finding graded info, its message saying why (the graders below share this)."""
+    violation = dataclasses.replace(
+        finding.violation, message=f"{finding.violation.message}; {why}"
+    )
+    return dataclasses.replace(finding, violation=violation, severity=Severity.INFO)
+
+
 def _grade_empty(finding: Finding, state: MigrationState, statement: MigrationStatement) -> Finding:
     """Info, saying why, for a finding about a table's rows where the table is empty: this
     migration emptied it earlier (TRUNCATE, DELETE without WHERE), or it adds a NOT NULL column
@@ -288,9 +296,7 @@ def _grade_empty(finding: Finding, state: MigrationState, statement: MigrationSt
         why = "the statement adds a NOT NULL column with no default, which only succeeds then"
     else:
         return finding
-    message = f"{finding.violation.message}; {table} is empty here ({why})"
-    violation = dataclasses.replace(finding.violation, message=message)
-    return dataclasses.replace(finding, violation=violation, severity=Severity.INFO)
+    return _as_info(finding, f"{table} is empty here ({why})")
 
 
 def _grade_offline(finding: Finding, runner: str | None) -> Finding:
@@ -299,9 +305,7 @@ def _grade_offline(finding: Finding, runner: str | None) -> Finding:
     if finding.code not in LOCK_RULES or finding.severity == Severity.INFO:
         return finding
     why = runner or "dbtruth.yaml: rules.settings.migrations_offline"
-    message = f"{finding.violation.message}; it runs with nothing else on the database ({why})"
-    violation = dataclasses.replace(finding.violation, message=message)
-    return dataclasses.replace(finding, violation=violation, severity=Severity.INFO)
+    return _as_info(finding, f"it runs with nothing else on the database ({why})")
 
 
 def _grade_by_release(finding: Finding, state: MigrationState) -> Finding:
@@ -315,13 +319,12 @@ def _grade_by_release(finding: Finding, state: MigrationState) -> Finding:
         return finding
     same_folder = Path(file).parent == Path(state.file).parent
     creator = Path(file).name if same_folder else "/".join(Path(file).parts[-2:])
-    message = (
-        f"{finding.violation.message}; {finding.object.relation} is created by {creator} of "
-        f"the same release (both {release_name(release)}; a guess from the layout): new and "
-        "empty when both deploy together"
+    return _as_info(
+        finding,
+        f"{finding.object.relation} is created by {creator} of the same release (both "
+        f"{release_name(release)}; a guess from the layout): new and empty when both deploy "
+        "together",
     )
-    violation = dataclasses.replace(finding.violation, message=message)
-    return dataclasses.replace(finding, violation=violation, severity=Severity.INFO)
 
 
 def _predict_into(
