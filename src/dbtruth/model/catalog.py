@@ -281,6 +281,29 @@ class LoadedRows:
 
 
 @dataclass(frozen=True, slots=True)
+class Removal:
+    """A foreign key or index the SQL files created and a later statement dropped: the
+    project's history shows a decision that the final schema alone cannot (a key dropped
+    because it cost too much on a hot table, an index dropped as unneeded)."""
+
+    kind: str  # "foreign key" | "index"
+    schema: str
+    table: str
+    name: str
+    columns: tuple[str, ...]  # a foreign key's columns; an index's leading plain columns
+    file: str
+    line: int
+
+    @property
+    def table_qualified(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     """Facts only a live server has: counters, sizes, and when the counters were last reset."""
 
@@ -314,6 +337,8 @@ class Catalog:
     load_problems: tuple[str, ...] = ()
     # SQL-file targets: the tables that held rows after loading (an empty table is absent).
     loaded_rows: tuple[LoadedRows, ...] = ()
+    # SQL-file targets: foreign keys and indexes a statement dropped and none re-created.
+    removed: tuple[Removal, ...] = ()
     _lookup: _Lookup = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -361,6 +386,10 @@ class Catalog:
         """The rows `table` held after loading a SQL-file target; None when it held none."""
         return self._lookup.loaded_rows.get(table.qualified)
 
+    def removed_from(self, table: Table, kind: str) -> tuple[Removal, ...]:
+        """Foreign keys or indexes of `table` the SQL files dropped, in the order dropped."""
+        return tuple(r for r in self._lookup.removed.get(table.qualified, ()) if r.kind == kind)
+
     def index_stats(self, index: Index) -> IndexStats | None:
         return self._lookup.index_stats.get(index.qualified)
 
@@ -385,6 +414,7 @@ class _Lookup:
         "owned_sequences",
         "policies",
         "referencing",
+        "removed",
         "table_stats",
         "tables",
         "triggers",
@@ -423,6 +453,7 @@ class _Lookup:
         self.table_stats = {f"{s.schema}.{s.name}": s for s in stats.tables} if stats else {}
         self.index_stats = {f"{s.schema}.{s.name}": s for s in stats.indexes} if stats else {}
         self.loaded_rows = {f"{r.schema}.{r.name}": r for r in catalog.loaded_rows}
+        self.removed = _group(catalog.removed, lambda r: r.table_qualified)
 
 
 def _group(items: Iterable[T], key: Callable[[T], str]) -> dict[str, tuple[T, ...]]:

@@ -16,6 +16,8 @@ from typing import Any
 import psycopg
 
 from dbtruth.errors import DbtruthError
+from dbtruth.model import Removal
+from dbtruth.sources import removals as removal_log
 from dbtruth.sources.sandbox import NATIVE, Sandbox, needs_superuser_by_nature
 from dbtruth.sources.sqltext import (  # read here by the loaders of targets and clones
     MAX_SQL_BYTES,
@@ -119,6 +121,7 @@ def load(
     replacements: tuple[tuple[str, str], ...] = (),
     progress: Callable[[str, int], None] | None = None,
     locations: dict[str, tuple[str, int]] | None = None,
+    removals: list[Removal] | None = None,
     sandbox: Sandbox | None = None,
     statement_timeout: str = "60s",
 ) -> tuple[list[LoadProblem], list[str]]:
@@ -128,7 +131,8 @@ def load(
     it: role and extension statements the unprivileged owner cannot run are run by dbtruth's
     administrator or refused. Returns the problems (statements that only a superuser can ever
     run, and with keep_going every failure; otherwise the first failure raises) and notes about
-    how the files were read. `locations` receives where each relation was created. A statement
+    how the files were read. `locations` receives where each relation was created, `removals`
+    the foreign keys and indexes a statement dropped (dbtruth.sources.removals). A statement
     still running after `statement_timeout` is cancelled and reported where it is."""
     budget = seconds(statement_timeout)
     problems: list[LoadProblem] = []
@@ -153,6 +157,8 @@ def load(
                     if verdict.action == "privileged" and sandbox is not None:
                         sandbox.run_privileged(verdict)
                     else:
+                        watched = removals is not None and removal_log.may_drop(statement.sql)
+                        before = removal_log.snapshot(conn) if watched else None
                         with cancel_after(conn, budget) as watch:
                             try:
                                 _execute(conn, statement)
@@ -163,6 +169,14 @@ def load(
                                     f"cancelled: still running after {statement_timeout} "
                                     "(--statement-timeout)"
                                 ) from exc
+                        if before is not None and removals is not None:
+                            after = removal_log.snapshot(conn)
+                            if after is not None:
+                                removals.extend(
+                                    removal_log.dropped(
+                                        before, after, statement.file, statement.line
+                                    )
+                                )
                 except (psycopg.Error, _Refused) as exc:
                     if _unknown_setting(statement, exc):
                         # pg_dump writes the settings of its own version (18's

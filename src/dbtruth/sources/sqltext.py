@@ -28,6 +28,11 @@ _META = re.compile(r"^\s*\\([a-zA-Z!?.]+)\s*(.*?)\s*$")
 # migration reader).
 # [ \t]*, not \s*: at each of a million blank lines \s* would run to the end and back.
 RUNNER_IGNORES = re.compile(r"^[ \t]*--[ \t]*postgres-migrations[ \t]+ignore\b", re.MULTILINE)
+# Whitespace and comments before a statement's first word: where a statement is reported to
+# be is where its keyword is, not the comment above it (findings, problems and notes point at
+# the line a reader looks for). Block comments do not nest here; PostgreSQL's do, and a nested
+# one only leaves the statement starting at the comment, as before.
+_LEADING = re.compile(r"(?:\s+|--[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)*")
 _COPY_FROM_STDIN = re.compile(r"^\s*COPY\b.*\bFROM\s+stdin\b.*;\s*$", re.IGNORECASE)
 # psql commands that change nothing about the schema; pg_dump >= 17.6 emits \restrict.
 _HARMLESS_META = frozenset(
@@ -215,6 +220,9 @@ def statements(
         slices = (*slices, slice(start, len(cleaned.rstrip())))
     copy_lines = sorted(copy_blocks)
     for piece in slices:
+        start = _LEADING.match(cleaned, piece.start, piece.stop).end()  # type: ignore[union-attr]
+        if start < piece.stop:
+            piece = slice(start, piece.stop)
         line, column = position(piece.start)
         while pending_includes and pending_includes[0][0] < line - 1:
             _, included = pending_includes.pop(0)

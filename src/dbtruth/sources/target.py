@@ -12,11 +12,12 @@ from typing import Any
 import psycopg
 
 from dbtruth.errors import DbtruthError
-from dbtruth.model import Catalog
+from dbtruth.model import Catalog, Removal
 from dbtruth.sources import snapshot, sqlfiles
 from dbtruth.sources.conninfo import connect_live, describe, is_url
 from dbtruth.sources.introspect import read_catalog
 from dbtruth.sources.live_stats import stats_in_background
+from dbtruth.sources.removals import still_removed
 from dbtruth.sources.scratch import open_scratch
 
 
@@ -116,6 +117,7 @@ def _load_sql_files(
         database = scratch.create_database()
         conninfo = database.conninfo
         locations: dict[str, tuple[str, int]] = {}
+        removals: list[Removal] = []
         try:
             started = time.perf_counter()
             tick = (
@@ -131,6 +133,7 @@ def _load_sql_files(
                 replacements=options.replacements,
                 progress=tick,
                 locations=locations,
+                removals=removals,
                 sandbox=database.sandbox,
                 statement_timeout=options.statement_timeout,
             )
@@ -139,6 +142,8 @@ def _load_sql_files(
             started = time.perf_counter()
             with psycopg.connect(conninfo, autocommit=True) as conn:
                 catalog = read_catalog(conn, f"sql files (scratch: {scratch.label})", live=False)
+            if removals:
+                catalog = dataclasses.replace(catalog, removed=still_removed(catalog, removals))
             timings["introspect"] = time.perf_counter() - started
         finally:
             scratch.drop_database(database.name)

@@ -42,7 +42,9 @@ def foreign_key_shaped_column_without_constraint(
 
     Graded info on an audit log (it keeps no foreign keys so that its entries outlive what they
     record), on a table of short-lived rows (an `expires_at`-like column, or a name that says it
-    holds flows, exchanges or challenges: a dangling reference expires with the row), and in a
+    holds flows, exchanges or challenges: a dangling reference expires with the row), on a
+    column whose foreign key the SQL files themselves dropped (a migration that removes a key
+    from a hot table records a decision; the finding names the file and line), and in a
     schema of 15 tables or more that declares no foreign key anywhere.
 
     ## Why is this bad?
@@ -144,6 +146,9 @@ def foreign_key_shaped_column_without_constraint(
             brief = None if audit else short_lived(table)
             if brief:
                 why = (("short-lived rows", brief),)
+            dropped = None if audit or brief else dropped_key(catalog, table, column.name)
+            if dropped:
+                why = (("history", dropped),)
             yield Violation(
                 column_ref(table, column.name),
                 f"{table.qualified}.{column.name} looks like a reference to "
@@ -154,6 +159,7 @@ def foreign_key_shaped_column_without_constraint(
                     if brief
                     else ""
                 )
+                + (f"; {dropped}, a decision on record" if dropped else "")
                 + (NO_FOREIGN_KEYS_SHORT if no_foreign_keys and not audit else ""),
                 Fix(
                     "declare the foreign key",
@@ -168,8 +174,16 @@ def foreign_key_shaped_column_without_constraint(
                     *why,
                     *design,
                 ),
-                severity=Severity.INFO if (audit or brief or no_foreign_keys) else None,
+                severity=Severity.INFO if (audit or brief or dropped or no_foreign_keys) else None,
             )
+
+
+def dropped_key(catalog: Catalog, table: Table, column: str) -> str | None:
+    """Where the SQL files dropped a foreign key on exactly this column, if they did."""
+    removal = next(
+        (r for r in catalog.removed_from(table, "foreign key") if r.columns == (column,)), None
+    )
+    return f"foreign key {removal.name} was dropped at {removal.where}" if removal else None
 
 
 _EXPIRY_WORDS = frozenset({"expires", "expiry", "expiration", "ttl"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
@@ -12,10 +13,14 @@ from dbtruth.rules.naming import (
     covering_index,
     fresh_name,
     own_tables,
+    tenant_key,
     tokens,
 )
 from dbtruth.rules.reference import Reference, deletes_expected, reference_tables
 from dbtruth.spec import Settings, rule
+
+# A practice shows where at least this many keys point at one table.
+CONVENTION_KEYS = 5
 
 
 @rule("I002", "foreign-key-without-index", Severity.WARNING)
@@ -46,7 +51,16 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
 
     A partial index counts when its predicate only asks the key columns to be non-null
     (`WHERE case_id IS NOT NULL`): the foreign key check searches by `case_id = value`, which
-    implies it, and PostgreSQL uses the index.
+    implies it, and PostgreSQL uses the index. A key that carries a scope column beside its
+    reference (`(dataset_id, project_id) REFERENCES dataset`, where `project_id` is the tenant
+    key, or the name of a one-column key to the project on five or more tables) is served by
+    an index leading with the reference alone: the referenced row sits in one scope, so the
+    scope column narrows nothing further.
+
+    Where the schema leaves most keys to one table unindexed — at least five keys point at it
+    and more than half have no index — that is its practice for that table (keys to `users`
+    kept for integrity, users deleted seldom): the findings on it are info, each saying so,
+    and the keys that are indexed show the tables where the team decided otherwise.
 
     A key to reference data — a lookup of types, statuses, languages or countries, or a
     vocabulary — is reported at info severity: its rows are rarely deleted, and the missing
@@ -79,6 +93,10 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
     person only clears or keeps the stamp, people are deleted seldom, and no read path goes
     through a stamp; a stamp that cascades is graded like any other key.
 
+    A key whose index the SQL files themselves dropped (a migration removing an index that led
+    with these columns) is info: the history records a decision, and the finding names the
+    file and line where it was taken.
+
     ## Fix safety
     `CREATE INDEX CONCURRENTLY` takes SHARE UPDATE EXCLUSIVE, so reads and writes continue; it
     cannot run inside a transaction block. On a partitioned table, CONCURRENTLY is not available
@@ -90,24 +108,73 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
     """
     references = reference_tables(catalog, settings)
     deletes: dict[str, str | None] = {}  # per referenced table: hubs have hundreds of keys
+    scopes = _scope_columns(catalog)
+    unindexed: list[tuple[Table, Constraint]] = []
+    keys_to: Counter[str] = Counter()  # foreign keys per referenced table
     for table in own_tables(catalog):
         for fk in catalog.constraints_of(table):
             if fk.kind != "foreign key" or fk.inherited:
                 continue
-            if covering_index(catalog, table, fk.columns) is not None:
-                continue
-            target = fk.ref_qualified or ""
-            if target not in deletes:
-                parent = catalog.table(target)
-                deletes[target] = deletes_expected(catalog, parent) if parent else None
-            yield _violation(
-                catalog,
-                table,
-                fk,
-                references.get(target),
-                deletes[target],
-                _small(catalog, table, catalog.table(target), settings.small_table_rows),
-            )
+            keys_to[fk.ref_qualified or ""] += 1
+            if not _indexed(catalog, table, fk, settings, scopes):
+                unindexed.append((table, fk))
+    left_out = Counter(fk.ref_qualified or "" for _, fk in unindexed)
+    for table, fk in unindexed:
+        target = fk.ref_qualified or ""
+        if target not in deletes:
+            parent = catalog.table(target)
+            deletes[target] = deletes_expected(catalog, parent) if parent else None
+        yield _violation(
+            catalog,
+            table,
+            fk,
+            references.get(target),
+            deletes[target],
+            _small(catalog, table, catalog.table(target), settings.small_table_rows),
+            _convention(target, left_out[target], keys_to[target]),
+        )
+
+
+def _scope_columns(catalog: Catalog) -> dict[str, str]:
+    """Column names the schema uses as a scope: a one-column key of that name points at the same
+    table from at least CONVENTION_KEYS tables (`project_id` -> project), name -> that table."""
+    uses: Counter[tuple[str, str]] = Counter()
+    for constraint in catalog.constraints:
+        if constraint.kind == "foreign key" and len(constraint.columns) == 1:
+            uses[(constraint.columns[0], constraint.ref_qualified or "")] += 1
+    return {name: parent for (name, parent), n in uses.items() if n >= CONVENTION_KEYS}
+
+
+def _indexed(
+    catalog: Catalog, table: Table, fk: Constraint, settings: Settings, scopes: dict[str, str]
+) -> bool:
+    """An index finds the referencing rows: one leading with the key's columns, or, for a key
+    that carries a scope column beside the row's own reference (`(dataset_id, project_id)`),
+    one leading with the rest. A scope column is the table's tenant key, or a name the schema
+    uses for one-column keys to another table (`project_id`, a key to the project on many
+    tables): the referenced row sits in one scope, so the scope column narrows nothing once
+    the reference is fixed."""
+    if covering_index(catalog, table, fk.columns) is not None:
+        return True
+    if len(fk.columns) < 2:
+        return False
+    tenant = tenant_key(table, settings)
+    rest = tuple(
+        c
+        for c in fk.columns
+        if not (tenant is not None and c == tenant.name)
+        and scopes.get(c, fk.ref_qualified) == fk.ref_qualified
+    )
+    return 0 < len(rest) < len(fk.columns) and covering_index(catalog, table, rest) is not None
+
+
+def _convention(parent: str, unindexed: int, keys: int) -> str | None:
+    """The schema's own practice for keys to `parent`, when it leaves most of them unindexed:
+    one design decision (users deleted seldom, keys kept only for integrity), not an omission
+    on each table. Judged only where enough keys point at the table to show a practice."""
+    if keys >= CONVENTION_KEYS and unindexed * 2 > keys:
+        return f"{unindexed} of the {keys} foreign keys to {parent} have no index"
+    return None
 
 
 def _small(catalog: Catalog, table: Table, parent: Table | None, threshold: int) -> str | None:
@@ -137,6 +204,7 @@ def _violation(
     reference: Reference | None,
     deletes: str | None,
     small: str | None,
+    convention: str | None,
 ) -> Violation:
     partitioned = table.kind == "partitioned table"
     name = fresh_name(catalog, table.schema, table.name, *fk.columns, suffix="idx")
@@ -196,6 +264,13 @@ def _violation(
     if small is not None:
         evidence.append(("rows in the referencing table", small))
         message += f"; {table.qualified} is a small table, so the scan is cheap"
+    dropped = _dropped_index(catalog, table, fk)
+    if dropped is not None:
+        evidence.append(("history", dropped))
+        message += f"; {dropped}, a decision on record"
+    if convention is not None:
+        evidence.append(("the schema's practice", f"{convention}: a design decision"))
+        message += f"; {convention}, so the schema leaves them unindexed by design"
     stamp = _actor_stamp(fk)
     if stamp:
         evidence.append(
@@ -218,7 +293,25 @@ def _violation(
             else "locks writes on all partitions while it builds",
         ),
         evidence=tuple(evidence),
-        severity=Severity.INFO if quiet or unshown or small is not None or stamp else None,
+        severity=Severity.INFO
+        if quiet or unshown or small is not None or stamp or convention or dropped
+        else None,
+    )
+
+
+def _dropped_index(catalog: Catalog, table: Table, fk: Constraint) -> str | None:
+    """Where the SQL files dropped an index that led with the key's columns, if they did."""
+    wanted = set(fk.columns)
+    removal = next(
+        (
+            r
+            for r in catalog.removed_from(table, "index")
+            if len(r.columns) >= len(wanted) and set(r.columns[: len(wanted)]) == wanted
+        ),
+        None,
+    )
+    return (
+        f"index {removal.name} on these columns was dropped at {removal.where}" if removal else None
     )
 
 

@@ -1,0 +1,72 @@
+"""Which foreign keys and indexes the SQL files dropped, for rules that would otherwise call
+their absence an oversight.
+
+A project whose migrations drop a foreign key on a hot table, or an index nobody used, has
+decided something the final schema cannot show. The loader reads the scratch database's keys
+and indexes before and after each statement that may drop one (its text says DROP CONSTRAINT
+or DROP INDEX: few statements, one catalog query each), and keeps those that disappeared with
+the statement's file and line. What a later statement creates again is forgotten at the end.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from typing import Any
+
+import psycopg
+
+from dbtruth.model import Catalog, Removal
+
+# Statements that may drop a foreign key or an index; anything else is not watched. A dropped
+# column or table takes its keys with it, a decision about the column, not the key.
+_DROPS = re.compile(r"\bDROP\s+(?:CONSTRAINT|INDEX)\b", re.IGNORECASE)
+
+Snapshot = dict[int, tuple[str, str, str, str, tuple[str, ...]]]
+
+
+def may_drop(sql: str) -> bool:
+    return _DROPS.search(sql) is not None
+
+
+def snapshot(conn: psycopg.Connection[Any]) -> Snapshot | None:
+    """The keys and indexes the session sees now; None when it cannot ask (a failed
+    transaction block)."""
+    if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+        return None
+    query = resources.files("dbtruth.sources").joinpath("sql/keys_and_indexes.sql").read_text()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query.encode())
+            rows = cur.fetchall()
+    except psycopg.Error:
+        return None
+    return {row[1]: (row[0], row[2], row[3], row[4], tuple(row[5])) for row in rows}
+
+
+def dropped(before: Snapshot, after: Snapshot, file: str, line: int) -> list[Removal]:
+    return [
+        Removal(kind, schema, table, name, columns, file, line)
+        for oid, (kind, schema, table, name, columns) in before.items()
+        if oid not in after and columns  # an index led by an expression serves no key
+    ]
+
+
+def still_removed(catalog: Catalog, removals: list[Removal]) -> tuple[Removal, ...]:
+    """The removals whose table still exists and that nothing re-created on the same columns
+    (a key dropped and added again with another ON DELETE is no removal)."""
+    kept: list[Removal] = []
+    for removal in removals:
+        table = catalog.table(removal.table_qualified)
+        if table is None:
+            continue
+        if removal.kind == "foreign key":
+            present = {c.columns for c in catalog.constraints_of(table) if c.kind == "foreign key"}
+        else:
+            present = {
+                tuple(k.strip('"') for k in index.keys[: len(removal.columns)])
+                for index in catalog.indexes_of(table)
+            }
+        if removal.columns not in present:
+            kept.append(removal)
+    return tuple(kept)
