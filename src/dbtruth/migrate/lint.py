@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType, TransactionStmtKind
+from pglast.enums import AlterTableType, ConstrType, ObjectType, TransactionStmtKind
 
 from dbtruth import engine
 from dbtruth.engine import Result, Suppressed
@@ -122,6 +122,22 @@ def _record_type(state: MigrationState, table: str, column: str, definition: ast
         state.column_typmods[(table, column)] = mods
 
 
+def _rename(state: MigrationState, node: ast.RenameStmt) -> None:
+    """A renamed column or table keeps what is known of its types under the new name (a
+    later ALTER … TYPE to the type it already has rewrites nothing)."""
+    table = relation_name(node.relation, state)
+    known = (state.column_types, state.column_typmods)
+    if node.renameType == ObjectType.OBJECT_COLUMN and node.subname:
+        for facts in known:
+            if (table, node.subname) in facts:
+                facts[(table, node.newname)] = facts.pop((table, node.subname))  # type: ignore[index]
+    elif node.renameType == ObjectType.OBJECT_TABLE:
+        renamed = f"{table.split('.', 1)[0]}.{node.newname}"
+        for facts in known:
+            for key in [k for k in facts if k[0] == table]:
+                facts[(renamed, key[1])] = facts.pop(key)  # type: ignore[index]
+
+
 def advance(state: MigrationState, node: object) -> None:
     """What a statement changes for the statements after it (state.phase holds its phase)."""
     if state.phase:
@@ -144,6 +160,8 @@ def advance(state: MigrationState, node: object) -> None:
             state.lock_timeout_set = number != 0
         else:
             state.lock_timeout_set = text is not None and text.strip() not in ("0", "0s", "0ms")
+    elif isinstance(node, ast.RenameStmt) and node.relation is not None and node.newname:
+        _rename(state, node)
     elif isinstance(node, ast.IndexStmt) and node.idxname and node.relation is not None:
         table = relation_name(node.relation, state)
         state.index_tables[state.qualify(table.split(".", 1)[0], node.idxname)] = table

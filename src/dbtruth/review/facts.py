@@ -21,27 +21,7 @@ from dbtruth.manifest.config import Manifest
 from dbtruth.manifest.design import TableRole
 from dbtruth.model import Catalog, Table
 from dbtruth.review.adr import Adr, read_adrs
-from dbtruth.rules.naming import own_tables
-
-# Tables migration runners keep their history in: evidence that a migration tool is used.
-MIGRATION_HISTORY_TABLES = frozenset(
-    {
-        "schema_migrations",
-        "flyway_schema_history",
-        "_prisma_migrations",
-        "alembic_version",
-        "django_migrations",
-        "knex_migrations",
-        "goose_db_version",
-        "__efmigrationshistory",
-        "databasechangelog",
-        "schema_version",
-        "migrations",
-        "applied_schema_deltas",
-        "schema_update_history",
-        "pgmigrations",
-    }
-)
+from dbtruth.rules.naming import MIGRATION_HISTORY_TABLES, own_tables
 
 
 @dataclass(frozen=True)

@@ -354,6 +354,10 @@ def predict(node: Any, state: MigrationState, sql: str | None = None) -> list[Lo
         mode = "SHARE UPDATE EXCLUSIVE" if node.concurrent else "ACCESS EXCLUSIVE"
         names = [state.qualify(*object_name(obj)) for obj in node.objects or ()]
         if node.removeType == ObjectType.OBJECT_INDEX:
+            names = [
+                _index_by_bare_name(name, state) if object_name(obj)[0] is None else name
+                for name, obj in zip(names, node.objects or (), strict=True)
+            ]
             # dropping an index locks its table (known from the target or the set)
             return [
                 Lock(state.index_tables.get(name, name), mode, why="DROP",
@@ -395,6 +399,18 @@ def predict(node: Any, state: MigrationState, sql: str | None = None) -> list[Lo
         mode = MODES[number - 1] if 1 <= number <= len(MODES) else MODES[-1]
         return [Lock(relation_name(r, state), mode, why="LOCK TABLE") for r in node.relations or ()]
     return []
+
+
+def _index_by_bare_name(name: str, state: MigrationState) -> str:
+    """An unqualified index name the search_path dbtruth assumes does not reach, when exactly
+    one schema has an index of that name: the runner's search_path must reach it (the
+    migration's authors named it to drop it), as in a set whose runner sets the path to its
+    own schema."""
+    if name in state.index_tables:
+        return name
+    bare = name.rpartition(".")[2]
+    found = [known for known in state.index_tables if known.rpartition(".")[2] == bare]
+    return found[0] if len(found) == 1 else name
 
 
 def object_name(obj: Any) -> tuple[str | None, str]:

@@ -70,6 +70,33 @@ def index_ref(index: Index) -> ObjectRef:
     return ObjectRef("index", index.schema, index.table, index.name)
 
 
+# Tables migration runners keep their history in: evidence that a migration tool is used, and
+# tables only the runner touches (a lock on one queues no application query).
+MIGRATION_HISTORY_TABLES = frozenset(
+    {
+        "schema_migrations",
+        "schema_migration",  # gobuffalo pop / fizz
+        "flyway_schema_history",
+        "_prisma_migrations",
+        "alembic_version",
+        "django_migrations",
+        "knex_migrations",
+        "knex_migrations_lock",
+        "goose_db_version",
+        "gorp_migrations",
+        "__diesel_schema_migrations",
+        "__efmigrationshistory",
+        "databasechangelog",
+        "databasechangeloglock",
+        "schema_version",
+        "migrations",
+        "applied_schema_deltas",
+        "schema_update_history",
+        "pgmigrations",
+    }
+)
+
+
 def tenant_key(table: Table, settings: Settings) -> Column | None:
     """The table's tenant column, unless the table is exempt from tenancy."""
     if any(

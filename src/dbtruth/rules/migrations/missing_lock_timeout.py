@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pglast import ast
 from pglast.enums import ObjectType
 
-from dbtruth.findings import Fix, Severity, Violation
+from dbtruth.findings import Fix, ObjectRef, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
 from dbtruth.rules.migration_locks import (
     MODES,
@@ -17,6 +17,7 @@ from dbtruth.rules.migration_locks import (
     migration_name,
     table_ref,
 )
+from dbtruth.rules.naming import MIGRATION_HISTORY_TABLES
 from dbtruth.spec import Settings, migration_rule
 
 
@@ -39,7 +40,14 @@ def missing_lock_timeout(
     Statements that lock only new tables, or no table at all, need none; a DROP TABLE is left
     to M008 (code still reading the table breaks whatever the lock does), and a new table's
     foreign key is not counted: it holds SHARE ROW EXCLUSIVE on the referenced table for an
-    instant, with no scan, and blocks only its writers.
+    instant, with no scan, and blocks only its writers. Nor is a lock on the migration
+    runner's own history table (schema_migrations, _prisma_migrations, flyway_schema_history
+    and the like): only the runner uses it.
+
+    A `DROP INDEX IF EXISTS` of an index no earlier migration creates is reported at info:
+    dbtruth cannot tell which table it belongs to (an index a constraint made, or one made
+    outside the migrations, is not followed), and if it does not exist the statement takes no
+    lock at all.
 
     ## Example
     ```sql
@@ -68,20 +76,34 @@ def missing_lock_timeout(
     blocking = [
         lock
         for lock in existing_locks(statement, state)
-        if blocks_writes(lock.mode) and lock.why != NEW_TABLE_REFERENCE
+        if blocks_writes(lock.mode)
+        and lock.why != NEW_TABLE_REFERENCE
+        and lock.relation.rpartition(".")[2].lower() not in MIGRATION_HISTORY_TABLES
     ]
     if not blocking:
         return
     state.reported.add(key)
     lock = max(blocking, key=lambda item: MODES.index(item.mode))
     queued = "every query" if lock.mode == "ACCESS EXCLUSIVE" else "every writer"
-    on = f"the table of index {lock.index}" if lock.index else lock.relation
+    message = (
+        f"{migration_name(statement.file)} takes {lock.mode} on "
+        f"{'the table of index ' + lock.index if lock.index else lock.relation} with no "
+        f"lock_timeout: if it waits, {queued} on the table queues behind it"
+    )
+    unknown = lock.index is not None and all(item.index for item in blocking)
+    if_exists = unknown and bool(getattr(statement.node, "missing_ok", False))
+    if if_exists:
+        message += (
+            f"; no earlier migration creates an index named {lock.index} (dbtruth follows "
+            "CREATE INDEX), and if none exists DROP INDEX IF EXISTS takes no lock at all"
+        )
+    schema, _, name = lock.relation.partition(".")
     yield Violation(
-        table_ref(lock.relation),
-        f"{migration_name(statement.file)} takes {lock.mode} on {on} with no "
-        f"lock_timeout: if it waits, {queued} on the table queues behind it",
+        ObjectRef("index", schema, name) if lock.index else table_ref(lock.relation),
+        message,
         Fix("start the migration with SET lock_timeout", sql="SET lock_timeout = '2s';", safe=True),
         discriminator=migration_name(statement.file),
+        severity=Severity.INFO if if_exists else None,
     )
 
 
