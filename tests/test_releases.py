@@ -45,16 +45,46 @@ def test_same_release_is_info_and_says_why(tmp_path: Path, files: dict[str, str]
     "files",
     [
         {"72/01_orders.sql": _CREATE, "73/02_index.sql": _INDEX},
-        {"20230924232619_init/migration.sql": _CREATE,
-         "20230925090000_more/migration.sql": _INDEX},
+        {"20230924232619_init/migration.sql": _CREATE,  # 15 days later: no longer young
+         "20231009090000_more/migration.sql": _INDEX},
         {"001_orders.sql": _CREATE, "002_index.sql": _INDEX},  # no release to be seen
     ],
-    ids=["next version", "next day", "plain numbers"],
+    ids=["next version", "fifteen days later", "plain numbers"],
 )  # fmt: skip
 def test_another_release_holds_data(tmp_path: Path, files: dict[str, str]) -> None:
     found = _index_build(_write(tmp_path / "m", files))
     assert found["severity"] == "warning"
     assert "same release" not in found["message"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("files", "days"),
+    [
+        ({"20230924232619_init/migration.sql": _CREATE,
+          "20230925090000_more/migration.sql": _INDEX}, "1 day"),
+        ({"20200830154602000000_a.up.sql": _CREATE,
+          "20200913170000000000_b.up.sql": _INDEX}, "14 days"),
+    ],
+    ids=["next day", "two weeks"],
+)  # fmt: skip
+def test_a_table_created_days_before_is_young_and_small(
+    tmp_path: Path, files: dict[str, str], days: str
+) -> None:
+    found = _index_build(_write(tmp_path / "m", files))
+    assert found["severity"] == "info"
+    assert f"{days} earlier (dates from the migrations' names)" in found["message"]  # type: ignore[operator]
+
+
+def test_an_index_dropped_earlier_is_built_again(tmp_path: Path) -> None:
+    # The DROP forgets the index, so the later CREATE INDEX IF NOT EXISTS builds it: reported.
+    folder = _write(tmp_path / "m", {
+        "001_orders.sql": _CREATE + _INDEX,
+        "002_rebuild.sql": "DROP INDEX orders_note;\n"
+                           "CREATE INDEX IF NOT EXISTS orders_note ON orders (lower(note));\n",
+    })  # fmt: skip
+    outcome = dbtruth("migrate", "lint", str(folder), "--format", "json", "--select", "M001")
+    found = [f for f in json.loads(outcome.out)["findings"] if "002_rebuild" in f["location"]["file"]]
+    assert [f["severity"] for f in found] == ["warning"], outcome.out
 
 
 def test_release_keys() -> None:

@@ -35,7 +35,9 @@ from dbtruth.model.migration import (
 )
 from dbtruth.rules.migration_locks import (
     MODES,
+    dropped_indexes,
     fills_every_row,
+    migration_name,
     migration_phase,
     phase_of,
     predict,
@@ -43,7 +45,7 @@ from dbtruth.rules.migration_locks import (
     typmod_values,
 )
 from dbtruth.rules.migration_state import after_statement, requires_empty
-from dbtruth.sources.releases import release_name
+from dbtruth.sources.releases import dated, release_name
 from dbtruth.spec import MigrationCheck, RuleSpec, Settings
 
 if TYPE_CHECKING:
@@ -162,6 +164,9 @@ def advance(state: MigrationState, node: object) -> None:
             state.lock_timeout_set = text is not None and text.strip() not in ("0", "0s", "0ms")
     elif isinstance(node, ast.RenameStmt) and node.relation is not None and node.newname:
         _rename(state, node)
+    elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_INDEX:
+        for name in dropped_indexes(node, state):  # a later CREATE INDEX builds it again
+            state.index_tables.pop(name, None)
     elif isinstance(node, ast.IndexStmt) and node.idxname and node.relation is not None:
         table = relation_name(node.relation, state)
         state.index_tables[state.qualify(table.split(".", 1)[0], node.idxname)] = table
@@ -171,6 +176,7 @@ def advance(state: MigrationState, node: object) -> None:
         state.created_in_set.add(name)
         if state.release is not None:
             state.created_in_release[name] = (state.release, state.file)
+        state.created_in_file.setdefault(name, state.file)
         for column_name, type_name in node.columns:
             state.column_types[(name, column_name)] = type_name
         for column_name, mods in node.typmods:
@@ -261,6 +267,8 @@ def lint(
                     if sizes:
                         finding = grade(finding, sizes, small_table_rows)
                     finding = _grade_by_release(finding, state)
+                    if not sizes:  # sizes a live target showed outrank a guess from dates
+                        finding = _grade_by_age(finding, state)
                     finding = _grade_empty(finding, state, statement)
                     if settings.migrations_offline or migration.offline:
                         finding = _grade_offline(finding, migration.offline)
@@ -342,6 +350,32 @@ def _grade_by_release(finding: Finding, state: MigrationState) -> Finding:
         f"{finding.object.relation} is created by {creator} of the same release (both "
         f"{release_name(release)}; a guess from the layout): new and empty when both deploy "
         "together",
+    )
+
+
+# A table this many days old or younger, by the dates in the migrations' names, holds few rows:
+# the feature that writes it shipped days ago, if at all.
+YOUNG_TABLE_DAYS = 14
+_MOOT_WHEN_YOUNG = LOCK_RULES | {"M012"}  # what costs in proportion to the rows
+
+
+def _grade_by_age(finding: Finding, state: MigrationState) -> Finding:
+    """Info, with the reason, for a lock or batching finding on a table an earlier migration
+    created at most YOUNG_TABLE_DAYS days before this one, by the dates in their names."""
+    if finding.code not in _MOOT_WHEN_YOUNG or finding.severity == Severity.INFO:
+        return finding
+    creator = state.created_in_file.get(finding.object.relation)
+    if creator is None or creator == state.file:
+        return finding
+    born, now = dated(Path(creator)), dated(Path(state.file))
+    if born is None or now is None or not 0 <= (now - born).days <= YOUNG_TABLE_DAYS:
+        return finding
+    days = (now - born).days
+    return _as_info(
+        finding,
+        f"{finding.object.relation} was created by {migration_name(creator)} "
+        f"{days} day{'s' if days != 1 else ''} earlier (dates from the migrations' names): a "
+        "table that young holds few rows, a guess",
     )
 
 

@@ -108,6 +108,8 @@ class MigrationState:
     created_in_set: set[str] = field(default_factory=set)
     # Relations the set creates -> (release, file) of the migration that created them.
     created_in_release: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Relations the set creates -> the file that created them (for their age, from its name).
+    created_in_file: dict[str, str] = field(default_factory=dict)
     # (table, column) -> the type modifiers it was declared with (varchar(32) -> (32,)); a
     # column known without any maps to (); an unknown column is absent.
     column_typmods: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)

@@ -354,10 +354,7 @@ def predict(node: Any, state: MigrationState, sql: str | None = None) -> list[Lo
         mode = "SHARE UPDATE EXCLUSIVE" if node.concurrent else "ACCESS EXCLUSIVE"
         names = [state.qualify(*object_name(obj)) for obj in node.objects or ()]
         if node.removeType == ObjectType.OBJECT_INDEX:
-            names = [
-                _index_by_bare_name(name, state) if object_name(obj)[0] is None else name
-                for name, obj in zip(names, node.objects or (), strict=True)
-            ]
+            names = dropped_indexes(node, state)
             # dropping an index locks its table (known from the target or the set)
             return [
                 Lock(state.index_tables.get(name, name), mode, why="DROP",
@@ -399,6 +396,17 @@ def predict(node: Any, state: MigrationState, sql: str | None = None) -> list[Lo
         mode = MODES[number - 1] if 1 <= number <= len(MODES) else MODES[-1]
         return [Lock(relation_name(r, state), mode, why="LOCK TABLE") for r in node.relations or ()]
     return []
+
+
+def dropped_indexes(node: ast.DropStmt, state: MigrationState) -> list[str]:
+    """The qualified names of the indexes a DROP INDEX names, an unqualified name resolved
+    as _index_by_bare_name says."""
+    names: list[str] = []
+    for obj in node.objects or ():
+        schema, name = object_name(obj)
+        qualified = state.qualify(schema, name)
+        names.append(_index_by_bare_name(qualified, state) if schema is None else qualified)
+    return names
 
 
 def _index_by_bare_name(name: str, state: MigrationState) -> str:

@@ -16,6 +16,7 @@ already holds data.
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 _VERSION_FOLDER = re.compile(r"^v?\d+(\.\d+)*$", re.I)
@@ -32,6 +33,19 @@ def release_of(path: Path) -> str | None:
         stamp = _TIMESTAMP.match(name)
         if stamp is not None:
             return f"dated {stamp.group(1)}\t{folder if name == path.name else folder.parent}"
+    return None
+
+
+def dated(path: Path) -> date | None:
+    """The day a timestamp-named migration (its file or its folder) was written, or None."""
+    for name in (path.name, path.parent.name):
+        stamp = _TIMESTAMP.match(name)
+        if stamp is not None:
+            day = stamp.group(1)
+            try:
+                return date(int(day[:4]), int(day[4:6]), int(day[6:8]))
+            except ValueError:  # digits that are no date (a counter, 00000000)
+                return None
     return None
 
 
