@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 from dbtruth.errors import DbtruthError
 from dbtruth.findings import Finding, Location, Severity, Violation, fingerprint
-from dbtruth.model import Catalog
 from dbtruth.spec import RuleSpec, spec_of
 
 if TYPE_CHECKING:
     from dbtruth.manifest.config import Manifest, ObjectIgnore
+    from dbtruth.model import Catalog
 
 BASELINE_FORMAT = "dbtruth-baseline"
 

@@ -12,12 +12,14 @@ import inspect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from dbtruth.findings import Severity, Violation
 from dbtruth.manifest.settings import DEFAULT_TENANT_KEYS, Settings
-from dbtruth.model import Catalog
 from dbtruth.model.migration import MigrationState, MigrationStatement
+
+if TYPE_CHECKING:
+    from dbtruth.model import Catalog
 
 DOC_HEADINGS = (
     "What it does",

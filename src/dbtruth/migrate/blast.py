@@ -12,9 +12,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from dbtruth.findings import Finding, Severity
-from dbtruth.model import Catalog
+
+if TYPE_CHECKING:
+    from dbtruth.model import Catalog
 
 # Rules whose cost is a lock held while the table is built, scanned or rewritten.
 LOCK_RULES = frozenset({"M001", "M003", "M004", "M005", "M006", "M007", "M011", "M013"})

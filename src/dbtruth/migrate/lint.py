@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, ObjectType, TransactionStmtKind
@@ -93,6 +93,9 @@ def migration_specs(
     return specs
 
 
+T = TypeVar("T")
+
+
 def _not_null_check(constraint: ast.Constraint) -> str | None:
     """The column of a `CHECK (column IS NOT NULL)`, else None."""
     expr = constraint.raw_expr
@@ -127,17 +130,24 @@ def _record_type(state: MigrationState, table: str, column: str, definition: ast
 def _rename(state: MigrationState, node: ast.RenameStmt) -> None:
     """A renamed column or table keeps what is known of its types under the new name (a
     later ALTER … TYPE to the type it already has rewrites nothing)."""
-    table = relation_name(node.relation, state)
-    known = (state.column_types, state.column_typmods)
+    table, new_name = relation_name(node.relation, state), str(node.newname)
+    moves: dict[tuple[str, str], tuple[str, str]]
     if node.renameType == ObjectType.OBJECT_COLUMN and node.subname:
-        for facts in known:
-            if (table, node.subname) in facts:
-                facts[(table, node.newname)] = facts.pop((table, node.subname))  # type: ignore[index]
+        moves = {(table, node.subname): (table, new_name)}
     elif node.renameType == ObjectType.OBJECT_TABLE:
-        renamed = f"{table.split('.', 1)[0]}.{node.newname}"
-        for facts in known:
-            for key in [k for k in facts if k[0] == table]:
-                facts[(renamed, key[1])] = facts.pop(key)  # type: ignore[index]
+        renamed = f"{table.split('.', 1)[0]}.{new_name}"
+        moves = {key: (renamed, key[1]) for key in state.column_types if key[0] == table}
+        moves |= {key: (renamed, key[1]) for key in state.column_typmods if key[0] == table}
+    else:
+        return
+    _move(state.column_types, moves)
+    _move(state.column_typmods, moves)
+
+
+def _move(facts: dict[tuple[str, str], T], moves: dict[tuple[str, str], tuple[str, str]]) -> None:
+    for old, new in moves.items():
+        if old in facts:
+            facts[new] = facts.pop(old)
 
 
 def advance(state: MigrationState, node: object) -> None:

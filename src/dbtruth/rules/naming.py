@@ -8,14 +8,17 @@ import fnmatch
 import re
 from collections.abc import Iterator
 from functools import cache
+from typing import TYPE_CHECKING
 
 from pglast import ast, parse_sql
 from pglast.enums import BoolExprType, NullTestType
 from pglast.parser import ParseError
 
 from dbtruth.findings import ObjectRef
-from dbtruth.model import Catalog, Column, Constraint, Index, Table
 from dbtruth.spec import Settings
+
+if TYPE_CHECKING:
+    from dbtruth.model import Catalog, Column, Constraint, Index, Table
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
