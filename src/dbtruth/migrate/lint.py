@@ -163,6 +163,8 @@ def advance(state: MigrationState, node: object) -> None:
         elif node.kind in _END:
             state.in_transaction = False
             state.not_valid_in_transaction.clear()
+            state.exclusive_in_transaction.clear()
+            state.full_pass_in_transaction.clear()
     elif isinstance(node, ast.VariableSetStmt) and (node.name or "").lower() == "lock_timeout":
         # SET … TO DEFAULT and RESET leave no argument: back to the default, 0 (no timeout).
         value = getattr(node.args[0], "val", None) if node.args else None
@@ -280,6 +282,7 @@ def lint(
                     if not sizes:  # sizes a live target showed outrank a guess from dates
                         finding = _grade_by_age(finding, state)
                     finding = _grade_empty(finding, state, statement)
+                    finding = _grade_held(finding, state)
                     if settings.migrations_offline or migration.offline:
                         finding = _grade_offline(finding, migration.offline)
                     reason = _inline_reason(finding, statement, migration, used)
@@ -289,6 +292,8 @@ def lint(
                         result.suppressed.append(Suppressed(finding, reason))
             if record_predictions:
                 _predict_into(outcome, statement, state)
+            if state.in_transaction:
+                _hold(state, statement)
             advance(state, statement.node)
             after_statement(state, statement)  # emptied tables, TimeZone, functions
         outcome.problems += migration.problems
@@ -386,6 +391,44 @@ def _grade_by_age(finding: Finding, state: MigrationState) -> Finding:
         f"{finding.object.relation} was created by {migration_name(creator)} "
         f"{days} day{'s' if days != 1 else ''} earlier (dates from the migrations' names): a "
         "table that young holds few rows, a guess",
+    )
+
+
+# Findings whose cost is one more pass over the rows under the lock: a build or a scan.
+_SECOND_PASS = frozenset({"M001", "M003", "M004"})
+
+
+def _hold(state: MigrationState, statement: MigrationStatement) -> None:
+    """What the open transaction holds after `statement`: locks last until COMMIT."""
+    for lock in predict(statement.node, state, statement.sql):
+        if lock.mode == "ACCESS EXCLUSIVE":
+            state.exclusive_in_transaction.add(lock.relation)
+        if lock.rewrite or lock.scan:
+            what = f"{lock.why} (a rewrite)" if lock.rewrite else f"{lock.why} (a full scan)"
+            state.full_pass_in_transaction.setdefault(lock.relation, (statement.line, what))
+    node = statement.node
+    if isinstance(node, ast.UpdateStmt) and node.relation is not None and node.whereClause is None:
+        table = relation_name(node.relation, state)
+        state.full_pass_in_transaction.setdefault(table, (statement.line, "an UPDATE of every row"))
+
+
+def _grade_held(finding: Finding, state: MigrationState) -> Finding:
+    """Info, saying why, for a build or scan of a table the open transaction already holds
+    ACCESS EXCLUSIVE on and already passed over in full: the table has been blocked since then
+    and stays blocked until COMMIT whatever this statement does, so it adds a second pass, not
+    a new block. The earlier statement's finding is the one to act on (split the migration);
+    a NOT VALID or CONCURRENTLY here would change nothing."""
+    if finding.code not in _SECOND_PASS or finding.severity == Severity.INFO:
+        return finding
+    table = finding.object.relation
+    earlier = state.full_pass_in_transaction.get(table)
+    if table not in state.exclusive_in_transaction or earlier is None:
+        return finding
+    line, what = earlier
+    return _as_info(
+        finding,
+        f"the transaction already holds ACCESS EXCLUSIVE on {table} and passed over every row "
+        f"at line {line} ({what}): this is a second pass under a lock held until COMMIT anyway",
     )
 
 

@@ -43,6 +43,11 @@ class JsonExpr:
                 stack.extend(value)
         return names
 
+    def is_null_constant(self) -> bool:
+        """`NULL` itself (a DEFAULT NULL)."""
+        constant = self.data.get("A_Const") if isinstance(self.data, dict) else None
+        return isinstance(constant, dict) and bool(constant.get("isnull"))
+
     def not_null_column(self) -> str | None:
         test = self.data.get("NullTest") if isinstance(self.data, dict) else None
         if not test or test.get("nulltesttype") != "IS_NOT_NULL":
@@ -147,6 +152,12 @@ class MigrationState:
     # in order (read only when a column default calls the function)
     functions: dict[str, list[str]] = field(default_factory=dict)
 
+    # The open transaction: tables it holds ACCESS EXCLUSIVE on, and tables whose every row a
+    # statement of it already read or wrote (a rewrite, a validation scan, an UPDATE of all
+    # rows), each with the line and what did it; emptied at COMMIT and with each file.
+    exclusive_in_transaction: set[str] = field(default_factory=set)
+    full_pass_in_transaction: dict[str, tuple[int, str]] = field(default_factory=dict)
+
     def start_file(self, wrapped: bool) -> None:
         """What holds only within one migration file starts again for the next one."""
         self.created_here = set()
@@ -155,6 +166,8 @@ class MigrationState:
         self.file_phases = set()
         self.unfilled_columns = set()
         self.not_valid_in_transaction = set()
+        self.exclusive_in_transaction = set()
+        self.full_pass_in_transaction = {}
         self.in_transaction = wrapped
         self.lock_timeout_set = False
 

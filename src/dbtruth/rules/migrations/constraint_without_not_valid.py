@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType, ConstrType
 
 from dbtruth.findings import Fix, Severity, Violation
-from dbtruth.model.migration import MigrationState, MigrationStatement
+from dbtruth.model.migration import JsonExpr, MigrationState, MigrationStatement
 from dbtruth.model.sqlnames import ident
 from dbtruth.rules.migration_locks import (
     altered_existing_table,
@@ -86,11 +86,15 @@ def constraint_without_not_valid(
             # Without a value for the old rows the column is all NULL and PostgreSQL skips
             # the check (transformAlterTableStmt): only a default makes it read the table.
             if new_column_fk_scans(constraint):
+                given = (
+                    "DEFAULT NULL (PostgreSQL skips the check only without any DEFAULT clause)"
+                    if _default_null(constraint)
+                    else "a value for the existing rows"
+                )
                 yield Violation(
                     table_ref(table),
-                    f"ADD COLUMN {constraint.colname} … REFERENCES with a value for the "
-                    f"existing rows checks every row of {table} while ALTER TABLE holds "
-                    "ACCESS EXCLUSIVE",
+                    f"ADD COLUMN {constraint.colname} … REFERENCES with {given} checks every "
+                    f"row of {table} while ALTER TABLE holds ACCESS EXCLUSIVE",
                     Fix(
                         "add the column without REFERENCES, then ADD CONSTRAINT … FOREIGN KEY "
                         "… NOT VALID and VALIDATE CONSTRAINT in a separate transaction (a "
@@ -130,3 +134,14 @@ def constraint_without_not_valid(
             ),
             discriminator=where(statement),
         )
+
+
+def _default_null(column: ast.ColumnDef) -> bool:
+    """`DEFAULT NULL`: no value for the old rows, yet a DEFAULT clause all the same."""
+    for constraint in column.constraints or ():
+        if constraint.contype == ConstrType.CONSTR_DEFAULT:
+            value = constraint.raw_expr
+            if isinstance(value, JsonExpr):  # a statement read from PostgreSQL's JSON tree
+                return value.is_null_constant()
+            return isinstance(value, ast.A_Const) and bool(value.isnull)
+    return False
