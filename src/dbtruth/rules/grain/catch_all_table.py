@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog
+from dbtruth.rules.lifetime import short_lived
 from dbtruth.rules.naming import own_tables, table_ref, tokens
 from dbtruth.spec import Settings, rule
 
@@ -39,6 +40,10 @@ def catch_all_table(catalog: Catalog, settings: Settings) -> Iterator[Violation]
     CREATE TABLE case_decision (...);  -- one row per decision
     ```
 
+    A table of short-lived rows (an expiry column, or a name that says it holds flows,
+    exchanges or challenges) is reported at info: a login flow's optional columns per provider
+    live for minutes, and nothing reports on them later.
+
     ## Fix safety
     No SQL fix: splitting a table by grain is a migration with a backfill and a read switch.
 
@@ -63,13 +68,25 @@ def catch_all_table(catalog: Catalog, settings: Settings) -> Iterator[Violation]
             table.columns
         ):
             continue
+        brief = short_lived(table)
         yield Violation(
             table_ref(table),
             f"{table.qualified} mixes kinds of rows under {discriminator} with "
-            f"{len(nullable)} of {len(table.columns)} columns nullable: its grain is ambiguous",
+            f"{len(nullable)} of {len(table.columns)} columns nullable: its grain is ambiguous"
+            + (
+                f"; its rows are short-lived ({brief}): state held for minutes, not history "
+                "to report on"
+                if brief
+                else ""
+            ),
             Fix(
                 "split it into one table per kind of row, each with its own NOT NULL and CHECK "
                 "constraints"
             ),
-            evidence=(("discriminator", discriminator), ("nullable columns", str(len(nullable)))),
+            evidence=(
+                ("discriminator", discriminator),
+                ("nullable columns", str(len(nullable))),
+                *((("short-lived rows", brief),) if brief else ()),
+            ),
+            severity=Severity.INFO if brief else None,
         )

@@ -8,6 +8,7 @@ from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Column, Table
 from dbtruth.model.sqlnames import ident, qualified
 from dbtruth.rules.audit import audit_evidence
+from dbtruth.rules.lifetime import short_lived
 from dbtruth.rules.naming import (
     column_ref,
     fresh_name,
@@ -184,21 +185,6 @@ def dropped_key(catalog: Catalog, table: Table, column: str) -> str | None:
         (r for r in catalog.removed_from(table, "foreign key") if r.columns == (column,)), None
     )
     return f"foreign key {removal.name} was dropped at {removal.where}" if removal else None
-
-
-_EXPIRY_WORDS = frozenset({"expires", "expiry", "expiration", "ttl"})
-_TRANSIENT_NAMES = frozenset({"flow", "flows", "exchange", "exchanges", "challenge", "challenges"})
-
-
-def short_lived(table: Table) -> str | None:
-    """Why the table's rows live briefly (an expiry column, or a name that says it holds
-    login flows, exchanges, challenges), or None."""
-    expiry = next((c.name for c in table.columns if _EXPIRY_WORDS & set(tokens(c.name))), None)
-    if expiry is not None:
-        return f"they expire: {expiry}"
-    if _TRANSIENT_NAMES & set(tokens(table.name)):
-        return "the table's name says it holds flows or exchanges"
-    return None
 
 
 def _fix_sql(catalog: Catalog, table: Table, column: Column, target: Table, key: str) -> str:

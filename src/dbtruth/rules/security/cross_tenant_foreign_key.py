@@ -8,6 +8,11 @@ from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Column, Constraint, Table
 from dbtruth.model.sqlnames import column_list, ident, qualified
 from dbtruth.rules.naming import constraint_ref, fresh_name, own_tables, tenant_key
+from dbtruth.rules.practices import (
+    NO_TENANT_IN_KEYS,
+    NO_TENANT_IN_KEYS_SHORT,
+    avoids_tenant_in_keys,
+)
 from dbtruth.rules.tenancy import Tenancy
 from dbtruth.spec import Settings, rule
 
@@ -38,7 +43,11 @@ def cross_tenant_foreign_key(catalog: Catalog, settings: Settings) -> Iterator[V
                                 REFERENCES case_file (tenant_id, id));
     ```
 
-    Foreign keys to tables without a tenant key (shared reference data) are not reported.
+    Foreign keys to tables without a tenant key (shared reference data) are not reported. In a
+    schema of 15 tables or more where no foreign key carries a tenant key at all, the tenant
+    boundary between rows is the application's everywhere: one design decision, reported at
+    info on each key so it stays on record; where some keys carry it, those that do not are
+    the inconsistency and stay warnings.
 
     ## Fix safety
     Lock-safe, and it changes behaviour on purpose: references across tenants are refused. The
@@ -65,6 +74,7 @@ def cross_tenant_foreign_key(catalog: Catalog, settings: Settings) -> Iterator[V
             keys[table.qualified] = tenant_key(table, settings)
         return keys[table.qualified]
 
+    by_design = avoids_tenant_in_keys(catalog, key_of)
     for table in own_tables(catalog):
         key = key_of(table)
         if key is None:
@@ -102,7 +112,8 @@ def cross_tenant_foreign_key(catalog: Catalog, settings: Settings) -> Iterator[V
                     "applying the fix"
                     if close_null
                     else ""
-                ),
+                )
+                + (NO_TENANT_IN_KEYS_SHORT if by_design else ""),
                 Fix(
                     "make the foreign key carry the tenant key",
                     sql="\n".join(_steps(catalog, table, fk, key, parent, unique_cols, close_null)),
@@ -111,9 +122,9 @@ def cross_tenant_foreign_key(catalog: Catalog, settings: Settings) -> Iterator[V
                     note="unique index built CONCURRENTLY (outside a transaction block); new key "
                     "NOT VALID then validated; references across tenants are refused",
                 ),
-                evidence=tuple(evidence),
+                evidence=(*evidence, *((("design", NO_TENANT_IN_KEYS),) if by_design else ())),
                 # a child that may lack the tenant its parent always has may be a second scope
-                severity=Severity.INFO if close_null else None,
+                severity=Severity.INFO if close_null or by_design else None,
             )
 
 
