@@ -104,11 +104,20 @@ class Index:
     valid: bool = True
     nulls_not_distinct: bool = False  # PostgreSQL 15+: NULLs collide in this unique index
     constraint: str | None = None  # name of the constraint this index implements
+    # Key columns up to the first expression, unquoted: the part a column lookup can use.
+    # Computed once here; rules ask it of every index many times.
+    leading: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Read from a server they always match; a snapshot is only JSON (and may be edited).
         if len(self.keys) != len(self.key_is_column):
             raise ValueError("keys and key_is_column must have one entry per key column")
+        leading: list[str] = []
+        for key, is_column in zip(self.keys, self.key_is_column, strict=True):
+            if not is_column:
+                break
+            leading.append(key.strip('"'))
+        object.__setattr__(self, "leading", tuple(leading))
 
     @property
     def qualified(self) -> str:

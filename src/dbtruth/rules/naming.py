@@ -102,27 +102,35 @@ MIGRATION_HISTORY_TABLES = frozenset(
 
 def tenant_key(table: Table, settings: Settings) -> Column | None:
     """The table's tenant column, unless the table is exempt from tenancy."""
+    ranks = _tenant_ranks(tuple(settings.tenant_keys))
+    found: Column | None = None
+    found_rank = len(ranks)
+    for column in table.columns:
+        rank = ranks.get(normalized(column.name))
+        if rank is not None and rank < found_rank:
+            found, found_rank = column, rank
+    if found is None:
+        return None
     if any(
         fnmatch.fnmatchcase(table.qualified, pattern) or fnmatch.fnmatchcase(table.name, pattern)
         for pattern in settings.tenant_exempt
     ):
         return None
-    wanted = [normalized(k) for k in settings.tenant_keys]
-    by_name = {normalized(c.name): c for c in table.columns}
-    for key in wanted:
-        if key in by_name:
-            return by_name[key]
-    return None
+    return found
+
+
+@cache
+def _tenant_ranks(keys: tuple[str, ...]) -> dict[str, int]:
+    """The tenant key names as compared, each with its place in the list (the first wins)."""
+    ranks: dict[str, int] = {}
+    for rank, key in enumerate(keys):
+        ranks.setdefault(normalized(key), rank)
+    return ranks
 
 
 def leading_columns(index: Index) -> tuple[str, ...]:
     """Key columns up to the first expression: the part of the index a column lookup can use."""
-    columns: list[str] = []
-    for key, is_column in zip(index.keys, index.key_is_column, strict=True):
-        if not is_column:
-            break
-        columns.append(key.strip('"'))
-    return tuple(columns)
+    return index.leading
 
 
 @cache

@@ -182,9 +182,8 @@ def _unique_on(catalog: Catalog, table: Table, columns: tuple[str, ...]) -> bool
         index.unique
         and index.valid
         and index.predicate is None
-        and all(index.key_is_column)
-        and len(index.keys) == len(wanted)
-        and {k.strip('"') for k in index.keys} == wanted
+        and len(index.leading) == len(index.keys) == len(wanted)  # plain columns only
+        and set(index.leading) == wanted
         for index in catalog.indexes_of(table)
     )
 
