@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from dbtruth.sources.scratch import system_bindir
 from tests.conftest import Server
 from tests.helpers import EXAMPLES, dbtruth, write_files
 
@@ -305,6 +306,21 @@ def test_casefile_proves_every_declared_invariant_of_the_kinds_probed_today() ->
     (pair,) = proofs["casework.case_file_tenant_id_id_key"]["probes"]
     assert pair["steps"][-1]["constraint"] in ("case_file_tenant_id_id_key", "case_file_pkey")
     assert report["summary"]["unenforced"] == 0
+    # Tenant isolation, as the owner the policies are forced on, tenant set in app.tenant_id:
+    # every table and the view hold, and keys carrying the tenant refuse cross references.
+    tenant = {k: p for k, p in proofs.items() if p["kind"] == "tenant isolation"}
+    assert set(tenant) == {f"tenant-isolation:casework.{t}" for t in (
+        "investigator", "case_file", "case_state_transition", "case_assignment", "audit_event",
+        "outbox_event", "open_case")}  # fmt: skip
+    assert all(p["status"] == "proven" for p in tenant.values()), tenant
+    probes = {p["name"]: p for p in tenant["tenant-isolation:casework.case_file"]["probes"]}
+    _refused(probes["tenant A writes a row in tenant B's name"], "42501")
+    _refused(
+        probes["tenant A's casework.case_assignment references tenant B's row "
+               "(case_assignment_tenant_id_case_file_id_fkey)"],
+        "23503",
+    )  # fmt: skip
+    assert any("app.tenant_id (the policies read it" in n for n in report["notes"])
 
 
 LEGACY_TABLES_WITH_SERIAL_ID = (
@@ -318,7 +334,8 @@ LEGACY_REFERENCES = (
 
 
 def test_legacy_without_a_manifest_proves_what_its_few_constraints_state() -> None:
-    proofs = _by_id(_prove(str(EXAMPLES / "legacy")))
+    report = _prove(str(EXAMPLES / "legacy"))
+    proofs = _by_id(report)
     expected = (
         {f"public.{t}.id not null" for t in LEGACY_TABLES_WITH_SERIAL_ID}
         | {f"public.{t}_pkey" for t in LEGACY_TABLES_WITH_SERIAL_ID}
@@ -327,6 +344,32 @@ def test_legacy_without_a_manifest_proves_what_its_few_constraints_state() -> No
     )
     assert set(proofs) == expected
     assert {p["status"] for p in proofs.values()} == {"proven"}
+    # org_id alone, no row-level security and no tenancy described: not probed, and said so.
+    assert any(n.startswith("tenant isolation not probed") for n in report["notes"])
+
+
+def test_legacy_leaks_every_tenant_s_rows_to_every_other(tmp_path: Path) -> None:
+    """org_id on four tables and no row-level security, the tenancy described: tenant A reads,
+    changes and deletes tenant B's rows, writes in B's name, and points its own rows at B's
+    through keys that do not carry the tenant."""
+    shutil.copy(EXAMPLES / "legacy" / "schema.sql", tmp_path / "schema.sql")
+    (tmp_path / "dbtruth.yaml").write_text("tenancy:\n  key: org_id\n")
+    proofs = _by_id(_prove(str(tmp_path), code=1))
+    # No table enables row-level security: one proof, shown on cases (most keys point there).
+    (tenant,) = [p for p in proofs.values() if p["kind"] == "tenant isolation"]
+    assert tenant["id"] == "tenant-isolation" and tenant["table"] == "public.cases"
+    assert "holds alike for all 4 tenant tables" in tenant["statement"]
+    assert tenant["status"] == "unenforced"
+    probes = {p["name"]: p for p in tenant["probes"]}
+    read = probes["tenant A reads tenant B's row"]
+    assert "row-level security is not enabled" in read["observed"]
+    assert read["accepted_row"] == {"visible": "1"}
+    for name in ("tenant A changes tenant B's row", "tenant A deletes tenant B's row",
+                 "tenant A writes a row in tenant B's name",
+                 "tenant A's public.case_activity references tenant B's row "
+                 "(case_activity_case_id_fkey)"):  # fmt: skip
+        assert probes[name]["status"] == "unenforced", probes[name]
+        assert probes[name]["steps"][-1]["accepted"]
 
 
 def test_an_invariant_declared_but_not_enforced_is_unenforced_with_the_accepted_row(
@@ -505,3 +548,51 @@ def test_a_live_target_is_copied_and_never_written(
     (orphan,) = proofs["public.child_parent_id_fkey"]["probes"]
     _refused(orphan, "23503", "child_parent_id_fkey")
     assert proofs["public.parent.label not null"]["status"] == "proven"
+
+
+_TENANTS = """\
+CREATE TABLE account (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE note (id int PRIMARY KEY, tenant_id int NOT NULL REFERENCES account, body text);
+CREATE TABLE memo (id int PRIMARY KEY, tenant_id int NOT NULL REFERENCES account, body text);
+ALTER TABLE note ENABLE ROW LEVEL SECURITY;
+CREATE POLICY note_tenant ON note USING (tenant_id = current_setting('app.tenant')::int)
+    WITH CHECK (tenant_id = current_setting('app.tenant')::int);
+ALTER TABLE memo ENABLE ROW LEVEL SECURITY;
+CREATE ROLE app_user;
+GRANT SELECT, INSERT, UPDATE, DELETE ON note, memo TO app_user;
+CREATE VIEW note_view AS SELECT * FROM note;
+GRANT SELECT ON note_view TO app_user;
+"""
+
+
+def test_the_owner_bypasses_policies_rls_does_not_force(tmp_path: Path) -> None:
+    write_files(tmp_path, {"schema.sql": _TENANTS})
+    proofs = _by_id(_prove(str(tmp_path / "schema.sql"), code=1))
+    note = proofs["tenant-isolation:public.note"]
+    assert note["status"] == "unenforced"
+    assert "the owner bypasses policies RLS does not force" in note["probes"][0]["observed"]
+
+
+@pytest.mark.parametrize("scratch", ["embedded", pytest.param("system", marks=pytest.mark.skipif(
+    system_bindir() is None, reason="no PostgreSQL server binaries on this machine"))])  # fmt: skip
+def test_as_the_declared_role_policies_hold_and_a_view_with_owner_rights_leaks(
+    tmp_path: Path, scratch: str
+) -> None:
+    write_files(tmp_path, {"schema.sql": _TENANTS,
+                           "dbtruth.yaml": "tenancy:\n  role: app_user\n"})  # fmt: skip
+    report = _prove(str(tmp_path / "schema.sql"), code=1, scratch=scratch)
+    proofs = _by_id(report)
+    note = proofs["tenant-isolation:public.note"]
+    assert note["status"] == "proven", note
+    names = {p["name"]: p for p in note["probes"]}
+    _refused(names["tenant A writes a row in tenant B's name"], "42501")
+    assert names["tenant A reads tenant B's row"]["observed"] == "nothing found"
+    # RLS without a policy hides every row, tenant B's own included: nothing is proven.
+    memo = proofs["tenant-isolation:public.memo"]
+    assert memo["status"] == "not provable"
+    assert "no policy admits it" in memo["probes"][0]["reason"]
+    # The view runs with its owner's rights, and RLS is not forced on its owner.
+    view = proofs["tenant-isolation:public.note_view"]
+    assert view["status"] == "unenforced"
+    assert "no security_invoker" in view["probes"][0]["observed"]
+    assert any("probed as app_user" in n and "app.tenant" in n for n in report["notes"])

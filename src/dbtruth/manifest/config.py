@@ -73,6 +73,16 @@ class TenancySection(_Strict):
     exempt: list[str] = Field(
         default_factory=list, description="Globs of tables that are shared across tenants."
     )
+    role: str | None = Field(
+        default=None,
+        description="The role the application connects as; `prove` acts as it (else as the "
+        "tables' owner).",
+    )
+    setting: str | None = Field(
+        default=None,
+        description="The session setting that names the tenant (app.tenant_id); else the one "
+        "the policies read.",
+    )
 
     @field_validator("key", mode="before")
     @classmethod

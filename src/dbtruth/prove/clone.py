@@ -14,12 +14,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
+
 from dbtruth.errors import DbtruthError
 from dbtruth.reading import TargetOptions, parse_replacements
 from dbtruth.sources import snapshot, sqlfiles
 from dbtruth.sources.conninfo import connect_live, describe, normalize
 from dbtruth.sources.dump import schema_dump
-from dbtruth.sources.scratch import ScratchServer, open_scratch, open_scratch_for_major
+from dbtruth.sources.scratch import (
+    ScratchDatabase,
+    ScratchServer,
+    open_scratch,
+    open_scratch_for_major,
+)
 from dbtruth.sources.target import is_live
 
 
@@ -29,6 +37,20 @@ class Clone:
     database: str
     description: str  # how it was made, for the report
     notes: list[str] = field(default_factory=list)
+    # dbtruth's own server: its administrator, and the owner role loaded SQL runs as
+    admin_conninfo: str | None = None
+    owner: str = ""
+
+    def hold_to_policies(self) -> None:
+        """Make the owner subject to row-level security, as an application's role is.
+
+        On a server dbtruth started, the owner has BYPASSRLS (so that roles the SQL creates
+        may have it); the server is this run's alone, so the attribute is simply taken away
+        for the tenant probes. A user-named server's owner never has it."""
+        if self.admin_conninfo is None:
+            return
+        with psycopg.connect(self.admin_conninfo, autocommit=True) as admin:
+            admin.execute(sql.SQL("ALTER ROLE {} NOBYPASSRLS").format(sql.Identifier(self.owner)))
 
 
 @contextmanager
@@ -70,6 +92,7 @@ def cloned(target: TargetOptions) -> Iterator[Clone]:
             database.name,
             f"{label} loaded into {server.label}",
             [*skipped, *notes, *missing],
+            *_own_server(server, database),
         )
 
 
@@ -94,7 +117,15 @@ def _live_copy(conninfo: str, target: TargetOptions) -> Iterator[Clone]:
             database.name,
             description,
             [*([version_note] if version_note else []), *notes],
+            *_own_server(server, database),
         )
+
+
+def _own_server(server: ScratchServer, database: ScratchDatabase) -> tuple[str | None, str]:
+    """The administrator's connection to the copy and its owner, on a server dbtruth started."""
+    if not server.started:
+        return None, database.sandbox.owner
+    return database.sandbox.admin_conninfo, database.sandbox.owner
 
 
 def _server_major(conninfo: str, target: TargetOptions) -> int:

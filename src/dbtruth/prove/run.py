@@ -10,9 +10,10 @@ from typing import Any
 import psycopg
 
 from dbtruth.errors import DbtruthError
+from dbtruth.manifest import Manifest
 from dbtruth.model import Catalog
-from dbtruth.prove import derive
-from dbtruth.prove.clone import cloned
+from dbtruth.prove import derive, tenancy
+from dbtruth.prove.clone import Clone, cloned
 from dbtruth.prove.model import Proof, Proved, Status, Subject, verdict
 from dbtruth.prove.plans import Plan, Unprovable
 from dbtruth.prove.probes import Prober
@@ -42,9 +43,10 @@ def prove_target(options: ProveOptions) -> Proved:
                 catalog = read_catalog(conn, copy.description, live=False)
                 planned = derive.plans(catalog, list(manifest.invariants))
                 proofs = [prove_one(conn, catalog, s, p, options.probe_timeout) for s, p in planned]
+                tenancy_notes = _tenant_isolation(conn, copy, catalog, manifest, options, proofs)
         except psycopg.OperationalError as exc:
             raise DbtruthError(f"the scratch copy stopped answering: {exc}") from exc
-    notes = list(copy.notes)
+    notes = [*copy.notes, *tenancy_notes]
     partitions = sum(1 for t in catalog.tables if t.partition_of)
     if partitions:
         notes.append(f"{partitions} partition(s) probed through their partitioned tables")
@@ -56,6 +58,42 @@ def prove_target(options: ProveOptions) -> Proved:
         server_version=catalog.server_version,
         notes=notes,
     )
+
+
+def _tenant_isolation(
+    conn: psycopg.Connection[Any],
+    copy: Clone,
+    catalog: Catalog,
+    manifest: Manifest,
+    options: ProveOptions,
+    proofs: list[Proof],
+) -> list[str]:
+    """The tenant isolation matrix, appended to `proofs`; its notes (who acted, bypass paths
+    named but not probed)."""
+    settings = manifest.settings()
+    tables = tenancy.tenant_tables(catalog, settings)
+    if not tables:
+        return []
+    # The boundary is meant to be the database's when a table enables row-level security or
+    # dbtruth.yaml describes the tenancy; otherwise a tenant-named column (account_id) is no
+    # promise the database was asked to keep.
+    declared = bool(manifest.tenancy.model_fields_set)
+    if not declared and not any(table.rls_enabled for table, _ in tables):
+        return [
+            "tenant isolation not probed: no table enables row-level security and dbtruth.yaml "
+            "has no tenancy section, so tenant rows are kept apart by the application alone "
+            "(`dbtruth check` reports it as S001); describe the tenancy to have it proven"
+        ]
+    copy.hold_to_policies()
+    who = tenancy.acting(catalog, manifest.tenancy.role, manifest.tenancy.setting)
+    proofs += tenancy.isolation_proofs(
+        conn, catalog, settings, who, options.probe_timeout, declared
+    )
+    return [
+        f"tenant isolation probed as {who.role or 'the owner'} ({who.role_why}); tenant set "
+        f"through {who.setting or 'nothing'} ({who.setting_why})",
+        *tenancy.bypass_notes(conn, catalog, who),
+    ]
 
 
 def prove_one(
