@@ -83,7 +83,8 @@ def test_an_index_dropped_earlier_is_built_again(tmp_path: Path) -> None:
                            "CREATE INDEX IF NOT EXISTS orders_note ON orders (lower(note));\n",
     })  # fmt: skip
     outcome = dbtruth("migrate", "lint", str(folder), "--format", "json", "--select", "M001")
-    found = [f for f in json.loads(outcome.out)["findings"] if "002_rebuild" in f["location"]["file"]]
+    findings = json.loads(outcome.out)["findings"]
+    found = [f for f in findings if "002_rebuild" in f["location"]["file"]]
     assert [f["severity"] for f in found] == ["warning"], outcome.out
 
 

@@ -31,13 +31,14 @@ CREATE INDEX session_nid_idx ON session (nid);
 """
 # Line 2 drops the key of trace_media, line 3 the index of credential. note's key is dropped
 # and added again with another ON DELETE, session's index dropped and built again: neither is
-# a removal. Line 8 drops nothing (IF EXISTS of an index that never was).
+# a removal. Line 9 drops nothing (IF EXISTS of an index that never was).
 SECOND = """\
 -- media links: the foreign keys cost too much on the hot link tables
 ALTER TABLE trace_media DROP CONSTRAINT trace_media_project_id_fkey;
 DROP INDEX credential_nid_idx;
 ALTER TABLE note DROP CONSTRAINT note_project_id_fkey;
-ALTER TABLE note ADD CONSTRAINT note_project_id_fkey FOREIGN KEY (project_id) REFERENCES project ON DELETE CASCADE;
+ALTER TABLE note ADD CONSTRAINT note_project_id_fkey
+    FOREIGN KEY (project_id) REFERENCES project ON DELETE CASCADE;
 DROP INDEX session_nid_idx;
 CREATE INDEX session_nid_idx ON session (nid);
 DROP INDEX IF EXISTS never_was_idx;
