@@ -25,11 +25,12 @@ _DURATION = re.compile(r"\d+(?:us|ms|s|min|h|d)?")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(("terminal", "json")),
+    type=click.Choice(("terminal", "json", "markdown", "junit", "sarif")),
     default="terminal",
     show_default=True,
-    help="Output format: the terminal shows the SQL of every write not refused as it should "
-    "be; JSON holds every statement of every probe.",
+    help="Output format: the terminal and Markdown show the SQL of every write not refused as "
+    "it should be; JSON holds every statement of every probe; JUnit fails a test case per "
+    "unenforced invariant and skips one that could not be proven; SARIF has a result for each.",
 )
 @click.option(
     "-o",
@@ -77,8 +78,8 @@ def prove(
         probe_timeout=probe_timeout,
     )
     proved = prove_target(options)
-    if fmt == "json":
-        text = proofs.render_json(proved)
+    if fmt != "terminal":
+        text = _rendered(proved, fmt)
         if output:
             write(output, text)
         else:
@@ -95,3 +96,15 @@ def prove(
         color = False if (no_color or "NO_COLOR" in os.environ) else None
         proofs.write_terminal(proved, streams.out, color=color)
     return 1 if proved.fails() else 0
+
+
+def _rendered(proved: Any, fmt: str) -> str:
+    from dbtruth.report import proof_formats, proofs
+
+    renderers = {
+        "json": proofs.render_json,
+        "markdown": proof_formats.render_markdown,
+        "junit": proof_formats.render_junit,
+        "sarif": proof_formats.render_sarif,
+    }
+    return renderers[fmt](proved)

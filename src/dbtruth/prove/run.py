@@ -90,8 +90,12 @@ def _tenant_isolation(
         conn, catalog, settings, who, options.probe_timeout, declared
     )
     return [
-        f"tenant isolation probed as {who.role or 'the owner'} ({who.role_why}); tenant set "
-        f"through {who.setting or 'nothing'} ({who.setting_why})",
+        f"tenant isolation probed as {who.role or 'the owner'} ({who.role_why}); "
+        + (
+            f"the tenant set through {who.setting} ({who.setting_why})"
+            if who.setting
+            else f"no tenant setting to set ({who.setting_why})"
+        ),
         *tenancy.bypass_notes(conn, catalog, who),
     ]
 

@@ -1,0 +1,235 @@
+"""`dbtruth prove` for CI and for people: Markdown (a pull-request comment or a file in the
+repository), JUnit XML (one test case per invariant: a leak fails it, a proof that could not be
+made is skipped with the reason) and SARIF 2.1.0 (a result per invariant the database does not
+keep, and per one dbtruth could not prove, for code-scanning views).
+
+Names, SQL and server messages come from the input: Markdown shows them as code or escaped
+prose, XML as escaped text, SARIF as JSON strings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from dbtruth import __version__
+from dbtruth.inert import code_lines, json_text, md_code, md_fence, md_line, md_text
+from dbtruth.prove.model import Probe, Proof, Proved, Status
+from dbtruth.report.junit import attribute, text
+from dbtruth.report.proofs import summary
+from dbtruth.report.sarif import SCHEMA
+
+_ORDER = (Status.UNENFORCED, Status.NOT_PROVABLE, Status.PROVEN)
+_HEADINGS = {
+    Status.UNENFORCED: "Unenforced: the database accepted the illegal write",
+    Status.NOT_PROVABLE: "Not provable: no conclusive probe could run",
+    Status.PROVEN: "Proven: the database refused the illegal write",
+}
+
+
+def _failing(proof: Proof) -> Probe | None:
+    """The probe that decided a proof's status: the first accepted, or the first unsure."""
+    return next((p for p in proof.probes if p.status is proof.status), None)
+
+
+def _why(proof: Proof) -> str:
+    probe = _failing(proof)
+    if proof.status is Status.NOT_PROVABLE:
+        return proof.reason or (probe.reason if probe and probe.reason else "")
+    if probe is None:
+        return ""
+    return f"{probe.name}: {probe.observed}"
+
+
+def _accepted(probe: Probe) -> str | None:
+    from dbtruth.prove.rows import shown
+
+    row = probe.accepted_row
+    if row is None:
+        return None
+    return ", ".join(f"{k}={'NULL' if v is None else v}" for k, v in shown(row))
+
+
+# -- Markdown --------------------------------------------------------------------------------
+
+
+def render_markdown(proved: Proved) -> str:
+    lines = [
+        f"# dbtruth prove {md_text(proved.target)}",
+        "",
+        md_line(
+            f"Probes ran on a throwaway copy: {md_text(proved.clone)}. Every write was "
+            "rolled back; the target was only read."
+        ),
+        "",
+        "| status | invariants | evidence |",
+        "|---|---|---|",
+        *[f"| {s.value} | {proved.count(s)} | {s.evidence} |" for s in _ORDER],
+        "",
+    ]
+    if proved.notes:
+        lines += ["Notes:", "", *[f"- {md_text(n)}" for n in proved.notes], ""]
+    for status in _ORDER:
+        proofs = [p for p in proved.proofs if p.status is status]
+        if not proofs:
+            continue
+        lines += [f"## {_HEADINGS[status]} ({len(proofs)})", ""]
+        if status is Status.PROVEN:
+            lines += ["| invariant | kind | source |", "|---|---|---|"]
+            lines += [
+                f"| {md_code(p.subject.id)} | {md_text(p.subject.kind)} | "
+                f"{md_text(p.subject.source)} |"
+                for p in proofs
+            ]
+            lines.append("")
+            continue
+        for proof in proofs:
+            lines += _markdown_proof(proof)
+    lines.append(md_text(summary(proved)))
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_proof(proof: Proof) -> list[str]:
+    subject = proof.subject
+    lines = [
+        f"### {md_code(subject.id)}",
+        "",
+        md_line(
+            f"{md_text(subject.statement)} ({md_text(subject.kind)}, {md_text(subject.source)})"
+        ),
+        "",
+    ]
+    if proof.reason:
+        lines += [md_line(f"Why not provable: {md_text(proof.reason)}"), ""]
+    for probe in proof.probes:
+        if probe.status is Status.PROVEN:
+            continue
+        lines.append(f"- {md_text(probe.name)}: {md_text(probe.observed)}")
+        if probe.reason:
+            lines.append(f"  - why not provable: {md_text(probe.reason)}")
+        accepted = _accepted(probe)
+        if accepted is not None:
+            lines.append(f"  - accepted row: {md_code(accepted)}")
+        if probe.probe_sql:
+            body = "\n".join(code_lines(probe.probe_sql))
+            fence = md_fence(body)
+            lines += ["", f"  {fence}sql", *[f"  {line}" for line in body.splitlines()],
+                      f"  {fence}"]  # fmt: skip
+    return [*lines, ""]
+
+
+# -- JUnit -----------------------------------------------------------------------------------
+
+
+def _case(proof: Proof) -> list[str]:
+    subject = proof.subject
+    head = f'    <testcase classname="{attribute(subject.kind)}" name="{attribute(subject.id)}"'
+    details = "\n".join(
+        [
+            subject.statement,
+            *(
+                f"{p.status.value}: {p.name}: {p.observed}"
+                + (f"\n{p.probe_sql}" if p.status is not Status.PROVEN and p.probe_sql else "")
+                for p in proof.probes
+            ),
+        ]
+    )
+    if proof.status is Status.PROVEN:
+        return [f"{head}>", f"      <system-out>{text(details)}</system-out>", "    </testcase>"]
+    why = _why(proof)
+    if proof.status is Status.NOT_PROVABLE:
+        # The Jenkins schema gives <skipped> text, not a message attribute: the reason goes there.
+        return [f"{head}>", f"      <skipped>{text(why)}</skipped>",
+                f"      <system-out>{text(details)}</system-out>", "    </testcase>"]  # fmt: skip
+    return [
+        f"{head}>",
+        f'      <failure type="unenforced" message="{attribute(why)}">{text(details)}</failure>',
+        "    </testcase>",
+    ]
+
+
+def render_junit(proved: Proved) -> str:
+    failures = proved.count(Status.UNENFORCED)
+    skipped = proved.count(Status.NOT_PROVABLE)
+    total = len(proved.proofs)
+    name = attribute(f"dbtruth prove {proved.target}")
+    return (
+        "\n".join(
+            [
+                '<?xml version="1.0" encoding="UTF-8"?>',
+                f'<testsuites name="{name}" tests="{total}" failures="{failures}" errors="0">',
+                f'  <testsuite name="{name}" tests="{total}" failures="{failures}" errors="0" '
+                f'skipped="{skipped}">',
+                *[line for proof in proved.proofs for line in _case(proof)],
+                "  </testsuite>",
+                "</testsuites>",
+            ]
+        )
+        + "\n"
+    )
+
+
+# -- SARIF -----------------------------------------------------------------------------------
+
+
+def _rule_id(kind: str) -> str:
+    return "prove/" + kind.replace(" ", "-")
+
+
+def _result(proof: Proof, rule_index: dict[str, int]) -> dict[str, Any]:
+    subject = proof.subject
+    probe = _failing(proof)
+    name = subject.object or subject.table or subject.id
+    result: dict[str, Any] = {
+        "ruleId": _rule_id(subject.kind),
+        "ruleIndex": rule_index[_rule_id(subject.kind)],
+        "level": "error" if proof.status is Status.UNENFORCED else "note",
+        "message": {"text": f"{proof.status.value}: {subject.statement}: {_why(proof)}"},
+        "locations": [
+            {"logicalLocations": [{"fullyQualifiedName": name, "name": name, "kind": "object"}]}
+        ],
+        "partialFingerprints": {
+            "dbtruth-prove/v1": hashlib.sha256(
+                f"{subject.kind}\0{subject.id}".encode()
+            ).hexdigest()[:32]
+        },
+        "properties": {
+            "invariant": subject.id,
+            "source": subject.source,
+            "status": proof.status.value,
+        },
+    }
+    if probe is not None and probe.probe_sql:
+        result["properties"]["sql"] = probe.probe_sql
+    accepted = _accepted(probe) if probe is not None else None
+    if accepted is not None:
+        result["properties"]["acceptedRow"] = accepted
+    return result
+
+
+def render_sarif(proved: Proved) -> str:
+    kinds = sorted({p.subject.kind for p in proved.proofs})
+    rules = [
+        {
+            "id": _rule_id(kind),
+            "name": f"{kind} not kept by the database",
+            "shortDescription": {"text": f"a {kind} invariant the database does not enforce"},
+            "defaultConfiguration": {"level": "error"},
+        }
+        for kind in kinds
+    ]
+    rule_index = {_rule_id(kind): i for i, kind in enumerate(kinds)}
+    run = {
+        "tool": {"driver": {"name": "dbtruth prove", "version": __version__, "rules": rules}},
+        "results": [_result(p, rule_index) for p in proved.proofs if p.status is not Status.PROVEN],
+        "properties": {
+            "target": proved.target,
+            "clone": proved.clone,
+            "serverVersion": proved.server_version,
+            "proven": proved.count(Status.PROVEN),
+            "notes": proved.notes,
+        },
+    }
+    document = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
