@@ -138,3 +138,43 @@ def test_a_workload_file_that_is_not_a_file_is_an_error_at_its_line(
         outcome = dbtruth(command, str(tmp_path / "schema.sql"), "--manifest", str(manifest))
         assert outcome.code == 2
         assert outcome.err == f"dbtruth: error: {manifest}:4: workload.0.file: {expected}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("rules:\n  fail_on: warning\n  select: [I002, Z999]\n", 3,
+         "unknown rule or family 'Z999'"),
+        ("rules:\n  ignore:\n    - I002\n    - nonsense-rule\n", 4,
+         "unknown rule or family 'nonsense-rule'"),
+        ("rules:\n  severity:\n    I002: info\n    bogus-rule: info\n", 4,
+         "rules.severity names unknown rule 'bogus-rule'"),
+    ],
+)  # fmt: skip
+def test_a_rule_dbtruth_yaml_names_that_does_not_exist_is_an_error_at_its_line(
+    tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    (tmp_path / "schema.sql").write_text("CREATE TABLE t (id int PRIMARY KEY);\n")
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "001.sql").write_text("ALTER TABLE t ADD COLUMN x int;\n")
+    manifest = tmp_path / "dbtruth.yaml"
+    manifest.write_text(text)
+    for argv in (["check", str(tmp_path / "schema.sql"), "--scratch", "embedded"],
+                 ["migrate", "lint", str(tmp_path / "migrations")]):  # fmt: skip
+        outcome = dbtruth(*argv, "--manifest", str(manifest))
+        assert outcome.code == 2, (argv, outcome.err)
+        assert outcome.err.startswith(f"dbtruth: error: {manifest}:{line}: {message}"), outcome.err
+
+
+def test_rules_severity_takes_a_rule_name_as_well_as_its_code(tmp_path: Path) -> None:
+    (tmp_path / "schema.sql").write_text(
+        "CREATE TABLE p (id int PRIMARY KEY);\n"
+        "CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p ON DELETE CASCADE);\n"
+    )
+    manifest = tmp_path / "dbtruth.yaml"
+    manifest.write_text("rules:\n  severity:\n    foreign-key-without-index: error\n")
+    outcome = dbtruth("check", str(tmp_path / "schema.sql"), "--scratch", "embedded",
+                      "--manifest", str(manifest), "--format", "json")  # fmt: skip
+    assert outcome.code == 1, outcome.err
+    found = json.loads(outcome.out)["findings"]
+    assert {(f["code"], f["severity"]) for f in found if f["code"] == "I002"} == {("I002", "error")}

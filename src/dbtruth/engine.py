@@ -72,15 +72,21 @@ def _matches(spec: RuleSpec, selector: str) -> bool:
 
 
 def select(
-    select_: list[str], ignore: list[str], specs: tuple[RuleSpec, ...] | None = None
+    select_: list[str],
+    ignore: list[str],
+    specs: tuple[RuleSpec, ...] | None = None,
+    manifest: Manifest | None = None,
 ) -> tuple[RuleSpec, ...]:
     """The rules to run among `specs` (every rule by default). A selector must name some rule
-    or family of the whole catalogue, even when `specs` is a part of it."""
+    or family of the whole catalogue, even when `specs` is a part of it; one that came from
+    `manifest` is reported at its line there."""
     specs = all_specs() if specs is None else specs
     for selector in [*select_, *ignore]:
         if not any(_matches(spec, selector) for spec in specs) and not _known(selector):
             raise DbtruthError(
-                f"unknown rule or family '{selector}'", hint="`dbtruth rules` lists codes and names"
+                f"unknown rule or family '{selector}'",
+                where=_selector_place(manifest, selector),
+                hint="`dbtruth rules` lists codes and names",
             )
     # Opt-in rules run only when named by code or name, never through a family or by default.
     chosen = [
@@ -102,7 +108,11 @@ def run(
     locations: dict[str, Location] | None = None,
 ) -> Result:
     rules_cfg = manifest.rules
-    specs = select(extra_select or rules_cfg.select, [*rules_cfg.ignore, *(extra_ignore or [])])
+    specs = select(
+        extra_select or rules_cfg.select,
+        [*rules_cfg.ignore, *(extra_ignore or [])],
+        manifest=manifest,
+    )
     overrides = severity_overrides(manifest)
     settings = manifest.settings()
     result = Result(findings=[])
@@ -137,12 +147,30 @@ def run(
     return result
 
 
+def _selector_place(manifest: Manifest | None, selector: str) -> str | None:
+    """Where dbtruth.yaml wrote `selector` in rules.select or rules.ignore, if it did."""
+    if manifest is None:
+        return None
+    for section in ("select", "ignore"):
+        listed: list[str] = getattr(manifest.rules, section)
+        if selector in listed:
+            return manifest.place("rules", section, listed.index(selector))
+    return None
+
+
 def severity_overrides(manifest: Manifest) -> dict[str, Severity]:
-    """rules.severity of dbtruth.yaml, by upper-case code or name; unknown rules are errors."""
-    overrides = {k.upper(): Severity.parse(v) for k, v in manifest.rules.severity.items()}
-    for key in overrides:
-        if find_spec(key) is None:
-            raise DbtruthError(f"rules.severity names unknown rule '{key}'")
+    """rules.severity of dbtruth.yaml, by rule code (a name is turned into its code); a rule
+    that does not exist is an error at its line."""
+    overrides: dict[str, Severity] = {}
+    for key, value in manifest.rules.severity.items():
+        spec = find_spec(key)
+        if spec is None:
+            raise DbtruthError(
+                f"rules.severity names unknown rule '{key}'",
+                where=manifest.place("rules", "severity", key),
+                hint="`dbtruth rules` lists codes and names",
+            )
+        overrides[spec.code] = Severity.parse(value)
     return overrides
 
 

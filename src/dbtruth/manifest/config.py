@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from dbtruth.errors import DbtruthError
 from dbtruth.inputs import read_bytes
@@ -93,6 +93,18 @@ class TenancySection(_Strict):
 class Manifest(DesignSections):
     rules: RulesSection = Field(default_factory=RulesSection)
     tenancy: TenancySection = Field(default_factory=TenancySection)
+    # Where each value was written (file, and line per key path), so that what is checked
+    # after loading (a rule name, a path) is reported at its line.
+    _file: str | None = PrivateAttr(default=None)
+    _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
+
+    def place(self, *key: str | int) -> str | None:
+        """`file:line` of the value at `key` (or of its nearest parent), None without a file."""
+        if self._file is None:
+            return None
+        while key and key not in self._lines:
+            key = key[:-1]
+        return f"{self._file}:{self._lines.get(key, 1)}"
 
     def settings(self) -> Settings:
         s = self.rules.settings
@@ -170,6 +182,7 @@ def load_manifest(path: Path | None, *, allow_outside: bool = False) -> Manifest
     if not allow_outside:
         check_inside(manifest, path, builder.lines)
     check_workload_files(manifest, path, builder.lines)
+    manifest._file, manifest._lines = str(path), builder.lines
     return manifest
 
 

@@ -82,7 +82,7 @@ def migration_specs(
     less --ignore and rules.ignore. Without a manifest, its defaults."""
     chosen = select or (manifest.rules.select if manifest is not None else [])
     ignored = [*(manifest.rules.ignore if manifest is not None else []), *ignore]
-    specs = [s for s in engine.select(chosen, ignored, engine.migration_specs())
+    specs = [s for s in engine.select(chosen, ignored, engine.migration_specs(), manifest)
              if s.kind == "migration"]  # fmt: skip
     if chosen and not specs:
         # a CI job selecting only check's rules would lint nothing and always pass
