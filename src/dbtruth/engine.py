@@ -182,8 +182,7 @@ def make_finding(
 ) -> Finding:
     """A rule's violation as a finding: the configured severity wins over the rule's own."""
     severity = (
-        overrides.get(spec.code)
-        or overrides.get(spec.name.upper())
+        overrides.get(spec.code)  # severity_overrides turns names into codes
         or violation.severity
         or spec.severity
     )

@@ -14,10 +14,10 @@ from dbtruth.manifest import Manifest
 from dbtruth.model import Catalog
 from dbtruth.prove import derive, tenancy
 from dbtruth.prove.clone import Clone, cloned
-from dbtruth.prove.model import Proof, Proved, Status, Subject, verdict
+from dbtruth.prove.model import Proof, Proved, Status, Subject
 from dbtruth.prove.plans import Plan, Unprovable
 from dbtruth.prove.probes import Prober
-from dbtruth.prove.runner import CannotSynthesize, probe_transaction
+from dbtruth.prove.runner import proof_of
 from dbtruth.reading import TargetOptions, read_manifest, target_label
 from dbtruth.sources.introspect import read_catalog
 
@@ -86,9 +86,7 @@ def _tenant_isolation(
         ]
     copy.hold_to_policies()
     who = tenancy.acting(catalog, manifest.tenancy.role, manifest.tenancy.setting)
-    proofs += tenancy.isolation_proofs(
-        conn, catalog, settings, who, options.probe_timeout, declared
-    )
+    proofs += tenancy.isolation_proofs(conn, catalog, tables, who, options.probe_timeout, declared)
     return [
         f"tenant isolation probed as {who.role or 'the owner'} ({who.role_why}); "
         + (
@@ -105,16 +103,4 @@ def prove_one(
 ) -> Proof:
     if isinstance(plan, Unprovable):
         return Proof(subject, Status.NOT_PROVABLE, reason=plan.reason)
-    try:
-        with probe_transaction(conn, timeout) as tx:
-            prober = Prober(tx, catalog)
-            try:
-                probes = tuple(prober.probes(plan))
-            except CannotSynthesize as exc:
-                return Proof(subject, Status.NOT_PROVABLE, reason=str(exc))
-    except psycopg.OperationalError:
-        raise
-    except psycopg.Error as exc:  # a lookup of dbtruth's own failed: say so, go on
-        message = exc.diag.message_primary or str(exc).strip().splitlines()[0]
-        return Proof(subject, Status.NOT_PROVABLE, reason=f"PostgreSQL refused a lookup: {message}")
-    return Proof(subject, verdict(probes), probes)
+    return proof_of(conn, subject, timeout, lambda tx: Prober(tx, catalog).probes(plan))

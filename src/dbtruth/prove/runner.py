@@ -4,14 +4,14 @@ everything rolled back at the end, so the clone is as empty after a probe as bef
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from dbtruth.prove.model import Step
+from dbtruth.prove.model import Probe, Proof, Status, Step, Subject, verdict
 from dbtruth.sources.watchdog import cancel_after, seconds
 
 # SQLSTATE classes of a database refusing a write on purpose: integrity constraint violations
@@ -118,6 +118,31 @@ def probe_transaction(
     finally:
         if not conn.closed:
             conn.execute("ROLLBACK")
+
+
+def proof_of(
+    conn: psycopg.Connection[Any],
+    subject: Subject,
+    timeout: str,
+    probes: Callable[[ProbeTransaction], Iterable[Probe]],
+) -> Proof:
+    """The proof of `subject` from the probes `probes` runs in one rolled-back transaction.
+    Rows that cannot be made, or a lookup PostgreSQL refuses, make it not provable, saying
+    why; a lost connection is not the invariant's doing and ends the run."""
+    try:
+        with probe_transaction(conn, timeout) as tx:
+            try:
+                found = tuple(probes(tx))
+            except CannotSynthesize as exc:
+                return Proof(subject, Status.NOT_PROVABLE, reason=str(exc))
+    except psycopg.OperationalError:
+        raise
+    except psycopg.Error as exc:  # a lookup of dbtruth's own failed: say so, go on
+        message = exc.diag.message_primary or str(exc).strip().splitlines()[0]
+        return Proof(subject, Status.NOT_PROVABLE, reason=f"PostgreSQL refused a lookup: {message}")
+    if not found:
+        return Proof(subject, Status.NOT_PROVABLE, reason="no probe could be made")
+    return Proof(subject, verdict(found), found)
 
 
 # A probe runs a few statements, a few dozen with a deep chain of parent rows.

@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -29,10 +30,11 @@ from psycopg import sql
 
 from dbtruth.model import Catalog, Column, Constraint, Table, View
 from dbtruth.prove.derive import probed_tables
-from dbtruth.prove.model import Probe, Proof, Status, Step, Subject, verdict
+from dbtruth.prove.model import Probe, Proof, Status, Step, Subject
 from dbtruth.prove.rows import ROW_ADDRESS, ROW_TABLE, Row, RowMaker, typed
-from dbtruth.prove.runner import CannotSynthesize, ProbeTransaction, probe_transaction
+from dbtruth.prove.runner import CannotSynthesize, ProbeTransaction, proof_of
 from dbtruth.rules.naming import tenant_key
+from dbtruth.rules.tenancy import Tenancy
 from dbtruth.spec import Settings
 
 _SETTING = re.compile(r"current_setting\(\s*'([^']+)'", re.IGNORECASE)
@@ -73,37 +75,27 @@ def acting(catalog: Catalog, role: str | None, setting: str | None) -> Acting:
 
 
 def tenant_tables(catalog: Catalog, settings: Settings) -> list[tuple[Table, Column]]:
-    """The tables rows of which belong to one tenant: a tenant key, and not exempt."""
+    """The tables rows of which belong to one tenant: a tenant key, not exempt, and not the
+    tenant registry itself (what tenant keys point at)."""
+    roots = Tenancy(catalog, settings).roots
     found = []
     for table in probed_tables(catalog):
         key = tenant_key(table, settings)
-        if key is not None and not _is_root(catalog, table, settings):
+        if key is not None and table.qualified not in roots:
             found.append((table, key))
     return found
-
-
-def _is_root(catalog: Catalog, table: Table, settings: Settings) -> bool:
-    """The tenant registry itself (what tenant keys point at) holds no tenant's rows."""
-    return any(
-        fk.kind == "foreign key"
-        and len(fk.columns) == 1
-        and (key := tenant_key(catalog.table(fk.table_qualified) or table, settings)) is not None
-        and fk.columns[0] == key.name
-        for fk in catalog.foreign_keys_to(table)
-    )
 
 
 def isolation_proofs(
     conn: psycopg.Connection[Any],
     catalog: Catalog,
-    settings: Settings,
+    tables: list[tuple[Table, Column]],
     who: Acting,
     timeout: str,
     declared: bool,
 ) -> list[Proof]:
-    """One proof per tenant table, and one per view over a tenant table; a single one where no
-    table enables row-level security."""
-    tables = tenant_tables(catalog, settings)
+    """One proof per tenant table (`tenant_tables`), and one per view over a tenant table; a
+    single one where no table enables row-level security."""
     keys = {table.qualified: key for table, key in tables}
     source = "dbtruth.yaml" if declared else "catalog"
     if not any(table.rls_enabled for table, _ in tables):
@@ -119,11 +111,12 @@ def isolation_proofs(
             source=source,
             table=table.qualified,
         )
-        probes = lambda tx: _table_probes(tx, catalog, who, table, key, keys)  # noqa: E731
-        return [_prove(conn, catalog, who, timeout, subject, probes)]
+        probes = partial(_table_probes, catalog=catalog, who=who, table=table, key=key, keys=keys)
+        return [proof_of(conn, subject, timeout, probes)]
     proofs = [
-        _prove(conn, catalog, who, timeout, _table_subject(table, source),
-               lambda tx, t=table, k=key: _table_probes(tx, catalog, who, t, k, keys))
+        proof_of(conn, _table_subject(table, source), timeout,
+                 partial(_table_probes, catalog=catalog, who=who, table=table, key=key,
+                         keys=keys))
         for table, key in tables
     ]  # fmt: skip
     for view in catalog.views:
@@ -131,8 +124,8 @@ def isolation_proofs(
         read = [(t, k) for t, k in bases if t is not None]
         if read and not view.materialized:
             proofs.append(
-                _prove(conn, catalog, who, timeout, _view_subject(view, source),
-                       lambda tx, v=view, r=read: _view_probes(tx, catalog, who, v, r))
+                proof_of(conn, _view_subject(view, source), timeout,
+                         partial(_view_probes, catalog=catalog, who=who, view=view, bases=read))
             )  # fmt: skip
     return proofs
 
@@ -156,30 +149,6 @@ def _view_subject(view: View, source: str) -> Subject:
         source=source,
         table=view.qualified,
     )
-
-
-def _prove(
-    conn: psycopg.Connection[Any],
-    catalog: Catalog,
-    who: Acting,
-    timeout: str,
-    subject: Subject,
-    probes: Any,
-) -> Proof:
-    try:
-        with probe_transaction(conn, timeout) as tx:
-            try:
-                found = tuple(probes(tx))
-            except CannotSynthesize as exc:
-                return Proof(subject, Status.NOT_PROVABLE, reason=str(exc))
-    except psycopg.OperationalError:
-        raise
-    except psycopg.Error as exc:
-        message = exc.diag.message_primary or str(exc).strip().splitlines()[0]
-        return Proof(subject, Status.NOT_PROVABLE, reason=f"PostgreSQL refused a lookup: {message}")
-    if not found:
-        return Proof(subject, Status.NOT_PROVABLE, reason="no probe could be made")
-    return Proof(subject, verdict(found), found)
 
 
 # -- acting as a tenant ------------------------------------------------------------------------
@@ -250,9 +219,11 @@ def _column(table: Table, name: str) -> Column:
     return column
 
 
-def _visible(tx: ProbeTransaction, target: sql.Composable, where: sql.Composable) -> Step:
+def _visible(
+    tx: ProbeTransaction, target: sql.Composable, where: sql.Composable, purpose: str = "probe"
+) -> Step:
     return tx.run(
-        sql.SQL("SELECT count(*) AS visible FROM {} WHERE {}").format(target, where), "probe"
+        sql.SQL("SELECT count(*) AS visible FROM {} WHERE {}").format(target, where), purpose
     )
 
 
@@ -266,9 +237,7 @@ def _control(tx: ProbeTransaction, session: _Session, tenant: str, target: sql.C
     """Tenant B reads its own row as the role. None when it does; else the probe that says
     why nothing can be proven."""
     session.role(tenant)
-    step = tx.run(
-        sql.SQL("SELECT count(*) AS visible FROM {} WHERE {}").format(target, where), "control"
-    )
+    step = _visible(tx, target, where, "control")
     if step.accepted and _count(step) > 0:
         return None
     if not step.accepted:

@@ -128,11 +128,6 @@ def _tenant_ranks(keys: tuple[str, ...]) -> dict[str, int]:
     return ranks
 
 
-def leading_columns(index: Index) -> tuple[str, ...]:
-    """Key columns up to the first expression: the part of the index a column lookup can use."""
-    return index.leading
-
-
 @cache
 def not_null_columns(predicate: str) -> frozenset[str] | None:
     """The columns a partial index's predicate requires to be non-null, when that is all it
@@ -179,7 +174,7 @@ def covering_index(catalog: Catalog, table: Table, columns: tuple[str, ...]) -> 
                 continue
         if index.method not in ("btree", "hash") and len(columns) > 1:
             continue
-        leading = leading_columns(index)
+        leading = index.leading
         if len(leading) >= len(wanted) and set(leading[: len(wanted)]) == wanted:
             return index
     return None

@@ -11,6 +11,7 @@ the statement's file and line. What a later statement creates again is forgotten
 from __future__ import annotations
 
 import re
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -34,14 +35,18 @@ def snapshot(conn: psycopg.Connection[Any]) -> Snapshot | None:
     transaction block)."""
     if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
         return None
-    query = resources.files("dbtruth.sources").joinpath("sql/keys_and_indexes.sql").read_text()
     try:
         with conn.cursor() as cur:
-            cur.execute(query.encode())
+            cur.execute(_query())
             rows = cur.fetchall()
     except psycopg.Error:
         return None
     return {row[1]: (row[0], row[2], row[3], row[4], tuple(row[5])) for row in rows}
+
+
+@cache
+def _query() -> bytes:
+    return resources.files("dbtruth.sources").joinpath("sql/keys_and_indexes.sql").read_bytes()
 
 
 def dropped(before: Snapshot, after: Snapshot, file: str, line: int) -> list[Removal]:
