@@ -269,8 +269,10 @@ def _violation(
         evidence.append(("history", dropped))
         message += f"; {dropped}, a decision on record"
     if convention is not None:
-        evidence.append(("the schema's practice", f"{convention}: a design decision"))
-        message += f"; {convention}, so the schema leaves them unindexed by design"
+        evidence.append(
+            ("the schema's practice", f"{convention}: a practice, guessed from the pattern")
+        )
+        message += f"; {convention}, so leaving them unindexed reads as the schema's practice"
     stamp = _actor_stamp(fk)
     if stamp:
         evidence.append(
