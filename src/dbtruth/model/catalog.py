@@ -291,11 +291,12 @@ class LoadedRows:
 
 @dataclass(frozen=True, slots=True)
 class Removal:
-    """A foreign key or index the SQL files created and a later statement dropped: the
-    project's history shows a decision that the final schema alone cannot (a key dropped
-    because it cost too much on a hot table, an index dropped as unneeded)."""
+    """A foreign key, index or NOT NULL the SQL files created and a later statement dropped:
+    the project's history shows a decision that the final schema alone cannot (a key dropped
+    because it cost too much on a hot table, an index dropped as unneeded, a column allowed to
+    be NULL)."""
 
-    kind: str  # "foreign key" | "index"
+    kind: str  # "foreign key" | "index" | "not null" (name: the column)
     schema: str
     table: str
     name: str

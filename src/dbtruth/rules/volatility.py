@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -116,26 +116,54 @@ def _parsed(sql: str) -> Any:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Declaration:
+    """What one CREATE or ALTER FUNCTION statement says about volatility."""
+
+    creates: bool
+    volatility: str | None  # as written; None when the statement says nothing
+    inlined: Any  # the expression a call is replaced with (CREATE of a VOLATILE sql function)
+
+
+@lru_cache(maxsize=4096)
+def _declarations(sql: str) -> tuple[_Declaration, ...]:
+    """Parsed once per statement text: a migration set may define one function hundreds of
+    times, and every default that calls it asks again."""
+    tree = _parsed(sql)
+    found: list[_Declaration] = []
+    for raw in tree.get("stmts", []) if tree else ():
+        stmt = raw.get("stmt", {})
+        if created := stmt.get("CreateFunctionStmt"):
+            volatility = _declared(created.get("options"))
+            inlined = _inlined(created) if volatility in (None, "v") else None
+            found.append(_Declaration(True, volatility, inlined))
+        elif altered := stmt.get("AlterFunctionStmt"):
+            found.append(_Declaration(False, _declared(altered.get("actions")), None))
+    return tuple(found)
+
+
 def function_volatility(
     name: str, functions: Mapping[str, Sequence[str]], _seen: frozenset[str] = frozenset()
 ) -> str:
-    """'v', 's' or 'i' for a function the set defines, from its CREATE FUNCTION (VOLATILE
+    """'v', 's' or 'i' for a function the set defines, from its last CREATE FUNCTION (VOLATILE
     unless it says otherwise, as in PostgreSQL) and any ALTER FUNCTION after it."""
-    volatility = "v"
-    for sql in functions.get(name, ()):
-        tree = _parsed(sql)
-        for raw in tree.get("stmts", []) if tree else ():
-            stmt = raw.get("stmt", {})
-            if created := stmt.get("CreateFunctionStmt"):
-                volatility = _declared(created.get("options")) or "v"
-                if volatility == "v" and (body := _inlined(created)) is not None:
-                    # The planner replaces a call of such a function by its expression
-                    # before PostgreSQL asks whether a default is volatile: the body decides.
-                    called = volatile_call(JsonExpr(body), functions, _seen)
-                    volatility = "v" if called else "s"
-            elif altered := stmt.get("AlterFunctionStmt"):
-                volatility = _declared(altered.get("actions")) or volatility
-    return volatility
+    altered: str | None = None
+    for sql in reversed(functions.get(name, ())):
+        for declaration in reversed(_declarations(sql)):
+            if not declaration.creates:
+                altered = altered or declaration.volatility
+                continue
+            if altered:
+                return altered
+            if declaration.volatility not in (None, "v"):
+                return declaration.volatility
+            if declaration.inlined is None:
+                return "v"
+            # The planner replaces a call of such a function by its expression before
+            # PostgreSQL asks whether a default is volatile: the body decides.
+            called = volatile_call(JsonExpr(declaration.inlined), functions, _seen)
+            return "v" if called else "s"
+    return altered or "v"
 
 
 def _declared(options: Any) -> str | None:

@@ -169,6 +169,12 @@ def load(
                                     f"cancelled: still running after {statement_timeout} "
                                     "(--statement-timeout)"
                                 ) from exc
+                        if removals is not None:
+                            removals.extend(
+                                removal_log.declared_nullable(
+                                    conn, statement.sql, statement.file, statement.line
+                                )
+                            )
                         if before is not None and removals is not None:
                             after = removal_log.snapshot(conn)
                             if after is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
-from dbtruth.model import Catalog, Index
+from dbtruth.model import Catalog, Index, Table
 from dbtruth.model.sqlnames import ident, qualified
 from dbtruth.rules.naming import index_ref, own_tables
 from dbtruth.spec import Settings, rule
@@ -57,6 +57,12 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
     Not reported when, for each nullable column, a partial unique index `WHERE col IS NULL`
     over the remaining columns gives the NULL rows their own key.
 
+    Info when the SQL files themselves declare each nullable key column nullable (a
+    migration's `ALTER COLUMN … DROP NOT NULL`, not undone later, whether or not the column
+    was NOT NULL before: generators write it for "null: true"): the history records that NULL
+    was allowed on purpose, and the finding names the file and line where that was decided,
+    so the reader can judge whether the key's NULL rows were part of the decision.
+
     ## Fix safety
     SET NOT NULL scans the whole table under ACCESS EXCLUSIVE unless a validated
     `CHECK (col IS NOT NULL)` already proves it (PostgreSQL 12+): add that CHECK NOT VALID and
@@ -80,14 +86,22 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
             ]
             if not nullable or _null_case_covered(catalog.indexes_of(table), index, nullable):
                 continue
+            history = _made_nullable(catalog, table, nullable)
             table_sql = qualified(table.schema, table.name)
             sql = "\n".join(
                 f"ALTER TABLE {table_sql} ALTER COLUMN {ident(c)} SET NOT NULL;" for c in nullable
             )
+            message = (
+                f"unique key {index.name} on {table.qualified} ({', '.join(index.keys)}) does "
+                f"not stop duplicates when {', '.join(nullable)} is NULL"
+            )
+            evidence = [("nullable key columns", ", ".join(nullable))]
+            if history:
+                message += f"; {history}, a decision on record"
+                evidence.append(("history", history))
             yield Violation(
                 index_ref(index),
-                f"unique key {index.name} on {table.qualified} ({', '.join(index.keys)}) does "
-                f"not stop duplicates when {', '.join(nullable)} is NULL",
+                message,
                 Fix(
                     "make the key columns NOT NULL (or use NULLS NOT DISTINCT on 15+)",
                     sql=sql,
@@ -95,5 +109,15 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
                     behaviour_change=True,  # NULLs are refused from then on
                     note="SET NOT NULL scans under ACCESS EXCLUSIVE; fails on NULLs",
                 ),
-                evidence=(("nullable key columns", ", ".join(nullable)),),
+                evidence=tuple(evidence),
+                severity=Severity.INFO if history else None,
             )
+
+
+def _made_nullable(catalog: Catalog, table: Table, nullable: list[str]) -> str | None:
+    """Where the SQL files declared every one of these columns nullable, if they did."""
+    declared = {r.name: r for r in catalog.removed_from(table, "not null")}
+    if not all(column in declared for column in nullable):
+        return None
+    places = ", ".join(f"{c} at {declared[c].where}" for c in nullable)
+    return f"the SQL files declare nullable (DROP NOT NULL) {places}"
