@@ -49,6 +49,14 @@ def _format_of(output: Path | None) -> str:
 @manifest_option
 @allow_outside_option
 @click.option(
+    "--prove/--no-prove",
+    "prove",
+    default=None,
+    help="Prove the invariants dbtruth.yaml declares on a throwaway copy of the schema, so the "
+    "review can say which hold (default: on for SQL files, off for a live server, whose schema "
+    "--prove copies with pg_dump; a snapshot cannot be proven).",
+)
+@click.option(
     "--as-of",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
@@ -61,6 +69,7 @@ def review(
     manifest: Path | None,
     allow_outside_paths: bool,
     as_of: datetime | None,
+    prove: bool | None,
     **load_options: Any,
 ) -> int:
     """Write the architecture review of TARGET: the playbook's 15 sections from evidence,
@@ -73,6 +82,7 @@ def review(
         manifest=manifest,
         allow_outside_paths=allow_outside_paths,
         today=as_of.date() if as_of else None,
+        prove=prove,
     )
     with progress() as bar:
         reviewed = review_target(options, bar)

@@ -18,13 +18,17 @@ _NOT_YET = ("non-overlap", "cross-row", "cross-system")
 Planned = tuple[Subject, Plan]
 
 
-def plans(catalog: Catalog, declared: list[Invariant]) -> list[Planned]:
+def plans(catalog: Catalog, declared: list[Invariant], derived: bool = True) -> list[Planned]:
+    """A plan per invariant dbtruth.yaml declares, then (unless `derived` is False) one per
+    constraint, index and guard trigger no declaration claims."""
     from_manifest = [_declared(catalog, invariant) for invariant in declared]
+    if not derived:
+        return from_manifest
     claimed = {s.object for s, _ in from_manifest if s.object}
     claimed_columns = {
         (p.table.qualified, p.column) for _, p in from_manifest if isinstance(p, NotNull)
     }
-    derived = [
+    found = [
         (subject, plan)
         for subject, plan in _derived(catalog)
         if subject.object not in claimed
@@ -32,7 +36,7 @@ def plans(catalog: Catalog, declared: list[Invariant]) -> list[Planned]:
             isinstance(plan, NotNull) and (plan.table.qualified, plan.column) in claimed_columns
         )
     ]
-    return from_manifest + derived
+    return from_manifest + found
 
 
 def probed_tables(catalog: Catalog) -> list[Table]:
@@ -200,7 +204,7 @@ def _declared(catalog: Catalog, invariant: Invariant) -> Planned:
         return subject, Unprovable(f"dbtruth does not probe {invariant.kind} invariants yet")
     obj = subject.object
     if invariant.enforcement == "trigger" and obj is not None:
-        return subject, _trigger_plan(catalog, table, obj)
+        return subject, _trigger_plan(catalog, table, obj, invariant.kind == "regulatory-evidence")
     if invariant.kind == "existence":
         return subject, _existence_plan(catalog, table, invariant, obj)
     if invariant.kind == "uniqueness":
@@ -220,11 +224,14 @@ def _declared(catalog: Catalog, invariant: Invariant) -> Planned:
     )
 
 
-def _trigger_plan(catalog: Catalog, table: Table, obj: str) -> Plan:
+def _trigger_plan(catalog: Catalog, table: Table, obj: str, evidence: bool) -> Plan:
+    """The writes the trigger should refuse. Evidence is never edited nor deleted, whatever
+    the trigger fires on: probing only its own events would prove the trigger, not the
+    invariant (a guard BEFORE UPDATE alone lets rows be deleted)."""
     schema, _, name = obj.rpartition(".")
     for trigger in catalog.triggers:
         if trigger.schema == schema and trigger.name == name:
-            events = tuple(e for e in ("update", "delete") if e in trigger.events)
+            events = tuple(e for e in ("update", "delete") if evidence or e in trigger.events)
             if not events:
                 return Unprovable(
                     f"the trigger {obj} fires on {', '.join(trigger.events)}: dbtruth probes "

@@ -17,7 +17,7 @@ from dbtruth.model import Catalog
 from dbtruth.review.checklist import answer_checklist
 from dbtruth.review.facts import Facts
 from dbtruth.review.maturity import assess
-from dbtruth.review.model import FindingGroup, Review
+from dbtruth.review.model import NO_PROOFS, FindingGroup, Proofs, Review
 from dbtruth.review.sections.behaviour import indexes, security, transactions
 from dbtruth.review.sections.data import (
     critical_invariants,
@@ -46,8 +46,9 @@ def build_review(
     target_paths: tuple[Path, ...],
     today: date,
     notes: tuple[str, ...] = (),
+    proofs: Proofs = NO_PROOFS,
 ) -> Review:
-    facts = Facts(catalog, manifest, manifest_path, result, target_paths, today)
+    facts = Facts(catalog, manifest, manifest_path, result, target_paths, today, proofs)
     checklist = answer_checklist(facts)
     maturity = assess(facts)
     sections = [
@@ -94,5 +95,5 @@ def build_review(
         suppressed=tuple((s.finding, s.reason) for s in result.suppressed),
         summary_counts=counts,
         load_problems=catalog.load_problems,
-        notes=(*notes, *facts.adr_problems),
+        notes=(*notes, *facts.adr_problems, *(proofs.proved.notes if proofs.proved else ())),
     )

@@ -1,10 +1,11 @@
 """The invariant catalog as the review sees it: how each declared invariant is known.
 
-An invariant enforced by a constraint, index or trigger that dbtruth found in the catalog and
-matched to the declaration (rule I009) is seen; one kept by the application is only declared,
+An invariant is proven when `dbtruth prove` wrote its illegal row on a throwaway copy of the
+schema and PostgreSQL refused it, and unenforced when PostgreSQL accepted it. Without a proof,
+one enforced by a constraint, index or trigger that dbtruth found in the catalog and matched to
+the declaration (rule I009) is seen, not proven; one kept by the application is only declared,
 detected or not by a declared query; one written by `dbtruth init` restates a constraint that
-already exists and is a guess until someone confirms it. Nothing here is proven: the review
-writes no illegal row to see it refused.
+already exists and is a guess until someone confirms it. Only proven invariants count as held.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from enum import Enum
 
 from dbtruth.inert import md_text
 from dbtruth.manifest.design import Invariant
+from dbtruth.prove.model import Status
 from dbtruth.review.evidence import finding_sample, listing
 from dbtruth.review.facts import Facts
 from dbtruth.review.model import Answer
@@ -27,15 +29,21 @@ CONCURRENCY_KINDS = ("uniqueness", "non-overlap", "cross-row")
 class Known(Enum):
     """How one invariant is known, from the weakest claim upwards."""
 
+    UNENFORCED = "unenforced"  # prove: the database accepted the illegal write
     BROKEN = "broken"  # I009: the object named does not enforce it
     UNDETECTED = "undetected"  # I010: kept outside the database and nothing detects a violation
     GUESSED = "guessed"  # `dbtruth init` restated an existing constraint
     UNCHECKED = "unchecked"  # enforced by an object, but I009 did not run to check it
     DETECTED = "detected"  # kept outside the database; a detective query is declared
     ENFORCED = "enforced"  # a constraint, index or trigger in the catalog enforces it
+    PROVEN = "proven"  # prove: the database refused the illegal write
 
 
 def known(facts: Facts, invariant: Invariant) -> Known:
+    proof = facts.proofs.of(invariant.id)
+    outside = invariant.enforcement in OUTSIDE
+    if proof is not None and proof.status is Status.UNENFORCED and not outside:
+        return Known.UNENFORCED  # the database showed it: stronger than any reading
     # I009 and I010 report on the invariant itself (ObjectRef("invariant", "", id)); I009 wins.
     code = {f.object.name: f.code for f in facts.findings("I010", "I009")}.get(invariant.id)
     if code == "I009":
@@ -44,14 +52,36 @@ def known(facts: Facts, invariant: Invariant) -> Known:
         return Known.UNDETECTED
     if invariant.guess:
         return Known.GUESSED
-    if invariant.enforcement in OUTSIDE:
+    if outside:
         return Known.DETECTED if invariant.detective_query else Known.UNDETECTED
+    if proof is not None and proof.status is Status.PROVEN:
+        return Known.PROVEN
     return Known.ENFORCED if facts.ran("I009") else Known.UNCHECKED
+
+
+def proof_text(facts: Facts, invariant: Invariant) -> str | None:
+    """What the proof showed, in a sentence: the refused or accepted write, or why none could
+    be concluded. None when there is no proof of it."""
+    proof = facts.proofs.of(invariant.id)
+    if proof is None:
+        return None
+    if proof.status is Status.NOT_PROVABLE:
+        reason = proof.reason or next((p.reason for p in proof.probes if p.reason), None)
+        return "not provable" + (f": {reason}" if reason else "")
+    refused = [p for p in proof.probes if p.status is Status.PROVEN]
+    if proof.status is Status.PROVEN:
+        shown = "; ".join(f"{p.name}: {p.observed}" for p in refused[:3])
+        return f"{len(refused)} illegal write(s) refused on a throwaway copy ({shown})"
+    accepted = [p for p in proof.probes if p.status is Status.UNENFORCED]
+    shown = "; ".join(p.name for p in accepted[:3])
+    return f"PostgreSQL accepted {len(accepted)} illegal write(s) on a throwaway copy ({shown})"
 
 
 # How each invariant is known, in the order the count lists them.
 _HOW_KNOWN = (
-    (Known.ENFORCED, "enforced by a constraint, index or trigger found in the catalog as declared"),
+    (Known.UNENFORCED, "unenforced (the database accepted the illegal write)"),
+    (Known.ENFORCED,
+     "enforced by a constraint, index or trigger found in the catalog as declared, not proven"),
     (Known.DETECTED,
      "declared as kept by the application, with a detective query dbtruth does not run"),
     (Known.GUESSED,
@@ -68,9 +98,14 @@ def summary(facts: Facts) -> str:
     invariants = facts.manifest.invariants
     counts = Counter(known(facts, i) for i in invariants)
     noun = "invariant" if len(invariants) == 1 else "invariants"
-    parts = [
-        f"{len(invariants)} {noun}: 0 proven (the review writes no illegal row to see it refused)"
-    ]
+    if facts.proofs.proved is None:
+        proven = f"0 proven ({facts.proofs.absent})"
+    else:
+        proven = (
+            f"{counts[Known.PROVEN]} proven (dbtruth wrote each illegal row on a throwaway copy "
+            "and PostgreSQL refused it)"
+        )
+    parts = [f"{len(invariants)} {noun}: {proven}"]
     parts += [f"{counts[kind]} {phrase}" for kind, phrase in _HOW_KNOWN if counts[kind]]
     return "; ".join(parts)
 
@@ -124,17 +159,31 @@ def db_enforced_answer(facts: Facts) -> tuple[Answer, str]:
         return Answer.UNKNOWN, f"{NO_INVARIANTS}; the catalog enforces {constraint_counts(facts)}"
     if not facts.ran("I009"):
         return Answer.UNKNOWN, "rule I009 did not run (not selected)"
+    by_db = [i for i in invariants if i.enforcement not in OUTSIDE]
+    ways = Counter(known(facts, i) for i in by_db)
+    unenforced = [i.id for i in by_db if known(facts, i) is Known.UNENFORCED]
+    if unenforced:
+        return Answer.NO, (
+            f"the database accepted the illegal write of {listing(unenforced)} (dbtruth prove)"
+        )
     broken = facts.findings("I009")
     if broken:
         return Answer.NO, f"declared enforcement that does not hold: {finding_sample(broken)}"
-    by_db = [i for i in invariants if i.enforcement not in OUTSIDE]
     confirmed = [i for i in by_db if not i.guess]
     guessed = len(by_db) - len(confirmed)
-    if confirmed:
+    more = f"; {guessed} more guessed by `dbtruth init`" if guessed else ""
+    if confirmed and ways[Known.PROVEN] == len(confirmed):
         return Answer.YES, (
-            f"{len(confirmed)} invariant(s) enforced by a constraint, index or trigger found in "
-            "the catalog and matched to the declaration (I009)"
-            + (f"; {guessed} more guessed by `dbtruth init`" if guessed else "")
+            f"all {len(confirmed)} proven: dbtruth wrote each illegal row on a throwaway copy "
+            "of the schema and PostgreSQL refused it" + more
+        )
+    if confirmed:
+        unproven = [i.id for i in confirmed if known(facts, i) is not Known.PROVEN]
+        why = facts.proofs.absent or "no probe could conclude: see section 4"
+        return Answer.DECLARED, (
+            f"{ways[Known.PROVEN]} of {len(confirmed)} proven; {listing(unproven)} enforced by "
+            f"an object found in the catalog and matched to the declaration (I009), not proven "
+            f"({why})" + more
         )
     if guessed:
         return Answer.GUESS, (
@@ -199,12 +248,19 @@ def concurrency_answer(facts: Facts) -> tuple[Answer, str]:
         )
     if not facts.ran("I009"):
         return Answer.UNKNOWN, "rule I009 did not run (not selected)"
-    broken = [i.id for i in sensitive if known(facts, i) is Known.BROKEN]
+    broken = [i.id for i in sensitive if known(facts, i) in (Known.BROKEN, Known.UNENFORCED)]
     if broken:
-        return Answer.NO, f"not enforced by the object named: {listing(broken)}"
+        return Answer.NO, f"not enforced by the database: {listing(broken)}"
+    unproven = [i.id for i in sensitive if known(facts, i) is not Known.PROVEN]
+    if unproven:
+        return Answer.DECLARED, (
+            f"{listing(unproven)} enforced by constraints or indexes found in the catalog (which "
+            "PostgreSQL keeps under concurrent writes), not proven "
+            f"({facts.proofs.absent or 'no probe could conclude'})"
+        )
     return Answer.YES, (
-        f"all {len(sensitive)} concurrency-sensitive invariants are enforced by constraints "
-        "or indexes found in the catalog, which hold under concurrent writes"
+        f"all {len(sensitive)} concurrency-sensitive invariants proven: PostgreSQL refused the "
+        "illegal write, through constraints or indexes it keeps under concurrent writes too"
     )
 
 

@@ -15,7 +15,7 @@ from dbtruth.review.checklist import restore_answer, runbooks_answer, slow_query
 from dbtruth.review.declarations import contract_problems, unmatched
 from dbtruth.review.evidence import finding_sample, listing
 from dbtruth.review.facts import Facts
-from dbtruth.review.invariants import summary
+from dbtruth.review.invariants import OUTSIDE, Known, known, summary
 from dbtruth.review.model import Answer, Criterion, Maturity, Status
 from dbtruth.review.signals import tenant_tables
 
@@ -165,6 +165,11 @@ def _invariant_catalog(facts: Facts) -> tuple[Status, str]:
     broken = facts.findings("I009", "I010")
     if broken:
         return Status.MISSED, finding_sample(broken)
+    held = [known(facts, i) for i in confirmed if i.enforcement not in OUTSIDE]
+    if Known.UNENFORCED in held:
+        return Status.MISSED, summary(facts)
+    if held and all(k is Known.PROVEN for k in held):
+        return Status.MET, summary(facts)  # only proven invariants count as held
     return Status.DECLARED, summary(facts)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from dbtruth.findings import Finding
+from dbtruth.prove.model import Proof, Proved
 
 
 class Answer(Enum):
@@ -192,3 +193,26 @@ class Review:
     summary_counts: dict[str, int]
     load_problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Proofs:
+    """What `dbtruth prove` showed for the review, or why it did not run."""
+
+    proved: Proved | None
+    absent: str | None  # why there are no proofs, when there are none
+
+    def of(self, invariant_id: str) -> Proof | None:
+        if self.proved is None:
+            return None
+        return next(
+            (
+                p
+                for p in self.proved.proofs
+                if p.subject.source == "dbtruth.yaml" and p.subject.id == invariant_id
+            ),
+            None,
+        )
+
+
+NO_PROOFS = Proofs(None, "not proven in this review")

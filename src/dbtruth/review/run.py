@@ -1,5 +1,12 @@
-"""`dbtruth review` as one call: read dbtruth.yaml and the target, run the catalog rules, and
-build the review from the same facts."""
+"""`dbtruth review` as one call: read dbtruth.yaml and the target, run the catalog rules, prove
+the declared invariants on a throwaway copy, and build the review from the same facts.
+
+Proving is what lets the review say an invariant holds: without it the review can only say an
+object that should enforce it exists. It runs by default when the target is SQL files (the copy is
+made on dbtruth's own scratch server), and on a live target only when asked (`--prove`: the
+schema is copied with pg_dump, which only reads); a snapshot holds no schema to copy. Nothing
+is proven when dbtruth.yaml declares no invariant and no table enables row-level security.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,11 @@ from pathlib import Path
 
 from dbtruth import engine
 from dbtruth.findings import Location
-from dbtruth.manifest.config import load_manifest
+from dbtruth.manifest.config import Manifest, load_manifest
+from dbtruth.model import Catalog
 from dbtruth.reading import TargetOptions, load, local_paths, manifest_path, target_label
 from dbtruth.review import build_review
-from dbtruth.review.model import Review
+from dbtruth.review.model import Proofs, Review
 from dbtruth.sources.target import ProgressFactory
 
 
@@ -22,6 +30,7 @@ class ReviewOptions:
     manifest: Path | None = None  # else dbtruth.yaml next to the target
     allow_outside_paths: bool = False
     today: date | None = None  # judge dates as of this day; None: today
+    prove: bool | None = None  # None: prove unless the target is a live server
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +49,7 @@ def review_target(
     loaded = load(options.target, progress)
     locations = {name: Location(file, line) for name, (file, line) in loaded.locations.items()}
     result = engine.run(loaded.catalog, manifest, locations=locations)
+    proofs = _proofs(options, manifest, loaded.catalog)
     review = build_review(
         loaded.catalog,
         manifest,
@@ -49,5 +59,37 @@ def review_target(
         target_paths=local_paths(target),
         today=options.today or date.today(),
         notes=tuple(loaded.notes),
+        proofs=proofs,
     )
     return ReviewedTarget(review, len(result.findings), loaded.description)
+
+
+def _proofs(options: ReviewOptions, manifest: Manifest, catalog: Catalog) -> Proofs:
+    """The proofs of the declared invariants (and the tenant matrix), or why there are none."""
+    snapshot = catalog.source.startswith("snapshot")
+    wanted = options.prove
+    if wanted is None:
+        wanted = not catalog.is_live and not snapshot
+    if not wanted:
+        why = (
+            "the review was asked not to prove them (--no-prove)"
+            if options.prove is False
+            else "a snapshot holds no schema to copy; review the SQL files to prove them"
+            if snapshot
+            else "the target is a live server; `dbtruth review --prove` copies its schema "
+            "and proves them"
+        )
+        return Proofs(None, f"not proven in this review: {why}")
+    if not manifest.invariants and not any(t.rls_enabled for t in catalog.tables):
+        return Proofs(None, "nothing to prove: dbtruth.yaml declares no invariant")
+    from dbtruth.prove.run import ProveOptions, prove_target
+
+    proved = prove_target(
+        ProveOptions(
+            target=options.target,
+            manifest=options.manifest,
+            allow_outside_paths=options.allow_outside_paths,
+            declared_only=True,
+        )
+    )
+    return Proofs(proved, None)

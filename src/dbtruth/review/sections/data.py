@@ -7,7 +7,7 @@ from dbtruth.migrate.blast import human_bytes
 from dbtruth.review.erd import build_diagram
 from dbtruth.review.evidence import listing
 from dbtruth.review.facts import Facts
-from dbtruth.review.invariants import Known, known
+from dbtruth.review.invariants import Known, known, proof_text
 from dbtruth.review.invariants import summary as invariant_summary
 from dbtruth.review.model import Bullets, Code, Paragraph, Section, Table
 from dbtruth.review.signals import query_text
@@ -121,7 +121,13 @@ def critical_invariants(facts: Facts) -> Section:
     for invariant in invariants:
         how = known(facts, invariant)
         problem = failing.get(invariant.id)
-        if how is Known.BROKEN and problem is not None:
+        told = proof_text(facts, invariant)
+        proof = md_prose(told) if told is not None else None
+        if how is Known.UNENFORCED:
+            status = f"**unenforced**: {proof}"
+        elif how is Known.PROVEN:
+            status = f"**proven**: {proof}"
+        elif how is Known.BROKEN and problem is not None:
             status = "**not enforced**: " + md_prose(
                 problem.message.split(" is not enforced: ", 1)[-1]
             )
@@ -135,6 +141,8 @@ def critical_invariants(facts: Facts) -> Section:
             status = "declared; not checked (rule I009 did not run)"
         else:
             status = "enforced: the object is in the catalog and matches the declaration"
+        if proof is not None and how not in (Known.PROVEN, Known.UNENFORCED):
+            status += f"; {proof}"
         rows.append(
             (
                 md_code(invariant.id),

@@ -31,9 +31,17 @@ def soft_delete_column(table: Table) -> Column | None:
 
 
 def live_predicate(column: Column) -> str:
+    """What a live row holds in the marker: false, NULL (a deletion time not yet set), or, for a
+    flag that is never NULL (`deleted smallint NOT NULL DEFAULT 0`), its default: `IS NULL`
+    there would match no row and drop the uniqueness altogether."""
+    name = ident(column.name)
     if column.type_name == "bool":
-        return f"NOT {ident(column.name)}"
-    return f"{ident(column.name)} IS NULL"
+        return f"NOT {name}"
+    if column.not_null and column.default is not None:
+        return f"{name} = {column.default}"
+    if column.not_null and column.type_category == "N":
+        return f"{name} = 0"
+    return f"{name} IS NULL"
 
 
 @rule("I006", "unique-ignores-soft-delete", Severity.WARNING)
