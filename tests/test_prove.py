@@ -217,6 +217,16 @@ def test_shapes_of_real_schemas(tmp_path: Path) -> None:
 
         CREATE TABLE stay (room int NOT NULL, during daterange NOT NULL,
                            CONSTRAINT stay_no_overlap EXCLUDE USING gist (during WITH &&));
+        CREATE EXTENSION btree_gist;
+        CREATE TABLE shift (nurse int NOT NULL, starts_on date NOT NULL, ends_on date NOT NULL,
+                            CONSTRAINT shift_apart EXCLUDE USING gist
+                                (nurse WITH =, daterange(starts_on, ends_on, '[]') WITH &&));
+        CREATE TABLE lease (car int NOT NULL, active boolean NOT NULL,
+                            during tstzrange NOT NULL,
+                            CONSTRAINT lease_active EXCLUDE USING gist
+                                (car WITH =, during WITH &&) WHERE (active),
+                            CONSTRAINT lease_other_car EXCLUDE USING gist
+                                (car WITH <>, during WITH &&));
     """})  # fmt: skip
     proofs = _by_id(_prove(str(tmp_path)))
     (filled,) = proofs["public.doc.search not null"]["probes"]
@@ -247,10 +257,21 @@ def test_shapes_of_real_schemas(tmp_path: Path) -> None:
     # its DEFAULT NULL does not leave the key empty.
     (external,) = proofs["public.saved_view_external"]["probes"]
     _refused(external, "23505", "saved_view_external")
-    # Listed, not left out: exclusion constraints are not probed yet.
-    overlap = proofs["public.stay_no_overlap"]
-    assert overlap["status"] == "not provable" and overlap["kind"] == "non-overlap"
-    assert overlap["reason"] == "dbtruth does not probe exclusion constraints yet"
+    # Overlapping periods are refused; one starting where the first ends (half-open) is not.
+    overlapping, adjacent = proofs["public.stay_no_overlap"]["probes"]
+    _refused(overlapping, "23P01", "stay_no_overlap")
+    assert adjacent["status"] == "proven" and adjacent["steps"][-1]["accepted"]
+    # Closed periods that meet overlap: the legal row is one apart, and the same nurse's
+    # overlapping shift is refused.
+    overlapping, apart = proofs["public.shift_apart"]["probes"]
+    _refused(overlapping, "23P01", "shift_apart")
+    assert "is apart from the first one's" in apart["name"] and apart["status"] == "proven"
+    # Shapes not probed yet are listed with the reason, not left out.
+    for name, reason in (
+        ("public.lease_active", "a partial exclusion constraint (WHERE …)"),
+        ("public.lease_other_car", "compares an element WITH <>"),
+    ):
+        assert proofs[name]["status"] == "not provable" and reason in proofs[name]["reason"]
 
 
 def test_a_trigger_that_lifts_the_timeout_and_waits_is_cancelled(tmp_path: Path) -> None:
@@ -291,7 +312,9 @@ def test_casefile_proves_every_declared_invariant_of_the_kinds_probed_today() ->
     _refused(tenant, "23503", "case_state_transition_tenant_id_case_file_id_fkey")
     for probe in proofs["transitions-immutable"]["probes"]:
         _refused(probe, "P0001")
-    assert "non-overlap" in proofs["no-overlapping-assignment"]["reason"]
+    overlapping, adjacent = proofs["no-overlapping-assignment"]["probes"]
+    _refused(overlapping, "23P01", "no_overlapping_assignment")
+    assert adjacent["status"] == "proven"  # an assignment starting as the last one ends
     assert "cross-row" in proofs["current-state-matches-history"]["reason"]
     # Objects the manifest names are proven once, under the manifest's id.
     assert "casework.uq_one_active_primary_assignment" not in proofs
@@ -616,7 +639,7 @@ def test_markdown_junit_and_sarif_carry_the_leak(tmp_path: Path) -> None:
     assert "### `tenant-isolation`" in markdown
     assert 'SELECT count(*) AS visible FROM "public"."cases"' in markdown
     assert "## Proven: the database refused the illegal write (23)" in markdown
-    # casefile's declared non-overlap invariant is not provable yet: a skipped test case.
+    # casefile's declared cross-row invariant is not provable yet: a skipped test case.
     skipping = dbtruth("prove", str(EXAMPLES / "casefile"), "--scratch", "embedded",
                        "--format", "junit")  # fmt: skip
     assert skipping.code == 0, skipping.err
@@ -634,8 +657,8 @@ def test_markdown_junit_and_sarif_carry_the_leak(tmp_path: Path) -> None:
     assert [c.get("name") for c in failed] == ["tenant-isolation"]
     cases = ET.fromstring(skipping.out).iter("testcase")
     skipped = {c.get("name"): c.findtext("skipped") for c in cases if c.find("skipped") is not None}
-    reason = "dbtruth does not probe non-overlap invariants yet"
-    assert skipped["no-overlapping-assignment"] == reason
+    reason = "dbtruth does not probe cross-row invariants yet"
+    assert skipped["current-state-matches-history"] == reason
     sarif = json.loads(outputs["sarif"])
     (result,) = sarif["runs"][0]["results"]
     assert result["ruleId"] == "prove/tenant-isolation" and result["level"] == "error"

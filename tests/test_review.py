@@ -336,26 +336,21 @@ def test_invariant_counts_say_how_each_is_known(legacy: str, casefile: str) -> N
     by_object = sum(
         1 for i in declared if i["enforcement"] not in ("application", "reconciliation")
     )
-    # Each kept by an object is proven by its illegal write, except the non-overlap one, which
-    # dbtruth does not probe yet: found in the catalog, said not to be proven.
-    overlap = sum(1 for i in declared if i["kind"] == "non-overlap")
+    # Each kept by an object is proven by its illegal write; the one the application keeps
+    # is declared.
     summary = _section(casefile, "Decision Summary")
-    assert f"{len(declared)} invariants: {by_object - overlap} proven (dbtruth wrote" in summary
-    assert f"{overlap} enforced by a constraint, index or trigger found in the catalog as " \
-           "declared, not proven" in summary  # fmt: skip
+    assert f"{len(declared)} invariants: {by_object} proven (dbtruth wrote" in summary
     assert f"{len(declared) - by_object} declared as kept by the application" in summary
     rows = _table_rows(_section(casefile, "Critical Invariants"), "| Id |")
     for invariant in declared:
         status = rows[f"`{invariant['id']}`"][-1]
         if invariant["enforcement"] in ("application", "reconciliation"):
             assert status.startswith("declared"), status
-        elif invariant["kind"] == "non-overlap":
-            assert "not provable: dbtruth does not probe non-overlap" in status, status
         else:
             assert status.startswith("**proven**: ") and "refused" in status, status
     verdict, evidence = _answer(casefile, "Do the invariants the database enforces hold?")
-    assert verdict == "declared"  # not every one proven
-    assert f"{by_object - overlap} of {by_object} proven" in evidence
+    assert verdict == "yes" and f"all {by_object} proven" in evidence
+    assert "| Invariant catalog | ✅ met |" in casefile
 
 
 def test_an_invariant_the_database_does_not_keep_is_shown_unenforced(tmp_path: Path) -> None:

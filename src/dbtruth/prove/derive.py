@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from dbtruth.manifest.design import Invariant
 from dbtruth.model import Catalog, Constraint, Index, Table, Trigger
 from dbtruth.prove.model import Subject
+from dbtruth.prove.overlap import exclusion_plan
 from dbtruth.prove.plans import AppendOnly, NotNull, Plan, Range, Reference, Unique, Unprovable
 
 _RAISES = re.compile(r"\braise\s+exception\b", re.IGNORECASE)
-_NOT_YET = ("non-overlap", "cross-row", "cross-system")
+_NOT_YET = ("cross-row", "cross-system")
 
 Planned = tuple[Subject, Plan]
 
@@ -122,7 +123,7 @@ def _derived_of(catalog: Catalog, table: Table) -> Iterator[Planned]:
                 name,
                 f"{table.schema}.{constraint.name}",
             )
-            yield subject, Unprovable("dbtruth does not probe exclusion constraints yet")
+            yield subject, exclusion_plan(table, constraint)
     for index in catalog.indexes_of(table):
         if index.unique and index.valid:
             yield _unique_subject(table, index), _unique_plan(table, index)
@@ -209,6 +210,14 @@ def _declared(catalog: Catalog, invariant: Invariant) -> Planned:
         return subject, _existence_plan(catalog, table, invariant, obj)
     if invariant.kind == "uniqueness":
         return subject, _uniqueness_plan(catalog, table, invariant, obj)
+    if invariant.kind == "non-overlap":
+        exclusion = _constraint(catalog, obj, "exclusion") if obj else None
+        if exclusion is None:
+            return subject, Unprovable(
+                "a non-overlap invariant is probed through the exclusion constraint that "
+                "states it: name it in 'object'"
+            )
+        return subject, exclusion_plan(catalog.table(exclusion.table_qualified) or table, exclusion)
     if invariant.kind == "range":
         check = _constraint(catalog, obj, "check") if obj else None
         if check is None:

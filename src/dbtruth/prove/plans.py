@@ -57,8 +57,32 @@ class AppendOnly:
 
 
 @dataclass(frozen=True, slots=True)
+class Period:
+    """What an exclusion constraint compares WITH &&: a range column, or a range its
+    constructor builds from two columns (`tstzrange(starts_at, ends_at)`)."""
+
+    element_type: str  # the type of the range's bounds: timestamptz, date, int4, …
+    column: str | None = None
+    start: str | None = None
+    end: str | None = None
+    function: str | None = None
+    bounds: str = "[)"
+
+
+@dataclass(frozen=True, slots=True)
+class NonOverlap:
+    """Non-overlap: a row whose period overlaps another's, equal in the columns compared WITH
+    =, is refused; one whose half-open period starts where the other ends is accepted."""
+
+    table: Table
+    constraint: Constraint
+    equal: tuple[str, ...]
+    period: Period
+
+
+@dataclass(frozen=True, slots=True)
 class Unprovable:
     reason: str
 
 
-Plan = NotNull | Reference | Unique | Range | AppendOnly | Unprovable
+Plan = NotNull | Reference | Unique | Range | AppendOnly | NonOverlap | Unprovable

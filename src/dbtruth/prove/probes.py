@@ -13,10 +13,19 @@ from dataclasses import dataclass
 from psycopg import sql
 
 from dbtruth.model import Catalog, Constraint, Table
-from dbtruth.prove import expressions
+from dbtruth.prove import expressions, overlap
 from dbtruth.prove.model import Probe, Status, Step
-from dbtruth.prove.plans import AppendOnly, NotNull, Plan, Range, Reference, Unique, Unprovable
-from dbtruth.prove.rows import ROW_ADDRESS, ROW_TABLE, Row, RowMaker
+from dbtruth.prove.plans import (
+    AppendOnly,
+    NonOverlap,
+    NotNull,
+    Plan,
+    Range,
+    Reference,
+    Unique,
+    Unprovable,
+)
+from dbtruth.prove.rows import FIRST_NUMBER, ROW_ADDRESS, ROW_TABLE, Row, RowMaker
 from dbtruth.prove.runner import CannotSynthesize, ProbeTransaction, refused_on_purpose
 
 # Ways out of a predicate tried for the row that must be accepted beside a partial index.
@@ -89,6 +98,8 @@ class Prober:
             return self.unique(plan)
         if isinstance(plan, Range):
             return self.range(plan)
+        if isinstance(plan, NonOverlap):
+            return self.non_overlap(plan)
         return self.append_only(plan)
 
     def _control(self, table: Table, values: Row, what: str) -> Row:
@@ -278,6 +289,66 @@ class Prober:
             expected = Expected("23514", _refusing_checks(self.rows.catalog, table, check, touched))
             probes.append(judge(name, expected, step, self.tx.steps[start:]))
         return probes
+
+    def non_overlap(self, plan: NonOverlap) -> list[Probe]:
+        """The first row's period [p0, p10); beside it, equal in the columns compared WITH =,
+        a row over [p5, p15) must be refused by the constraint, and one over [p10, p20) —
+        adjacent, for half-open periods — accepted (it is also the illegal row's control)."""
+        table, period = plan.table, plan.period
+        points = overlap.Points(period.element_type, next(self.rows.counter) - FIRST_NUMBER)
+        equal = ", ".join(plan.equal)
+        shown = overlap.describe(period)
+        name = (
+            f"two rows of {table.qualified} with the same ({equal}) and overlapping {shown}"
+            if plan.equal
+            else f"two rows of {table.qualified} with overlapping {shown}"
+        )
+        first = self.rows.setup(
+            table,
+            self.rows.legal(
+                table,
+                fixed=overlap.period_values(period, points, 0, 10),
+                required=frozenset(plan.equal),
+            ),
+            f"the first row of {name}",
+        )
+        same = {c: first.get(c) for c in plan.equal}
+        if any(v is None for v in same.values()):
+            raise CannotSynthesize(
+                f"a column compared WITH = stayed NULL in the first row of {name}"
+            )
+        adjacent = overlap.adjacent_disjoint(period)
+        after = (10, 20) if adjacent else (30, 40)
+        beside = self.rows.legal(
+            table, fixed={**same, **overlap.period_values(period, points, *after)}
+        )
+        start = len(self.tx.steps)
+        with self.tx.undone():
+            control = self.rows.insert(table, beside, "control")
+        control_name = (
+            f"a row of {table.qualified} whose {shown} starts where the first one's ends"
+            if adjacent
+            else f"a row of {table.qualified} whose {shown} is apart from the first one's"
+        )
+        legal = Probe(
+            control_name,
+            Status.PROVEN if control.accepted else Status.NOT_PROVABLE,
+            "accepted",
+            observed(control),
+            tuple(self.tx.steps[start:]),
+            None
+            if control.accepted
+            else "the legal row beside the first was refused, so a refusal of the overlapping "
+            "one would prove nothing",
+        )
+        if not control.accepted:
+            return [legal]
+        illegal = self.rows.legal(
+            table, fixed={**same, **overlap.period_values(period, points, 5, 15)}
+        )
+        step = self.rows.insert(table, illegal, "probe")
+        expected = Expected("23P01", (plan.constraint.name,))
+        return [judge(name, expected, step, self.tx.steps), legal]
 
     def append_only(self, plan: AppendOnly) -> list[Probe]:
         table = plan.table

@@ -62,7 +62,7 @@ class RowMaker:
     def __init__(self, tx: ProbeTransaction, catalog: Catalog) -> None:
         self.tx = tx
         self.catalog = catalog
-        self._counter = itertools.count(FIRST_NUMBER)
+        self.counter = itertools.count(FIRST_NUMBER)
         self._today = datetime.now(UTC).date()
         self._enums: dict[str, list[str]] = {}
         self._partitions: dict[str, Solution] = {}
@@ -287,7 +287,7 @@ class RowMaker:
 
     def fresh(self, table: Table, column: Column) -> str:
         """A new value of the column's type, different from the ones made before."""
-        n = next(self._counter)
+        n = next(self.counter)
         name, category = column.type_name, column.type_category
         if column.is_enum:
             labels = self.enum_labels(column)
