@@ -4,6 +4,7 @@ input, and a live target that is only ever read."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import time
@@ -312,6 +313,13 @@ def test_casefile_proves_every_declared_invariant_of_the_kinds_probed_today() ->
     _refused(tenant, "23503", "case_state_transition_tenant_id_case_file_id_fkey")
     for probe in proofs["transitions-immutable"]["probes"]:
         _refused(probe, "P0001")
+    # Two sessions assigning a primary at once: the second waits for the first's row in the
+    # partial unique index, then is refused; no interleaving leaves two active primaries.
+    race = primary["probes"][2]
+    assert race["status"] == "proven" and "READ COMMITTED" in race["name"]
+    refused = [s for s in race["steps"] if not s["accepted"]]
+    assert refused and refused[0]["constraint"] == "uq_one_active_primary_assignment"
+    assert refused[0]["message"].startswith("waited for a lock the other session held")
     overlapping, adjacent = proofs["no-overlapping-assignment"]["probes"]
     _refused(overlapping, "23P01", "no_overlapping_assignment")
     assert adjacent["status"] == "proven"  # an assignment starting as the last one ends
@@ -657,10 +665,88 @@ def test_markdown_junit_and_sarif_carry_the_leak(tmp_path: Path) -> None:
     assert [c.get("name") for c in failed] == ["tenant-isolation"]
     cases = ET.fromstring(skipping.out).iter("testcase")
     skipped = {c.get("name"): c.findtext("skipped") for c in cases if c.find("skipped") is not None}
-    reason = "dbtruth does not probe cross-row invariants yet"
-    assert skipped["current-state-matches-history"] == reason
+    reason = "a cross-row invariant is probed through the race dbtruth.yaml gives it"
+    assert skipped["current-state-matches-history"].startswith(reason)
     sarif = json.loads(outputs["sarif"])
     (result,) = sarif["runs"][0]["results"]
     assert result["ruleId"] == "prove/tenant-isolation" and result["level"] == "error"
     assert "row-level security is not enabled" in result["message"]["text"]
     assert sarif["runs"][0]["properties"]["proven"] == 23
+
+
+LEGACY_RACE = """\
+invariants:
+  - id: one-active-assignment
+    statement: a case has at most one active assignment
+    kind: cross-row
+    tables: [public.case_assignment]
+    enforcement: application
+    detective_query: >-
+      SELECT case_id FROM case_assignment WHERE valid_to IS NULL
+       GROUP BY case_id HAVING count(*) > 1
+    race:
+      isolation: {isolation}
+      setup: |
+        INSERT INTO users (id, email) VALUES (1, 'a@example.org'), (2, 'b@example.org');
+        INSERT INTO cases (id, title) VALUES (1, 'case');
+      steps:
+        - SELECT count(*) FROM case_assignment WHERE case_id = 1 AND valid_to IS NULL
+        - >-
+          INSERT INTO case_assignment (case_id, user_id, valid_from)
+          SELECT 1, $session, now() WHERE NOT EXISTS
+            (SELECT 1 FROM case_assignment WHERE case_id = 1 AND valid_to IS NULL)
+"""
+
+
+def _legacy_race(tmp_path: Path, isolation: str) -> dict[str, Any]:
+    shutil.copy(EXAMPLES / "legacy" / "schema.sql", tmp_path / "schema.sql")
+    (tmp_path / "dbtruth.yaml").write_text(LEGACY_RACE.format(isolation=isolation))
+    report = _prove(str(tmp_path), code=1 if isolation == "read committed" else 0)
+    return _by_id(report)["one-active-assignment"]  # type: ignore[no-any-return]
+
+
+def test_check_then_insert_at_read_committed_loses_the_race(tmp_path: Path) -> None:
+    """legacy's case_assignment has no key on active assignments: two sessions that each check
+    for one and insert leave two, in the interleavings where both check before either
+    commits — G2 over a predicate. Serial runs do not break it."""
+    proof = _legacy_race(tmp_path, "read committed")
+    (race,) = proof["probes"]
+    assert proof["status"] == "unenforced" == race["status"]
+    assert "G2, write skew over a predicate" in race["observed"]
+    assert "case_id = 1" in race["observed"]  # the violating row, as the check returned it
+    sessions = [s["purpose"][-1] for s in race["steps"] if s["purpose"].startswith("session")]
+    # Minimal: both sessions' reads come before either commits, with the fewest switches.
+    assert sessions.index("B") < len(sessions) - sessions[::-1].index("A") - 1
+    assert sum(1 for a, b in itertools.pairwise(sessions) if a != b) == 2
+    check = race["steps"][-1]
+    assert check["purpose"] == "check" and check["message"] == "1 row(s)"
+    assert race["sql"].startswith("-- setup\nINSERT INTO users")  # the replayable script
+    assert "-- session B\nBEGIN ISOLATION LEVEL READ COMMITTED" in race["sql"]
+
+
+def test_the_same_path_at_serializable_holds(tmp_path: Path) -> None:
+    proof = _legacy_race(tmp_path, "serializable")
+    (race,) = proof["probes"]
+    assert proof["status"] == "proven" and "refused (40001)" in race["observed"]
+    refused = [s for s in race["steps"] if not s["accepted"]]
+    assert refused[0]["sqlstate"] == "40001" and refused[0]["sql"] == "COMMIT"
+
+
+def test_a_race_whose_setup_or_check_fails_is_not_provable(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLES / "legacy" / "schema.sql", tmp_path / "schema.sql")
+    manifest = LEGACY_RACE.format(isolation="read committed").replace(
+        "INSERT INTO cases (id, title)", "INSERT INTO no_such_table (id, title)"
+    )
+    (tmp_path / "dbtruth.yaml").write_text(manifest)
+    proof = _by_id(_prove(str(tmp_path)))["one-active-assignment"]
+    assert proof["status"] == "not provable"
+    assert 'the race\'s setup failed: relation "no_such_table" does not exist' in (
+        proof["probes"][0]["reason"]
+    )
+    # A race with nothing to count violations by is a manifest error at its line.
+    text = LEGACY_RACE.format(isolation="read committed")
+    start = text.index("    detective_query")
+    (tmp_path / "dbtruth.yaml").write_text(text[:start] + text[text.index("    race:"):])
+    outcome = dbtruth("prove", str(tmp_path), "--scratch", "embedded")
+    assert outcome.code == 2 and "race.check' or 'detective_query'" in outcome.err
+    assert f"{tmp_path / 'dbtruth.yaml'}:" in outcome.err and "Traceback" not in outcome.err

@@ -52,6 +52,29 @@ class TableRole(_Strict):
     note: str | None = None
 
 
+Isolation = Literal["read committed", "repeatable read", "serializable"]
+
+
+class Race(_Strict):
+    """Two sessions running the write path at once, every interleaving of their steps: the
+    race a cross-row invariant must survive (`dbtruth prove`)."""
+
+    steps: list[str] = Field(
+        min_length=1,
+        description="The statements one session runs, in order, in one transaction; "
+        "$session stands for 1 in the first session and 2 in the second.",
+    )
+    isolation: Isolation = Field("read committed", description="The sessions' isolation level.")
+    setup: str | None = Field(
+        None, description="SQL run and committed before the sessions: the rows they need."
+    )
+    check: str | None = Field(
+        None,
+        description="SQL returning the rows that break the invariant once both sessions "
+        "are done (default: the invariant's detective_query).",
+    )
+
+
 class Invariant(_Strict):
     """Something that must never be false, and what keeps it true."""
 
@@ -70,6 +93,9 @@ class Invariant(_Strict):
     detective_query: str | None = Field(
         None, description="SQL returning violating rows, for application/reconciliation."
     )
+    race: Race | None = Field(
+        None, description="The write path two sessions race, for `dbtruth prove`."
+    )
     guess: bool = False
 
     @model_validator(mode="after")
@@ -78,6 +104,11 @@ class Invariant(_Strict):
             raise ValueError(
                 f"enforcement '{self.enforcement}' needs 'object': the {self.enforcement} "
                 "that enforces it (schema.name)"
+            )
+        if self.race is not None and not (self.race.check or self.detective_query):
+            raise ValueError(
+                "a race needs a query returning the rows that break the invariant: "
+                "'race.check' or 'detective_query'"
             )
         return self
 

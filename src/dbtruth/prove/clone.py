@@ -9,8 +9,8 @@ session on the target that could write. The copy is dropped when the probes are 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +40,8 @@ class Clone:
     # dbtruth's own server: its administrator, and the owner role loaded SQL runs as
     admin_conninfo: str | None = None
     owner: str = ""
+    # Fresh copies of the copy, for probes that must commit (races); set by `cloned`.
+    fork: Callable[[], AbstractContextManager[str]] | None = None
 
     def hold_to_policies(self) -> None:
         """Make the owner subject to row-level security, as an application's role is.
@@ -93,6 +95,7 @@ def cloned(target: TargetOptions) -> Iterator[Clone]:
             f"{label} loaded into {server.label}",
             [*skipped, *notes, *missing],
             *_own_server(server, database),
+            fork=lambda: server.fork(database),
         )
 
 
@@ -118,6 +121,7 @@ def _live_copy(conninfo: str, target: TargetOptions) -> Iterator[Clone]:
             description,
             [*([version_note] if version_note else []), *notes],
             *_own_server(server, database),
+            fork=lambda: server.fork(database),
         )
 
 

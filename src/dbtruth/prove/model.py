@@ -57,8 +57,24 @@ class Probe:
 
     @property
     def probe_sql(self) -> str | None:
+        """The illegal write; for a race, the whole run as a script to replay in two psql
+        sessions (which session runs each step, and what PostgreSQL answered)."""
         probe = [s for s in self.steps if s.purpose == "probe"]
-        return probe[-1].sql if probe else None
+        if probe:
+            return probe[-1].sql
+        if not any(s.purpose.startswith("session ") for s in self.steps):
+            return None
+        lines = []
+        for step in self.steps:
+            answer = (
+                f" -- refused: {step.sqlstate} {step.message}"
+                if not step.accepted
+                else f" -- {step.message}"
+                if step.message
+                else ""
+            )
+            lines.append(f"-- {step.purpose}{answer}\n{step.sql.strip().rstrip(';')};")
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True, slots=True)

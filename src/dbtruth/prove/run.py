@@ -14,12 +14,14 @@ from dbtruth.manifest import Manifest
 from dbtruth.model import Catalog
 from dbtruth.prove import derive, tenancy
 from dbtruth.prove.clone import Clone, cloned
-from dbtruth.prove.model import Proof, Proved, Status, Subject
+from dbtruth.prove.model import Proof, Proved, Status, Subject, verdict
 from dbtruth.prove.plans import Plan, Unprovable
 from dbtruth.prove.probes import Prober
+from dbtruth.prove.race import race_probe
 from dbtruth.prove.runner import proof_of
 from dbtruth.reading import TargetOptions, read_manifest, target_label
 from dbtruth.sources.introspect import read_catalog
+from dbtruth.sources.watchdog import seconds
 
 # A probe's statements are single-row writes on an empty copy; longer means a trigger of the
 # schema loops or waits, and the probe is reported as not provable.
@@ -49,6 +51,9 @@ def prove_target(options: ProveOptions) -> Proved:
                 )
                 proofs = [prove_one(conn, catalog, s, p, options.probe_timeout) for s, p in planned]
                 tenancy_notes = _tenant_isolation(conn, copy, catalog, manifest, options, proofs)
+            # Races commit: each interleaving runs on a fresh copy of this one, which no
+            # session may hold open meanwhile.
+            _races(copy, manifest, options, proofs)
         except psycopg.OperationalError as exc:
             raise DbtruthError(f"the scratch copy stopped answering: {exc}") from exc
     notes = [*copy.notes, *tenancy_notes]
@@ -101,6 +106,25 @@ def _tenant_isolation(
         ),
         *tenancy.bypass_notes(conn, catalog, who),
     ]
+
+
+def _races(copy: Clone, manifest: Manifest, options: ProveOptions, proofs: list[Proof]) -> None:
+    """The race probe of every invariant dbtruth.yaml gives a race, added to its proof."""
+    raced = [i for i in manifest.invariants if i.race is not None]
+    if not raced or copy.fork is None:
+        return
+    by_id = {p.subject.id: n for n, p in enumerate(proofs) if p.subject.source == "dbtruth.yaml"}
+    for invariant in raced:
+        assert invariant.race is not None
+        check = invariant.race.check or invariant.detective_query or ""
+        probe = race_probe(copy.fork, invariant.race, check, seconds(options.probe_timeout))
+        at = by_id.get(invariant.id)
+        if at is None:
+            continue
+        before = proofs[at]
+        probes = (*before.probes, probe)
+        # Without probes of its own (a cross-row invariant), the race is the whole proof.
+        proofs[at] = Proof(before.subject, verdict(probes), probes)
 
 
 def prove_one(

@@ -60,7 +60,8 @@ def render_markdown(proved: Proved) -> str:
         "",
         md_line(
             f"Probes ran on a throwaway copy: {md_text(proved.clone)}. Every write was "
-            "rolled back; the target was only read."
+            "rolled back (a race's sessions commit, each interleaving on a copy of the copy, "
+            "dropped after); the target was only read."
         ),
         "",
         "| status | invariants | evidence |",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
-from dbtruth.model import Catalog
-from dbtruth.model.sqlnames import ident, qualified
-from dbtruth.rules.naming import own_tables, table_ref
+from dbtruth.model import Catalog, Table
+from dbtruth.model.sqlnames import column_list, ident, qualified
+from dbtruth.rules.naming import own_tables, table_ref, tokens
 from dbtruth.spec import Settings, rule
 
 
@@ -42,9 +42,13 @@ def table_without_primary_key(catalog: Catalog, settings: Settings) -> Iterator[
 
     ## Fix safety
     When a unique index on NOT NULL columns exists, the fix promotes it with
-    `ADD PRIMARY KEY USING INDEX`, which takes a brief ACCESS EXCLUSIVE lock and no scan. Otherwise
-    the fix adds an identity column, which rewrites the table under ACCESS EXCLUSIVE: unsafe on a
-    large, busy table.
+    `ADD PRIMARY KEY USING INDEX`, which takes a brief ACCESS EXCLUSIVE lock and no scan.
+    Otherwise the fix declares the key the rows most likely have: a unique key whose columns
+    may be NULL (SET NOT NULL, then promoted), an id column named for the table (`id`,
+    `cohort_definition_id` in cohort_definition), or, in a link table, its NOT NULL foreign
+    keys together (one row per link). These build or check under ACCESS EXCLUSIVE and refuse
+    what was accepted before (NULLs, repeats). Only when none exists does it add an identity
+    column, which rewrites the table under ACCESS EXCLUSIVE: unsafe on a large, busy table.
 
     ## References
     PostgreSQL manual 5.5.4 Primary Keys; playbook §3.3 Grain Before Columns, §6.4 Schema.
@@ -96,16 +100,7 @@ def table_without_primary_key(catalog: Catalog, settings: Settings) -> Iterator[
                 f"{candidate.name} on NOT NULL columns could be one"
             )
         else:
-            column = "id" if table.column("id") is None else f"{table.name}_id"
-            fix = Fix(
-                "give every row an identity",
-                sql=f"ALTER TABLE {name} ADD COLUMN {ident(column)} bigint "
-                "GENERATED ALWAYS AS IDENTITY PRIMARY KEY;",
-                safe=False,
-                note="rewrites the table under ACCESS EXCLUSIVE; prefer a natural key if one "
-                "exists",
-            )
-            message = f"table {table.qualified} has no primary key and no unique key to promote"
+            fix, message = _natural_key(catalog, table)
         yield Violation(
             table_ref(table),
             message,
@@ -115,3 +110,117 @@ def table_without_primary_key(catalog: Catalog, settings: Settings) -> Iterator[
             # missing, so this is the weaker case.
             severity=Severity.INFO if candidate is not None else None,
         )
+
+
+def _natural_key(catalog: Catalog, table: Table) -> tuple[Fix, str]:
+    """The fix for a table with no unique key on NOT NULL columns, from the key its rows most
+    likely have: a unique key whose columns may be NULL (made NOT NULL, then promoted), an id
+    column named for the table (`cohort_definition_id` in cohort_definition), the NOT NULL
+    foreign keys of a link table together with its other NOT NULL id columns; a new identity
+    column only when none of these."""
+    name = qualified(table.schema, table.name)
+    nullable_key = next(
+        (
+            index
+            for index in catalog.indexes_of(table)
+            if index.unique
+            and index.valid
+            and index.predicate is None
+            and all(index.key_is_column)
+            and not index.include
+        ),
+        None,
+    )
+    if nullable_key is not None:
+        columns = [k.strip('"') for k in nullable_key.keys]
+        steps = [
+            f"ALTER TABLE {name} ALTER COLUMN {ident(c)} SET NOT NULL;"
+            for c in columns
+            if (col := table.column(c)) is not None and not col.not_null
+        ]
+        owner = next(
+            (c for c in catalog.constraints_of(table) if c.index == nullable_key.name), None
+        )
+        if owner is not None:
+            # A unique constraint's index cannot be reused while the constraint owns it.
+            steps.append(
+                f"ALTER TABLE {name} DROP CONSTRAINT {ident(owner.name)}, "
+                f"ADD PRIMARY KEY ({column_list(columns)});"
+            )
+        else:
+            steps.append(
+                f"ALTER TABLE {name} ADD PRIMARY KEY USING INDEX {ident(nullable_key.name)};"
+            )
+        return (
+            Fix(
+                f"make the unique key {nullable_key.name} NOT NULL and promote it",
+                sql="\n".join(steps),
+                lock_safe=False,
+                behaviour_change=True,  # NULLs in the key are refused from then on
+                note="SET NOT NULL scans under ACCESS EXCLUSIVE and fails on NULLs",
+            ),
+            f"table {table.qualified} has no primary key; its unique key {nullable_key.name} "
+            "allows NULLs, so it does not identify every row",
+        )
+    own_id = next(
+        (
+            column
+            for column in table.columns
+            if column.name in ("id", f"{table.name}_id")
+            and column.type_category in ("N", "U", "S")
+            and not column.generated
+        ),
+        None,
+    )
+    if own_id is not None:
+        return (
+            Fix(
+                f"declare {own_id.name} the primary key",
+                sql=f"ALTER TABLE {name} ADD PRIMARY KEY ({ident(own_id.name)});",
+                lock_safe=False,
+                behaviour_change=True,  # duplicate or NULL ids are refused from then on
+                note="builds its index under ACCESS EXCLUSIVE; fails if ids repeat or are NULL",
+            ),
+            f"table {table.qualified} has no primary key, though its column {own_id.name} "
+            "reads as the row's identity",
+        )
+    links = [
+        fk
+        for fk in catalog.constraints_of(table)
+        if fk.kind == "foreign key"
+        and all((c := table.column(n)) is not None and c.not_null for n in fk.columns)
+    ]
+    linked = {c for fk in links for c in fk.columns}
+    # The other NOT NULL columns that say which thing is linked (`event_id` of a polymorphic
+    # pair) belong to the key; a NOT NULL text column (a synonym's name) may too, and then
+    # the grain is not the links alone: no key is guessed.
+    identifying = {c.name for c in table.columns if c.not_null and "id" in tokens(c.name)} - linked
+    named = any(
+        c.not_null and c.type_category == "S" and c.name not in linked for c in table.columns
+    )
+    if len(links) >= 2 and not named:
+        columns = [c.name for c in table.columns if c.name in linked | identifying]
+        return (
+            Fix(
+                "declare the referenced pairs the primary key: one row per link",
+                sql=f"ALTER TABLE {name} ADD PRIMARY KEY ({column_list(columns)});",
+                lock_safe=False,
+                behaviour_change=True,  # a second row for the same link is refused
+                note="builds its index under ACCESS EXCLUSIVE; fails if a link is stored twice, "
+                "which then says the table's grain is finer: decide it first",
+            ),
+            f"table {table.qualified} has no primary key; it links "
+            + " and ".join(sorted({fk.ref_qualified or "" for fk in links}))
+            + ", and nothing stops the same link being stored twice",
+        )
+    column = "id" if table.column("id") is None else f"{table.name}_id"
+    return (
+        Fix(
+            "give every row an identity",
+            sql=f"ALTER TABLE {name} ADD COLUMN {ident(column)} bigint "
+            "GENERATED ALWAYS AS IDENTITY PRIMARY KEY;",
+            safe=False,
+            note="rewrites the table under ACCESS EXCLUSIVE; prefer a natural key if one exists",
+        ),
+        f"table {table.qualified} has no primary key and no unique key to promote",
+    )
