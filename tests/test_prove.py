@@ -750,3 +750,102 @@ def test_a_race_whose_setup_or_check_fails_is_not_provable(tmp_path: Path) -> No
     outcome = dbtruth("prove", str(tmp_path), "--scratch", "embedded")
     assert outcome.code == 2 and "race.check' or 'detective_query'" in outcome.err
     assert f"{tmp_path / 'dbtruth.yaml'}:" in outcome.err and "Traceback" not in outcome.err
+
+
+SHOP = """\
+CREATE TABLE customers (id int PRIMARY KEY, email text, name text);
+CREATE TABLE orders (id int PRIMARY KEY, customer_id int, status text, total numeric,
+                     note text);
+CREATE TABLE payments (id int PRIMARY KEY, order_id int, amount numeric NOT NULL);
+INSERT INTO customers SELECT g, 'c' || g || '@example.org', 'name ' || (g % 7)
+  FROM generate_series(1, 120) g;
+INSERT INTO orders SELECT g, 1 + g % 120, (ARRAY['new', 'paid', 'void'])[1 + g % 3], g * 10,
+                          CASE WHEN g % 2 = 0 THEN 'x' END
+  FROM generate_series(1, 60) g;
+INSERT INTO payments SELECT g, CASE WHEN g = 5 THEN 999 ELSE g END, g
+  FROM generate_series(1, 30) g;
+"""
+SHOP_MANIFEST = """\
+invariants:
+  - id: paid-orders-have-payments
+    statement: a paid order has a payment
+    kind: cross-row
+    tables: [public.orders]
+    enforcement: application
+    detective_query: >-
+      SELECT o.id FROM orders o WHERE o.status = 'paid'
+         AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id)
+"""
+
+
+def _data(report: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(f["kind"], f["subject"]): f for f in report["data"]["findings"]}
+
+
+def test_data_counts_violations_and_proposes_what_every_row_keeps(tmp_path: Path) -> None:
+    """Paid orders 31, 34, … have no payment (orders 1-30 are paid for, order 5's payment
+    points at 999); every customer_id exists; email, name, customer_id, status and total never
+    hold NULL (note does); emails are unique; status takes three values."""
+    write_files(tmp_path, {"schema.sql": SHOP, "dbtruth.yaml": SHOP_MANIFEST})
+    report = _prove(str(tmp_path), "--data", code=1)  # a declared invariant is broken
+    found = _data(report)
+    # status is ARRAY['new', 'paid', 'void'][1 + id % 3]; payments exist for orders 1-30 but 5
+    unpaid = [g for g in range(1, 61) if 1 + g % 3 == 2 and (g > 30 or g == 5)]
+    violation = found[("violation", "paid-orders-have-payments")]
+    assert violation["count"] == len(unpaid)
+    assert len(violation["sample_keys"]) == 3
+    assert set(violation["sample_keys"]) <= {str(g) for g in unpaid}
+    orphans = found[("orphans", "public.payments.order_id")]
+    assert (orphans["count"], orphans["sample_keys"]) == (1, ["999"])
+    assert ("reference", "public.payments.order_id") not in found
+    reference = found[("reference", "public.orders.customer_id")]
+    assert "NOT VALID" in reference["safe_form"] and reference["evidence"] == "observed"
+    not_null = {s for k, s in found if k == "not null"}
+    assert not_null == {"public.customers.email", "public.customers.name",
+                        "public.orders.customer_id", "public.orders.status",
+                        "public.orders.total", "public.payments.order_id"}  # fmt: skip
+    assert {s for k, s in found if k == "unique"} == {"public.customers.email"}
+    value_set = found[("value set", "public.orders.status")]
+    assert "IN ('new', 'paid', 'void')" in value_set["proposal"]
+    # Applied in their migration-safe form, every proposal holds and is proposed no more.
+    fixes = "\n".join(f["safe_form"] for f in found.values() if f["safe_form"])
+    write_files(tmp_path, {"zz_constraints.sql": fixes})
+    after = _data(_prove(str(tmp_path), "--data", code=1))
+    assert not [key for key, f in after.items() if f["proposal"]], after.keys()
+    assert after[("violation", "paid-orders-have-payments")]["count"] == violation["count"]
+
+
+def _shop_state(server: Server, name: str) -> tuple[Any, ...]:
+    with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
+        row = conn.execute("""
+            SELECT (SELECT array_agg(conname ORDER BY conname) FROM pg_constraint
+                     WHERE connamespace = 'public'::regnamespace),
+                   (SELECT array_agg(relname || ':' || relfilenode ORDER BY relname)
+                      FROM pg_class WHERE relnamespace = 'public'::regnamespace),
+                   (SELECT md5(string_agg(o::text, ',' ORDER BY o.id)) FROM orders o),
+                   (SELECT md5(string_agg(p::text, ',' ORDER BY p.id)) FROM payments p)
+        """).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def test_data_on_a_live_target_only_reads(live: tuple[Server, str], tmp_path: Path) -> None:
+    server, name = live
+    with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
+        conn.execute(SHOP.encode())
+    (tmp_path / "dbtruth.yaml").write_text(SHOP_MANIFEST)
+    before, counters = _shop_state(server, name), _write_counters(server, name)
+    report = _prove(server.conninfo(name), "--manifest", str(tmp_path / "dbtruth.yaml"),
+                    "--data", code=1)  # fmt: skip
+    assert _shop_state(server, name) == before
+    assert _write_counters(server, name) == counters
+    assert report["data"]["source"].endswith(", read-only")
+    found = _data(report)
+    assert found[("violation", "paid-orders-have-payments")]["count"] > 0
+    assert ("unique", "public.customers.email") in found
+    # A detective query that fails is reported, not skipped.
+    (tmp_path / "dbtruth.yaml").write_text(SHOP_MANIFEST.replace("FROM orders o", "FROM nope o"))
+    broken = _data(_prove(server.conninfo(name), "--manifest", str(tmp_path / "dbtruth.yaml"),
+                          "--data"))[("violation", "paid-orders-have-payments")]  # fmt: skip
+    assert 'relation "nope" does not exist' in broken["error"]
+    assert broken["evidence"] == "unknown"

@@ -47,6 +47,14 @@ _DURATION = re.compile(r"\d+(?:us|ms|s|min|h|d)?")
     help="statement_timeout of each probe on the copy: a trigger that loops or waits longer "
     "makes its invariant not provable.",
 )
+@click.option(
+    "--data",
+    is_flag=True,
+    help="Also read the rows, read-only: count the violations of each declared invariant's "
+    "detective query and the orphans behind unconstrained reference columns, and propose the "
+    "latent invariants every row already keeps (NOT NULL, unique, foreign keys, value sets). "
+    "On a live target in dbtruth's read-only session; of SQL files, the rows they load.",
+)
 def prove(
     target: tuple[str, ...],
     manifest: Path | None,
@@ -55,6 +63,7 @@ def prove(
     output: Path | None,
     no_color: bool,
     probe_timeout: str,
+    data: bool,
     **load_options: Any,
 ) -> int:
     """Prove the invariants of TARGET: those dbtruth.yaml declares and those its constraints,
@@ -76,6 +85,7 @@ def prove(
         manifest=manifest,
         allow_outside_paths=allow_outside_paths,
         probe_timeout=probe_timeout,
+        data=data,
     )
     proved = prove_target(options)
     if fmt != "terminal":

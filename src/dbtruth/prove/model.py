@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dbtruth.prove.data import DataReport
 
 
 class Status(Enum):
@@ -118,9 +122,11 @@ class Proved:
     clone_database: str  # its name on the scratch server
     server_version: str
     notes: list[str] = field(default_factory=list)
+    data: DataReport | None = None  # --data: what the rows show
 
     def count(self, status: Status) -> int:
         return sum(1 for p in self.proofs if p.status is status)
 
     def fails(self) -> bool:
-        return self.count(Status.UNENFORCED) > 0
+        violated = bool(self.data and self.data.violations())
+        return self.count(Status.UNENFORCED) > 0 or violated

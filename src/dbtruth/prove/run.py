@@ -14,13 +14,16 @@ from dbtruth.manifest import Manifest
 from dbtruth.model import Catalog
 from dbtruth.prove import derive, tenancy
 from dbtruth.prove.clone import Clone, cloned
+from dbtruth.prove.data import DataReport, read_data
 from dbtruth.prove.model import Proof, Proved, Status, Subject, verdict
 from dbtruth.prove.plans import Plan, Unprovable
 from dbtruth.prove.probes import Prober
 from dbtruth.prove.race import race_probe
 from dbtruth.prove.runner import proof_of
 from dbtruth.reading import TargetOptions, read_manifest, target_label
+from dbtruth.sources.conninfo import connect_live, describe, normalize
 from dbtruth.sources.introspect import read_catalog
+from dbtruth.sources.target import is_live
 from dbtruth.sources.watchdog import seconds
 
 # A probe's statements are single-row writes on an empty copy; longer means a trigger of the
@@ -37,6 +40,7 @@ class ProveOptions:
     # Only the invariants dbtruth.yaml declares (and the tenant matrix), not those derived from
     # every constraint: what the review needs.
     declared_only: bool = False
+    data: bool = False  # also read the rows, read-only (`--data`)
 
 
 def prove_target(options: ProveOptions) -> Proved:
@@ -56,6 +60,8 @@ def prove_target(options: ProveOptions) -> Proved:
             _races(copy, manifest, options, proofs)
         except psycopg.OperationalError as exc:
             raise DbtruthError(f"the scratch copy stopped answering: {exc}") from exc
+        # A query that fails or runs out of time is reported with the others (data.py).
+        data = _data(copy, catalog, manifest, options) if options.data else None
     notes = [*copy.notes, *tenancy_notes]
     partitions = sum(1 for t in catalog.tables if t.partition_of)
     if partitions:
@@ -67,6 +73,7 @@ def prove_target(options: ProveOptions) -> Proved:
         clone_database=copy.database,
         server_version=catalog.server_version,
         notes=notes,
+        data=data,
     )
 
 
@@ -106,6 +113,22 @@ def _tenant_isolation(
         ),
         *tenancy.bypass_notes(conn, catalog, who),
     ]
+
+
+def _data(copy: Clone, catalog: Catalog, manifest: Manifest, options: ProveOptions) -> DataReport:
+    """`--data`: the rows of a live target, read in dbtruth's read-only session; of SQL files,
+    the rows they loaded into the copy."""
+    words = options.target.target
+    if is_live(words):
+        conninfo = normalize(words[0]) if words else ""
+        with connect_live(
+            conninfo,
+            statement_timeout=options.target.statement_timeout,
+            lock_timeout=options.target.lock_timeout,
+        ) as conn:
+            return read_data(conn, catalog, manifest, f"{describe(conninfo)}, read-only")
+    with psycopg.connect(copy.conninfo, autocommit=True) as conn:
+        return read_data(conn, catalog, manifest, "the rows the SQL files loaded into the copy")
 
 
 def _races(copy: Clone, manifest: Manifest, options: ProveOptions, proofs: list[Proof]) -> None:

@@ -15,9 +15,10 @@ from typing import Any
 
 from dbtruth import __version__
 from dbtruth.inert import code_lines, json_text, md_code, md_fence, md_line, md_text
+from dbtruth.prove.data import DataReport
 from dbtruth.prove.model import Probe, Proof, Proved, Status
 from dbtruth.report.junit import attribute, text
-from dbtruth.report.proofs import summary
+from dbtruth.report.proofs import DATA_KINDS, data_line, summary
 from dbtruth.report.sarif import SCHEMA
 
 _ORDER = (Status.UNENFORCED, Status.NOT_PROVABLE, Status.PROVEN)
@@ -87,8 +88,26 @@ def render_markdown(proved: Proved) -> str:
             continue
         for proof in proofs:
             lines += _markdown_proof(proof)
+    if proved.data is not None:
+        lines += _markdown_data(proved.data)
     lines.append(md_text(summary(proved)))
     return "\n".join(lines) + "\n"
+
+
+def _markdown_data(data: DataReport) -> list[str]:
+    lines = [f"## The rows ({md_text(data.source)})", ""]
+    for kind, heading in DATA_KINDS:
+        found = [f for f in data.findings if f.kind == kind]
+        if not found:
+            continue
+        lines += [f"### {md_text(heading)} ({len(found)})", ""]
+        for finding in found:
+            lines.append(f"- {md_line(md_text(data_line(finding)))}")
+            if finding.safe_form and not finding.count and not finding.error:
+                lines += ["", "  ```sql", *[f"  {x}" for x in code_lines(finding.safe_form)],
+                          "  ```"]  # fmt: skip
+        lines.append("")
+    return lines
 
 
 def _markdown_proof(proof: Proof) -> list[str]:

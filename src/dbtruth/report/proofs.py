@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from dbtruth import __version__
 from dbtruth.inert import code_lines, json_text, visible
+from dbtruth.prove.data import DataFinding, DataReport
 from dbtruth.prove.model import Probe, Proof, Proved, Status, Step
 
 _STYLE = {Status.PROVEN: "green", Status.UNENFORCED: "bold red", Status.NOT_PROVABLE: "yellow"}
@@ -21,7 +22,16 @@ _ORDER = (Status.UNENFORCED, Status.NOT_PROVABLE, Status.PROVEN)
 
 def summary(proved: Proved) -> str:
     counts = ", ".join(f"{proved.count(s)} {s.value}" for s in _ORDER)
-    return f"{len(proved.proofs)} invariant(s): {counts}"
+    text = f"{len(proved.proofs)} invariant(s): {counts}"
+    if proved.data is not None:
+        broken = proved.data.violations()
+        latent = [f for f in proved.data.findings if f.proposal]
+        text += (
+            f"; the rows: {len(broken)} declared invariant(s) broken "
+            f"({sum(f.count for f in broken):,} row(s)), {len(latent)} latent invariant(s) "
+            "proposed"
+        )
+    return text
 
 
 # -- JSON ----------------------------------------------------------------------------------
@@ -86,7 +96,59 @@ def render_json(proved: Proved) -> str:
         "invariants": [_proof(p) for p in proved.proofs],
         "notes": proved.notes,
     }
+    if proved.data is not None:
+        document["data"] = {
+            "source": proved.data.source,
+            "findings": [_data_finding(f) for f in proved.data.findings],
+        }
     return json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+
+
+def _data_finding(finding: DataFinding) -> dict[str, Any]:
+    return {
+        "kind": finding.kind,
+        "subject": finding.subject,
+        "statement": finding.statement,
+        "rows": finding.rows,
+        "count": finding.count,
+        "sample_keys": list(finding.sample),
+        "sql": finding.query,
+        "proposal": finding.proposal,
+        "safe_form": finding.safe_form,
+        "sampled": finding.sampled,
+        "evidence": finding.evidence,
+        "error": finding.error,
+    }
+
+
+# Kinds of data findings, in the order the terminal lists them, and their headings.
+DATA_KINDS = (
+    ("violation", "declared invariants, counted on the rows"),
+    ("orphans", "references no foreign key keeps, with orphans"),
+    ("reference", "latent foreign keys: every value exists in the table the name points at"),
+    ("not null", "latent NOT NULL: no row holds NULL"),
+    ("unique", "latent unique keys: no two rows share the value"),
+    ("value set", "latent value sets: a handful of values, no CHECK"),
+)
+
+
+def data_line(finding: DataFinding) -> str:
+    """One finding in words: what holds or breaks, on how many rows, how it is known."""
+    if finding.error:
+        return f"{finding.subject}: not read ({finding.error})"
+    how = f"; {finding.sampled}, a guess" if finding.sampled else ""
+    if finding.kind == "violation":
+        if not finding.count:
+            return f"{finding.subject}: 0 rows break it ({finding.statement}){how}"
+        keys = f"; first keys: {', '.join(finding.sample)}" if finding.sample else ""
+        return f"{finding.subject}: {finding.count:,} row(s) break it{keys}{how}"
+    if finding.kind == "orphans":
+        keys = f"; e.g. {', '.join(finding.sample)}" if finding.sample else ""
+        return (
+            f"{finding.subject}: {finding.count:,} of {finding.rows:,} values point at no row "
+            f"of {finding.statement.rsplit(' exists in ', 1)[-1]}{keys}{how}"
+        )
+    return f"{finding.statement} ({finding.rows:,} rows{how})"
 
 
 # -- terminal ------------------------------------------------------------------------------
@@ -132,6 +194,8 @@ def write_terminal(proved: Proved, stream: TextIO, *, color: bool | None) -> Non
         for proof in proved.proofs:
             if proof.status is status:
                 lines += _proof_lines(proof)
+    if proved.data is not None:
+        lines += _data_lines(proved.data)
     lines.append(("", ""))
     worst = next((s for s in _ORDER if proved.count(s)), Status.PROVEN)
     lines.append((summary(proved), _STYLE[worst]))
@@ -141,3 +205,18 @@ def write_terminal(proved: Proved, stream: TextIO, *, color: bool | None) -> Non
         stream.write("".join(f"{visible(text, keep=chr(9))}\n" for text, _ in lines))
         return
     console.print(Text("\n").join(Text(visible(t, keep="\t"), style=s) for t, s in lines))
+
+
+def _data_lines(data: DataReport) -> list[tuple[str, str]]:
+    lines: list[tuple[str, str]] = [("", ""), (f"the rows ({data.source}):", "bold")]
+    for kind, heading in DATA_KINDS:
+        found = [f for f in data.findings if f.kind == kind]
+        if not found:
+            continue
+        lines.append((f"  {heading} ({len(found)})", "bold"))
+        for finding in found:
+            broken = finding.count > 0 or finding.error is not None
+            lines.append((f"    {data_line(finding)}", "red" if broken else ""))
+            if finding.proposal and not broken:  # the steps of its safe form: JSON, Markdown
+                lines += [(f"      {line}", "dim") for line in code_lines(finding.proposal)]
+    return lines

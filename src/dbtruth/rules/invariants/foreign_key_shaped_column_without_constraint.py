@@ -77,44 +77,12 @@ def foreign_key_shaped_column_without_constraint(
     ## References
     PostgreSQL manual 5.5.5 Foreign Keys, ALTER TABLE ... NOT VALID; playbook §3.2, §6.4.
     """
-    keyed: dict[str, list[tuple[Table, str]]] = {}
-    for table in catalog.tables:
-        if table.partition_of is not None:
-            continue
-        pk = next((c for c in catalog.constraints_of(table) if c.kind == "primary key"), None)
-        if pk is not None and len(pk.columns) == 1:
-            keyed.setdefault(normalized(table.name), []).append((table, pk.columns[0]))
     by_target: dict[tuple[str, str], list[tuple[Table, Column, str]]] = {}
     targets: dict[tuple[str, str], Table] = {}
-    for table in own_tables(catalog):
-        constraints = catalog.constraints_of(table)
-        referenced = {col for c in constraints if c.kind == "foreign key" for col in c.columns}
-        pk_columns = {col for c in constraints if c.kind == "primary key" for col in c.columns}
-        for column in table.columns:
-            parts = tokens(column.name)
-            if len(parts) < 2 or parts[-1] != "id" or column.name in referenced:
-                continue
-            if column.name in pk_columns and len(pk_columns) == 1:
-                continue
-            stem = "".join(parts[:-1])
-            candidates = [
-                (target, key)
-                for form in plural_forms(stem)
-                for target, key in keyed.get(form, [])
-                if target is not table
-            ]
-            # Prefer the referenced table in the same schema; an ambiguous name stays quiet.
-            same_schema = [c for c in candidates if c[0].schema == table.schema]
-            pick = same_schema or candidates
-            if len(pick) != 1:
-                continue
-            target, key = pick[0]
-            target_column = target.column(key)
-            if target_column is None or not _compatible(column.type_name, target_column.type_name):
-                continue
-            sql = _fix_sql(catalog, table, column, target, key)
-            by_target.setdefault((target.qualified, key), []).append((table, column, sql))
-            targets[(target.qualified, key)] = target
+    for table, column, target, key in unconstrained_references(catalog):
+        sql = _fix_sql(catalog, table, column, target, key)
+        by_target.setdefault((target.qualified, key), []).append((table, column, sql))
+        targets[(target.qualified, key)] = target
     no_foreign_keys = avoids_foreign_keys(catalog)
     design = (("design", NO_FOREIGN_KEYS),) if no_foreign_keys else ()
     for (target_name, key), columns in by_target.items():
@@ -196,3 +164,43 @@ def _fix_sql(catalog: Catalog, table: Table, column: Column, target: Table, key:
         f"({ident(key)}) NOT VALID;\n"
         f"ALTER TABLE {table_sql} VALIDATE CONSTRAINT {ident(name)};"
     )
+
+
+def unconstrained_references(catalog: Catalog) -> Iterator[tuple[Table, Column, Table, str]]:
+    """Columns named like a reference to another table's single-column primary key
+    (`case_id` beside `case` or `cases`), of a compatible type, that no foreign key
+    constrains: (table, column, referenced table, its key column)."""
+    keyed: dict[str, list[tuple[Table, str]]] = {}
+    for table in catalog.tables:
+        if table.partition_of is not None:
+            continue
+        pk = next((c for c in catalog.constraints_of(table) if c.kind == "primary key"), None)
+        if pk is not None and len(pk.columns) == 1:
+            keyed.setdefault(normalized(table.name), []).append((table, pk.columns[0]))
+    for table in own_tables(catalog):
+        constraints = catalog.constraints_of(table)
+        referenced = {col for c in constraints if c.kind == "foreign key" for col in c.columns}
+        pk_columns = {col for c in constraints if c.kind == "primary key" for col in c.columns}
+        for column in table.columns:
+            parts = tokens(column.name)
+            if len(parts) < 2 or parts[-1] != "id" or column.name in referenced:
+                continue
+            if column.name in pk_columns and len(pk_columns) == 1:
+                continue
+            stem = "".join(parts[:-1])
+            candidates = [
+                (target, key)
+                for form in plural_forms(stem)
+                for target, key in keyed.get(form, [])
+                if target is not table
+            ]
+            # Prefer the referenced table in the same schema; an ambiguous name stays quiet.
+            same_schema = [c for c in candidates if c[0].schema == table.schema]
+            pick = same_schema or candidates
+            if len(pick) != 1:
+                continue
+            target, key = pick[0]
+            target_column = target.column(key)
+            if target_column is None or not _compatible(column.type_name, target_column.type_name):
+                continue
+            yield table, column, target, key
