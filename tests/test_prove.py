@@ -849,3 +849,27 @@ def test_data_on_a_live_target_only_reads(live: tuple[Server, str], tmp_path: Pa
                           "--data"))[("violation", "paid-orders-have-payments")]  # fmt: skip
     assert 'relation "nope" does not exist' in broken["error"]
     assert broken["evidence"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    "query, cause",
+    [
+        ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity",
+         "it calls pg_terminate_backend(), which acts on the server beyond reading rows"),
+        ("WITH gone AS (DELETE FROM orders RETURNING id) SELECT id FROM gone",
+         "a data-modifying WITH writes"),
+        ("SELECT id FROM orders FOR UPDATE", "a locking clause (FOR UPDATE, FOR SHARE)"),
+        ("SELECT 1; DROP TABLE orders", "a detective query is one SELECT statement"),
+        ("SELECT lo_import('/etc/passwd')", "it calls lo_import()"),
+    ],
+)  # fmt: skip
+def test_a_detective_query_that_would_act_on_the_server_is_refused_at_its_line(
+    tmp_path: Path, query: str, cause: str
+) -> None:
+    manifest = SHOP_MANIFEST.split("    detective_query:")[0] + f"    detective_query: {query}\n"
+    write_files(tmp_path, {"schema.sql": SHOP, "dbtruth.yaml": manifest})
+    outcome = dbtruth("prove", str(tmp_path), "--data", "--scratch", "embedded")
+    line = manifest.splitlines().index(f"    detective_query: {query}") + 1
+    assert outcome.code == 2 and outcome.out == "", outcome.err
+    assert f"{tmp_path / 'dbtruth.yaml'}:{line}" in outcome.err and cause in outcome.err
+    assert len(outcome.err.strip().splitlines()) == 1

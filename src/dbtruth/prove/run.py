@@ -19,6 +19,7 @@ from dbtruth.prove.model import Proof, Proved, Status, Subject, verdict
 from dbtruth.prove.plans import Plan, Unprovable
 from dbtruth.prove.probes import Prober
 from dbtruth.prove.race import race_probe
+from dbtruth.prove.readonly import refusal
 from dbtruth.prove.runner import proof_of
 from dbtruth.reading import TargetOptions, read_manifest, target_label
 from dbtruth.sources.conninfo import connect_live, describe, normalize
@@ -46,6 +47,8 @@ class ProveOptions:
 def prove_target(options: ProveOptions) -> Proved:
     words = options.target.target
     manifest = read_manifest(options.manifest, words, options.allow_outside_paths)
+    if options.data:
+        _gate_detective_queries(manifest)
     with cloned(options.target) as copy:
         try:
             with psycopg.connect(copy.conninfo, autocommit=True) as conn:
@@ -113,6 +116,17 @@ def _tenant_isolation(
         ),
         *tenancy.bypass_notes(conn, catalog, who),
     ]
+
+
+def _gate_detective_queries(manifest: Manifest) -> None:
+    """Before anything runs: each detective query `--data` will run is one plain SELECT that
+    calls nothing beyond reading rows, or an error at its line."""
+    for index, invariant in enumerate(manifest.invariants):
+        if invariant.detective_query and (why := refusal(invariant.detective_query)):
+            raise DbtruthError(
+                f"detective query of {invariant.id} not run: {why}",
+                where=manifest.place("invariants", index, "detective_query"),
+            )
 
 
 def _data(copy: Clone, catalog: Catalog, manifest: Manifest, options: ProveOptions) -> DataReport:
