@@ -873,3 +873,15 @@ def test_a_detective_query_that_would_act_on_the_server_is_refused_at_its_line(
     assert outcome.code == 2 and outcome.out == "", outcome.err
     assert f"{tmp_path / 'dbtruth.yaml'}:{line}" in outcome.err and cause in outcome.err
     assert len(outcome.err.strip().splitlines()) == 1
+
+
+def test_a_race_setup_that_would_run_forever_is_cancelled(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLES / "legacy" / "schema.sql", tmp_path / "schema.sql")
+    manifest = LEGACY_RACE.format(isolation="read committed").replace(
+        "      setup: |\n",
+        "      setup: |\n        SET statement_timeout = 0;\n        SELECT pg_sleep(3600);\n",
+    )
+    (tmp_path / "dbtruth.yaml").write_text(manifest)
+    proof = _by_id(_prove(str(tmp_path), "--probe-timeout", "100ms"))["one-active-assignment"]
+    assert proof["status"] == "not provable"
+    assert "the race's setup failed: canceling statement" in proof["probes"][0]["reason"]

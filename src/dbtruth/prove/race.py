@@ -31,6 +31,8 @@ from pglast.parser import ParseError
 
 from dbtruth.manifest.design import Race
 from dbtruth.prove.model import Probe, Status, Step
+from dbtruth.prove.runner import WATCHDOG_STATEMENTS
+from dbtruth.sources.watchdog import cancel_after
 
 # How long a step may run before the controller asks whether it waits for a lock.
 _POLL_S = 0.02
@@ -164,10 +166,14 @@ def _anomaly(race: Race) -> str:
 
 def _run(conninfo: str, race: Race, check: str, order: tuple[str, ...], timeout_s: float) -> Run:
     run = Run(order)
+    # The setup and the check come from dbtruth.yaml and may lift statement_timeout: bounded
+    # from dbtruth's side, as the probes are.
+    budget = timeout_s * WATCHDOG_STATEMENTS
     with psycopg.connect(conninfo, autocommit=True) as control:
         if race.setup:
             try:
-                control.execute(race.setup.encode())
+                with cancel_after(control, budget):
+                    control.execute(race.setup.encode())
             except psycopg.Error as exc:
                 run.error = f"the race's setup failed: {_message(exc)}"
                 return run
@@ -175,8 +181,9 @@ def _run(conninfo: str, race: Race, check: str, order: tuple[str, ...], timeout_
         with _sessions(conninfo, race) as sessions:
             _drive(control, sessions, order, run, timeout_s)
         try:
-            cursor = control.execute(check.encode())
-            rows = cursor.fetchall()
+            with cancel_after(control, budget):
+                cursor = control.execute(check.encode())
+                rows = cursor.fetchall()
         except psycopg.Error as exc:
             run.error = f"the race's check failed: {_message(exc)}"
             return run

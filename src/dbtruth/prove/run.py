@@ -142,6 +142,11 @@ def _data(copy: Clone, catalog: Catalog, manifest: Manifest, options: ProveOptio
         ) as conn:
             return read_data(conn, catalog, manifest, f"{describe(conninfo)}, read-only")
     with psycopg.connect(copy.conninfo, autocommit=True) as conn:
+        # The gate keeps a detective query from lifting it (no SET, no set_config).
+        conn.execute(
+            "SELECT set_config('statement_timeout', %s, false)",
+            (options.target.statement_timeout,),
+        )
         return read_data(conn, catalog, manifest, "the rows the SQL files loaded into the copy")
 
 
