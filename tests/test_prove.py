@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import yaml
 
 from dbtruth.sources.scratch import system_bindir
 from tests.conftest import Server
@@ -323,7 +324,14 @@ def test_casefile_proves_every_declared_invariant_of_the_kinds_probed_today() ->
     overlapping, adjacent = proofs["no-overlapping-assignment"]["probes"]
     _refused(overlapping, "23P01", "no_overlapping_assignment")
     assert adjacent["status"] == "proven"  # an assignment starting as the last one ends
-    assert "cross-row" in proofs["current-state-matches-history"]["reason"]
+    # Two sessions moving one case at once: the path locks the case row before it reads the
+    # state, so the history's latest transition always matches the case's state.
+    history = proofs["current-state-matches-history"]
+    (race,) = history["probes"]
+    assert history["status"] == "proven" and race["race"]
+    held = "waited for a lock the other session held"
+    waited = [s for s in race["steps"] if s["message"] == held]
+    assert waited and "FOR UPDATE" in waited[0]["sql"]
     # Objects the manifest names are proven once, under the manifest's id.
     assert "casework.uq_one_active_primary_assignment" not in proofs
     assert "casework.chk_assignment_interval" not in proofs
@@ -647,9 +655,14 @@ def test_markdown_junit_and_sarif_carry_the_leak(tmp_path: Path) -> None:
     assert "### `tenant-isolation`" in markdown
     assert 'SELECT count(*) AS visible FROM "public"."cases"' in markdown
     assert "## Proven: the database refused the illegal write (23)" in markdown
-    # casefile's declared cross-row invariant is not provable yet: a skipped test case.
-    skipping = dbtruth("prove", str(EXAMPLES / "casefile"), "--scratch", "embedded",
-                       "--format", "junit")  # fmt: skip
+    # casefile's cross-row invariant without the race that proves it: a skipped test case.
+    casefile = tmp_path / "casefile"
+    shutil.copytree(EXAMPLES / "casefile", casefile)
+    manifest = yaml.safe_load((casefile / "dbtruth.yaml").read_text())
+    for invariant in manifest["invariants"]:
+        invariant.pop("race", None)
+    (casefile / "dbtruth.yaml").write_text(yaml.safe_dump(manifest))
+    skipping = dbtruth("prove", str(casefile), "--scratch", "embedded", "--format", "junit")
     assert skipping.code == 0, skipping.err
     if JUNIT_XSD.exists():
         import xmlschema
@@ -885,3 +898,21 @@ def test_a_race_setup_that_would_run_forever_is_cancelled(tmp_path: Path) -> Non
     proof = _by_id(_prove(str(tmp_path), "--probe-timeout", "100ms"))["one-active-assignment"]
     assert proof["status"] == "not provable"
     assert "the race's setup failed: canceling statement" in proof["probes"][0]["reason"]
+
+
+def test_the_transition_path_without_its_row_lock_breaks_the_history(tmp_path: Path) -> None:
+    """Without FOR UPDATE both sessions read the state before either writes: the one that
+    writes last started its transaction first, so its transition (changed_at = now(), its
+    transaction's start) is not the latest, and the case's state disagrees with its history."""
+    casefile = tmp_path / "casefile"
+    shutil.copytree(EXAMPLES / "casefile", casefile)
+    text = (casefile / "dbtruth.yaml").read_text()
+    locked = "WHERE tenant_id = 1 AND id = 1 FOR UPDATE"
+    assert text.count(locked) == 1
+    (casefile / "dbtruth.yaml").write_text(text.replace(locked, "WHERE tenant_id = 1 AND id = 1"))
+    history = _by_id(_prove(str(casefile), code=1))["current-state-matches-history"]
+    (race,) = history["probes"]
+    assert history["status"] == "unenforced"
+    assert "a lost update (P4) or write skew (G2-item)" in race["observed"]
+    order = [s["purpose"][-1] for s in race["steps"] if s["purpose"].startswith("session")]
+    assert order[:2] in (["A", "B"], ["B", "A"])  # both read before either writes

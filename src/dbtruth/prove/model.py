@@ -51,6 +51,7 @@ class Probe:
     observed: str
     steps: tuple[Step, ...] = ()
     reason: str | None = None  # not provable: why
+    race: bool = False  # two sessions ran a write path at once (steps: the interleaving)
 
     @property
     def accepted_row(self) -> tuple[tuple[str, str | None], ...] | None:

@@ -107,7 +107,7 @@ def race_probe(
             run = _run(conninfo, race, check, order, timeout_s)
         if run.error is not None:
             return Probe(name, Status.NOT_PROVABLE, "no rows break it", "not run",
-                         tuple(run.steps), run.error)  # fmt: skip
+                         tuple(run.steps), run.error, race=True)  # fmt: skip
         ran = tuple((s.purpose, s.sql) for s in run.steps if s.purpose.startswith("session"))
         if ran in seen:
             continue  # a lock made it run as an order already tried
@@ -126,14 +126,16 @@ def race_probe(
                f"{anomaly}")
             + (f"; first: {worst.shown[0]}" if worst.shown else "")
         )  # fmt: skip
-        return Probe(name, Status.UNENFORCED, "no rows break it", observed, tuple(worst.steps))
+        return Probe(
+            name, Status.UNENFORCED, "no rows break it", observed, tuple(worst.steps), race=True
+        )
     refused = sorted({s.sqlstate or "" for r in runs for s in r.steps if not s.accepted})
     held = f"no rows break it in any of the {len(runs)} interleavings" + (
         f"; a session was refused ({', '.join(refused)}) where the two met" if refused else ""
     )
     # The most telling run to show: one where the sessions met (a refusal or a wait).
     shown = next((r for r in runs if any(not s.accepted for s in r.steps)), runs[-1])
-    return Probe(name, Status.PROVEN, "no rows break it", held, tuple(shown.steps))
+    return Probe(name, Status.PROVEN, "no rows break it", held, tuple(shown.steps), race=True)
 
 
 def _order(run: Run) -> str:
@@ -151,15 +153,15 @@ def _anomaly(race: Race) -> str:
         except ParseError:
             continue
         kinds |= {type(raw.stmt).__name__ for raw in parsed}
-    if "InsertStmt" in kinds:
-        return (
-            "G2, write skew over a predicate (a phantom): each session's check missed the "
-            f"row the other inserted, which {race.isolation.upper()} allows"
-        )
     if "UpdateStmt" in kinds:
         return (
             "a lost update (P4) or write skew (G2-item): each session wrote from what it read "
             f"before the other's write committed, which {race.isolation.upper()} allows"
+        )
+    if "InsertStmt" in kinds:
+        return (
+            "G2, write skew over a predicate (a phantom): each session's check missed the "
+            f"row the other inserted, which {race.isolation.upper()} allows"
         )
     return f"a race {race.isolation.upper()} allows"
 

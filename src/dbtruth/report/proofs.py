@@ -66,6 +66,7 @@ def _probe(probe: Probe) -> dict[str, Any]:
         "reason": probe.reason,
         "sql": probe.probe_sql,
         "accepted_row": _row(probe.accepted_row),
+        "race": probe.race,
         "steps": [_step(s) for s in probe.steps],
     }
 

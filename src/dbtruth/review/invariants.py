@@ -42,8 +42,11 @@ class Known(Enum):
 def known(facts: Facts, invariant: Invariant) -> Known:
     proof = facts.proofs.of(invariant.id)
     outside = invariant.enforcement in OUTSIDE
-    if proof is not None and proof.status is Status.UNENFORCED and not outside:
-        return Known.UNENFORCED  # the database showed it: stronger than any reading
+    # The database showed it (or, for one the application keeps, its raced write path did):
+    # stronger than any reading.
+    raced = any(p.race for p in proof.probes) if proof else False
+    if proof is not None and proof.status is Status.UNENFORCED and (raced or not outside):
+        return Known.UNENFORCED
     # I009 and I010 report on the invariant itself (ObjectRef("invariant", "", id)); I009 wins.
     code = {f.object.name: f.code for f in facts.findings("I010", "I009")}.get(invariant.id)
     if code == "I009":
@@ -52,10 +55,10 @@ def known(facts: Facts, invariant: Invariant) -> Known:
         return Known.UNDETECTED
     if invariant.guess:
         return Known.GUESSED
-    if outside:
-        return Known.DETECTED if invariant.detective_query else Known.UNDETECTED
     if proof is not None and proof.status is Status.PROVEN:
         return Known.PROVEN
+    if outside:
+        return Known.DETECTED if invariant.detective_query else Known.UNDETECTED
     return Known.ENFORCED if facts.ran("I009") else Known.UNCHECKED
 
 
@@ -68,13 +71,23 @@ def proof_text(facts: Facts, invariant: Invariant) -> str | None:
     if proof.status is Status.NOT_PROVABLE:
         reason = proof.reason or next((p.reason for p in proof.probes if p.reason), None)
         return "not provable" + (f": {reason}" if reason else "")
-    refused = [p for p in proof.probes if p.status is Status.PROVEN]
+    writes = [p for p in proof.probes if not p.race]
+    races = [p for p in proof.probes if p.race]
+    parts = []
     if proof.status is Status.PROVEN:
-        shown = "; ".join(f"{p.name}: {p.observed}" for p in refused[:3])
-        return f"{len(refused)} illegal write(s) refused on a throwaway copy ({shown})"
-    accepted = [p for p in proof.probes if p.status is Status.UNENFORCED]
-    shown = "; ".join(p.name for p in accepted[:3])
-    return f"PostgreSQL accepted {len(accepted)} illegal write(s) on a throwaway copy ({shown})"
+        if writes:
+            shown = "; ".join(f"{p.name}: {p.observed}" for p in writes[:3])
+            parts.append(f"{len(writes)} write(s) on a throwaway copy answered as it requires "
+                         f"({shown})")  # fmt: skip
+        parts += [f"{p.name}: {p.observed}" for p in races]
+        return "; ".join(parts)
+    accepted = [p for p in writes if p.status is Status.UNENFORCED]
+    if accepted:
+        shown = "; ".join(p.name for p in accepted[:3])
+        parts.append(f"PostgreSQL accepted {len(accepted)} illegal write(s) on a throwaway copy "
+                     f"({shown})")  # fmt: skip
+    parts += [f"{p.name}: {p.observed}" for p in races if p.status is Status.UNENFORCED]
+    return "; ".join(parts)
 
 
 # How each invariant is known, in the order the count lists them.
@@ -240,11 +253,21 @@ def concurrency_answer(facts: Facts) -> tuple[Answer, str]:
     sensitive = [i for i in confirmed if i.kind in CONCURRENCY_KINDS]
     if not sensitive:
         return Answer.UNKNOWN, "no uniqueness, non-overlap or cross-row invariant declared"
-    outside = [i.id for i in sensitive if i.enforcement in OUTSIDE]
+    lost = [i.id for i in sensitive if race_ended(facts, i.id) is Status.UNENFORCED]
+    if lost:
+        return Answer.NO, (
+            f"two sessions running the write path at once broke {listing(lost)} (dbtruth prove)"
+        )
+    outside = [
+        i.id
+        for i in sensitive
+        if i.enforcement in OUTSIDE and race_ended(facts, i.id) is not Status.PROVEN
+    ]
     if outside:
         return Answer.UNKNOWN, (
             f"{listing(outside)} are kept by the application: race-safe only under a lock or "
-            "SERIALIZABLE, which the schema cannot show"
+            "SERIALIZABLE, which the schema cannot show; a `race` in dbtruth.yaml lets "
+            "`dbtruth prove` try it"
         )
     if not facts.ran("I009"):
         return Answer.UNKNOWN, "rule I009 did not run (not selected)"
@@ -252,6 +275,7 @@ def concurrency_answer(facts: Facts) -> tuple[Answer, str]:
     if broken:
         return Answer.NO, f"not enforced by the database: {listing(broken)}"
     unproven = [i.id for i in sensitive if known(facts, i) is not Known.PROVEN]
+    raced = [i.id for i in sensitive if race_ended(facts, i.id) is Status.PROVEN]
     if unproven:
         return Answer.DECLARED, (
             f"{listing(unproven)} enforced by constraints or indexes found in the catalog (which "
@@ -259,9 +283,22 @@ def concurrency_answer(facts: Facts) -> tuple[Answer, str]:
             f"({facts.proofs.absent or 'no probe could conclude'})"
         )
     return Answer.YES, (
-        f"all {len(sensitive)} concurrency-sensitive invariants proven: PostgreSQL refused the "
-        "illegal write, through constraints or indexes it keeps under concurrent writes too"
+        f"all {len(sensitive)} concurrency-sensitive invariants proven: PostgreSQL refused "
+        "each illegal write through a constraint or index, which it keeps under concurrent "
+        "writes too"
+        + (
+            f"; {listing(raced)} held when two sessions ran the write path in every interleaving"
+            if raced
+            else ""
+        )
     )
+
+
+def race_ended(facts: Facts, invariant_id: str) -> Status | None:
+    """How the race of an invariant's write path ended, when `prove` ran one."""
+    proof = facts.proofs.of(invariant_id)
+    race = next((p for p in proof.probes if p.race), None) if proof else None
+    return race.status if race else None
 
 
 def cross_system_answer(facts: Facts) -> tuple[Answer, str]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import Counter
 
 from dbtruth.inert import md_code, md_prose, md_text
+from dbtruth.prove.model import Status
 from dbtruth.review.declarations import retention_check
 from dbtruth.review.evidence import finding_sample, listing
 from dbtruth.review.facts import Facts
+from dbtruth.review.invariants import race_ended
 from dbtruth.review.model import Bullets, Paragraph, Section, Table
 from dbtruth.review.signals import (
     idempotency_keys,
@@ -62,17 +64,38 @@ def transactions(facts: Facts) -> Section:
         section.blocks.append(
             Paragraph("The schema shows no concurrency guard beyond primary and unique keys.")
         )
-    app = [
-        i.id
+    kept = [
+        i
         for i in facts.manifest.invariants
         if i.kind in ("cross-row", "non-overlap", "uniqueness")
         and i.enforcement in ("application", "reconciliation")
     ]
-    if app:
+    raced = {i.id: race_ended(facts, i.id) for i in kept}
+    held = [i.id for i in kept if raced[i.id] is Status.PROVEN]
+    lost = [i.id for i in kept if raced[i.id] is Status.UNENFORCED]
+    exposed = [i.id for i in kept if i.id not in held and i.id not in lost]
+    if held:
         section.blocks.append(
             Paragraph(
-                f"Kept by the application and exposed to races: {listing(app, 10)}. Each needs "
-                "a lock order or SERIALIZABLE with retry, stated in the design."
+                f"Kept by the application, and proven under races: {listing(held, 10)} — two "
+                "sessions ran the write path dbtruth.yaml gives in every interleaving, and none "
+                "broke it (`dbtruth prove`)."
+            )
+        )
+    if lost:
+        section.blocks.append(
+            Paragraph(
+                f"**Broken by a race**: {listing(lost, 10)} — two sessions running the write "
+                "path at once left rows that break it; `dbtruth prove` shows the interleaving. "
+                "It needs a lock order, a constraint, or SERIALIZABLE with retry."
+            )
+        )
+    if exposed:
+        section.blocks.append(
+            Paragraph(
+                f"Kept by the application and exposed to races: {listing(exposed, 10)}. Each "
+                "needs a lock order or SERIALIZABLE with retry, stated in the design; a `race` "
+                "in dbtruth.yaml lets `dbtruth prove` try it."
             )
         )
     practices = facts.manifest.practices
