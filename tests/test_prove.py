@@ -916,3 +916,47 @@ def test_the_transition_path_without_its_row_lock_breaks_the_history(tmp_path: P
     assert "a lost update (P4) or write skew (G2-item)" in race["observed"]
     order = [s["purpose"][-1] for s in race["steps"] if s["purpose"].startswith("session")]
     assert order[:2] in (["A", "B"], ["B", "A"])  # both read before either writes
+
+
+LEGACY_ROWS = """\
+INSERT INTO organization (id, name) SELECT g, 'org ' || g FROM generate_series(201, 206) g;
+INSERT INTO users (id, org_id, email, name)
+  SELECT g, 201 + g % 6, 'u' || g || '@example.org', 'user ' || g
+    FROM generate_series(101, 120) g;
+INSERT INTO cases (id, org_id, title, status, priority, assignee_id)
+  SELECT g, 201 + g % 6, 'case ' || g, (ARRAY['open', 'closed', 'pending'])[1 + g % 3], g % 4,
+         101 + g % 20
+    FROM generate_series(1, 40) g;
+INSERT INTO case_activity (org_id, case_id, activity_type, assigned_user_id)
+  SELECT 201 + g % 6, 1 + g % 40, 'note', 101 + g % 20 FROM generate_series(1, 60) g;
+INSERT INTO audit_log (case_id, user_id, action)
+  SELECT 1 + g % 40, 101 + g % 20, 'viewed' FROM generate_series(1, 50) g;
+"""
+
+
+def test_legacy_rows_show_the_references_its_schema_leaves_out(tmp_path: Path) -> None:
+    """legacy keeps assignee_id, assigned_user_id and case_activity.org_id without foreign keys,
+    and their names do not say which table they mean; the rows do: every value exists in one
+    table's key and no other (organizations 201-206, users 101-120, cases 1-40). audit_log's
+    user_id is matched by its name."""
+    shutil.copy(EXAMPLES / "legacy" / "schema.sql", tmp_path / "schema.sql")
+    (tmp_path / "seed.sql").write_text(LEGACY_ROWS)
+    found = _data(_prove(str(tmp_path), "--data"))
+    inferred = {
+        subject: f for (kind, subject), f in found.items() if kind == "reference"
+    }
+    expected = {
+        "public.cases.assignee_id": "public.users.id",
+        "public.case_activity.assigned_user_id": "public.users.id",
+        "public.case_activity.org_id": "public.organization.id",
+        "public.audit_log.user_id": "public.users.id",
+    }
+    assert set(inferred) == set(expected)
+    for subject, parent in expected.items():
+        assert f"exists in {parent}" in inferred[subject]["statement"]
+    assert inferred["public.cases.assignee_id"]["evidence"] == "guessed"  # from values alone
+    assert inferred["public.audit_log.user_id"]["evidence"] == "observed"  # its name says it
+    fixes = "\n".join(f["safe_form"] for f in inferred.values())
+    (tmp_path / "zz_keys.sql").write_text(fixes)
+    after = _data(_prove(str(tmp_path), "--data"))
+    assert not [s for k, s in after if k == "reference"]

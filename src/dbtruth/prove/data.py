@@ -59,6 +59,12 @@ _CATEGORY_WORDS = frozenset(
      "stage", "phase", "channel", "method", "plan", "tier", "severity", "visibility"}
 )  # fmt: skip
 _SHOWN_KEYS = 3
+# A reference read from values alone needs this many distinct values, and is looked for in at
+# most this many (column, table) pairs.
+MIN_DISTINCT = 5
+MAX_INCLUSION_CHECKS = 300
+# Key types by family: a column and a primary key compare without a cast within one.
+_KEY_TYPES = {"int2": "int", "int4": "int", "int8": "int", "uuid": "uuid"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +82,15 @@ class DataFinding:
     safe_form: str | None = None  # the same, in steps that keep the table available
     sampled: str | None = None  # how the table was sampled, when it was
     error: str | None = None  # the query failed: nothing is known
+    # Read from the values alone (a reference the column's name does not point at): which
+    # table it means is a guess, however exact the count.
+    inferred: bool = False
 
     @property
     def evidence(self) -> str:
         if self.error:
             return "unknown"
-        return "guessed" if self.sampled else "observed"
+        return "guessed" if self.sampled or self.inferred else "observed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +110,7 @@ def read_data(
     found += _declared(conn, manifest)
     sizes = _sizes(conn)
     found += _references(conn, catalog, sizes)
+    found += _unnamed_references(conn, catalog, sizes)
     for table in own_tables(catalog):
         if table.kind != "table" or catalog.extension_of(table.schema, table.name):
             continue
@@ -216,6 +226,95 @@ def _references(
             f"{ident(name)};",
             sampled=sampled,
         )  # fmt: skip
+
+
+def _unnamed_references(
+    conn: psycopg.Connection[Any], catalog: Catalog, sizes: dict[str, int]
+) -> Iterator[DataFinding]:
+    """References the names do not reveal (`assignee_id` holding users' ids): a column named
+    as an id or an actor (`*_id`, `*_by`) that no foreign key constrains and no table's name
+    matches, whose distinct values (at least MIN_DISTINCT) all exist in exactly one table's
+    single-column primary key. Small serial ids exist in many tables: one table holding them
+    all is required, and the result is labelled a guess."""
+    named = {(t.qualified, c.name) for t, c, _, _ in unconstrained_references(catalog)}
+    parents = [
+        (table, pk.columns[0])
+        for table in own_tables(catalog)
+        if (pk := next((c for c in catalog.constraints_of(table) if c.kind == "primary key"),
+                       None)) is not None and len(pk.columns) == 1
+    ]  # fmt: skip
+    checks = 0
+    for table in own_tables(catalog):
+        constrained = {
+            c
+            for fk in catalog.constraints_of(table)
+            if fk.kind == "foreign key"
+            for c in fk.columns
+        } | {c for k in catalog.constraints_of(table) if k.kind == "primary key" for c in k.columns}
+        for column in table.columns:
+            parts = tokens(column.name)
+            if (
+                len(parts) < 2
+                or parts[-1] not in ("id", "by")
+                or column.name in constrained
+                or (table.qualified, column.name) in named
+                or column.type_name not in _KEY_TYPES
+            ):
+                continue
+            source, sampled = _source(table, sizes.get(table.qualified, 0))
+            col = sql.Identifier(column.name)
+            try:
+                ((present, distinct),) = _fetch(conn, sql.SQL(
+                    "SELECT count({c}), count(DISTINCT {c}) FROM {s}"
+                ).format(c=col, s=source))  # fmt: skip
+            except psycopg.Error:
+                continue
+            if distinct < MIN_DISTINCT or sampled:
+                continue
+            holding = []
+            for parent, key in parents:
+                key_column = parent.column(key)
+                if (
+                    parent is table
+                    or key_column is None
+                    or _KEY_TYPES.get(key_column.type_name) != _KEY_TYPES[column.type_name]
+                ):
+                    continue
+                checks += 1
+                if checks > MAX_INCLUSION_CHECKS:
+                    return
+                query = sql.SQL(
+                    "SELECT count(*) FROM (SELECT DISTINCT {c} AS v FROM {s} WHERE {c} IS NOT "
+                    "NULL) AS d WHERE NOT EXISTS (SELECT 1 FROM {p} WHERE {k} = d.v)"
+                ).format(c=col, s=source, p=sql.Identifier(parent.schema, parent.name),
+                         k=sql.Identifier(key))  # fmt: skip
+                try:
+                    ((missing,),) = _fetch(conn, query)
+                except psycopg.Error:
+                    continue
+                if missing == 0:
+                    holding.append((parent, key, query.as_string(conn)))
+            if len(holding) != 1:
+                continue
+            parent, key, text = holding[0]
+            subject = f"{table.qualified}.{column.name}"
+            name = fresh_name(catalog, table.schema, table.name, column.name, suffix="fkey")
+            table_sql = qualified(table.schema, table.name)
+            add = (
+                f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} FOREIGN KEY "
+                f"({ident(column.name)}) REFERENCES {qualified(parent.schema, parent.name)} "
+                f"({ident(key)})"
+            )
+            yield DataFinding(
+                "reference", subject,
+                f"every {subject} exists in {parent.qualified}.{key}, and in no other table: "
+                f"its {distinct} distinct values say so, not its name",
+                int(present), 0, text,
+                proposal=add + ";",
+                safe_form=f"{add} NOT VALID;\nALTER TABLE {table_sql} VALIDATE CONSTRAINT "
+                f"{ident(name)};",
+                inferred=True,
+            )  # fmt: skip
 
 
 def _columns(

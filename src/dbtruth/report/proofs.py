@@ -126,7 +126,7 @@ def _data_finding(finding: DataFinding) -> dict[str, Any]:
 DATA_KINDS = (
     ("violation", "declared invariants, counted on the rows"),
     ("orphans", "references no foreign key keeps, with orphans"),
-    ("reference", "latent foreign keys: every value exists in the table the name points at"),
+    ("reference", "latent foreign keys: every value exists in the table it refers to"),
     ("not null", "latent NOT NULL: no row holds NULL"),
     ("unique", "latent unique keys: no two rows share the value"),
     ("value set", "latent value sets: a handful of values, no CHECK"),
