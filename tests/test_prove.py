@@ -960,3 +960,21 @@ def test_legacy_rows_show_the_references_its_schema_leaves_out(tmp_path: Path) -
     (tmp_path / "zz_keys.sql").write_text(fixes)
     after = _data(_prove(str(tmp_path), "--data"))
     assert not [s for k, s in after if k == "reference"]
+
+
+def test_evidence_that_truncate_can_empty_is_unenforced(tmp_path: Path) -> None:
+    """A guard BEFORE UPDATE OR DELETE fires on no TRUNCATE: without casefile's statement
+    trigger, the whole history can be emptied at once."""
+    casefile = tmp_path / "casefile"
+    shutil.copytree(EXAMPLES / "casefile", casefile)
+    sql = casefile / "002_case.sql"
+    text = sql.read_text()
+    guard = text.index("CREATE TRIGGER case_state_transition_no_truncate")
+    sql.write_text(text[:guard] + text[text.index(";", guard) + 1 :])
+    proof = _by_id(_prove(str(casefile), code=1))["transitions-immutable"]
+    update, delete, truncate = proof["probes"]
+    _refused(update, "P0001")
+    _refused(delete, "P0001")
+    assert truncate["name"] == "TRUNCATE of casework.case_state_transition"
+    assert truncate["status"] == "unenforced" and proof["status"] == "unenforced"
+    assert truncate["sql"] == 'TRUNCATE "casework"."case_state_transition" CASCADE'

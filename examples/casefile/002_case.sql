@@ -50,3 +50,7 @@ CREATE INDEX case_state_transition_changed_by_idx
 CREATE TRIGGER case_state_transition_append_only
     BEFORE UPDATE OR DELETE ON casework.case_state_transition
     FOR EACH ROW EXECUTE FUNCTION casework.forbid_change();
+-- TRUNCATE fires no row trigger: evidence is kept from it by a statement trigger of its own.
+CREATE TRIGGER case_state_transition_no_truncate
+    BEFORE TRUNCATE ON casework.case_state_transition
+    FOR EACH STATEMENT EXECUTE FUNCTION casework.forbid_change();

@@ -25,6 +25,8 @@ CREATE INDEX audit_event_tenant_time_idx ON casework.audit_event (tenant_id, occ
 CREATE INDEX audit_event_actor_idx ON casework.audit_event (tenant_id, actor_id);
 CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON casework.audit_event
     FOR EACH ROW EXECUTE FUNCTION casework.forbid_change();
+CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON casework.audit_event
+    FOR EACH STATEMENT EXECUTE FUNCTION casework.forbid_change();
 
 CREATE TABLE casework.outbox_event (
     tenant_id      bigint NOT NULL REFERENCES casework.tenant (id),

@@ -247,13 +247,15 @@ def _declared(catalog: Catalog, invariant: Invariant) -> Planned:
 
 
 def _trigger_plan(catalog: Catalog, table: Table, obj: str, evidence: bool) -> Plan:
-    """The writes the trigger should refuse. Evidence is never edited nor deleted, whatever
-    the trigger fires on: probing only its own events would prove the trigger, not the
-    invariant (a guard BEFORE UPDATE alone lets rows be deleted)."""
+    """The writes the trigger should refuse. Evidence is never edited, deleted nor truncated,
+    whatever the trigger fires on: probing only its own events would prove the trigger, not
+    the invariant (a guard BEFORE UPDATE OR DELETE lets TRUNCATE empty the table)."""
     schema, _, name = obj.rpartition(".")
     for trigger in catalog.triggers:
         if trigger.schema == schema and trigger.name == name:
-            events = tuple(e for e in ("update", "delete") if evidence or e in trigger.events)
+            events = tuple(
+                e for e in ("update", "delete", "truncate") if evidence or e in trigger.events
+            )
             if not events:
                 return Unprovable(
                     f"the trigger {obj} fires on {', '.join(trigger.events)}: dbtruth probes "

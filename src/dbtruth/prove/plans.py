@@ -46,10 +46,10 @@ class Range:
 
 @dataclass(frozen=True, slots=True)
 class AppendOnly:
-    """Append-only: UPDATE and DELETE of a row are refused."""
+    """Append-only: UPDATE and DELETE of a row (and, for evidence, TRUNCATE) are refused."""
 
     table: Table
-    events: tuple[str, ...]  # "update", "delete"
+    events: tuple[str, ...]  # "update", "delete", "truncate"
     columns: tuple[str, ...] = ()  # a trigger on UPDATE OF these columns
     # Read from a trigger's body, not declared: a write it lets through may be one it never
     # meant to refuse (a guard of some rows only), so that is not called unenforced.

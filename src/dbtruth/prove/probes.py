@@ -368,13 +368,21 @@ class Prober:
                 statement = sql.SQL("UPDATE {} SET {} = {} WHERE {} RETURNING *").format(
                     target, sql.Identifier(column), sql.Identifier(column), where
                 )
-            else:
+            elif event == "delete":
                 statement = sql.SQL("DELETE FROM {} WHERE {} RETURNING *").format(target, where)
+            else:
+                # CASCADE: what a key from another table would otherwise refuse is no guard,
+                # since anyone who may truncate may cascade.
+                statement = sql.SQL("TRUNCATE {} CASCADE").format(target)
             with self.tx.undone():  # the next event meets the row as it was inserted
                 step = self.tx.run(statement, "probe")
             steps = [*setup, *self.tx.steps[start:]]
-            name = f"{event.upper()} of a row of {table.qualified}"
-            if step.accepted and step.row is None:
+            name = (
+                f"TRUNCATE of {table.qualified}"
+                if event == "truncate"
+                else f"{event.upper()} of a row of {table.qualified}"
+            )
+            if step.accepted and step.row is None and event != "truncate":
                 probes.append(
                     Probe(
                         name,
