@@ -4,7 +4,8 @@ as the existing ones, and the rule must fire on exactly the objects listed. Then
 checked on the server itself: the migration runs as its runner would run it (or fails, when the
 case says PostgreSQL refuses it), and with `apply_fix` the rule's own SQL fix replaces the
 statement, the rule goes quiet, and the fixed migration runs. A case may also name the
-severity of each object, words every message must contain, the fix's labels, and the
+severity of each object (or of the finding at each line, `severity_by_line`), words every message
+must contain (every info message, with severity_by_line), the fix's labels, and the
 migration's file name (`file`, by default 0001_case.sql)."""
 
 from __future__ import annotations
@@ -95,8 +96,15 @@ def test_migration_fixture(server: Any, code: str, case: dict[str, Any], tmp_pat
         graded = {f.object.path: f.severity.label for f in findings}
         for path, label in case.get("severity", {}).items():
             assert graded[path] == label, (path, graded[path])
-        for wanted in case.get("message_contains", []):
-            assert all(wanted in f.message for f in findings), [f.message for f in findings]
+        by_line = {f.location.line: f for f in findings if f.location}
+        for line, label in case.get("severity_by_line", {}).items():
+            assert by_line[line].severity.label == label, (line, by_line[line].message)
+        contains = case.get("message_contains", [])
+        lines = case.get("severity_by_line", {})
+        for wanted in contains:
+            # with severity_by_line, the words are those of its info findings' messages
+            chosen = [by_line[n] for n, label in lines.items() if label == "info"] or findings
+            assert all(wanted in f.message for f in chosen), [f.message for f in chosen]
         for field, wanted in case.get("fix_labels", {}).items():
             labelled = [getattr(f.violation.fix, field) for f in findings if f.violation.fix]
             assert labelled and set(labelled) == {wanted}, (field, labelled)

@@ -35,6 +35,7 @@ from dbtruth.model.migration import (
 )
 from dbtruth.rules.migration_locks import (
     MODES,
+    altered_existing_table,
     dropped_indexes,
     fills_every_row,
     migration_name,
@@ -264,6 +265,9 @@ def lint(
         state.start_file(migration.wrapped)
         state.release, state.file = migration.release, migration.path
         inline: list[Suppression] = []
+        # DROP COLUMN findings of this file, by (table, column): a later ADD COLUMN of the
+        # same name in the file re-creates what code reads (see _regrade_readded).
+        dropped_columns: dict[tuple[str, str], int] = {}
         # A streamed file's statements are parsed as this loop asks for them, and freed after.
         for statement in migration.statements:
             outcome.statements += 1
@@ -287,9 +291,17 @@ def lint(
                         finding = _grade_offline(finding, migration.offline)
                     reason = _inline_reason(finding, statement, migration, used)
                     if reason is None:
+                        if finding.code == "M008" and isinstance(
+                            statement.node, ast.AlterTableStmt
+                        ):
+                            column = finding.violation.discriminator.rsplit(":", 1)[-1]
+                            dropped_columns[(finding.object.relation, column)] = len(
+                                result.findings
+                            )
                         result.findings.append(finding)
                     else:
                         result.suppressed.append(Suppressed(finding, reason))
+            _regrade_readded(result, statement, state, dropped_columns)
             if record_predictions:
                 _predict_into(outcome, statement, state)
             if state.in_transaction:
@@ -410,6 +422,31 @@ def _hold(state: MigrationState, statement: MigrationStatement) -> None:
     if isinstance(node, ast.UpdateStmt) and node.relation is not None and node.whereClause is None:
         table = relation_name(node.relation, state)
         state.full_pass_in_transaction.setdefault(table, (statement.line, "an UPDATE of every row"))
+
+
+def _regrade_readded(
+    result: Result,
+    statement: MigrationStatement,
+    state: MigrationState,
+    dropped: dict[tuple[str, str], int],
+) -> None:
+    """A column dropped and added again under the same name in one migration (a reset of its
+    type or default): code that reads it keeps working, so the DROP COLUMN's finding is info,
+    saying the data was reset."""
+    altered = altered_existing_table(statement, state)
+    if altered is None or not dropped:
+        return
+    table, commands = altered
+    for cmd in commands:
+        if cmd.subtype != AlterTableType.AT_AddColumn or not isinstance(cmd.def_, ast.ColumnDef):
+            continue
+        index = dropped.pop((table, str(cmd.def_.colname)), None)
+        if index is not None and result.findings[index].severity != Severity.INFO:
+            result.findings[index] = _as_info(
+                result.findings[index],
+                f"the same migration adds {cmd.def_.colname} again at line {statement.line}, "
+                "so code reading it keeps working; its values are reset, not kept",
+            )
 
 
 def _grade_held(finding: Finding, state: MigrationState) -> Finding:

@@ -51,6 +51,10 @@ def destructive_drop(
     `cleanup_…`) is graded info: the file says the contract step is deliberate; what is left
     to check is that nothing reads the object any more.
 
+    A column dropped and added again under the same name later in the same migration (a
+    reset of its type or default) is info: code reading it keeps working; the finding says its
+    values are reset, not kept.
+
     ## Fix safety
     No fix: the finding asks for a deliberate decision, recorded by the ignore's reason.
 
