@@ -57,6 +57,10 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
     Not reported when, for each nullable column, a partial unique index `WHERE col IS NULL`
     over the remaining columns gives the NULL rows their own key.
 
+    Info when some nullable key column's NULL rows have a unique index of their own on other
+    columns (`UNIQUE (item, field, media) WHERE valid_from IS NULL` beside the key): the NULL
+    case is designed.
+
     Info when the SQL files themselves declare each nullable key column nullable (a
     migration's `ALTER COLUMN … DROP NOT NULL`, not undone later, whether or not the column
     was NOT NULL before: generators write it for "null: true"): the history records that NULL
@@ -87,6 +91,7 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
             if not nullable or _null_case_covered(catalog.indexes_of(table), index, nullable):
                 continue
             history = _made_nullable(catalog, table, nullable)
+            designed = _null_case_keyed(catalog.indexes_of(table), index, nullable)
             table_sql = qualified(table.schema, table.name)
             sql = "\n".join(
                 f"ALTER TABLE {table_sql} ALTER COLUMN {ident(c)} SET NOT NULL;" for c in nullable
@@ -99,6 +104,9 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
             if history:
                 message += f"; {history}, a decision on record"
                 evidence.append(("history", history))
+            elif designed:
+                message += f"; {designed}: the NULL case is designed, not overlooked"
+                evidence.append(("key of the NULL rows", designed))
             yield Violation(
                 index_ref(index),
                 message,
@@ -110,8 +118,23 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
                     note="SET NOT NULL scans under ACCESS EXCLUSIVE; fails on NULLs",
                 ),
                 evidence=tuple(evidence),
-                severity=Severity.INFO if history else None,
+                severity=Severity.INFO if history or designed else None,
             )
+
+
+def _null_case_keyed(indexes: tuple[Index, ...], index: Index, nullable: list[str]) -> str | None:
+    """A unique index of its own for the rows where a nullable key column is NULL, on other
+    columns (langfuse's pending rows: `UNIQUE (…, media_id) WHERE valid_from IS NULL`)."""
+    for column in nullable:
+        for other in indexes:
+            if (
+                other is not index
+                and other.unique
+                and other.predicate is not None
+                and f"{column} IS NULL" in other.predicate
+            ):
+                return f"rows with {column} NULL have their own unique key, {other.name}"
+    return None
 
 
 def _made_nullable(catalog: Catalog, table: Table, nullable: list[str]) -> str | None:
