@@ -978,3 +978,14 @@ def test_evidence_that_truncate_can_empty_is_unenforced(tmp_path: Path) -> None:
     assert truncate["name"] == "TRUNCATE of casework.case_state_transition"
     assert truncate["status"] == "unenforced" and proof["status"] == "unenforced"
     assert truncate["sql"] == 'TRUNCATE "casework"."case_state_transition" CASCADE'
+
+
+def test_a_race_of_too_many_steps_is_an_error_at_its_line(tmp_path: Path) -> None:
+    shutil.copy(EXAMPLES / "legacy" / "schema.sql", tmp_path / "schema.sql")
+    steps = "".join(f"        - SELECT {n}\n" for n in range(7))
+    manifest = LEGACY_RACE.format(isolation="read committed")
+    start = manifest.index("      steps:\n")
+    (tmp_path / "dbtruth.yaml").write_text(manifest[:start] + "      steps:\n" + steps)
+    outcome = dbtruth("prove", str(tmp_path), "--scratch", "embedded")
+    assert outcome.code == 2 and "at most 6" in outcome.err, outcome.err
+    assert f"{tmp_path / 'dbtruth.yaml'}:" in outcome.err and "Traceback" not in outcome.err

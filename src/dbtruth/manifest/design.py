@@ -61,8 +61,10 @@ class Race(_Strict):
 
     steps: list[str] = Field(
         min_length=1,
-        description="The statements one session runs, in order, in one transaction; "
-        "$session stands for 1 in the first session and 2 in the second.",
+        # Two sessions of n steps and COMMIT have C(2n+2, n+1) interleavings: 924 at six.
+        max_length=6,
+        description="The statements one session runs, in order, in one transaction (at most "
+        "six); $session stands for 1 in the first session and 2 in the second.",
     )
     isolation: Isolation = Field("read committed", description="The sessions' isolation level.")
     setup: str | None = Field(
