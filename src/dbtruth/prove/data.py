@@ -212,19 +212,10 @@ def _references(
                 sample=tuple(str(r[0]) for r in sample), sampled=sampled,
             )  # fmt: skip
             continue
-        name = fresh_name(catalog, table.schema, table.name, column.name, suffix="fkey")
-        table_sql = qualified(table.schema, table.name)
-        add = (
-            f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} FOREIGN KEY "
-            f"({ident(column.name)}) REFERENCES {qualified(target.schema, target.name)} "
-            f"({ident(key)})"
-        )
+        proposal, safe_form = _foreign_key(catalog, table, column, target, key)
         yield DataFinding(
             "reference", subject, words, int(present), 0, text,
-            proposal=add + ";",
-            safe_form=f"{add} NOT VALID;\nALTER TABLE {table_sql} VALIDATE CONSTRAINT "
-            f"{ident(name)};",
-            sampled=sampled,
+            proposal=proposal, safe_form=safe_form, sampled=sampled,
         )  # fmt: skip
 
 
@@ -298,23 +289,31 @@ def _unnamed_references(
                 continue
             parent, key, text = holding[0]
             subject = f"{table.qualified}.{column.name}"
-            name = fresh_name(catalog, table.schema, table.name, column.name, suffix="fkey")
-            table_sql = qualified(table.schema, table.name)
-            add = (
-                f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} FOREIGN KEY "
-                f"({ident(column.name)}) REFERENCES {qualified(parent.schema, parent.name)} "
-                f"({ident(key)})"
-            )
+            proposal, safe_form = _foreign_key(catalog, table, column, parent, key)
             yield DataFinding(
                 "reference", subject,
                 f"every {subject} exists in {parent.qualified}.{key}, and in no other table: "
                 f"its {distinct} distinct values say so, not its name",
                 int(present), 0, text,
-                proposal=add + ";",
-                safe_form=f"{add} NOT VALID;\nALTER TABLE {table_sql} VALIDATE CONSTRAINT "
-                f"{ident(name)};",
-                inferred=True,
+                proposal=proposal, safe_form=safe_form, inferred=True,
             )  # fmt: skip
+
+
+def _foreign_key(
+    catalog: Catalog, table: Table, column: Column, parent: Table, key: str
+) -> tuple[str, str]:
+    """The foreign key that keeps a latent reference, and its migration-safe form."""
+    name = fresh_name(catalog, table.schema, table.name, column.name, suffix="fkey")
+    table_sql = qualified(table.schema, table.name)
+    add = (
+        f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} FOREIGN KEY "
+        f"({ident(column.name)}) REFERENCES {qualified(parent.schema, parent.name)} "
+        f"({ident(key)})"
+    )
+    return (
+        add + ";",
+        f"{add} NOT VALID;\nALTER TABLE {table_sql} VALIDATE CONSTRAINT {ident(name)};",
+    )
 
 
 def _columns(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
-from dbtruth.model import Catalog, Table
+from dbtruth.model import Catalog, Index, Table
 from dbtruth.model.sqlnames import column_list, ident, qualified
 from dbtruth.rules.naming import own_tables, table_ref, tokens
 from dbtruth.spec import Settings, rule
@@ -60,13 +60,8 @@ def table_without_primary_key(catalog: Catalog, settings: Settings) -> Iterator[
         candidate = next(
             (
                 index
-                for index in catalog.indexes_of(table)
-                if index.unique
-                and index.valid
-                and index.predicate is None
-                and all(index.key_is_column)
-                and not index.include
-                and all(
+                for index in _whole_unique_keys(catalog, table)
+                if all(
                     (col := table.column(k.strip('"'))) is not None and col.not_null
                     for k in index.keys
                 )
@@ -112,6 +107,20 @@ def table_without_primary_key(catalog: Catalog, settings: Settings) -> Iterator[
         )
 
 
+def _whole_unique_keys(catalog: Catalog, table: Table) -> Iterator[Index]:
+    """Unique indexes a primary key could be made of: valid, over plain columns, on every row
+    (no predicate), with no INCLUDE columns."""
+    for index in catalog.indexes_of(table):
+        if (
+            index.unique
+            and index.valid
+            and index.predicate is None
+            and all(index.key_is_column)
+            and not index.include
+        ):
+            yield index
+
+
 def _natural_key(catalog: Catalog, table: Table) -> tuple[Fix, str]:
     """The fix for a table with no unique key on NOT NULL columns, from the key its rows most
     likely have: a unique key whose columns may be NULL (made NOT NULL, then promoted), an id
@@ -119,18 +128,7 @@ def _natural_key(catalog: Catalog, table: Table) -> tuple[Fix, str]:
     foreign keys of a link table together with its other NOT NULL id columns; a new identity
     column only when none of these."""
     name = qualified(table.schema, table.name)
-    nullable_key = next(
-        (
-            index
-            for index in catalog.indexes_of(table)
-            if index.unique
-            and index.valid
-            and index.predicate is None
-            and all(index.key_is_column)
-            and not index.include
-        ),
-        None,
-    )
+    nullable_key = next(iter(_whole_unique_keys(catalog, table)), None)
     if nullable_key is not None:
         columns = [k.strip('"') for k in nullable_key.keys]
         steps = [
