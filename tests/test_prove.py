@@ -989,3 +989,39 @@ def test_a_race_of_too_many_steps_is_an_error_at_its_line(tmp_path: Path) -> Non
     outcome = dbtruth("prove", str(tmp_path), "--scratch", "embedded")
     assert outcome.code == 2 and "at most 6" in outcome.err, outcome.err
     assert f"{tmp_path / 'dbtruth.yaml'}:" in outcome.err and "Traceback" not in outcome.err
+
+
+def test_the_case_state_machine_refuses_what_it_does_not_declare(tmp_path: Path) -> None:
+    """casefile declares OPEN <-> REVIEW, either to CLOSED, nothing out of CLOSED: each
+    declared move from a row in each state is accepted, each other one refused by its guard
+    trigger. Without the guard, the first illegal move is accepted."""
+    manifest = yaml.safe_load((EXAMPLES / "casefile" / "dbtruth.yaml").read_text())
+    declared = next(i for i in manifest["invariants"] if i["id"] == "case-state-machine")
+    allowed = declared["transitions"]
+    states = set(allowed)
+    proof = _by_id(_prove(str(EXAMPLES / "casefile")))["case-state-machine"]
+    assert proof["status"] == "proven"
+    seen = {}
+    for probe in proof["probes"]:
+        move = probe["name"].split(": ", 1)[1].split(" (")[0]
+        seen[move] = probe
+    expected = {f"{a} -> {b}" for a in states for b in states if a != b}
+    assert set(seen) == expected
+    for move, probe in seen.items():
+        start, to = move.split(" -> ")
+        if to in allowed[start]:
+            assert probe["steps"][-1]["accepted"], probe
+        else:
+            _refused(probe, "P0001")
+    casefile = tmp_path / "casefile"
+    shutil.copytree(EXAMPLES / "casefile", casefile)
+    sql = casefile / "002_case.sql"
+    text = sql.read_text()
+    guard = text.index("CREATE TRIGGER case_file_state_guard")
+    sql.write_text(text[:guard] + text[text.index(";", guard) + 1 :])
+    unguarded = _by_id(_prove(str(casefile), code=1))["case-state-machine"]
+    assert unguarded["status"] == "unenforced"
+    accepted = [p for p in unguarded["probes"] if p["status"] == "unenforced"]
+    assert {p["name"].split(": ", 1)[1].split(" (")[0] for p in accepted} == {
+        "CLOSED -> OPEN", "CLOSED -> REVIEW"
+    }

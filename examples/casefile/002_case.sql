@@ -26,6 +26,20 @@ END $$;
 CREATE TRIGGER case_file_touch BEFORE UPDATE ON casework.case_file
     FOR EACH ROW EXECUTE FUNCTION casework.touch_updated_at();
 
+-- A case moves only along its state machine: OPEN <-> REVIEW, either to CLOSED, never back.
+CREATE FUNCTION casework.guard_state_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.current_state IS DISTINCT FROM OLD.current_state
+       AND (OLD.current_state, NEW.current_state) NOT IN
+           (('OPEN', 'REVIEW'), ('REVIEW', 'OPEN'), ('OPEN', 'CLOSED'), ('REVIEW', 'CLOSED')) THEN
+        RAISE EXCEPTION 'a case cannot move from % to %', OLD.current_state, NEW.current_state;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER case_file_state_guard
+    BEFORE UPDATE OF current_state ON casework.case_file
+    FOR EACH ROW EXECUTE FUNCTION casework.guard_state_change();
+
 CREATE FUNCTION casework.forbid_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;

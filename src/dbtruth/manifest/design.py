@@ -25,6 +25,7 @@ InvariantKind = Literal[
     "cross-row",
     "cross-system",
     "regulatory-evidence",
+    "state-transition",
 ]
 Enforcement = Literal[
     "constraint", "index", "exclusion", "trigger", "application", "reconciliation"
@@ -98,6 +99,11 @@ class Invariant(_Strict):
     race: Race | None = Field(
         None, description="The write path two sessions race, for `dbtruth prove`."
     )
+    transitions: dict[str, list[str]] | None = Field(
+        None,
+        description="For a state-transition invariant: each state of the column in 'columns' "
+        "and the states it may move to.",
+    )
     guess: bool = False
 
     @model_validator(mode="after")
@@ -106,6 +112,11 @@ class Invariant(_Strict):
             raise ValueError(
                 f"enforcement '{self.enforcement}' needs 'object': the {self.enforcement} "
                 "that enforces it (schema.name)"
+            )
+        if self.kind == "state-transition" and (not self.transitions or len(self.columns) != 1):
+            raise ValueError(
+                "a state-transition invariant names its state column in 'columns' and the "
+                "states each may move to in 'transitions'"
             )
         if self.race is not None and not (self.race.check or self.detective_query):
             raise ValueError(

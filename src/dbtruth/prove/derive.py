@@ -11,7 +11,16 @@ from dbtruth.manifest.design import Invariant
 from dbtruth.model import Catalog, Constraint, Index, Table, Trigger
 from dbtruth.prove.model import Subject
 from dbtruth.prove.overlap import exclusion_plan
-from dbtruth.prove.plans import AppendOnly, NotNull, Plan, Range, Reference, Unique, Unprovable
+from dbtruth.prove.plans import (
+    AppendOnly,
+    NotNull,
+    Plan,
+    Range,
+    Reference,
+    Transitions,
+    Unique,
+    Unprovable,
+)
 
 _RAISES = re.compile(r"\braise\s+exception\b", re.IGNORECASE)
 # Kinds no single illegal write shows: a cross-row invariant is probed by racing its write
@@ -217,6 +226,8 @@ def _declared(catalog: Catalog, invariant: Invariant) -> Planned:
             "of the truth"
         )
     obj = subject.object
+    if invariant.kind == "state-transition":
+        return subject, _transitions_plan(table, invariant)
     if invariant.enforcement == "trigger" and obj is not None:
         return subject, _trigger_plan(catalog, table, obj, invariant.kind == "regulatory-evidence")
     if invariant.kind == "existence":
@@ -244,6 +255,14 @@ def _declared(catalog: Catalog, invariant: Invariant) -> Planned:
         f"a {invariant.kind} invariant is probed as append-only when a trigger enforces it: "
         "name the trigger in 'object'"
     )
+
+
+def _transitions_plan(table: Table, invariant: Invariant) -> Plan:
+    column = invariant.columns[0]
+    if table.column(column) is None:
+        return Unprovable(f"{table.qualified} has no column {column}")
+    allowed = tuple((state, tuple(to)) for state, to in (invariant.transitions or {}).items())
+    return Transitions(table, column, allowed)
 
 
 def _trigger_plan(catalog: Catalog, table: Table, obj: str, evidence: bool) -> Plan:

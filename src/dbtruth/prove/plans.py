@@ -81,8 +81,18 @@ class NonOverlap:
 
 
 @dataclass(frozen=True, slots=True)
+class Transitions:
+    """State transitions: from each declared state, a move to a state it may not reach is
+    refused, and a move to one it may reach is accepted."""
+
+    table: Table
+    column: str
+    allowed: tuple[tuple[str, tuple[str, ...]], ...]  # state -> the states it may move to
+
+
+@dataclass(frozen=True, slots=True)
 class Unprovable:
     reason: str
 
 
-Plan = NotNull | Reference | Unique | Range | AppendOnly | NonOverlap | Unprovable
+Plan = NotNull | Reference | Unique | Range | AppendOnly | NonOverlap | Transitions | Unprovable

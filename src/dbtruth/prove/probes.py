@@ -22,6 +22,7 @@ from dbtruth.prove.plans import (
     Plan,
     Range,
     Reference,
+    Transitions,
     Unique,
     Unprovable,
 )
@@ -100,6 +101,8 @@ class Prober:
             return self.range(plan)
         if isinstance(plan, NonOverlap):
             return self.non_overlap(plan)
+        if isinstance(plan, Transitions):
+            return self.transitions(plan)
         return self.append_only(plan)
 
     def _control(self, table: Table, values: Row, what: str) -> Row:
@@ -349,6 +352,59 @@ class Prober:
         step = self.rows.insert(table, illegal, "probe")
         expected = Expected("23P01", (plan.constraint.name,))
         return [judge(name, expected, step, self.tx.steps), legal]
+
+    def transitions(self, plan: Transitions) -> list[Probe]:
+        """From a row in each declared state: every move to a state it may not reach must be
+        refused, and a move to one it may reach accepted (the control: a guard that refuses
+        every change would refuse the illegal ones too). Parent rows for every state are made
+        first, so that no foreign key on the state column is what refuses."""
+        table, column = plan.table, plan.column
+        allowed = dict(plan.allowed)
+        states = sorted({*allowed, *(t for to in allowed.values() for t in to)})
+        for fk in self.rows.catalog.constraints_of(table):
+            if fk.kind == "foreign key" and fk.columns == (column,):
+                for state in states:
+                    self.rows.parent(fk, {fk.ref_columns[0]: state}, 0)
+        target = sql.Identifier(table.schema, table.name)
+        probes: list[Probe] = []
+        for state, reachable in plan.allowed:
+            row = self.rows.setup(
+                table, self.rows.legal(table, fixed={column: state}), f"a row in state {state}"
+            )
+            where = sql.SQL("tableoid = {}::oid AND ctid = {}::tid").format(
+                sql.Literal(row.get(ROW_TABLE)), sql.Literal(row.get(ROW_ADDRESS))
+            )
+            for to in [s for s in states if s != state]:
+                legal = to in reachable
+                name = f"{table.qualified}.{column}: {state} -> {to}" + (
+                    "" if legal else f" (not among {state}'s: {', '.join(reachable) or 'none'})"
+                )
+                start = len(self.tx.steps)
+                statement = sql.SQL("UPDATE {} SET {} = {} WHERE {} RETURNING *").format(
+                    target, sql.Identifier(column), sql.Literal(to), where
+                )
+                with self.tx.undone():
+                    step = self.tx.run(statement, "control" if legal else "probe")
+                steps = tuple(self.tx.steps[start:])
+                if legal:
+                    probes.append(
+                        Probe(
+                            name,
+                            Status.PROVEN if step.accepted else Status.NOT_PROVABLE,
+                            "accepted",
+                            observed(step),
+                            steps,
+                            None
+                            if step.accepted
+                            else "a move the declaration allows was refused: the refusals "
+                            "of the others may not be the state machine's doing",
+                        )
+                    )
+                else:
+                    probes.append(judge(name, Expected(), step, list(steps)))
+        if not any(p.status is not Status.PROVEN or "not among" in p.name for p in probes):
+            raise CannotSynthesize("every state may move to every other: nothing is illegal")
+        return probes
 
     def append_only(self, plan: AppendOnly) -> list[Probe]:
         table = plan.table

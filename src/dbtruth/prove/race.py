@@ -39,6 +39,7 @@ _POLL_S = 0.02
 # Interleavings tried at most: two sessions of n steps each have C(2n, n).
 MAX_INTERLEAVINGS = 70
 _SESSIONS = ("A", "B")
+_WAITED = "waited for a lock the other session held"
 
 
 @dataclass
@@ -131,11 +132,17 @@ def race_probe(
             name, Status.UNENFORCED, "no rows break it", observed, tuple(worst.steps), race=True
         )
     refused = sorted({s.sqlstate or "" for r in runs for s in r.steps if not s.accepted})
-    held = f"no rows break it in any of the {len(runs)} interleavings" + (
-        f"; a session was refused ({', '.join(refused)}) where the two met" if refused else ""
+    waits = [r for r in runs if any((s.message or "").startswith(_WAITED) for s in r.steps)]
+    held = (
+        f"no rows break it in any of the {len(runs)} interleavings"
+        + (f"; a session waited for the other's lock in {len(waits)}" if waits else "")
+        + (f"; a session was refused ({', '.join(refused)}) where the two met" if refused else "")
     )
-    # The most telling run to show: one where the sessions met (a refusal or a wait).
-    shown = next((r for r in runs if any(not s.accepted for s in r.steps)), runs[-1])
+    # The most telling run to show: one where a lock made a session wait, else one where a
+    # session was refused.
+    shown = next(
+        iter(waits), next((r for r in runs if any(not s.accepted for s in r.steps)), runs[-1])
+    )
     return Probe(name, Status.PROVEN, "no rows break it", held, tuple(shown.steps), race=True)
 
 
@@ -302,7 +309,7 @@ def _collect(sessions: dict[str, _Session], run: Run) -> None:
                 error = result
         statement, session.busy = session.busy, None
         purpose = f"session {session.name}"
-        waited = "waited for a lock the other session held" if session.waited else None
+        waited = _WAITED if session.waited else None
         if error is None:
             run.steps[session.at] = Step(purpose, statement, True, message=waited)
             continue

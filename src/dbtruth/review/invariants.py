@@ -71,7 +71,11 @@ def proof_text(facts: Facts, invariant: Invariant) -> str | None:
     if proof.status is Status.NOT_PROVABLE:
         reason = proof.reason or next((p.reason for p in proof.probes if p.reason), None)
         return "not provable" + (f": {reason}" if reason else "")
-    writes = [p for p in proof.probes if not p.race]
+    # The refused illegal writes first: they are the proof; the accepted legal ones its control.
+    writes = sorted(
+        (p for p in proof.probes if not p.race),
+        key=lambda p: bool(p.steps) and p.steps[-1].accepted,
+    )
     races = [p for p in proof.probes if p.race]
     parts = []
     if proof.status is Status.PROVEN:
