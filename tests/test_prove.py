@@ -1025,3 +1025,43 @@ def test_the_case_state_machine_refuses_what_it_does_not_declare(tmp_path: Path)
     assert {p["name"].split(": ", 1)[1].split(" (")[0] for p in accepted} == {
         "CLOSED -> OPEN", "CLOSED -> REVIEW"
     }
+
+
+PRICES = """\
+CREATE TABLE price (product_id int NOT NULL, valid_from date NOT NULL, valid_to date,
+                    amount numeric NOT NULL, UNIQUE (product_id, valid_from));
+CREATE TABLE rate (plan_id int NOT NULL, starts timestamptz NOT NULL, ends timestamptz,
+                   UNIQUE (plan_id, starts));
+CREATE TABLE note (id int PRIMARY KEY, valid_from date, valid_to date);
+INSERT INTO price VALUES (1, '2026-01-01', '2026-02-01', 10), (1, '2026-01-15', NULL, 12),
+                         (2, '2026-01-01', '2026-02-01', 5), (2, '2026-02-01', NULL, 6);
+INSERT INTO rate SELECT g % 5, timestamptz '2026-01-01' + g * interval '1 day',
+                        timestamptz '2026-01-01' + (g + 5) * interval '1 day'
+                   FROM generate_series(0, 29) g;
+"""
+PRICES_MANIFEST = """\
+time:
+  price: {effective: {from: valid_from, to: valid_to}}
+  rate: {effective: {from: starts, to: ends}}
+  note: {effective: {from: valid_from, to: valid_to}}
+"""
+
+
+def test_data_counts_overlapping_periods_of_one_timeline(tmp_path: Path) -> None:
+    """Product 1's prices overlap from 2026-01-15 (its first has not ended); product 2's meet
+    at 2026-02-01, half-open, and do not. Each plan's rates, five days apart and five days
+    long, meet without overlapping: the exclusion constraint is proposed, and holds once
+    applied. note's periods share no timeline a key names: not read, and said so."""
+    write_files(tmp_path, {"schema.sql": PRICES, "dbtruth.yaml": PRICES_MANIFEST})
+    found = _data(_prove(str(tmp_path), "--data"))
+    overlaps = found[("overlaps", "public.price (valid_from, valid_to)")]
+    assert (overlaps["count"], overlaps["sample_keys"]) == (1, ["1"])
+    latent = found[("non-overlap", "public.rate (starts, ends)")]
+    assert "EXCLUDE USING gist (plan_id WITH =, tstzrange(starts, ends) WITH &&)" in latent[
+        "proposal"
+    ]
+    note = found[("overlaps", "public.note (valid_from, valid_to)")]
+    assert note["evidence"] == "unknown" and "no unique key" in note["error"]
+    (tmp_path / "zz_exclusion.sql").write_text(latent["safe_form"])
+    after = _data(_prove(str(tmp_path), "--data"))
+    assert ("non-overlap", "public.rate (starts, ends)") not in after

@@ -71,7 +71,9 @@ _KEY_TYPES = {"int2": "int", "int4": "int", "int8": "int", "uuid": "uuid"}
 class DataFinding:
     """One thing the rows show."""
 
-    kind: str  # "violation" | "orphans" | "not null" | "unique" | "reference" | "value set"
+    # "violation" | "orphans" | "overlaps" | "not null" | "unique" | "reference" | "value set"
+    # | "non-overlap"
+    kind: str
     subject: str  # the invariant's id, or table.column
     statement: str  # in words
     rows: int  # rows read (after sampling)
@@ -111,6 +113,7 @@ def read_data(
     sizes = _sizes(conn)
     found += _references(conn, catalog, sizes)
     found += _unnamed_references(conn, catalog, sizes)
+    found += _overlaps(conn, catalog, manifest, sizes)
     for table in own_tables(catalog):
         if table.kind != "table" or catalog.extension_of(table.schema, table.name):
             continue
@@ -297,6 +300,93 @@ def _unnamed_references(
                 int(present), 0, text,
                 proposal=proposal, safe_form=safe_form, inferred=True,
             )  # fmt: skip
+
+
+# Range constructors by the type of a period's columns.
+_RANGES = {"timestamptz": "tstzrange", "timestamp": "tsrange", "date": "daterange"}
+
+
+def _overlaps(
+    conn: psycopg.Connection[Any], catalog: Catalog, manifest: Manifest, sizes: dict[str, int]
+) -> Iterator[DataFinding]:
+    """Effective-dated tables (dbtruth.yaml's time section) that no exclusion constraint keeps
+    from overlapping: the pairs of rows of one timeline whose half-open periods [from, to)
+    overlap, counted. Which rows share a timeline is read from a unique key that holds the
+    period's start (`UNIQUE (contract_id, valid_from)`: the timeline is the contract)."""
+    for name, columns in manifest.time.items():
+        period = columns.effective
+        table = catalog.table(name if "." in name else f"public.{name}")
+        if period is None or table is None:
+            continue
+        start, end = table.column(period.from_), table.column(period.to)
+        subject = f"{table.qualified} ({period.from_}, {period.to})"
+        words = f"the periods of one timeline of {table.qualified} never overlap"
+        kept = any(
+            c.kind == "exclusion" and period.from_ in c.definition and "&&" in c.definition
+            for c in catalog.constraints_of(table)
+        )
+        if kept or start is None or end is None:
+            continue  # an exclusion constraint keeps it: `prove` probes that
+        timeline = next(
+            (
+                [k.strip('"') for k in index.keys if k.strip('"') not in (start.name, end.name)]
+                for index in catalog.indexes_of(table)
+                if index.unique and all(index.key_is_column)
+                and start.name in [k.strip('"') for k in index.keys]
+            ),
+            None,
+        )  # fmt: skip
+        constructor = _RANGES.get(start.type_name)
+        why = (
+            "no unique key holding the period's start says which rows share one timeline"
+            if not timeline
+            else f"periods of type {start.type} are not read"
+            if constructor is None
+            else None
+        )
+        if why:
+            yield DataFinding("overlaps", subject, words, 0, 0, "", error=why)
+            continue
+        assert timeline is not None and constructor is not None
+        source, sampled = _source(table, sizes.get(table.qualified, 0))
+        same = sql.SQL(" AND ").join(
+            sql.SQL("a.{c} = b.{c}").format(c=sql.Identifier(c)) for c in timeline
+        )
+        query = sql.SQL(
+            "SELECT count(*), (array_agg(concat_ws(', ', {keys})))[1:{n}] FROM {s} AS a "
+            "JOIN {s} AS b ON {same} AND a.ctid < b.ctid "
+            "AND {r}(a.{f}, a.{t}) && {r}(b.{f}, b.{t})"
+        ).format(
+            keys=sql.SQL(", ").join(sql.SQL("a.{}").format(sql.Identifier(c)) for c in timeline),
+            n=_SHOWN_KEYS, s=source, same=same, r=sql.SQL(constructor),
+            f=sql.Identifier(start.name), t=sql.Identifier(end.name),
+        )  # fmt: skip
+        text = query.as_string(conn)
+        try:
+            ((pairs, keys),) = _fetch(conn, query)
+        except psycopg.Error as exc:
+            yield DataFinding("overlaps", subject, words, 0, 0, text, error=_error(exc))
+            continue
+        if pairs:
+            yield DataFinding(
+                "overlaps", subject, words, 0, int(pairs), text,
+                sample=tuple(str(k) for k in keys or ()), sampled=sampled,
+            )  # fmt: skip
+            continue
+        check = fresh_name(catalog, table.schema, table.name, "no_overlap", suffix="excl")
+        elements = ", ".join(f"{ident(c)} WITH =" for c in timeline)
+        add = (
+            f"ALTER TABLE {qualified(table.schema, table.name)} ADD CONSTRAINT {ident(check)} "
+            f"EXCLUDE USING gist ({elements}, {constructor}({ident(start.name)}, "
+            f"{ident(end.name)}) WITH &&)"
+        )
+        yield DataFinding(
+            "non-overlap", subject, words, 0, 0, text,
+            proposal=add + ";",
+            safe_form="CREATE EXTENSION IF NOT EXISTS btree_gist;  -- = on plain columns in GiST\n"
+            f"{add};  -- builds its index under ACCESS EXCLUSIVE: a quiet hour",
+            sampled=sampled,
+        )  # fmt: skip
 
 
 def _foreign_key(

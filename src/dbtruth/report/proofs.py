@@ -126,10 +126,12 @@ def _data_finding(finding: DataFinding) -> dict[str, Any]:
 DATA_KINDS = (
     ("violation", "declared invariants, counted on the rows"),
     ("orphans", "references no foreign key keeps, with orphans"),
+    ("overlaps", "effective periods of one timeline that overlap, no exclusion constraint"),
     ("reference", "latent foreign keys: every value exists in the table it refers to"),
     ("not null", "latent NOT NULL: no row holds NULL"),
     ("unique", "latent unique keys: no two rows share the value"),
     ("value set", "latent value sets: a handful of values, no CHECK"),
+    ("non-overlap", "latent non-overlap: no two periods of one timeline overlap"),
 )
 
 
@@ -143,6 +145,9 @@ def data_line(finding: DataFinding) -> str:
             return f"{finding.subject}: 0 rows break it ({finding.statement}){how}"
         keys = f"; first keys: {', '.join(finding.sample)}" if finding.sample else ""
         return f"{finding.subject}: {finding.count:,} row(s) break it{keys}{how}"
+    if finding.kind == "overlaps":
+        keys = f"; e.g. timeline {', '.join(finding.sample)}" if finding.sample else ""
+        return f"{finding.subject}: {finding.count:,} pair(s) of rows overlap{keys}{how}"
     if finding.kind == "orphans":
         keys = f"; e.g. {', '.join(finding.sample)}" if finding.sample else ""
         return (
