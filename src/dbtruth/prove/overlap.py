@@ -5,8 +5,10 @@ a probe writes.
 promises that two rows equal in the `=` columns never have overlapping periods. dbtruth probes
 the shape most schemas use: columns compared with `=`, and one period compared with `&&` — a
 range column, or a range built from two columns by its constructor (`tstzrange(a, b)`,
-`daterange(a, b, '[)')`). Three periods are written: the first row's [p0, p10), an overlapping
-[p5, p15) that must be refused, and an adjacent [p10, p20) that half-open periods accept.
+`daterange(a, b, '[)')`), on every row or, for a partial constraint, on the rows its WHERE
+keeps (the rows are made to satisfy it). Three periods are written: the first row's
+[p0, p10), an overlapping [p5, p15) that must be refused, and an adjacent [p10, p20) that
+half-open periods accept.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from pglast import ast, parse_sql
 from pglast.parser import ParseError
+from pglast.stream import RawStream
 
 from dbtruth.model import Constraint, Table
 from dbtruth.prove.plans import NonOverlap, Period, Unprovable
@@ -42,11 +45,7 @@ def exclusion_plan(table: Table, constraint: Constraint) -> NonOverlap | Unprova
     definition = stmt.cmds[0].def_
     if not isinstance(definition, ast.Constraint) or not definition.exclusions:
         return Unprovable(f"{constraint.name} is not an exclusion constraint dbtruth can read")
-    if definition.where_clause is not None:
-        return Unprovable(
-            "a partial exclusion constraint (WHERE …): dbtruth does not yet make rows inside "
-            "its predicate"
-        )
+    predicate = RawStream()(definition.where_clause) if definition.where_clause else None
     equal: list[str] = []
     periods: list[Period] = []
     for element, operators in definition.exclusions:
@@ -67,7 +66,7 @@ def exclusion_plan(table: Table, constraint: Constraint) -> NonOverlap | Unprova
         return Unprovable(
             f"{constraint.name} compares {len(periods)} periods WITH &&: dbtruth probes one"
         )
-    return NonOverlap(table, constraint, tuple(equal), periods[0])
+    return NonOverlap(table, constraint, tuple(equal), periods[0], predicate)
 
 
 def _period(table: Table, element: ast.IndexElem) -> Period | Unprovable:

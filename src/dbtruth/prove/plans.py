@@ -78,6 +78,7 @@ class NonOverlap:
     constraint: Constraint
     equal: tuple[str, ...]
     period: Period
+    predicate: str | None = None  # a partial constraint's WHERE: the rows it keeps apart
 
 
 @dataclass(frozen=True, slots=True)

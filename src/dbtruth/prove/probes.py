@@ -298,6 +298,15 @@ class Prober:
         a row over [p5, p15) must be refused by the constraint, and one over [p10, p20) —
         adjacent, for half-open periods — accepted (it is also the illegal row's control)."""
         table, period = plan.table, plan.period
+        inside: expressions.Solution = {}
+        if plan.predicate is not None:
+            predicate = expressions.parse(plan.predicate)
+            ways = (
+                expressions.solutions(predicate, True) if expressions.understood(predicate) else []
+            )
+            if not ways:
+                raise CannotSynthesize(f"predicate shape not understood: {_cut(plan.predicate)}")
+            inside = ways[0]
         points = overlap.Points(period.element_type, next(self.rows.counter) - FIRST_NUMBER)
         equal = ", ".join(plan.equal)
         shown = overlap.describe(period)
@@ -311,6 +320,7 @@ class Prober:
             self.rows.legal(
                 table,
                 fixed=overlap.period_values(period, points, 0, 10),
+                needs=inside,
                 required=frozenset(plan.equal),
             ),
             f"the first row of {name}",
@@ -323,7 +333,7 @@ class Prober:
         adjacent = overlap.adjacent_disjoint(period)
         after = (10, 20) if adjacent else (30, 40)
         beside = self.rows.legal(
-            table, fixed={**same, **overlap.period_values(period, points, *after)}
+            table, fixed={**same, **overlap.period_values(period, points, *after)}, needs=inside
         )
         start = len(self.tx.steps)
         with self.tx.undone():
@@ -347,7 +357,7 @@ class Prober:
         if not control.accepted:
             return [legal]
         illegal = self.rows.legal(
-            table, fixed={**same, **overlap.period_values(period, points, 5, 15)}
+            table, fixed={**same, **overlap.period_values(period, points, 5, 15)}, needs=inside
         )
         step = self.rows.insert(table, illegal, "probe")
         expected = Expected("23P01", (plan.constraint.name,))
