@@ -1066,3 +1066,32 @@ def test_data_counts_overlapping_periods_of_one_timeline(tmp_path: Path) -> None
     (tmp_path / "zz_exclusion.sql").write_text(latent["safe_form"])
     after = _data(_prove(str(tmp_path), "--data"))
     assert ("non-overlap", "public.rate (starts, ends)") not in after
+
+
+def test_data_in_junit_and_sarif(tmp_path: Path) -> None:
+    """The rows in CI formats: the broken declared invariant and the orphans fail their JUnit
+    test cases and are SARIF results (error, warning); latent invariants are proposals and
+    appear in neither."""
+    from tests.test_ci_formats import JUNIT_XSD
+
+    write_files(tmp_path, {"schema.sql": SHOP, "dbtruth.yaml": SHOP_MANIFEST})
+    junit = dbtruth("prove", str(tmp_path), "--data", "--scratch", "embedded", "--format", "junit")
+    sarif = dbtruth("prove", str(tmp_path), "--data", "--scratch", "embedded", "--format", "sarif")
+    assert junit.code == sarif.code == 1, junit.err + sarif.err
+    if JUNIT_XSD.exists():
+        import xmlschema
+
+        xmlschema.XMLSchema(str(JUNIT_XSD)).validate(junit.out)
+    import xml.etree.ElementTree as ET
+
+    suites = ET.fromstring(junit.out).findall("testsuite")
+    rows = suites[-1]
+    failed = {c.get("name") for c in rows.iter("testcase") if c.find("failure") is not None}
+    assert failed == {"paid-orders-have-payments", "public.payments.order_id"}
+    assert rows.get("failures") == "2" and rows.get("tests") == "2"
+    results = json.loads(sarif.out)["runs"][0]["results"]
+    by_rule = {r["ruleId"]: r for r in results if r["ruleId"].startswith("prove-data/")}
+    assert by_rule["prove-data/violation"]["level"] == "error"
+    assert by_rule["prove-data/orphans"]["level"] == "warning"
+    assert by_rule["prove-data/orphans"]["properties"]["sampleKeys"] == ["999"]
+    assert not any("not-null" in rule or "value-set" in rule for rule in by_rule)

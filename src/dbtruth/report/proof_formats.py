@@ -15,7 +15,7 @@ from typing import Any
 
 from dbtruth import __version__
 from dbtruth.inert import code_lines, json_text, md_code, md_fence, md_line, md_text
-from dbtruth.prove.data import DataReport
+from dbtruth.prove.data import DataFinding, DataReport
 from dbtruth.prove.model import Probe, Proof, Proved, Status
 from dbtruth.report.junit import attribute, text
 from dbtruth.report.proofs import DATA_KINDS, data_line, summary
@@ -174,20 +174,61 @@ def render_junit(proved: Proved) -> str:
     skipped = proved.count(Status.NOT_PROVABLE)
     total = len(proved.proofs)
     name = attribute(f"dbtruth prove {proved.target}")
+    data = _data_cases(proved.data) if proved.data is not None else []
+    data_failures = sum(1 for case in data if "<failure" in case)
+    data_skipped = sum(1 for case in data if "<skipped" in case)
+    data_suite = (
+        [
+            f'  <testsuite name="{attribute(f"the rows ({proved.data.source})")}" '
+            f'tests="{len(data)}" failures="{data_failures}" errors="0" '
+            f'skipped="{data_skipped}">',
+            *data,
+            "  </testsuite>",
+        ]
+        if proved.data is not None
+        else []
+    )
     return (
         "\n".join(
             [
                 '<?xml version="1.0" encoding="UTF-8"?>',
-                f'<testsuites name="{name}" tests="{total}" failures="{failures}" errors="0">',
+                f'<testsuites name="{name}" tests="{total + len(data)}" '
+                f'failures="{failures + data_failures}" errors="0">',
                 f'  <testsuite name="{name}" tests="{total}" failures="{failures}" errors="0" '
                 f'skipped="{skipped}">',
                 *[line for proof in proved.proofs for line in _case(proof)],
                 "  </testsuite>",
+                *data_suite,
                 "</testsuites>",
             ]
         )
         + "\n"
     )
+
+
+def _data_cases(data: DataReport) -> list[str]:
+    """--data in JUnit: a test case per declared invariant counted on the rows (failed by
+    rows that break it) and per set of orphans or overlaps (failed); a query that could not
+    run is skipped with its reason. Latent invariants are proposals, not tests."""
+    cases = []
+    for finding in data.findings:
+        if finding.kind not in ("violation", "orphans", "overlaps"):
+            continue
+        head = (
+            f'    <testcase classname="{attribute(finding.kind)}" '
+            f'name="{attribute(finding.subject)}"'
+        )
+        if finding.error:
+            cases.append(f"{head}><skipped>{text(data_line(finding))}</skipped></testcase>")
+        elif finding.count:
+            message = attribute(data_line(finding))
+            cases.append(
+                f'{head}><failure type="{attribute(finding.kind)}" message="{message}">'
+                f"{text(finding.query)}</failure></testcase>"
+            )
+        else:
+            cases.append(f"{head}/>")
+    return cases
 
 
 # -- SARIF -----------------------------------------------------------------------------------
@@ -206,9 +247,7 @@ def _result(proof: Proof, rule_index: dict[str, int]) -> dict[str, Any]:
         "ruleIndex": rule_index[_rule_id(subject.kind)],
         "level": "error" if proof.status is Status.UNENFORCED else "note",
         "message": {"text": f"{proof.status.value}: {subject.statement}: {_why(proof)}"},
-        "locations": [
-            {"logicalLocations": [{"fullyQualifiedName": name, "name": name, "kind": "object"}]}
-        ],
+        "locations": [{"logicalLocations": [_logical(name)]}],
         "partialFingerprints": {
             "dbtruth-prove/v1": hashlib.sha256(
                 f"{subject.kind}\0{subject.id}".encode()
@@ -228,6 +267,36 @@ def _result(proof: Proof, rule_index: dict[str, int]) -> dict[str, Any]:
     return result
 
 
+# --data in SARIF: what the rows break; latent invariants are proposals and stay out.
+_DATA_LEVELS = {"violation": "error", "orphans": "warning", "overlaps": "warning"}
+
+
+def _logical(name: str) -> dict[str, str]:
+    return {"fullyQualifiedName": name, "name": name, "kind": "object"}
+
+
+def _data_result(finding: DataFinding, index: int, level: str) -> dict[str, Any]:
+    rule = f"prove-data/{finding.kind.replace(' ', '-')}"
+    return {
+        "ruleId": rule,
+        "ruleIndex": index,
+        "level": "note" if finding.error else level,
+        "message": {"text": data_line(finding)},
+        "locations": [{"logicalLocations": [_logical(finding.subject)]}],
+        "partialFingerprints": {
+            "dbtruth-prove/v1": hashlib.sha256(
+                f"{finding.kind}\0{finding.subject}".encode()
+            ).hexdigest()[:32]
+        },
+        "properties": {
+            "rows": finding.count,
+            "sampleKeys": list(finding.sample),
+            "sql": finding.query,
+            "evidence": finding.evidence,
+        },
+    }
+
+
 def render_sarif(proved: Proved) -> str:
     kinds = sorted({p.subject.kind for p in proved.proofs})
     rules = [
@@ -240,9 +309,24 @@ def render_sarif(proved: Proved) -> str:
         for kind in kinds
     ]
     rule_index = {_rule_id(kind): i for i, kind in enumerate(kinds)}
+    results = [_result(p, rule_index) for p in proved.proofs if p.status is not Status.PROVEN]
+    if proved.data is not None:
+        for kind, level in _DATA_LEVELS.items():
+            found = [f for f in proved.data.findings if f.kind == kind and (f.count or f.error)]
+            if not found:
+                continue
+            rules.append(
+                {
+                    "id": f"prove-data/{kind.replace(' ', '-')}",
+                    "name": f"{kind} on the rows",
+                    "shortDescription": {"text": dict(DATA_KINDS)[kind]},
+                    "defaultConfiguration": {"level": level},
+                }
+            )
+            results += [_data_result(f, len(rules) - 1, level) for f in found]
     run = {
         "tool": {"driver": {"name": "dbtruth prove", "version": __version__, "rules": rules}},
-        "results": [_result(p, rule_index) for p in proved.proofs if p.status is not Status.PROVEN],
+        "results": results,
         "properties": {
             "target": proved.target,
             "clone": proved.clone,
