@@ -5,6 +5,7 @@ the replay runs on a scratch server of the target's major version."""
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import threading
 import time
@@ -37,12 +38,23 @@ def live(server: Any) -> Iterator[tuple[Any, str]]:
     server.drop_database(name)
 
 
+@pytest.fixture
+def own_tmp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A temporary folder of this test's own for what dbtruth writes there: another dbtruth
+    running on the machine (a second test run) makes and removes its own under /tmp. Short,
+    since the scratch server's socket lives below it too."""
+    folder = Path(tempfile.mkdtemp(prefix="dt"))
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def _leftovers() -> set[str]:
     return {p.name for p in Path(tempfile.gettempdir()).glob("dbtruth-replay-*")}
 
 
 def test_replay_runs_on_the_targets_major_version_and_leaves_nothing(
-    live: tuple[Any, str], tmp_path: Path
+    live: tuple[Any, str], tmp_path: Path, own_tmp: Path
 ) -> None:
     server, name = live
     before = _leftovers()
@@ -58,7 +70,9 @@ def test_replay_runs_on_the_targets_major_version_and_leaves_nothing(
     assert _leftovers() == before
 
 
-def test_pg_dump_waits_no_longer_than_the_lock_timeout(live: tuple[Any, str]) -> None:
+def test_pg_dump_waits_no_longer_than_the_lock_timeout(
+    live: tuple[Any, str], own_tmp: Path
+) -> None:
     server, name = live
     held = threading.Event()
     release = threading.Event()
