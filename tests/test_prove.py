@@ -1034,6 +1034,9 @@ CREATE TABLE price (product_id int NOT NULL, valid_from date NOT NULL, valid_to 
 CREATE TABLE rate (plan_id int NOT NULL, starts timestamptz NOT NULL, ends timestamptz,
                    UNIQUE (plan_id, starts));
 CREATE TABLE note (id int PRIMARY KEY, valid_from date, valid_to date);
+CREATE EXTENSION btree_gist;
+CREATE TABLE booking (room int NOT NULL, starts date NOT NULL, ends date,
+                      EXCLUDE USING gist (room WITH =, daterange(starts, ends) WITH &&));
 INSERT INTO price VALUES (1, '2026-01-01', '2026-02-01', 10), (1, '2026-01-15', NULL, 12),
                          (2, '2026-01-01', '2026-02-01', 5), (2, '2026-02-01', NULL, 6);
 INSERT INTO rate SELECT g % 5, timestamptz '2026-01-01' + g * interval '1 day',
@@ -1045,6 +1048,7 @@ time:
   price: {effective: {from: valid_from, to: valid_to}}
   rate: {effective: {from: starts, to: ends}}
   note: {effective: {from: valid_from, to: valid_to}}
+  booking: {effective: {from: starts, to: ends}}
 """
 
 
@@ -1061,6 +1065,9 @@ def test_data_counts_overlapping_periods_of_one_timeline(tmp_path: Path) -> None
     assert "EXCLUDE USING gist (plan_id WITH =, tstzrange(starts, ends) WITH &&)" in latent[
         "proposal"
     ]
+    # booking's exclusion constraint keeps its periods apart: prove probes that, --data
+    # has nothing to count.
+    assert not [key for key in found if key[1].startswith("public.booking")]
     note = found[("overlaps", "public.note (valid_from, valid_to)")]
     assert note["evidence"] == "unknown" and "no unique key" in note["error"]
     (tmp_path / "zz_exclusion.sql").write_text(latent["safe_form"])

@@ -29,6 +29,8 @@ from psycopg import sql
 from dbtruth.manifest import Manifest
 from dbtruth.model import Catalog, Column, Table
 from dbtruth.model.sqlnames import ident, qualified
+from dbtruth.prove.overlap import exclusion_plan
+from dbtruth.prove.plans import NonOverlap
 from dbtruth.rules.invariants.foreign_key_shaped_column_without_constraint import (
     unconstrained_references,
 )
@@ -321,9 +323,12 @@ def _overlaps(
         start, end = table.column(period.from_), table.column(period.to)
         subject = f"{table.qualified} ({period.from_}, {period.to})"
         words = f"the periods of one timeline of {table.qualified} never overlap"
+        # What the exclusion constraints compare WITH &&, read as prove reads them.
         kept = any(
-            c.kind == "exclusion" and period.from_ in c.definition and "&&" in c.definition
+            isinstance(plan := exclusion_plan(table, c), NonOverlap)
+            and {plan.period.start, plan.period.column} & {period.from_}
             for c in catalog.constraints_of(table)
+            if c.kind == "exclusion"
         )
         if kept or start is None or end is None:
             continue  # an exclusion constraint keeps it: `prove` probes that
@@ -472,7 +477,7 @@ def _columns(
                 proposal=create.format(""), safe_form=create.format("CONCURRENTLY "),
             )  # fmt: skip
         if _category(column, checked) and 1 < distinct <= MAX_VALUES and present >= distinct * 5:
-            yield from _value_set(conn, catalog, table, column, int(total), sampled)
+            yield from _value_set(conn, catalog, table, column, source, int(total), sampled)
 
 
 def _category(column: Column, checked: set[str]) -> bool:
@@ -500,10 +505,10 @@ def _value_set(
     catalog: Catalog,
     table: Table,
     column: Column,
+    source: sql.Composable,
     total: int,
     sampled: str | None,
 ) -> Iterator[DataFinding]:
-    source, _ = _source(table, total if not sampled else EXACT_ROWS + 1)
     col = sql.Identifier(column.name)
     query = sql.SQL("SELECT DISTINCT {}::text FROM {} WHERE {} IS NOT NULL ORDER BY 1").format(
         col, source, col

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,25 +206,18 @@ def _run(conninfo: str, race: Race, check: str, order: tuple[str, ...], timeout_
     return run
 
 
-class _Sessions(AbstractContextManager[dict[str, _Session]]):
-    def __init__(self, conninfo: str, race: Race) -> None:
-        self.sessions = {
+@contextmanager
+def _sessions(conninfo: str, race: Race) -> Iterator[dict[str, _Session]]:
+    """The two sessions, closed after the run (also when the second cannot connect)."""
+    with ExitStack() as stack:
+        yield {
             name: _Session(
-                name, psycopg.connect(conninfo, autocommit=True), session_steps(race, number)
+                name,
+                stack.enter_context(psycopg.connect(conninfo, autocommit=True)),
+                session_steps(race, number),
             )
             for number, name in enumerate(_SESSIONS, start=1)
         }
-
-    def __enter__(self) -> dict[str, _Session]:
-        return self.sessions
-
-    def __exit__(self, *exc: object) -> None:
-        for session in self.sessions.values():
-            session.conn.close()
-
-
-def _sessions(conninfo: str, race: Race) -> _Sessions:
-    return _Sessions(conninfo, race)
 
 
 def _drive(
