@@ -28,10 +28,12 @@ InvariantKind = Literal[
     "state-transition",
 ]
 Enforcement = Literal[
-    "constraint", "index", "exclusion", "trigger", "application", "reconciliation"
+    "constraint", "index", "exclusion", "trigger", "privilege", "application", "reconciliation"
 ]
 # Enforcement by a database object names that object; the others name how it is detected.
 _OBJECT_ENFORCEMENT = ("constraint", "index", "exclusion", "trigger")
+# Privileges keep rows from being changed; they cannot make a value legal or unique.
+_KEPT_BY_PRIVILEGE = ("regulatory-evidence",)
 
 
 class _Strict(BaseModel):
@@ -112,6 +114,12 @@ class Invariant(_Strict):
             raise ValueError(
                 f"enforcement '{self.enforcement}' needs 'object': the {self.enforcement} "
                 "that enforces it (schema.name)"
+            )
+        if self.enforcement == "privilege" and self.kind not in _KEPT_BY_PRIVILEGE:
+            raise ValueError(
+                "enforcement 'privilege' keeps a table append-only (the application role may "
+                "not UPDATE, DELETE or TRUNCATE it): kind regulatory-evidence, not "
+                f"{self.kind}"
             )
         if self.kind == "state-transition" and (not self.transitions or len(self.columns) != 1):
             raise ValueError(

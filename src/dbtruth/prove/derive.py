@@ -30,10 +30,16 @@ _NO_SINGLE_WRITE = ("cross-row", "cross-system")
 Planned = tuple[Subject, Plan]
 
 
-def plans(catalog: Catalog, declared: list[Invariant], derived: bool = True) -> list[Planned]:
+def plans(
+    catalog: Catalog,
+    declared: list[Invariant],
+    derived: bool = True,
+    application_role: str | None = None,
+) -> list[Planned]:
     """A plan per invariant dbtruth.yaml declares, then (unless `derived` is False) one per
-    constraint, index and guard trigger no declaration claims."""
-    from_manifest = [_declared(catalog, invariant) for invariant in declared]
+    constraint, index and guard trigger no declaration claims. `application_role` is the role
+    the application connects as (tenancy.role): what an invariant kept by privileges binds."""
+    from_manifest = [_declared(catalog, invariant, application_role) for invariant in declared]
     if not derived:
         return from_manifest
     claimed = {s.object for s, _ in from_manifest if s.object}
@@ -199,7 +205,7 @@ def _qualified(name: str) -> str:
     return name if "." in name else f"public.{name}"
 
 
-def _declared(catalog: Catalog, invariant: Invariant) -> Planned:
+def _declared(catalog: Catalog, invariant: Invariant, application_role: str | None) -> Planned:
     table_name = _qualified(invariant.tables[0])
     subject = Subject(
         invariant.id,
@@ -228,6 +234,13 @@ def _declared(catalog: Catalog, invariant: Invariant) -> Planned:
     obj = subject.object
     if invariant.kind == "state-transition":
         return subject, _transitions_plan(table, invariant)
+    if invariant.enforcement == "privilege":
+        if application_role is None:
+            return subject, Unprovable(
+                "privileges keep a table append-only against a role, not against its owner: "
+                "name the role the application connects as in tenancy.role"
+            )
+        return subject, AppendOnly(table, ("update", "delete", "truncate"), role=application_role)
     if invariant.enforcement == "trigger" and obj is not None:
         return subject, _trigger_plan(catalog, table, obj, invariant.kind == "regulatory-evidence")
     if invariant.kind == "existence":

@@ -54,6 +54,9 @@ class AppendOnly:
     # Read from a trigger's body, not declared: a write it lets through may be one it never
     # meant to refuse (a guard of some rows only), so that is not called unenforced.
     guessed: bool = False
+    # Kept by privileges (`enforcement: privilege`): the writes are tried as this role, the
+    # one the application connects as, since privileges do not bind the table's owner.
+    role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

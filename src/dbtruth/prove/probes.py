@@ -424,30 +424,17 @@ class Prober:
         where = sql.SQL("tableoid = {}::oid AND ctid = {}::tid").format(
             sql.Literal(row.get(ROW_TABLE)), sql.Literal(row.get(ROW_ADDRESS))
         )
-        target = sql.Identifier(table.schema, table.name)
         setup = list(self.tx.steps)
         probes = []
         for event in plan.events:
             start = len(self.tx.steps)
-            if event == "update":
-                column = _updatable(table, plan.columns)
-                statement = sql.SQL("UPDATE {} SET {} = {} WHERE {} RETURNING *").format(
-                    target, sql.Identifier(column), sql.Identifier(column), where
-                )
-            elif event == "delete":
-                statement = sql.SQL("DELETE FROM {} WHERE {} RETURNING *").format(target, where)
-            else:
-                # CASCADE: what a key from another table would otherwise refuse is no guard,
-                # since anyone who may truncate may cascade.
-                statement = sql.SQL("TRUNCATE {} CASCADE").format(target)
             with self.tx.undone():  # the next event meets the row as it was inserted
-                step = self.tx.run(statement, "probe")
+                if plan.role:
+                    probes.append(self._as_role(plan, event, where, setup, start))
+                    continue
+                step = self.tx.run(_change(table, event, plan.columns, where), "probe")
             steps = [*setup, *self.tx.steps[start:]]
-            name = (
-                f"TRUNCATE of {table.qualified}"
-                if event == "truncate"
-                else f"{event.upper()} of a row of {table.qualified}"
-            )
+            name = _change_name(table, event, None)
             if step.accepted and step.row is None and event != "truncate":
                 probes.append(
                     Probe(
@@ -470,6 +457,80 @@ class Prober:
                               probe.steps, reason)  # fmt: skip
             probes.append(probe)
         return probes
+
+    def _as_role(
+        self, plan: AppendOnly, event: str, where: sql.Composable, setup: list[Step], start: int
+    ) -> Probe:
+        """The write tried as the application role (`enforcement: privilege`). First a
+        statement that needs the privilege and nothing else (`WHERE false`: no row read, no
+        value stored), so that a refusal for want of it is told apart from one for want of
+        SELECT or from a row's own rules; then, where the role holds it, the write of the row
+        itself, which shows what it changed or what refused it."""
+        table, role = plan.table, plan.role or ""
+        name = _change_name(table, event, role)
+        expected = f"refused (42501: {role} lacks {event.upper()} on {table.qualified})"
+        switched = self.tx.run(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)), "setup")
+        if not switched.accepted:
+            why = (
+                f"cannot act as the application role {role}: {switched.message} (the SQL "
+                "files must create it; a live target's roles are not copied)"
+            )
+            steps = tuple(self.tx.steps[start:])
+            return Probe(name, Status.NOT_PROVABLE, expected, observed(switched), steps, why)
+        nothing = sql.SQL("false")
+        step = self.tx.run(_change(table, event, plan.columns, nothing, returning=False), "probe")
+        if not step.accepted and step.sqlstate == "42501" and not refused_on_purpose(step):
+            return Probe(name, Status.PROVEN, expected, observed(step),
+                         (*setup, *self.tx.steps[start:]))  # fmt: skip
+        if step.accepted and event != "truncate":
+            step = self.tx.run(_change(table, event, plan.columns, where), "probe")
+        steps = (*setup, *self.tx.steps[start:])
+        if refused_on_purpose(step):  # the role holds the privilege; a guard refused the row
+            return Probe(name, Status.PROVEN, expected, observed(step), steps)
+        if step.accepted or step.sqlstate == "42501":
+            verb = event.upper()
+            if step.sqlstate == "42501":  # RETURNING and WHERE read the row: SELECT is lacking
+                aside = f"; without SELECT it cannot pick a row, but may {verb} them all"
+            elif step.row is None and event != "truncate" and not table.rls_enabled:
+                why = "it changed no row and no row-level security hides one: a trigger may skip it"
+                return Probe(name, Status.NOT_PROVABLE, expected, "accepted", steps, why)
+            elif step.row is None and event != "truncate":
+                aside = "; row-level security hid dbtruth's row, not the rows its policies show"
+            else:
+                aside = ""
+            held = f"accepted: {role} holds {verb} on {table.qualified}{aside}"
+            return Probe(name, Status.UNENFORCED, expected, held, steps)
+        return judge(name, Expected(), step, list(steps))
+
+
+def _change(
+    table: Table,
+    event: str,
+    columns: tuple[str, ...],
+    where: sql.Composable,
+    returning: bool = True,
+) -> sql.Composed:
+    """The UPDATE, DELETE or TRUNCATE an append-only table must refuse."""
+    target = sql.Identifier(table.schema, table.name)
+    if event == "truncate":
+        # CASCADE: what a key from another table would otherwise refuse is no guard, since
+        # anyone who may truncate may cascade.
+        return sql.SQL("TRUNCATE {} CASCADE").format(target)
+    tail = sql.SQL(" RETURNING *" if returning else "")
+    if event == "delete":
+        return sql.SQL("DELETE FROM {} WHERE {}{}").format(target, where, tail)
+    column = sql.Identifier(_updatable(table, columns))
+    # Without RETURNING the value is DEFAULT, which reads no column: the privilege probe needs
+    # UPDATE alone, not SELECT as well.
+    value = column if returning else sql.SQL("DEFAULT")
+    return sql.SQL("UPDATE {} SET {} = {} WHERE {}{}").format(target, column, value, where, tail)
+
+
+def _change_name(table: Table, event: str, role: str | None) -> str:
+    who = f" as {role}" if role else ""
+    if event == "truncate":
+        return f"TRUNCATE of {table.qualified}{who}"
+    return f"{event.upper()} of a row of {table.qualified}{who}"
 
 
 def _refusing_checks(

@@ -54,7 +54,10 @@ def prove_target(options: ProveOptions) -> Proved:
             with psycopg.connect(copy.conninfo, autocommit=True) as conn:
                 catalog = read_catalog(conn, copy.description, live=False)
                 planned = derive.plans(
-                    catalog, list(manifest.invariants), derived=not options.declared_only
+                    catalog,
+                    list(manifest.invariants),
+                    derived=not options.declared_only,
+                    application_role=manifest.tenancy.role,
                 )
                 proofs = [prove_one(conn, catalog, s, p, options.probe_timeout) for s, p in planned]
                 tenancy_notes = _tenant_isolation(conn, copy, catalog, manifest, options, proofs)
@@ -65,7 +68,7 @@ def prove_target(options: ProveOptions) -> Proved:
             raise DbtruthError(f"the scratch copy stopped answering: {exc}") from exc
         # A query that fails or runs out of time is reported with the others (data.py).
         data = _data(copy, catalog, manifest, options) if options.data else None
-    notes = [*copy.notes, *tenancy_notes]
+    notes = [*copy.notes, *tenancy_notes, *_privilege_notes(manifest)]
     partitions = sum(1 for t in catalog.tables if t.partition_of)
     if partitions:
         notes.append(f"{partitions} partition(s) probed through their partitioned tables")
@@ -115,6 +118,17 @@ def _tenant_isolation(
             else f"no tenant setting to set ({who.setting_why})"
         ),
         *tenancy.bypass_notes(conn, catalog, who),
+    ]
+
+
+def _privilege_notes(manifest: Manifest) -> list[str]:
+    """What a proof by privileges does not cover: the owner, whom privileges do not bind."""
+    role = manifest.tenancy.role
+    return [
+        f"{invariant.id} is kept by privileges, so it is probed as {role}: the table's owner "
+        "and superusers may still change its rows"
+        for invariant in manifest.invariants
+        if invariant.enforcement == "privilege" and role is not None
     ]
 
 
