@@ -4,7 +4,7 @@ exactly the objects listed, the passing cases must stay quiet, and where a case 
 fix of the case says about itself (lock_safe, behaviour_change, data_loss); `after_fix` lists
 statements run once the fixes are in, each with `fails: true` when the fixed database must refuse
 it (a NULL tenant escaping a composite key) or without when it must still work (a retention
-purge, a cascade the fix had to keep)."""
+purge, a cascade the fix had to keep); `message_contains` gives words an object's message holds."""
 
 from __future__ import annotations
 
@@ -81,6 +81,9 @@ def test_rule_fixture(server: Any, code: str, case: dict[str, Any]) -> None:
         for violation in violations:
             # A message names its object, so a reader never has to decode the path.
             assert violation.object.name.split("(")[0] in violation.message
+        messages = {v.object.path: v.message for v in violations}
+        for path, words in case.get("message_contains", {}).items():
+            assert words in messages[path], messages[path]
         for field, wanted in case.get("fix_labels", {}).items():
             labelled = [getattr(v.fix, field) for v in violations if v.fix is not None]
             assert labelled and set(labelled) == {wanted}, (field, labelled)

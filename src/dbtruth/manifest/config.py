@@ -111,6 +111,7 @@ class Manifest(DesignSections):
         return Settings(
             tenant_keys=tuple(self.tenancy.key),
             tenant_exempt=tuple(self.tenancy.exempt),
+            application_role=self.tenancy.role,
             max_indexes_per_table=s.max_indexes_per_table,
             sequence_usage_share=s.sequence_usage_share,
             unused_index_min_days=s.unused_index_min_days,

@@ -23,6 +23,7 @@ class Settings:
 
     tenant_keys: tuple[str, ...] = DEFAULT_TENANT_KEYS
     tenant_exempt: tuple[str, ...] = ()  # glob patterns of qualified table names
+    application_role: str | None = None  # the role the application connects as (tenancy.role)
     max_indexes_per_table: int = 10
     sequence_usage_share: float = 0.5  # warn once a sequence has used this share of its range
     unused_index_min_days: float = 14.0  # observation window needed before "unused" means much
