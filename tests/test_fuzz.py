@@ -41,6 +41,7 @@ ONLY = os.environ.get("DBTRUTH_FUZZ_CASE")  # "<kind>:<index>"
 CASE_SECONDS = 10  # an in-process case that takes longer hangs (they take well under 1s)
 SQL_CASE_SECONDS = 90  # a case that starts a scratch server
 SQL_CASES = max(2, int(BUDGET / 8))  # each starts a scratch server (about a second)
+PROVE_CASES = max(2, int(BUDGET / 30))  # each proves casefile: about ten seconds
 
 FIXTURES = ROOT / "tests" / "rules" / "fixtures"
 SNAPSHOT = ROOT / "tests" / "data" / "legacy.snapshot.json"
@@ -185,7 +186,7 @@ def _run_cases(
         argv: list[str] = []
         try:
             argv = build(case)
-            with _deadline(SQL_CASE_SECONDS if kind == "sql" else CASE_SECONDS):
+            with _deadline(SQL_CASE_SECONDS if kind in ("sql", "prove") else CASE_SECONDS):
                 outcome = dbtruth(*argv)
             problems = contract_violations(outcome)
         except Hang as exc:
@@ -602,6 +603,74 @@ def build_sql_case(case: Case) -> list[str]:
     return argv + (["--keep-going"] if rng.random() < 0.5 else [])
 
 
+# SQL a pull request may put where dbtruth.yaml asks for a query or a write path.
+HOSTILE_SQL = [
+    "SELECT pg_sleep(3600)",
+    "SET statement_timeout = 0; SELECT pg_sleep(3600)",
+    "DELETE FROM casework.case_file RETURNING id",
+    "SELECT 1; DROP TABLE casework.case_file",
+    "COPY (SELECT 1) TO PROGRAM 'echo pwned'",
+    "SELECT pg_terminate_backend(pg_backend_pid())",
+    "SELECT pg_read_file('/etc/passwd')",
+    "WITH gone AS (DELETE FROM casework.tenant RETURNING id) SELECT id FROM gone",
+    "SELECT * FROM casework.case_file FOR UPDATE",
+    "COMMIT",
+    "ROLLBACK; SELECT 1",
+    "DO $$ BEGIN LOOP END LOOP; END $$",
+    "LOCK TABLE casework.case_file IN ACCESS EXCLUSIVE MODE",
+    "SELECT $session, $1",
+    "",
+]
+
+
+def _hostile_invariants(case: Case, document: Any) -> Any:
+    """casefile's invariants with their queries, races and transitions replaced at random by
+    hostile SQL and values."""
+    rng = case.rng
+    invariants = document.get("invariants") if isinstance(document, dict) else None
+    if not isinstance(invariants, list):
+        return document
+    for invariant in invariants:
+        if not isinstance(invariant, dict) or rng.random() > 0.5:
+            continue
+        field = rng.choice(["detective_query", "race", "race.steps", "race.setup", "race.check",
+                            "transitions", "object", "predicate", "columns"])  # fmt: skip
+        hostile = rng.choice(HOSTILE_SQL)
+        case.note(f"{invariant.get('id')}.{field}: {hostile[:40]!r}")
+        race = invariant.get("race") if isinstance(invariant.get("race"), dict) else None
+        if field == "race":
+            invariant["race"] = {"steps": [hostile] * rng.randint(1, 8),
+                                 "isolation": rng.choice(["serializable", "chaos"])}  # fmt: skip
+        elif field.startswith("race.") and race is not None:
+            key = field.split(".")[1]
+            race[key] = [hostile, *race.get("steps", [])][:7] if key == "steps" else hostile
+        elif field == "transitions":
+            invariant["transitions"] = {hostile or "X": [hostile, "CLOSED"]}
+        elif field == "columns":
+            invariant["columns"] = [hostile or "nope"]
+        else:
+            invariant[field] = hostile
+    return document
+
+
+def build_prove_case(case: Case) -> list[str]:
+    """`prove` of casefile's SQL files with a hostile dbtruth.yaml: races, detective queries
+    (`--data`), transitions and objects from a pull request."""
+    rng = case.rng
+    folder = case.folder / "casefile"
+    shutil.copytree(EXAMPLES / "casefile", folder)
+    manifest = folder / "dbtruth.yaml"
+    document = yaml.safe_load(manifest.read_bytes())
+    if rng.random() < 0.3:
+        case.note("values perturbed")
+        document = perturb_leaves(case, document, rate=0.1)
+    document = _hostile_invariants(case, document)
+    manifest.write_bytes(yaml.safe_dump(document, allow_unicode=True).encode())
+    formats = ("terminal", "json", "markdown", "junit", "sarif")
+    argv = ["prove", str(folder), "--scratch", "embedded", "--format", rng.choice(formats)]
+    return argv + (["--data"] if rng.random() < 0.5 else [])
+
+
 # --- the tests -------------------------------------------------------------------------------
 
 # Shares of the budget; the SQL files run a fixed small number of cases on top, and one hang
@@ -623,6 +692,10 @@ def test_fuzz_migration_folders(tmp_path: Path) -> None:
 
 def test_fuzz_sql_files(tmp_path: Path) -> None:
     _run_cases("sql", tmp_path, BUDGET, build_sql_case, limit=SQL_CASES)
+
+
+def test_fuzz_prove_manifests(tmp_path: Path) -> None:
+    _run_cases("prove", tmp_path, BUDGET, build_prove_case, limit=PROVE_CASES)
 
 
 def test_contract_check_catches_what_it_should() -> None:

@@ -901,6 +901,34 @@ def test_a_race_setup_that_would_run_forever_is_cancelled(tmp_path: Path) -> Non
     assert "the race's setup failed: canceling statement" in proof["probes"][0]["reason"]
 
 
+@pytest.mark.parametrize(
+    "hostile",
+    ["DO $$ BEGIN LOOP END LOOP; END $$", "SET statement_timeout = 0; SELECT pg_sleep(3600)"],
+)
+def test_a_race_step_or_check_that_would_run_forever_ends_the_race(
+    tmp_path: Path, hostile: str
+) -> None:
+    """SQL from a pull request in the write path or the check: the first run that runs out of
+    time ends the race as not provable, rather than every interleaving waiting as long."""
+    shutil.copy(EXAMPLES / "legacy" / "schema.sql", tmp_path / "schema.sql")
+    racing = LEGACY_RACE.format(isolation="read committed")
+    in_step = racing.replace("      steps:\n", f"      steps:\n        - {hostile}\n", 1)
+    assert in_step != racing
+    (tmp_path / "dbtruth.yaml").write_text(in_step)
+    proof = _by_id(_prove(str(tmp_path), "--probe-timeout", "200ms"))["one-active-assignment"]
+    (race,) = proof["probes"]
+    assert proof["status"] == "not provable"
+    assert race["reason"].startswith("a step ran out of time"), race
+    # One interleaving ran: each session's first step once at most.
+    assert 1 <= sum(hostile in s["sql"] for s in race["steps"]) <= 2
+    query = racing[racing.index("    detective_query:") : racing.index("    race:")]
+    checked = racing.replace(query, f"    detective_query: '{hostile}'\n")
+    (tmp_path / "dbtruth.yaml").write_text(checked)
+    proof = _by_id(_prove(str(tmp_path), "--probe-timeout", "200ms"))["one-active-assignment"]
+    assert proof["status"] == "not provable"
+    assert "the race's check failed: canceling statement" in proof["probes"][0]["reason"]
+
+
 def test_the_transition_path_without_its_row_lock_breaks_the_history(tmp_path: Path) -> None:
     """Without FOR UPDATE both sessions read the state before either writes: the one that
     writes last started its transaction first, so its transition (changed_at = now(), its

@@ -19,6 +19,7 @@ predicate, a phantom); sessions that updated show a lost update (P4) or write sk
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -31,7 +32,6 @@ from pglast.parser import ParseError
 
 from dbtruth.manifest.design import Race
 from dbtruth.prove.model import Probe, Status, Step
-from dbtruth.prove.runner import WATCHDOG_STATEMENTS
 from dbtruth.sources.watchdog import cancel_after
 
 # How long a step may run before the controller asks whether it waits for a lock.
@@ -40,6 +40,11 @@ _POLL_S = 0.02
 MAX_INTERLEAVINGS = 70
 _SESSIONS = ("A", "B")
 _WAITED = "waited for a lock the other session held"
+# query_canceled: a statement ended by statement_timeout or by dbtruth's deadline.
+_CANCELLED = "57014"
+# The setup and the check are each one string of statements from dbtruth.yaml; PostgreSQL
+# ends any one of them after the probe timeout, dbtruth the whole after this many.
+_WATCHDOG_TIMEOUTS = 4
 
 
 @dataclass
@@ -107,6 +112,11 @@ def race_probe(
     for order in orders:
         with fork() as conninfo:
             run = _run(conninfo, race, check, order, timeout_s)
+        timed_out = next((s for s in run.steps if s.sqlstate == _CANCELLED), None)
+        if run.error is None and timed_out is not None:
+            # A step cut short says nothing of the invariant, and every other order would
+            # wait as long again.
+            run.error = f"a step ran out of time ({timed_out.sql[:80]}): {timed_out.message}"
         if run.error is not None:
             return Probe(name, Status.NOT_PROVABLE, "no rows break it", "not run",
                          tuple(run.steps), run.error, race=True)  # fmt: skip
@@ -178,8 +188,9 @@ def _run(conninfo: str, race: Race, check: str, order: tuple[str, ...], timeout_
     run = Run(order)
     # The setup and the check come from dbtruth.yaml and may lift statement_timeout: bounded
     # from dbtruth's side, as the probes are.
-    budget = timeout_s * WATCHDOG_STATEMENTS
+    budget = timeout_s * _WATCHDOG_TIMEOUTS
     with psycopg.connect(conninfo, autocommit=True) as control:
+        _bound(control, timeout_s)
         if race.setup:
             try:
                 with cancel_after(control, budget):
@@ -188,7 +199,7 @@ def _run(conninfo: str, race: Race, check: str, order: tuple[str, ...], timeout_
                 run.error = f"the race's setup failed: {_message(exc)}"
                 return run
             run.steps.append(Step("setup", race.setup, True))
-        with _sessions(conninfo, race) as sessions:
+        with _sessions(conninfo, race, timeout_s) as sessions:
             _drive(control, sessions, order, run, timeout_s)
         try:
             with cancel_after(control, budget):
@@ -207,17 +218,24 @@ def _run(conninfo: str, race: Race, check: str, order: tuple[str, ...], timeout_
 
 
 @contextmanager
-def _sessions(conninfo: str, race: Race) -> Iterator[dict[str, _Session]]:
+def _sessions(conninfo: str, race: Race, timeout_s: float) -> Iterator[dict[str, _Session]]:
     """The two sessions, closed after the run (also when the second cannot connect)."""
     with ExitStack() as stack:
         yield {
             name: _Session(
                 name,
-                stack.enter_context(psycopg.connect(conninfo, autocommit=True)),
+                _bound(stack.enter_context(psycopg.connect(conninfo, autocommit=True)), timeout_s),
                 session_steps(race, number),
             )
             for number, name in enumerate(_SESSIONS, start=1)
         }
+
+
+def _bound(conn: psycopg.Connection[Any], timeout_s: float) -> psycopg.Connection[Any]:
+    """statement_timeout on a connection that runs SQL from dbtruth.yaml: PostgreSQL ends a
+    statement that runs too long; dbtruth's watchdog, one that lifted the limit."""
+    conn.execute("SELECT set_config('statement_timeout', %s, false)", (f"{timeout_s * 1000:.0f}",))
+    return conn
 
 
 def _drive(
@@ -232,6 +250,11 @@ def _drive(
     deadline = time.monotonic() + timeout_s * (len(order) + 1)
     while True:
         _collect(sessions, run)
+        if deadline == math.inf:  # steps were cancelled past the deadline: send no more
+            if not any(s.busy for s in sessions.values()):
+                return
+            _wait(control, sessions, deadline)
+            continue
         ready = next((i for i, name in enumerate(queue) if sessions[name].busy is None), None)
         if ready is None:
             if not any(s.busy for s in sessions.values()):
@@ -276,7 +299,7 @@ def _wait(
         if time.monotonic() > deadline:
             for session in running:
                 session.conn.cancel_safe()
-            deadline = float("inf")  # once: the cancelled steps end with 57014
+            deadline = math.inf  # once: the cancelled steps end with 57014
         time.sleep(_POLL_S)
 
 
