@@ -47,6 +47,11 @@ from dbtruth.sources.sandbox import Sandbox
 
 # Settings that make a throwaway server load DDL faster; durability means nothing here.
 _FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "jit=off")
+# Handing a loaded schema over to its owner (REASSIGN OWNED) locks every table, index,
+# sequence and TOAST relation in one transaction: about 80,000 locks for 10,000 tables, beyond
+# the default lock table (64 per connection, 6,400 in all). Room for 100,000 costs about
+# 40 MB of the throwaway server's shared memory.
+_CAPACITY_SETTINGS = ("max_locks_per_transaction=1024",)
 # The server starts with this environment only: nothing of the caller's secrets reaches it.
 _SERVER_PATH = "/usr/local/bin:/usr/bin:/bin"
 _SERVER_ACCOUNT = "postgres"  # the account a cluster runs as when dbtruth runs as root
@@ -74,11 +79,19 @@ class ScratchDatabase:
         if not self.started:
             return
         with psycopg.connect(self.sandbox.admin_conninfo, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("REASSIGN OWNED BY {} TO postgres").format(
-                    sql.Identifier(self.sandbox.owner)
+            try:
+                conn.execute(
+                    sql.SQL("REASSIGN OWNED BY {} TO postgres").format(
+                        sql.Identifier(self.sandbox.owner)
+                    )
                 )
-            )
+            except psycopg.errors.OutOfMemory as exc:
+                raise DbtruthError(
+                    f"the scratch server could not take over the loaded schema: "
+                    f"{one_line(str(exc))}",
+                    hint="a server given with --scratch URL needs a larger "
+                    "max_locks_per_transaction for a schema this large",
+                ) from exc
 
 
 @dataclass
@@ -362,7 +375,12 @@ def _start_cluster(bindir: Path, name: str, *, show_bindir: bool = False) -> Scr
             account, env, workdir,
         )  # fmt: skip
         version_num = _version_num(data)
-        settings = [*_FAST_SETTINGS, "listen_addresses=", "unix_socket_permissions=0700"]
+        settings = [
+            *_FAST_SETTINGS,
+            *_CAPACITY_SETTINGS,
+            "listen_addresses=",
+            "unix_socket_permissions=0700",
+        ]
         if version_num >= 160000:
             # Roles the loaded SQL creates are granted to it, so OWNER TO them works.
             settings.append("createrole_self_grant=set,inherit")
