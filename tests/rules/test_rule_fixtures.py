@@ -4,7 +4,8 @@ exactly the objects listed, the passing cases must stay quiet, and where a case 
 fix of the case says about itself (lock_safe, behaviour_change, data_loss); `after_fix` lists
 statements run once the fixes are in, each with `fails: true` when the fixed database must refuse
 it (a NULL tenant escaping a composite key) or without when it must still work (a retention
-purge, a cascade the fix had to keep); `message_contains` gives words an object's message holds."""
+purge, a cascade the fix had to keep); `message_contains` gives words every message holds (a
+list) or one object's message holds (a mapping)."""
 
 from __future__ import annotations
 
@@ -82,8 +83,15 @@ def test_rule_fixture(server: Any, code: str, case: dict[str, Any]) -> None:
             # A message names its object, so a reader never has to decode the path.
             assert violation.object.name.split("(")[0] in violation.message
         messages = {v.object.path: v.message for v in violations}
-        for path, words in case.get("message_contains", {}).items():
-            assert words in messages[path], messages[path]
+        contains = case.get("message_contains", {})
+        # A list: words every message holds; a mapping: words one object's message holds.
+        expected = (
+            [(path, words) for words in contains for path in messages]
+            if isinstance(contains, list)
+            else list(contains.items())
+        )
+        for path, words in expected:
+            assert words in messages[path], (path, messages[path])
         for field, wanted in case.get("fix_labels", {}).items():
             labelled = [getattr(v.fix, field) for v in violations if v.fix is not None]
             assert labelled and set(labelled) == {wanted}, (field, labelled)

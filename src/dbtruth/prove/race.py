@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -40,6 +41,8 @@ _POLL_S = 0.02
 MAX_INTERLEAVINGS = 70
 _SESSIONS = ("A", "B")
 _WAITED = "waited for a lock the other session held"
+# The transaction a session's first step opens, left out where the step is quoted.
+_BEGIN = re.compile(r"^BEGIN ISOLATION LEVEL [A-Z ]+;\s*")
 # query_canceled: a statement ended by statement_timeout or by dbtruth's deadline.
 _CANCELLED = "57014"
 # The setup and the check are each one string of statements from dbtruth.yaml; PostgreSQL
@@ -116,7 +119,8 @@ def race_probe(
         if run.error is None and timed_out is not None:
             # A step cut short says nothing of the invariant, and every other order would
             # wait as long again.
-            run.error = f"a step ran out of time ({timed_out.sql[:80]}): {timed_out.message}"
+            step = _BEGIN.sub("", timed_out.sql)
+            run.error = f"a step ran out of time ({step[:80]}): {timed_out.message}"
         if run.error is not None:
             return Probe(name, Status.NOT_PROVABLE, "no rows break it", "not run",
                          tuple(run.steps), run.error, race=True)  # fmt: skip
