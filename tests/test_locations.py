@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dbtruth.sources.scratch import system_bindir
-from tests.helpers import dbtruth
+from tests.helpers import SCRATCH_KINDS, dbtruth
 
-KINDS = ["embedded", pytest.param("system", marks=pytest.mark.skipif(
-    system_bindir() is None, reason="no PostgreSQL server binaries on this machine"))]  # fmt: skip
+KINDS = SCRATCH_KINDS
 
 
 @pytest.mark.parametrize("kind", KINDS)

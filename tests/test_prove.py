@@ -16,9 +16,8 @@ import psycopg
 import pytest
 import yaml
 
-from dbtruth.sources.scratch import system_bindir
 from tests.conftest import Server
-from tests.helpers import EXAMPLES, dbtruth, write_files
+from tests.helpers import EXAMPLES, SCRATCH_KINDS, dbtruth, write_files
 
 
 def _prove(*argv: str, code: int = 0, scratch: str = "embedded") -> dict[str, Any]:
@@ -613,8 +612,7 @@ def test_the_owner_bypasses_policies_rls_does_not_force(tmp_path: Path) -> None:
     assert "the owner bypasses policies RLS does not force" in note["probes"][0]["observed"]
 
 
-@pytest.mark.parametrize("scratch", ["embedded", pytest.param("system", marks=pytest.mark.skipif(
-    system_bindir() is None, reason="no PostgreSQL server binaries on this machine"))])  # fmt: skip
+@pytest.mark.parametrize("scratch", SCRATCH_KINDS)
 def test_as_the_declared_role_policies_hold_and_a_view_with_owner_rights_leaks(
     tmp_path: Path, scratch: str
 ) -> None:

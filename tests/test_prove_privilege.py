@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from dbtruth.sources.scratch import system_bindir
-from tests.helpers import dbtruth, write_files
+from tests.helpers import SCRATCH_KINDS, dbtruth, write_files
 from tests.test_prove import _by_id, _prove
 
 _SCHEMA = """\
@@ -59,8 +58,7 @@ def _probes(proof: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {p["name"].split(" ")[0]: p for p in proof["probes"]}
 
 
-@pytest.mark.parametrize("scratch", ["embedded", pytest.param("system", marks=pytest.mark.skipif(
-    system_bindir() is None, reason="no PostgreSQL server binaries on this machine"))])  # fmt: skip
+@pytest.mark.parametrize("scratch", SCRATCH_KINDS)
 def test_the_application_role_is_refused_what_it_was_not_granted(
     tmp_path: Path, scratch: str
 ) -> None:

@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 
 from dbtruth.sources import snapshot
-from dbtruth.sources.scratch import system_bindir
 from dbtruth.sources.target import LoadOptions, load_target
-from tests.helpers import dbtruth
+from tests.helpers import SCRATCH_KINDS, dbtruth
 
-KINDS = ["embedded", pytest.param("system", marks=pytest.mark.skipif(
-    system_bindir() is None, reason="no PostgreSQL server binaries on this machine"))]  # fmt: skip
+KINDS = SCRATCH_KINDS
 
 FIRST = """\
 CREATE TABLE project (id int PRIMARY KEY, owner_email text, budget numeric);

@@ -22,11 +22,10 @@ import psycopg
 import pytest
 
 from dbtruth.sources import sqlfiles
-from dbtruth.sources.scratch import ScratchServer, open_scratch, reap_leftovers, system_bindir
-from tests.helpers import dbtruth
+from dbtruth.sources.scratch import ScratchServer, open_scratch, reap_leftovers
+from tests.helpers import SCRATCH_KINDS, dbtruth
 
-KINDS = ["embedded", pytest.param("system", marks=pytest.mark.skipif(
-    system_bindir() is None, reason="no PostgreSQL server binaries on this machine"))]  # fmt: skip
+KINDS = SCRATCH_KINDS
 
 
 @pytest.fixture(scope="module", params=KINDS)
