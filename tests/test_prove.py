@@ -1128,3 +1128,18 @@ def test_data_in_junit_and_sarif(tmp_path: Path) -> None:
     assert by_rule["prove-data/orphans"]["level"] == "warning"
     assert by_rule["prove-data/orphans"]["properties"]["sampleKeys"] == ["999"]
     assert not any("not-null" in rule or "value-set" in rule for rule in by_rule)
+
+
+def test_legacy_shows_its_race_and_its_tenant_leak() -> None:
+    """The command the README gives: the legacy application's assign path loses its race at
+    READ COMMITTED, and nothing keeps one organization's rows from another."""
+    legacy = EXAMPLES / "legacy"
+    report = _prove(str(legacy), "--manifest", str(legacy / "invariants.yaml"), code=1)
+    proofs = _by_id(report)
+    raced = proofs["one-active-primary-investigator"]
+    assert raced["status"] == "unenforced"
+    (race,) = raced["probes"]
+    assert "G2, write skew over a predicate" in race["observed"]
+    leak = proofs["tenant-isolation"]
+    assert leak["status"] == "unenforced"
+    assert "row-level security is not enabled" in leak["probes"][0]["observed"]
