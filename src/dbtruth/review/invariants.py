@@ -35,7 +35,7 @@ class Known(Enum):
     GUESSED = "guessed"  # `dbtruth init` restated an existing constraint
     UNCHECKED = "unchecked"  # enforced by an object, but I009 did not run to check it
     DETECTED = "detected"  # kept outside the database; a detective query is declared
-    ENFORCED = "enforced"  # a constraint, index or trigger in the catalog enforces it
+    ENFORCED = "enforced"  # a constraint, index, trigger or grant in the catalog enforces it
     PROVEN = "proven"  # prove: the database refused the illegal write
 
 
@@ -98,7 +98,8 @@ def proof_text(facts: Facts, invariant: Invariant) -> str | None:
 _HOW_KNOWN = (
     (Known.UNENFORCED, "unenforced (the database accepted the illegal write)"),
     (Known.ENFORCED,
-     "enforced by a constraint, index or trigger found in the catalog as declared, not proven"),
+     "enforced by a constraint, index, trigger or grant found in the catalog as declared, "
+     "not proven"),
     (Known.DETECTED,
      "declared as kept by the application, with a detective query dbtruth does not run"),
     (Known.GUESSED,
