@@ -612,3 +612,19 @@ def test_a_migration_of_blank_lines_is_read_in_linear_time(tmp_path: Path) -> No
     outcome = dbtruth("migrate", "lint", str(folder), "--select", "M001", "--format", "json")
     lines = [f["location"]["line"] for f in json.loads(outcome.out)["findings"]]
     assert lines == [1, 300_001]
+
+
+def test_a_folder_of_garbage_lists_its_first_problems_and_counts_the_rest(tmp_path: Path) -> None:
+    """A megabyte of statements that do not parse once printed every one of them, in every
+    format: 280,000 lines, and longer than the fuzz test's time limit."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001_ok.sql").write_text("CREATE TABLE t (id int PRIMARY KEY);\n")
+    (folder / "002_garbage.sql").write_text("OT TABLE t;\n" * 1000)
+    outcome = dbtruth("migrate", "lint", str(folder), "--format", "junit")
+    assert outcome.code == 1, outcome.err
+    lines = outcome.err.strip().splitlines()
+    assert len(lines) == 201
+    assert lines[0].endswith("002_garbage.sql:1:1: cannot parse: syntax error at or near \"OT\"")
+    assert lines[-1] == "dbtruth: 800 more problem(s) not listed (the first 200 of 1000 are)"
+    assert outcome.out.count('classname="dbtruth load"') == 201

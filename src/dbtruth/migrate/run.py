@@ -190,7 +190,7 @@ def lint_migrations(options: LintOptions) -> MigrationLint:
     return MigrationLint(
         result=outcome.result,
         statements=outcome.statements,
-        problems=outcome.problems,
+        problems=_shown(outcome.problems),
         notes=notes,
         phases=outcome.phases,
         source=source,
@@ -291,3 +291,19 @@ def _replay(
     if failure is not None:
         notes.append(str(failure))
     return Replayed(server.label, observations, differences, failure, notes)
+
+
+# Problems listed one by one at most; a folder of garbage (a megabyte of statements that do
+# not parse) would otherwise print hundreds of thousands of lines in every format.
+MAX_PROBLEMS_SHOWN = 200
+
+
+def _shown(problems: list[str]) -> list[str]:
+    if len(problems) <= MAX_PROBLEMS_SHOWN:
+        return problems
+    hidden = len(problems) - MAX_PROBLEMS_SHOWN
+    return [
+        *problems[:MAX_PROBLEMS_SHOWN],
+        f"{hidden} more problem(s) not listed (the first {MAX_PROBLEMS_SHOWN} of "
+        f"{len(problems)} are)",
+    ]
