@@ -57,6 +57,13 @@ def _format_of(output: Path | None) -> str:
     "--prove copies with pg_dump; a snapshot cannot be proven).",
 )
 @click.option(
+    "--data",
+    is_flag=True,
+    help="Also read the rows, as `dbtruth prove --data` does (read-only on a live target): "
+    "rows that break a declared invariant, orphans, overlaps, and the latent invariants the "
+    "rows keep; implies --prove.",
+)
+@click.option(
     "--as-of",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
@@ -70,11 +77,14 @@ def review(
     allow_outside_paths: bool,
     as_of: datetime | None,
     prove: bool | None,
+    data: bool,
     **load_options: Any,
 ) -> int:
     """Write the architecture review of TARGET: the playbook's 15 sections from evidence,
     the §6 checklist, the §11 maturity level and the findings of check, with fixes."""
     chosen = fmt or _format_of(output)  # before anything is loaded: a typo costs nothing
+    if data and prove is False:
+        raise DbtruthError("--data reads the rows on the copy prove makes: drop --no-prove")
     from dbtruth.review.run import ReviewOptions, review_target
 
     options = ReviewOptions(
@@ -82,7 +92,8 @@ def review(
         manifest=manifest,
         allow_outside_paths=allow_outside_paths,
         today=as_of.date() if as_of else None,
-        prove=prove,
+        prove=True if data else prove,
+        data=data,
     )
     with progress() as bar:
         reviewed = review_target(options, bar)

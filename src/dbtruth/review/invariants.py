@@ -110,6 +110,12 @@ _HOW_KNOWN = (
 )  # fmt: skip
 
 
+# With the rows read (review --data), the detective queries ran: their counts are in section 4.
+_DETECTED_AND_RUN = (
+    "declared as kept by the application, with a detective query run on the rows (section 4)"
+)
+
+
 def summary(facts: Facts) -> str:
     """One line: how many invariants, and how each is known. Never "held" for what the
     review did not see."""
@@ -124,7 +130,12 @@ def summary(facts: Facts) -> str:
             "and PostgreSQL refused it)"
         )
     parts = [f"{len(invariants)} {noun}: {proven}"]
-    parts += [f"{counts[kind]} {phrase}" for kind, phrase in _HOW_KNOWN if counts[kind]]
+    read = facts.proofs.proved is not None and facts.proofs.proved.data is not None
+    parts += [
+        f"{counts[kind]} " + (_DETECTED_AND_RUN if kind is Known.DETECTED and read else phrase)
+        for kind, phrase in _HOW_KNOWN
+        if counts[kind]
+    ]
     return "; ".join(parts)
 
 

@@ -31,6 +31,7 @@ class ReviewOptions:
     allow_outside_paths: bool = False
     today: date | None = None  # judge dates as of this day; None: today
     prove: bool | None = None  # None: prove unless the target is a live server
+    data: bool = False  # also read the rows (prove --data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +59,17 @@ def review_target(
         manifest_path=found,
         target_paths=local_paths(target),
         today=options.today or date.today(),
-        notes=tuple(loaded.notes),
+        notes=(*loaded.notes, *_unread(options, proofs)),
         proofs=proofs,
     )
     return ReviewedTarget(review, len(result.findings), loaded.description)
+
+
+def _unread(options: ReviewOptions, proofs: Proofs) -> tuple[str, ...]:
+    """--data asked for the rows; where nothing was proven, nothing was read either."""
+    if options.data and proofs.proved is None:
+        return (f"--data: the rows were not read ({proofs.absent})",)
+    return ()
 
 
 def _proofs(options: ReviewOptions, manifest: Manifest, catalog: Catalog) -> Proofs:
@@ -70,17 +78,18 @@ def _proofs(options: ReviewOptions, manifest: Manifest, catalog: Catalog) -> Pro
     wanted = options.prove
     if wanted is None:
         wanted = not catalog.is_live and not snapshot
-    if not wanted:
+    if not wanted or snapshot:
         why = (
             "the review was asked not to prove them (--no-prove)"
             if options.prove is False
-            else "a snapshot holds no schema to copy; review the SQL files to prove them"
+            else "a snapshot holds no schema or rows to copy; review the SQL files to prove them"
             if snapshot
             else "the target is a live server; `dbtruth review --prove` copies its schema "
             "and proves them"
         )
         return Proofs(None, f"not proven in this review: {why}")
-    if not manifest.invariants and not any(t.rls_enabled for t in catalog.tables):
+    nothing = not manifest.invariants and not any(t.rls_enabled for t in catalog.tables)
+    if nothing and not options.data:
         return Proofs(None, "nothing to prove: dbtruth.yaml declares no invariant")
     from dbtruth.prove.run import ProveOptions, prove_target
 
@@ -90,6 +99,7 @@ def _proofs(options: ReviewOptions, manifest: Manifest, catalog: Catalog) -> Pro
             manifest=options.manifest,
             allow_outside_paths=options.allow_outside_paths,
             declared_only=True,
+            data=options.data,
         )
     )
     return Proofs(proved, None)

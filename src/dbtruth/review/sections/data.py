@@ -10,6 +10,7 @@ from dbtruth.review.facts import Facts
 from dbtruth.review.invariants import Known, known, proof_text
 from dbtruth.review.invariants import summary as invariant_summary
 from dbtruth.review.model import Bullets, Code, Paragraph, Section, Table
+from dbtruth.review.rows import row_status, rows_blocks, rows_read
 from dbtruth.review.signals import query_text
 
 
@@ -109,6 +110,7 @@ def critical_invariants(facts: Facts) -> Section:
             "Which of them does the application enforce, and how is a violation detected?",
             "Which are concurrency-sensitive (uniqueness across rows, non-overlap, totals)?",
         ]
+        section.blocks += rows_blocks(facts)
         return section
     section.evidence.append(f"dbtruth.yaml `invariants`: {len(invariants)}")
     section.evidence.append(
@@ -136,13 +138,17 @@ def critical_invariants(facts: Facts) -> Section:
         elif how is Known.GUESSED:
             status = "guess: `dbtruth init` restated an existing constraint; confirm or delete"
         elif how is Known.DETECTED:
-            status = "declared; a detective query is declared (dbtruth does not run it)"
+            status = "declared; a detective query is declared" + (
+                "" if rows_read(facts) else " (dbtruth does not run it)"
+            )
         elif how is Known.UNCHECKED:
             status = "declared; not checked (rule I009 did not run)"
         else:
             status = "enforced: the object is in the catalog and matches the declaration"
         if proof is not None and how not in (Known.PROVEN, Known.UNENFORCED):
             status += f"; {proof}"
+        if (counted := row_status(facts, invariant.id)) is not None:
+            status += f"; {counted}"
         rows.append(
             (
                 md_code(invariant.id),
@@ -163,6 +169,7 @@ def critical_invariants(facts: Facts) -> Section:
             "Every invariant above was derived from an existing constraint by `dbtruth init`: "
             "which illegal states does no constraint cover yet (the kata's step 4)?"
         )
+    section.blocks += rows_blocks(facts)
     gaps = facts.findings("I001", "I003", "I004", "I005", "I006", "I007", "I008")
     if gaps:
         section.blocks.append(
