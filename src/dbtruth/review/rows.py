@@ -76,8 +76,9 @@ def rows_blocks(facts: Facts) -> list[Block]:
                     )
                     for f in shown
                 ),
-                "Latent invariants: proposed constraints (migration-safe forms in "
-                "`dbtruth prove --data`)",
+                # A caption is plain text in both renderings: no Markdown in it.
+                "Latent invariants: proposed constraints (their migration-safe forms: "
+                "dbtruth prove --data)",
             )
         )
         if len(latent) > len(shown):
