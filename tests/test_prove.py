@@ -989,15 +989,21 @@ def test_legacy_rows_show_the_references_its_schema_leaves_out(tmp_path: Path) -
     assert not [s for k, s in after if k == "reference"]
 
 
-def test_evidence_that_truncate_can_empty_is_unenforced(tmp_path: Path) -> None:
-    """A guard BEFORE UPDATE OR DELETE fires on no TRUNCATE: without casefile's statement
-    trigger, the whole history can be emptied at once."""
+def _casefile_without(tmp_path: Path, trigger: str) -> Path:
+    """A copy of examples/casefile whose 002_case.sql does not create `trigger`."""
     casefile = tmp_path / "casefile"
     shutil.copytree(EXAMPLES / "casefile", casefile)
     sql = casefile / "002_case.sql"
     text = sql.read_text()
-    guard = text.index("CREATE TRIGGER case_state_transition_no_truncate")
+    guard = text.index(f"CREATE TRIGGER {trigger}")
     sql.write_text(text[:guard] + text[text.index(";", guard) + 1 :])
+    return casefile
+
+
+def test_evidence_that_truncate_can_empty_is_unenforced(tmp_path: Path) -> None:
+    """A guard BEFORE UPDATE OR DELETE fires on no TRUNCATE: without casefile's statement
+    trigger, the whole history can be emptied at once."""
+    casefile = _casefile_without(tmp_path, "case_state_transition_no_truncate")
     proof = _by_id(_prove(str(casefile), code=1))["transitions-immutable"]
     update, delete, truncate = proof["probes"]
     _refused(update, "P0001")
@@ -1040,12 +1046,7 @@ def test_the_case_state_machine_refuses_what_it_does_not_declare(tmp_path: Path)
             assert probe["steps"][-1]["accepted"], probe
         else:
             _refused(probe, "P0001")
-    casefile = tmp_path / "casefile"
-    shutil.copytree(EXAMPLES / "casefile", casefile)
-    sql = casefile / "002_case.sql"
-    text = sql.read_text()
-    guard = text.index("CREATE TRIGGER case_file_state_guard")
-    sql.write_text(text[:guard] + text[text.index(";", guard) + 1 :])
+    casefile = _casefile_without(tmp_path, "case_file_state_guard")
     unguarded = _by_id(_prove(str(casefile), code=1))["case-state-machine"]
     assert unguarded["status"] == "unenforced"
     accepted = [p for p in unguarded["probes"] if p["status"] == "unenforced"]

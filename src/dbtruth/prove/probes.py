@@ -469,14 +469,7 @@ class Prober:
         table, role = plan.table, plan.role or ""
         name = _change_name(table, event, role)
         expected = f"refused (42501: {role} lacks {event.upper()} on {table.qualified})"
-        switched = self.tx.run(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)), "setup")
-        if not switched.accepted:
-            why = (
-                f"cannot act as the application role {role}: {switched.message} (the SQL "
-                "files must create it; a live target's roles are not copied)"
-            )
-            steps = tuple(self.tx.steps[start:])
-            return Probe(name, Status.NOT_PROVABLE, expected, observed(switched), steps, why)
+        self.tx.act_as(role)
         nothing = sql.SQL("false")
         step = self.tx.run(_change(table, event, plan.columns, nothing, returning=False), "probe")
         if not step.accepted and step.sqlstate == "42501" and not refused_on_purpose(step):

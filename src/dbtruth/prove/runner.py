@@ -88,6 +88,16 @@ class ProbeTransaction:
         self.conn.execute(sql.SQL("SAVEPOINT {}").format(name))
         yield name
 
+    def act_as(self, role: str) -> None:
+        """The rest of the transaction (or of the savepoint it runs in) acts as `role`, the
+        application role dbtruth.yaml names; CannotSynthesize when there is no such role."""
+        step = self.run(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(role)), "setup")
+        if not step.accepted:
+            raise CannotSynthesize(
+                f"cannot act as the application role {role}: {step.message} (the SQL files "
+                "must create it; a live target's roles are not copied)"
+            )
+
     @contextmanager
     def undone(self) -> Iterator[None]:
         """Whatever runs inside is rolled back when it is done (a control write)."""

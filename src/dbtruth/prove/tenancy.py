@@ -168,14 +168,7 @@ class _Session:
     def role(self, tenant: str | None) -> None:
         self._tenant(tenant)
         if self.who.role:
-            step = self.tx.run(
-                sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(self.who.role)), "setup"
-            )
-            if not step.accepted:
-                raise CannotSynthesize(
-                    f"cannot act as the application role {self.who.role}: {step.message} "
-                    "(the SQL files must create it; a live target's roles are not copied)"
-                )
+            self.tx.act_as(self.who.role)
 
     def _tenant(self, tenant: str | None) -> None:
         if self.who.setting is not None and tenant is not None:
