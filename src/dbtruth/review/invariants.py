@@ -130,7 +130,7 @@ def summary(facts: Facts) -> str:
             "and PostgreSQL refused it)"
         )
     parts = [f"{len(invariants)} {noun}: {proven}"]
-    read = facts.proofs.proved is not None and facts.proofs.proved.data is not None
+    read = facts.proofs.data is not None
     parts += [
         f"{counts[kind]} " + (_DETECTED_AND_RUN if kind is Known.DETECTED and read else phrase)
         for kind, phrase in _HOW_KNOWN

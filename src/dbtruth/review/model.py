@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from dbtruth.findings import Finding
 from dbtruth.prove.model import Proof, Proved
+
+if TYPE_CHECKING:
+    from dbtruth.prove.data import DataReport  # psycopg: only when the rows were read
 
 
 class Answer(Enum):
@@ -201,6 +205,11 @@ class Proofs:
 
     proved: Proved | None
     absent: str | None  # why there are no proofs, when there are none
+
+    @property
+    def data(self) -> DataReport | None:
+        """What the rows showed, when the review read them (--data)."""
+        return self.proved.data if self.proved else None
 
     def of(self, invariant_id: str) -> Proof | None:
         if self.proved is None:

@@ -13,20 +13,15 @@ from dbtruth.prove.data import DataFinding
 from dbtruth.review.facts import Facts
 from dbtruth.review.model import Block, Paragraph, Table
 
-# Kinds of finding that report rows breaking something, and those that propose a constraint.
+# Kinds of finding that report rows breaking something (the others propose a constraint).
 _BROKEN = ("violation", "orphans", "overlaps")
 # Proposals shown in the review at most; `dbtruth prove --data` lists them all.
 _PROPOSALS_SHOWN = 20
 
 
-def rows_read(facts: Facts) -> bool:
-    proved = facts.proofs.proved
-    return bool(proved and proved.data)
-
-
 def row_status(facts: Facts, invariant_id: str) -> str | None:
     """What the invariant's detective query counted, when the review read the rows."""
-    found = _findings(facts)
+    found = facts.proofs.data.findings if facts.proofs.data else ()
     finding = next((f for f in found if f.kind == "violation" and f.subject == invariant_id), None)
     if finding is None:
         return None
@@ -38,8 +33,7 @@ def row_status(facts: Facts, invariant_id: str) -> str | None:
 
 
 def rows_blocks(facts: Facts) -> list[Block]:
-    proved = facts.proofs.proved
-    report = proved.data if proved else None
+    report = facts.proofs.data
     if report is None:
         return []
     broken = [f for f in report.findings if f.kind in _BROKEN and (f.count or f.error)]
@@ -89,11 +83,6 @@ def rows_blocks(facts: Facts) -> list[Block]:
                 )
             )
     return blocks
-
-
-def _findings(facts: Facts) -> tuple[DataFinding, ...]:
-    proved = facts.proofs.proved
-    return proved.data.findings if proved and proved.data else ()
 
 
 def _broken_row(finding: DataFinding) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from dbtruth.review.facts import Facts
 from dbtruth.review.invariants import Known, known, proof_text
 from dbtruth.review.invariants import summary as invariant_summary
 from dbtruth.review.model import Bullets, Code, Paragraph, Section, Table
-from dbtruth.review.rows import row_status, rows_blocks, rows_read
+from dbtruth.review.rows import row_status, rows_blocks
 from dbtruth.review.signals import query_text
 
 
@@ -139,7 +139,7 @@ def critical_invariants(facts: Facts) -> Section:
             status = "guess: `dbtruth init` restated an existing constraint; confirm or delete"
         elif how is Known.DETECTED:
             status = "declared; a detective query is declared" + (
-                "" if rows_read(facts) else " (dbtruth does not run it)"
+                "" if facts.proofs.data else " (dbtruth does not run it)"
             )
         elif how is Known.UNCHECKED:
             status = "declared; not checked (rule I009 did not run)"
