@@ -24,8 +24,11 @@ _DURATION = re.compile(r"\d+(?:us|ms|s|min|h|d)?")
 # scheme://user:PASSWORD@host in any scheme and case, with one slash too (what Path() leaves of
 # a URL). The password runs to the LAST '@' followed by a host, so a raw '@', '/' or '?' in it is
 # hidden whole; a user may hold a raw '@' too (Azure's user@server).
+# The scheme starts where a word does: tried from inside a long word, it would scan to the
+# word's end from every position (minutes for a 200 KB token in a parse error).
 _URL_PASSWORD = re.compile(
-    r"([a-z][\w+.-]*:/+[^\s:/]*:)(\S*)(@)(?=[^\s@/?]*(?:[/?\s]|$))", re.IGNORECASE
+    r"(?<![\w+.-])([a-z][\w+.-]*:/+[^\s:/]*:)(\S*)(@)(?=[^\s@/?]*(?:[/?\s]|$))",
+    re.IGNORECASE,
 )
 # key=value form, quoted or not; a URL's ?password= is handled by _QUERY_PASSWORD (hence the
 # lookbehind). PGPASSWORD=... matches too.
