@@ -11,7 +11,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from dbtruth.errors import DbtruthError
 from dbtruth.findings import Finding, Location, Severity, Violation, fingerprint
@@ -20,6 +20,8 @@ from dbtruth.spec import RuleSpec, spec_of
 if TYPE_CHECKING:
     from dbtruth.manifest.config import Manifest, ObjectIgnore
     from dbtruth.model import Catalog
+    from dbtruth.model.workload import PlannedQuery
+    from dbtruth.spec import WorkloadCheck
 
 BASELINE_FORMAT = "dbtruth-baseline"
 
@@ -53,6 +55,13 @@ def migration_specs() -> tuple[RuleSpec, ...]:
     from dbtruth.rules.migration_registry import MIGRATION_RULES
 
     return tuple(spec_of(check) for check in MIGRATION_RULES)
+
+
+def workload_specs() -> tuple[RuleSpec, ...]:
+    """The workload rules alone, without importing the catalog rules."""
+    from dbtruth.rules.workload_registry import WORKLOAD_RULES
+
+    return tuple(spec_of(check) for check in WORKLOAD_RULES)
 
 
 def find_spec(selector: str) -> RuleSpec | None:
@@ -144,6 +153,48 @@ def run(
     suppress(result, rules_cfg.ignore_objects)
     apply_baseline(result, baseline)
     result.findings.sort(key=lambda f: (f.object.relation, -f.severity, f.code, f.object.path))
+    return result
+
+
+def run_workload(
+    planned: list[PlannedQuery],
+    catalog: Catalog,
+    manifest: Manifest,
+    *,
+    extra_select: list[str] | None = None,
+    extra_ignore: list[str] | None = None,
+    baseline: Path | None = None,
+) -> Result:
+    """The workload rules over each planned query; a finding is placed where its query is
+    written (dbtruth.yaml or the --queries file)."""
+    rules_cfg = manifest.rules
+    specs = select(
+        extra_select or rules_cfg.select,
+        [*rules_cfg.ignore, *(extra_ignore or [])],
+        specs=workload_specs(),
+        manifest=manifest,
+    )
+    overrides = severity_overrides(manifest)
+    settings = manifest.settings()
+    result = Result(findings=[])
+    for spec in specs:
+        started = time.perf_counter()
+        check = cast("WorkloadCheck", spec.check)  # a workload rule's RuleSpec holds one
+        for query in planned:
+            where = query.query
+            location = Location(where.file, where.line) if where.file and where.line else None
+            for violation in check(query, catalog, settings):
+                result.findings.append(make_finding(spec, violation, overrides, location))
+        result.rule_seconds[spec.code] = time.perf_counter() - started
+        result.rules_run += 1
+        result.ran.append(spec.code)
+    # Ignores of catalog rules are for `check`: only the workload rules' own are reported unused.
+    ours = [i for i in rules_cfg.ignore_objects if any(_matches(s, i.rule) for s in specs)]
+    suppress(result, ours)
+    apply_baseline(result, baseline)
+    result.findings.sort(
+        key=lambda f: (f.object.path, -f.severity, f.code, f.violation.discriminator)
+    )
     return result
 
 

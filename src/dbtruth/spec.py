@@ -20,6 +20,7 @@ from dbtruth.model.migration import MigrationState, MigrationStatement
 
 if TYPE_CHECKING:
     from dbtruth.model import Catalog
+    from dbtruth.model.workload import PlannedQuery
 
 DOC_HEADINGS = (
     "What it does",
@@ -56,6 +57,15 @@ class MigrationCheck(Protocol):
     ) -> Iterator[Violation]: ...
 
 
+class WorkloadCheck(Protocol):
+    """A workload rule sees one query as PostgreSQL planned it (or failed to), with the catalog
+    of the database that planned it."""
+
+    def __call__(
+        self, planned: PlannedQuery, catalog: Catalog, settings: Settings
+    ) -> Iterator[Violation]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSpec:
     code: str
@@ -65,7 +75,9 @@ class RuleSpec:
     check: RuleCheck
     doc: str
     opt_in: bool = False  # runs only when selected by code or name
-    kind: str = "catalog"  # "catalog": run by check over a catalog; "migration": by migrate lint
+    # "catalog": run by check over a catalog; "migration": by migrate lint; "workload": by
+    # workload, over each planned query
+    kind: str = "catalog"
     # migration rules: the statement node types the rule looks at (empty: every statement);
     # the lint runner skips the rule for other statements
     reads: tuple[type, ...] = ()
@@ -125,7 +137,27 @@ def migration_rule(
     return attach
 
 
-def spec_of(check: RuleCheck | MigrationCheck) -> RuleSpec:
+def workload_rule(
+    code: str, name: str, severity: Severity
+) -> Callable[[WorkloadCheck], WorkloadCheck]:
+    """Declare a workload rule, run by `dbtruth workload` on every query it planned."""
+
+    def attach(check: WorkloadCheck) -> WorkloadCheck:
+        check.spec = RuleSpec(  # type: ignore[attr-defined]
+            code=code,
+            name=name,
+            severity=severity,
+            live_only=False,
+            check=check,  # type: ignore[arg-type]
+            doc=inspect.cleandoc(check.__doc__ or ""),
+            kind="workload",
+        )
+        return check
+
+    return attach
+
+
+def spec_of(check: RuleCheck | MigrationCheck | WorkloadCheck) -> RuleSpec:
     spec: RuleSpec = check.spec  # type: ignore[union-attr]
     return spec
 

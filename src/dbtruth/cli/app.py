@@ -23,6 +23,7 @@ from dbtruth.cli.review import review
 from dbtruth.cli.rules import rule, rules
 from dbtruth.cli.schema import schema
 from dbtruth.cli.snapshot import snapshot
+from dbtruth.cli.workload import workload
 from dbtruth.errors import DbtruthError
 from dbtruth.runtime import exit_cleanly_on_signals, without_cycle_collection
 
@@ -38,7 +39,7 @@ def cli() -> None:
     """
 
 
-for command in (check, snapshot, init, review, migrate, prove, rules, rule, schema):
+for command in (check, snapshot, init, review, migrate, prove, workload, rules, rule, schema):
     cli.add_command(command)
 
 

@@ -98,6 +98,19 @@ class Manifest(DesignSections):
     _file: str | None = PrivateAttr(default=None)
     _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
 
+    @property
+    def file(self) -> Path | None:
+        """The dbtruth.yaml this was read from; None for the defaults of a run without one."""
+        return None if self._file is None else Path(self._file)
+
+    def line(self, *key: str | int) -> int | None:
+        """The line of the value at `key` (or of its nearest parent), None without a file."""
+        if self._file is None:
+            return None
+        while key and key not in self._lines:
+            key = key[:-1]
+        return self._lines.get(key, 1)
+
     def place(self, *key: str | int) -> str | None:
         """`file:line` of the value at `key` (or of its nearest parent), None without a file."""
         if self._file is None:

@@ -135,9 +135,25 @@ class Invariant(_Strict):
 
 
 class IndexContract(_Strict):
+    """What the query's plan must keep, checked by `dbtruth workload` (and by `migrate lint
+    --replay` after the migrations)."""
+
     uses_index: str | None = Field(None, description="Index the plan must use (schema.name).")
-    no_seq_scan_on: list[str] = Field(default_factory=list)
-    max_cost: float | None = Field(None, gt=0)
+    no_seq_scan_on: list[str] = Field(
+        default_factory=list, description="Tables the plan must not read with a Seq Scan."
+    )
+    max_cost: float | None = Field(
+        None, gt=0, description="Ceiling on the plan's total cost (the planner's units)."
+    )
+    plan_nodes: list[str] = Field(
+        default_factory=list,
+        description="Node types the plan must hold, as EXPLAIN names them ('Index Only Scan', "
+        "'Nested Loop').",
+    )
+    join_order: list[str] = Field(
+        default_factory=list,
+        description="Tables (schema.name) in the order the plan must reach them, outermost first.",
+    )
 
 
 class WorkloadQuery(_Strict):

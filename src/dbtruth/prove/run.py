@@ -9,11 +9,11 @@ from typing import Any
 
 import psycopg
 
+from dbtruth.clone import Clone, cloned
 from dbtruth.errors import DbtruthError
 from dbtruth.manifest import Manifest
 from dbtruth.model import Catalog
 from dbtruth.prove import derive, tenancy
-from dbtruth.prove.clone import Clone, cloned
 from dbtruth.prove.data import DataReport, read_data
 from dbtruth.prove.model import Proof, Proved, Status, Subject, verdict
 from dbtruth.prove.plans import Plan, Unprovable

@@ -23,6 +23,9 @@ class ReportContext:
     subject: str = "tables"  # what `tables` counts: tables for check, statements for lint
     title: str = "dbtruth check"
     extra: dict[str, object] = field(default_factory=dict)  # command-specific JSON sections
+    # Command-specific sections for people (terminal, Markdown): a title and its lines, shown
+    # as preformatted text before the findings (workload's plans).
+    blocks: list[tuple[str, list[str]]] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:

@@ -55,6 +55,10 @@ def render(ctx: ReportContext) -> str:
             ">",
         ]
         lines += [f"> - {md_code(p)}" for p in ctx.load_problems] + [""]
+    for title, block in ctx.blocks:
+        fence = md_fence("\n".join(block))
+        lines += [f"## {md_text(title)}", "", f"{fence}text", *code_lines("\n".join(block)),
+                  fence, ""]  # fmt: skip
     for group in group_findings(ctx.findings):
         label = group.severity.label
         first = group.first

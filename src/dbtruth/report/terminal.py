@@ -115,6 +115,10 @@ def _lines(ctx: ReportContext, show_sql: bool) -> list[Text]:
         )
         lines += [_line("  ", (problem, "red")) for problem in ctx.load_problems]
     lines.append(Text())
+    for title, block in ctx.blocks:
+        lines.append(_line((title, "bold")))
+        lines += [_line(f"  {text}") for text in block]
+        lines.append(Text())
     for group in group_findings(ctx.findings):
         lines += _group_lines(group, show_sql)
         lines.append(Text())

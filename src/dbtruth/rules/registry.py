@@ -1,5 +1,5 @@
 """The rule registry: one explicit tuple, in code order. Catalog rules run in `check`,
-migration rules (family M) in `migrate lint`.
+migration rules (family M) in `migrate lint`, workload rules in `workload`.
 
 Adding a rule touches its file, one line here (for a migration rule, in
 migration_registry.py), and its fixture.
@@ -56,9 +56,10 @@ from dbtruth.rules.security.tenant_unique_without_tenant_key import tenant_uniqu
 from dbtruth.rules.security.view_bypasses_rls import view_bypasses_rls
 from dbtruth.rules.truth.projection_without_contract import projection_without_contract
 from dbtruth.rules.truth.table_without_declared_role import table_without_declared_role
-from dbtruth.spec import MigrationCheck, RuleCheck
+from dbtruth.rules.workload_registry import WORKLOAD_RULES
+from dbtruth.spec import MigrationCheck, RuleCheck, WorkloadCheck
 
-RULES: tuple[RuleCheck | MigrationCheck, ...] = (
+RULES: tuple[RuleCheck | MigrationCheck | WorkloadCheck, ...] = (
     boolean_flag_soup,
     status_column_unconstrained,
     polymorphic_association,
@@ -100,4 +101,5 @@ RULES: tuple[RuleCheck | MigrationCheck, ...] = (
     unused_index,
     too_many_indexes,
     workload_references_missing_object,
+    *WORKLOAD_RULES,  # the workload rules, in workload_registry.py
 )

@@ -1,10 +1,11 @@
-"""The throwaway copy the probes write to, in a scratch server dbtruth starts (or one the user
-names with --scratch).
+"""The throwaway copy of a target that a capability may write to or plan on (prove's probes,
+workload's plans), in a scratch server dbtruth starts (or one the user names with --scratch).
 
 SQL files are loaded into it as `check` loads them: statement by statement, as an unprivileged
 owner, in the sandbox. A live target is copied schema-only with pg_dump, which only reads it,
 onto a scratch server of the target's major version when this machine has one; dbtruth opens no
-session on the target that could write. The copy is dropped when the probes are done.
+session on the target that could write. The copy is dropped when the block that asked for it
+ends.
 """
 
 from __future__ import annotations

@@ -1,0 +1,84 @@
+"""`dbtruth workload TARGET`: the workload's queries planned on the target's schema, each
+checked against its index contract."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dbtruth.cli.options import report_options, split_codes, target_of, target_options
+from dbtruth.cli.output import emit, write_baseline_to
+from dbtruth.errors import DbtruthError
+
+# PostgreSQL's time units, as statement_timeout reads them; nothing else reaches the setting.
+_DURATION = re.compile(r"\d+(?:us|ms|s|min|h|d)?")
+
+
+@click.command("workload")
+@target_options
+@report_options
+@click.option(
+    "--queries",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="A SQL file of queries to plan beside dbtruth.yaml's workload: one statement each "
+    "($1 parameters allowed), named by a `-- name:` comment above it or by its line.",
+)
+@click.option(
+    "--plan-timeout",
+    default="10s",
+    show_default=True,
+    metavar="DURATION",
+    help="statement_timeout of each EXPLAIN: a query whose planning takes longer is reported "
+    "as not planned.",
+)
+def workload(
+    target: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    fail_on: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    manifest: Path | None,
+    allow_outside_paths: bool,
+    baseline: Path | None,
+    write_baseline: Path | None,
+    no_color: bool,
+    queries: tuple[Path, ...],
+    plan_timeout: str,
+    **load_options: Any,
+) -> int:
+    """Plan the workload of TARGET with EXPLAIN (never ANALYZE: nothing runs) and check each
+    plan against its index contract in dbtruth.yaml (uses_index, no_seq_scan_on, max_cost,
+    plan_nodes, join_order). A live target is planned in a read-only session with its own
+    statistics; SQL files on a throwaway copy holding their rows. Exit 1 when a contract is
+    broken or a query no longer plans."""
+    if not _DURATION.fullmatch(plan_timeout) or not plan_timeout.strip("0msuhdin"):
+        raise DbtruthError(
+            f"--plan-timeout expects a duration above zero such as 500ms or 10s, got "
+            f"'{plan_timeout}'"
+        )
+    from dbtruth.report.workload import workload_context
+    from dbtruth.workload.run import WorkloadOptions, workload_target
+
+    options = WorkloadOptions(
+        target=target_of(target, **load_options),
+        manifest=manifest,
+        allow_outside_paths=allow_outside_paths,
+        queries=queries,
+        select=split_codes(select),
+        ignore=split_codes(ignore),
+        baseline=baseline,
+        fail_on=fail_on,
+        plan_timeout=plan_timeout,
+    )
+    done = workload_target(options)
+    if write_baseline is not None:
+        write_baseline_to(write_baseline, done.result.findings)
+        return 0
+    emit(workload_context(done), fmt, output, no_color)
+    return 1 if done.fails() else 0

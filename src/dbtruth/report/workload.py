@@ -1,0 +1,170 @@
+"""`dbtruth workload`'s report: each query's plan as a reader follows it (terminal, Markdown)
+and as data (JSON), beside the contract findings every format carries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from dbtruth import engine
+from dbtruth.findings import Finding, Severity
+from dbtruth.model.workload import Contract, PlannedQuery, PlanNode
+from dbtruth.report.context import ReportContext
+
+if TYPE_CHECKING:
+    from dbtruth.workload.run import WorkloadResult
+
+# Plan nodes shown per query: deeper plans are cut, and JSON holds them whole.
+_NODES_SHOWN = 40
+
+
+def workload_context(done: WorkloadResult) -> ReportContext:
+    by_query: dict[str, list[Finding]] = {}
+    for finding in done.result.findings:
+        by_query.setdefault(finding.object.name, []).append(finding)
+    return ReportContext(
+        result=done.result,
+        target=done.label,
+        source=done.planned_on,
+        server_version=done.server_version,
+        rules=engine.workload_specs(),
+        fail_on=done.threshold or Severity.ERROR,
+        tables=len(done.planned),
+        notes=done.notes,
+        subject="queries",
+        title="dbtruth workload",
+        extra={"queries": [_query_dict(p, by_query.get(p.query.name, [])) for p in done.planned]},
+        blocks=[_block(p, by_query.get(p.query.name, [])) for p in done.planned],
+    )
+
+
+def _block(planned: PlannedQuery, findings: list[Finding]) -> tuple[str, list[str]]:
+    query = planned.query
+    where = f" ({query.file}:{query.line})" if query.file and query.line else ""
+    facts = [
+        fact
+        for fact in (
+            query.role,
+            f"{query.calls_per_minute:g} calls/min" if query.calls_per_minute is not None else "",
+            f"target {query.latency_ms:g} ms" if query.latency_ms is not None else "",
+            f"{query.calls:,} calls observed" if query.calls is not None else "",
+            f"mean {query.mean_ms:,.2f} ms" if query.mean_ms is not None else "",
+        )
+        if fact
+    ]
+    title = f"query: {query.name}{where}" + (f" — {', '.join(facts)}" if facts else "")
+    lines = [line for line in query.sql.splitlines() if line.strip()]
+    lines = [f"sql: {lines[0].strip()}", *(f"     {line.strip()}" for line in lines[1:])]
+    if planned.plan is None:
+        return title, [*lines, f"not planned: {planned.error}"]
+    plan = planned.plan
+    lines.append(f"plan: cost {plan.total_cost:,.2f}, rows {plan.rows:,.0f} ({plan.method})")
+    if query.contract is not None:
+        codes = sorted({f.code for f in findings})
+        verdict = "kept by this plan" if not codes else f"broken by this plan ({', '.join(codes)})"
+        lines.append(f"contract: {_contract_text(query.contract)} — {verdict}")
+    lines += _tree(plan.root)
+    return title, lines
+
+
+def _contract_text(contract: Contract) -> str:
+    parts = []
+    if contract.uses_index:
+        parts.append(f"uses {contract.uses_index}")
+    if contract.no_seq_scan_on:
+        parts.append(f"no seq scan on {', '.join(contract.no_seq_scan_on)}")
+    if contract.max_cost is not None:
+        parts.append(f"cost at most {contract.max_cost:g}")
+    if contract.plan_nodes:
+        parts.append(f"plan holds {', '.join(contract.plan_nodes)}")
+    if contract.join_order:
+        parts.append(f"join order {' → '.join(contract.join_order)}")
+    return "; ".join(parts) or "(empty)"
+
+
+def _tree(root: PlanNode) -> list[str]:
+    """The plan as EXPLAIN's text format draws it: one node per line, children indented under
+    an arrow, with the conditions that explain the node."""
+    lines: list[str] = []
+    shown = 0
+    stack: list[tuple[PlanNode, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        shown += 1
+        if shown > _NODES_SHOWN:
+            lines.append(f"… {len(stack) + 1} more node(s): --format json holds the whole plan")
+            break
+        arrow = 6 * (depth - 1) + 2  # EXPLAIN's own indentation
+        pad = " " * arrow + "->  " if depth else ""
+        lines.append(
+            f"{pad}{node.label}  (cost {node.startup_cost:,.2f}..{node.total_cost:,.2f} "
+            f"rows {node.rows:,.0f})"
+        )
+        indent = " " * (arrow + 6 if depth else 2)
+        lines += [f"{indent}{key}: {value}" for key, value in node.details]
+        stack.extend((child, depth + 1) for child in reversed(node.children))
+    return lines
+
+
+def _query_dict(planned: PlannedQuery, findings: list[Finding]) -> dict[str, Any]:
+    query = planned.query
+    return {
+        "name": query.name,
+        "origin": query.origin,
+        "file": query.file,
+        "line": query.line,
+        "sql": query.sql,
+        "fingerprint": query.fingerprint,
+        "role": query.role,
+        "calls_per_minute": query.calls_per_minute,
+        "latency_ms": query.latency_ms,
+        "observed": None
+        if query.calls is None
+        else {
+            "calls": query.calls,
+            "total_ms": query.total_ms,
+            "mean_ms": query.mean_ms,
+            "rows": query.rows,
+        },
+        "contract": None if query.contract is None else _contract_dict(query.contract),
+        "contract_kept": None if query.contract is None or planned.plan is None else not findings,
+        "findings": [f.fingerprint for f in findings],
+        "error": planned.error,
+        "plan": None
+        if planned.plan is None
+        else {
+            "method": planned.plan.method,
+            "total_cost": planned.plan.total_cost,
+            "rows": planned.plan.rows,
+            "indexes": planned.plan.indexes(),
+            "relations": planned.plan.relations(),
+            "root": _node_dict(planned.plan.root),
+        },
+    }
+
+
+def _contract_dict(contract: Contract) -> dict[str, Any]:
+    return {
+        "uses_index": contract.uses_index,
+        "no_seq_scan_on": list(contract.no_seq_scan_on),
+        "max_cost": contract.max_cost,
+        "plan_nodes": list(contract.plan_nodes),
+        "join_order": list(contract.join_order),
+    }
+
+
+def _node_dict(node: PlanNode) -> dict[str, Any]:
+    return {
+        "node_type": node.node_type,
+        "relation": node.relation,
+        "alias": node.alias,
+        "index": node.index,
+        "operation": node.operation,
+        "join_type": node.join_type,
+        "strategy": node.strategy,
+        "startup_cost": node.startup_cost,
+        "total_cost": node.total_cost,
+        "rows": node.rows,
+        "width": node.width,
+        "details": dict(node.details),
+        "children": [_node_dict(child) for child in node.children],
+    }

@@ -1,0 +1,1 @@
+"""Workload rules: each planned query against its contract (family X)."""

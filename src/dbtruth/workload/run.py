@@ -1,0 +1,161 @@
+"""`dbtruth workload` as one call: gather the queries, plan each on a database that has the
+target's schema, and check every plan against its contract.
+
+Where the plans come from decides what they say, and the result says which it was:
+- a live target is planned on itself, in dbtruth's read-only session: the plans PostgreSQL
+  makes there today, from its own statistics (observed);
+- SQL files are planned on the throwaway copy dbtruth loads them into, analysed first, so the
+  plans see the rows the files hold and nothing else: an empty table is planned as the small
+  table it is there, not as production's.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from dbtruth import engine
+from dbtruth.clone import cloned
+from dbtruth.engine import Result
+from dbtruth.errors import DbtruthError
+from dbtruth.findings import Severity
+from dbtruth.model import Catalog
+from dbtruth.model.workload import PlannedQuery
+from dbtruth.reading import TargetOptions, fail_threshold, read_manifest, target_label
+from dbtruth.sources import snapshot
+from dbtruth.sources.conninfo import connect_live, describe, normalize
+from dbtruth.sources.introspect import read_catalog
+from dbtruth.sources.target import is_live
+from dbtruth.workload import intake
+from dbtruth.workload.explain import plan_query
+
+# Planning is quick; a query whose planning takes longer is stuck on something (a lock, a
+# function the planner folds), and is reported as not planned.
+DEFAULT_PLAN_TIMEOUT = "10s"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadOptions:
+    target: TargetOptions = field(default_factory=TargetOptions)
+    manifest: Path | None = None  # else dbtruth.yaml next to the target
+    allow_outside_paths: bool = False
+    queries: tuple[Path, ...] = ()  # SQL files of queries (--queries)
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    baseline: Path | None = None
+    fail_on: str | None = None
+    plan_timeout: str = DEFAULT_PLAN_TIMEOUT
+
+
+@dataclass
+class WorkloadResult:
+    planned: list[PlannedQuery]
+    result: Result
+    label: str  # the target as outputs print it, passwords hidden
+    planned_on: str  # which database made the plans, and how
+    server_version: str
+    tables: int
+    notes: list[str]
+    threshold: Severity | None
+
+    def fails(self) -> bool:
+        return self.threshold is not None and any(
+            f.severity >= self.threshold for f in self.result.findings
+        )
+
+
+def workload_target(options: WorkloadOptions) -> WorkloadResult:
+    words = options.target.target
+    manifest = read_manifest(options.manifest, words, options.allow_outside_paths)
+    notes: list[str] = []
+    queries = intake.declared(manifest)
+    for path in options.queries:
+        queries += intake.from_file(path)
+    queries = intake.distinct(queries, notes)
+    if not queries:
+        notes.append(
+            "no queries to plan: dbtruth.yaml declares no workload and no --queries file was given"
+        )
+    with ExitStack() as stack:
+        conn, planned_on, more = _planner(stack, options.target)
+        notes += more
+        live = is_live(words)
+        catalog = read_catalog(conn, planned_on, live=live)
+        if not live:
+            _analyze_loaded(conn, catalog)
+        planned = [
+            plan_query(conn, q, catalog.server_version_num, options.plan_timeout) for q in queries
+        ]
+    result = engine.run_workload(
+        planned,
+        catalog,
+        manifest,
+        extra_select=list(options.select) or None,
+        extra_ignore=list(options.ignore),
+        baseline=options.baseline,
+    )
+    return WorkloadResult(
+        planned=planned,
+        result=result,
+        label=target_label(words),
+        planned_on=planned_on,
+        server_version=catalog.server_version,
+        tables=len(catalog.tables),
+        notes=notes,
+        threshold=fail_threshold(options.fail_on, manifest),
+    )
+
+
+def _planner(
+    stack: ExitStack, target: TargetOptions
+) -> tuple[psycopg.Connection[Any], str, list[str]]:
+    """A session on a database with the target's schema, what it is, and notes on it."""
+    words = target.target
+    if is_live(words):
+        if len(words) > 1:
+            raise DbtruthError("a live target is one connection string; got several arguments")
+        conninfo = normalize(words[0]) if words else ""
+        conn = stack.enter_context(
+            connect_live(
+                conninfo,
+                statement_timeout=target.statement_timeout,
+                lock_timeout=target.lock_timeout,
+            )
+        )
+        return conn, f"{describe(conninfo)}, read-only session (its own statistics)", []
+    paths = [Path(w) for w in words]
+    if len(paths) == 1 and snapshot.is_snapshot(paths[0]):
+        raise DbtruthError(
+            "workload plans queries on a database, and a snapshot holds no schema to plan on",
+            where=str(paths[0]),
+            hint="give the SQL files or the database URL the snapshot was taken from",
+        )
+    copy = stack.enter_context(cloned(target))
+    try:
+        conn = stack.enter_context(psycopg.connect(copy.conninfo, autocommit=True))
+    except psycopg.Error as exc:
+        raise DbtruthError(f"the scratch copy stopped answering: {exc}") from exc
+    note = (
+        "planned on a copy holding only the rows the SQL files insert; a table they leave "
+        "empty is planned as PostgreSQL plans a table never analysed (as if it held 10 pages "
+        "of rows), not with production's sizes"
+    )
+    return conn, copy.description, [*copy.notes, note]
+
+
+def _analyze_loaded(conn: psycopg.Connection[Any], catalog: Catalog) -> None:
+    """Statistics for the tables the SQL files filled, so their plans see those rows. Empty
+    tables are left unanalysed: an analysed empty table is planned as holding nothing (any
+    plan is free), a never-analysed one as ten pages, which is closer to a table in use."""
+    for table in catalog.tables:
+        if catalog.rows_loaded(table) is None:
+            continue
+        try:
+            conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table.schema, table.name)))
+        except psycopg.Error as exc:
+            raise DbtruthError(f"the scratch copy stopped answering: {exc}") from exc
