@@ -31,7 +31,7 @@ _KIND_WORDS = {
     "MergeStmt": "MERGE",
 }
 # `-- name: open cases of a tenant` above a query names it (the yesql / sqlc convention).
-_NAME = re.compile(r"^[ \t]*--[ \t]*name:[ \t]*(\S[^\n]*?)[ \t]*$", re.MULTILINE | re.IGNORECASE)
+_NAME = re.compile(r"[ \t]*--[ \t]*name:[ \t]*(\S.*)", re.IGNORECASE)  # trimmed after
 
 
 def declared(manifest: Manifest) -> list[Query]:
@@ -68,13 +68,14 @@ def from_file(path: Path) -> list[Query]:
     """The queries of a SQL file, one per statement, each named by a `-- name:` comment above
     it or else by its file and line."""
     queries = []
+    lines = read_text(path).splitlines()
     for statement in statements(path):
         where = f"{statement.file}:{statement.line}"
         sql = _one_plannable(statement.sql, where, "query")
-        named = _NAME.search(statement.sql)
+        named = _name_above(lines, statement.line) if statement.file == str(path) else None
         queries.append(
             Query(
-                name=named.group(1) if named else f"{Path(statement.file).name}:{statement.line}",
+                name=named or f"{Path(statement.file).name}:{statement.line}",
                 sql=sql,
                 origin="file",
                 file=statement.file,
@@ -83,6 +84,17 @@ def from_file(path: Path) -> list[Query]:
             )
         )
     return queries
+
+
+def _name_above(lines: list[str], line: int) -> str | None:
+    """The `-- name:` in the comment lines right above line `line` (1-based), if any."""
+    at = line - 2
+    while at >= 0 and (not lines[at].strip() or lines[at].lstrip().startswith("--")):
+        named = _NAME.match(lines[at])
+        if named:
+            return named.group(1).rstrip()
+        at -= 1
+    return None
 
 
 def distinct(queries: list[Query], notes: list[str]) -> list[Query]:

@@ -1,0 +1,180 @@
+"""`dbtruth workload`: the workload's queries planned on a real PostgreSQL with data (a live
+target's own statistics, or the SQL files' copy), their contracts checked, the target never
+written, and hostile query input refused at its file and line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.helpers import EXAMPLES, SCRATCH_KINDS, dbtruth, write_files
+
+# 40,000 orders: 97% done, 3% pending; half of them belong to customer 1.
+_SCHEMA = """\
+CREATE TABLE customer (id bigint PRIMARY KEY, name text NOT NULL);
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customer,
+                     status text NOT NULL, total numeric NOT NULL, created_at timestamptz NOT NULL);
+CREATE INDEX orders_status_idx ON orders (status);
+CREATE INDEX orders_customer_idx ON orders (customer_id);
+INSERT INTO customer SELECT g, 'customer ' || g FROM generate_series(1, 1000) g;
+INSERT INTO orders
+SELECT g, CASE WHEN g % 2 = 0 THEN 1 ELSE (g % 1000) + 1 END,
+       CASE WHEN g % 33 = 0 THEN 'pending' ELSE 'done' END, g % 500,
+       timestamptz '2026-01-01' + g * interval '1 minute'
+  FROM generate_series(1, 40000) g;
+ANALYZE;
+"""
+
+_MANIFEST = """\
+workload:
+  - name: pending orders
+    role: read
+    sql: SELECT id, total FROM orders WHERE status = 'pending'
+    contract: {uses_index: public.orders_status_idx}
+  - name: done orders
+    role: report
+    sql: SELECT count(*) FROM orders WHERE status = 'done'
+    contract: {no_seq_scan_on: [orders]}
+  - name: orders of a customer
+    role: read
+    sql: SELECT id FROM orders WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 20
+  - name: place an order
+    role: write
+    sql: >-
+      INSERT INTO orders (id, customer_id, status, total, created_at)
+      VALUES (1000000, 1, 'pending', 10, now())
+"""
+
+
+@pytest.fixture
+def shop(server: Any) -> Any:
+    name = server.create_database()
+    with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
+        conn.execute(_SCHEMA)
+    yield server.conninfo(name)
+    server.drop_database(name)
+
+
+def _queries(outcome: Any) -> dict[str, dict[str, Any]]:
+    return {q["name"]: q for q in json.loads(outcome.out)["queries"]}
+
+
+def test_a_live_target_is_planned_with_its_own_statistics(shop: str, tmp_path: Path) -> None:
+    manifest = write_files(tmp_path, {"dbtruth.yaml": _MANIFEST}) / "dbtruth.yaml"
+    outcome = dbtruth("workload", shop, "--manifest", str(manifest), "--format", "json")
+    assert outcome.code == 1, outcome.err
+    queries = _queries(outcome)
+    # The statistics say 'pending' is rare and 'done' is most rows: one contract kept, one not.
+    assert queries["pending orders"]["contract_kept"] is True
+    assert "public.orders_status_idx" in queries["pending orders"]["plan"]["indexes"]
+    assert queries["done orders"]["contract_kept"] is False
+    findings = json.loads(outcome.out)["findings"]
+    assert [(f["code"], f["object"]["path"]) for f in findings] == [("X008", "done orders")]
+    assert findings[0]["location"]["file"] == str(manifest)
+    # A query with parameters gets the generic plan, whatever the server's version.
+    assert queries["orders of a customer"]["plan"]["method"] == "generic plan"
+    assert queries["pending orders"]["plan"]["method"] != "generic plan"
+    # The INSERT was planned, never run: the live target holds the same rows.
+    assert queries["place an order"]["plan"]["root"]["operation"] == "Insert"
+    with psycopg.connect(shop) as conn:
+        assert conn.execute("SELECT count(*) FROM orders").fetchone() == (40000,)
+
+
+def test_a_dropped_contracted_index_breaks_the_contract(shop: str, tmp_path: Path) -> None:
+    manifest = write_files(tmp_path, {"dbtruth.yaml": _MANIFEST}) / "dbtruth.yaml"
+    with psycopg.connect(shop, autocommit=True) as conn:
+        conn.execute("DROP INDEX orders_status_idx")
+    outcome = dbtruth("workload", shop, "--manifest", str(manifest), "--format", "json",
+                      "--select", "X007")  # fmt: skip
+    assert outcome.code == 1
+    (finding,) = json.loads(outcome.out)["findings"]
+    assert finding["code"] == "X007" and finding["object"]["path"] == "pending orders"
+    assert "does not exist" in finding["message"]
+
+
+def test_the_casefile_example_keeps_its_contracts() -> None:
+    outcome = dbtruth("workload", str(EXAMPLES / "casefile"), "--scratch", "embedded",
+                      "--format", "json")  # fmt: skip
+    assert outcome.code == 0, outcome.out + outcome.err
+    queries = _queries(outcome)
+    contracted = [q for q in queries.values() if q["contract"]]
+    assert contracted and all(q["contract_kept"] for q in contracted)
+    assert all(q["plan"] for q in queries.values())
+
+
+@pytest.mark.parametrize("scratch", SCRATCH_KINDS)
+def test_sql_files_are_planned_on_their_copy_with_their_rows(tmp_path: Path, scratch: str) -> None:
+    folder = write_files(tmp_path / "schema", {"schema.sql": _SCHEMA.replace("ANALYZE;", "")})
+    manifest = write_files(tmp_path, {"dbtruth.yaml": _MANIFEST}) / "dbtruth.yaml"
+    outcome = dbtruth("workload", str(folder), "--manifest", str(manifest), "--scratch", scratch)
+    assert outcome.code == 1, outcome.err
+    # The copy's own rows, analysed, decide as the live server's statistics did.
+    assert "contract: uses public.orders_status_idx — kept by this plan" in outcome.out
+    assert "contract: no seq scan on orders — broken by this plan (X008)" in outcome.out
+    assert "Seq Scan on public.orders" in outcome.out
+    assert "loaded into" in outcome.out
+
+
+def test_a_queries_file_names_its_queries_and_markdown_shows_plans(tmp_path: Path) -> None:
+    files = write_files(tmp_path, {
+        "schema/schema.sql": "CREATE TABLE t (id int PRIMARY KEY, v text);\n",
+        "top.sql": "-- name: one row\nSELECT v FROM t WHERE id = $1;\n\nSELECT count(*) FROM t;\n",
+    })  # fmt: skip
+    outcome = dbtruth("workload", str(files / "schema"), "--queries", str(files / "top.sql"),
+                      "--scratch", "embedded", "--format", "markdown")  # fmt: skip
+    assert outcome.code == 0, outcome.err
+    assert "## query: one row (" in outcome.out
+    assert "## query: top.sql:4 (" in outcome.out
+    assert "Index Scan using public.t_pkey on public.t" in outcome.out
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("CREATE TABLE x (id int);", "is a Create statement"),
+        ("SELECT 1; SELECT 2;", None),  # two statements of a file are two queries: fine
+        ("SELEC v FROM t;", "does not parse"),
+        ("SELECT v FROM t; COPY t TO PROGRAM 'id';", "is a Copy statement"),
+    ],
+)
+def test_a_queries_file_that_is_no_workload_is_an_error_at_its_line(
+    tmp_path: Path, query: str, words: str | None
+) -> None:
+    files = write_files(tmp_path, {
+        "schema/schema.sql": "CREATE TABLE t (id int PRIMARY KEY, v text);\n",
+        "top.sql": "-- the top queries\n" + query + "\n",
+    })  # fmt: skip
+    outcome = dbtruth("workload", str(files / "schema"), "--queries", str(files / "top.sql"),
+                      "--scratch", "embedded")  # fmt: skip
+    if words is None:
+        assert outcome.code == 0, outcome.err
+        return
+    assert outcome.code == 2
+    line = outcome.err.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert f"{files / 'top.sql'}:2" in line and words in line
+
+
+def test_a_manifest_query_of_two_statements_is_an_error_at_its_line(tmp_path: Path) -> None:
+    files = write_files(tmp_path, {
+        "schema.sql": "CREATE TABLE t (id int PRIMARY KEY);\n",
+        "dbtruth.yaml": "workload:\n  - name: sneaky\n    role: read\n"
+                        "    sql: SELECT 1; DROP TABLE t\n",
+    })  # fmt: skip
+    outcome = dbtruth("workload", str(files / "schema.sql"), "--manifest",
+                      str(files / "dbtruth.yaml"), "--scratch", "embedded")  # fmt: skip
+    assert outcome.code == 2
+    assert f"{files / 'dbtruth.yaml'}:4" in outcome.err and "2 statements" in outcome.err
+
+
+def test_a_snapshot_has_no_schema_to_plan_on(tmp_path: Path) -> None:
+    snap = tmp_path / "snap.json"
+    assert dbtruth("snapshot", str(EXAMPLES / "casefile"), "--scratch", "embedded",
+                   "-o", str(snap)).code == 0  # fmt: skip
+    outcome = dbtruth("workload", str(snap), "--manifest",
+                      str(EXAMPLES / "casefile" / "dbtruth.yaml"))  # fmt: skip
+    assert outcome.code == 2 and "snapshot holds no schema" in outcome.err
