@@ -178,3 +178,65 @@ def test_a_snapshot_has_no_schema_to_plan_on(tmp_path: Path) -> None:
     outcome = dbtruth("workload", str(snap), "--manifest",
                       str(EXAMPLES / "casefile" / "dbtruth.yaml"))  # fmt: skip
     assert outcome.code == 2 and "snapshot holds no schema" in outcome.err
+
+
+def _migration(tmp_path: Path, sql: str) -> Path:
+    return write_files(tmp_path / "migrations", {"0001_change.sql": sql}) / "0001_change.sql"
+
+
+@pytest.mark.parametrize("scratch", SCRATCH_KINDS)
+def test_replay_fails_a_migration_that_drops_a_contracted_index(
+    tmp_path: Path, scratch: str
+) -> None:
+    migration = _migration(tmp_path, "SET lock_timeout = '2s';\n"
+                           "DROP INDEX CONCURRENTLY casework.case_file_tenant_state_idx;\n")  # fmt: skip
+    outcome = dbtruth("migrate", "lint", str(migration.parent), "--against",
+                      str(EXAMPLES / "casefile"), "--replay", "--manifest",
+                      str(EXAMPLES / "casefile" / "dbtruth.yaml"), "--scratch", scratch,
+                      "--transaction", "none", "--format", "json")  # fmt: skip
+    assert outcome.code == 1, outcome.err
+    document = json.loads(outcome.out)
+    (finding,) = document["findings"]
+    assert finding["code"] == "X007" and finding["object"]["path"] == "open cases of a tenant"
+    assert "before them the clone planned it" in finding["evidence"]["replay"]
+    assert any("plan changed by the migrations" in note for note in document["notes"])
+    # SARIF names the workload rule its result points at.
+    sarif = dbtruth("migrate", "lint", str(migration.parent), "--against",
+                    str(EXAMPLES / "casefile"), "--replay", "--manifest",
+                    str(EXAMPLES / "casefile" / "dbtruth.yaml"), "--scratch", scratch,
+                    "--transaction", "none", "--format", "sarif")  # fmt: skip
+    run = json.loads(sarif.out)["runs"][0]
+    rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert [rules[r["ruleIndex"]] for r in run["results"]] == ["X007"]
+
+
+def test_replay_keeps_quiet_on_a_migration_the_contracts_survive(tmp_path: Path) -> None:
+    migration = _migration(tmp_path, "SET lock_timeout = '2s';\n"
+                           "ALTER TABLE casework.case_file ADD COLUMN summary text;\n")  # fmt: skip
+    outcome = dbtruth("migrate", "lint", str(migration.parent), "--against",
+                      str(EXAMPLES / "casefile"), "--replay", "--manifest",
+                      str(EXAMPLES / "casefile" / "dbtruth.yaml"), "--scratch", "embedded",
+                      "--format", "json")  # fmt: skip
+    assert outcome.code == 0, outcome.out
+    notes = json.loads(outcome.out)["notes"]
+    assert any("0 contract(s) broken by them" in note for note in notes), notes
+
+
+def test_replay_sets_aside_a_contract_the_clone_breaks_before_any_migration(
+    tmp_path: Path,
+) -> None:
+    """The clone has the schema without rows: a contract it cannot keep even before the
+    migrations is a fact about the clone, noted, never blamed on the migration."""
+    files = write_files(tmp_path, {
+        "schema/schema.sql": "CREATE TABLE t (id int PRIMARY KEY, v text);\n",
+        "dbtruth.yaml": "workload:\n  - name: everything\n    role: report\n"
+                        "    sql: SELECT v FROM t\n    contract: {max_cost: 1}\n",
+        "migrations/0001.sql": "SET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN w int;\n",
+    })  # fmt: skip
+    outcome = dbtruth("migrate", "lint", str(files / "migrations"), "--against",
+                      str(files / "schema"), "--replay", "--manifest", str(files / "dbtruth.yaml"),
+                      "--scratch", "embedded", "--format", "json")  # fmt: skip
+    assert outcome.code == 0, outcome.out
+    document = json.loads(outcome.out)
+    assert document["findings"] == []
+    assert any("X009 already on the clone before the migrations" in n for n in document["notes"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -188,9 +189,7 @@ def run_workload(
         result.rule_seconds[spec.code] = time.perf_counter() - started
         result.rules_run += 1
         result.ran.append(spec.code)
-    # Ignores of catalog rules are for `check`: only the workload rules' own are reported unused.
-    ours = [i for i in rules_cfg.ignore_objects if any(_matches(s, i.rule) for s in specs)]
-    suppress(result, ours)
+    suppress(result, ignores_for(specs, rules_cfg.ignore_objects))
     apply_baseline(result, baseline)
     result.findings.sort(
         key=lambda f: (f.object.path, -f.severity, f.code, f.violation.discriminator)
@@ -255,6 +254,12 @@ def apply_baseline(result: Result, baseline: Path | None) -> None:
     kept = [f for f in result.findings if f.fingerprint not in known]
     result.baselined = len(result.findings) - len(kept)
     result.findings = kept
+
+
+def ignores_for(specs: Sequence[RuleSpec], ignores: list[ObjectIgnore]) -> list[ObjectIgnore]:
+    """The per-object ignores that name one of `specs`: a command that runs some of the rules
+    (migrate lint, workload) reports only its own ignores as unused, not `check`'s."""
+    return [i for i in ignores if any(_matches(spec, i.rule) for spec in specs)]
 
 
 def suppress(result: Result, ignores: list[ObjectIgnore]) -> None:

@@ -15,9 +15,9 @@ from pglast import parser as pg_parser
 
 from dbtruth.engine import find_spec
 from dbtruth.manifest import Manifest
+from dbtruth.planning import intake
+from dbtruth.planning.explain import plan_query
 from dbtruth.sources.introspect import read_catalog
-from dbtruth.workload import intake
-from dbtruth.workload.explain import plan_query
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -52,11 +52,16 @@ def test_workload_fixture(server: Any, code: str, case: dict[str, Any]) -> None:
                 for q in intake.declared(manifest)
             ]
         violations = [
-            v for p in planned for v in spec.check(p, catalog, manifest.settings())  # type: ignore[call-arg,arg-type]
+            v
+            for p in planned
+            for v in spec.check(p, catalog, manifest.settings())  # type: ignore[call-arg,arg-type]
         ]
         assert sorted({v.object.name for v in violations}) == sorted(case.get("expect") or []), (
             [v.message for v in violations],
-            [(p.query.name, p.error, p.plan and [n.label for n in p.plan.nodes()]) for p in planned],
+            [
+                (p.query.name, p.error, p.plan and [n.label for n in p.plan.nodes()])
+                for p in planned
+            ],
         )
         for word in case.get("message_contains", []):
             assert all(word in v.message for v in violations), (word, violations)

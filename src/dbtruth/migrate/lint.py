@@ -315,7 +315,8 @@ def lint(
     result.rule_seconds = {"migration rules": time.perf_counter() - started}
     result.rules_run = len(specs)
     result.ran = [s.code for s in specs]
-    engine.suppress(result, manifest.rules.ignore_objects if manifest is not None else [])
+    ignores = manifest.rules.ignore_objects if manifest is not None else []
+    engine.suppress(result, engine.ignores_for(specs, ignores))
     engine.apply_baseline(result, baseline)
     outcome.unused_inline = [s for s in all_inline if id(s) not in used]
     return outcome

@@ -64,6 +64,7 @@ class Replayed:
     differences: list[Difference]
     failure: Failure | None
     notes: list[str]  # how the clone was made, what replay withdrew, the differences
+    workload_planned: bool = False  # dbtruth.yaml's queries were re-planned after it
 
 
 @dataclass
@@ -181,7 +182,9 @@ def lint_migrations(options: LintOptions) -> MigrationLint:
     ]
     replayed = None
     if options.replay:
-        replayed = _replay(parsed, outcome, against, target.live_major, replacements, options)
+        replayed = _replay(
+            parsed, outcome, against, target.live_major, replacements, options, manifest
+        )
         notes += replayed.notes
     counts = Counter(outcome.phases.values())
     notes.append(
@@ -257,10 +260,14 @@ def _replay(
     live_major: int | None,
     replacements: tuple[tuple[str, str], ...],
     options: LintOptions,
+    manifest: Manifest | None,
 ) -> Replayed:
-    """Run the migrations on a clone of the target (an empty database without one)."""
-    from dbtruth.migrate import replay
+    """Run the migrations on a clone of the target (an empty database without one), with
+    dbtruth.yaml's workload planned before and after them."""
+    from dbtruth.migrate import contracts, replay
     from dbtruth.sources.scratch import open_scratch, open_scratch_for_major
+
+    queries = contracts.declared_queries(manifest)  # a bad query stops the run before a server
 
     notes: list[str] = []
     if live_major is not None:
@@ -276,7 +283,22 @@ def _replay(
             notes += [n for n in clone_notes if "setting unknown" in n][:5]
         else:
             database = server.create_database()
+        before = contracts.plan_all(database.conninfo, queries) if queries else None
         observations, failure = replay.replay(parsed, database, options.statement_timeout)
+        after = (
+            contracts.plan_all(database.conninfo, queries)
+            if before is not None and failure is None
+            else None
+        )
+    judged = None
+    if before is not None and after is not None and manifest is not None:
+        judged = contracts.judge(before, after, manifest, options.baseline)
+        outcome.result.findings += judged.findings
+        notes += [
+            f"workload: {judged.planned} declared query(ies) planned on the clone before and "
+            f"after the migrations; {len(judged.findings)} contract(s) broken by them"
+        ]
+        notes += judged.notes
     differences = replay.compare(observations, outcome.predictions)
     # What the database did replaces what the static table predicted, in the findings too.
     outcome.result.findings, withdrawn = replay.apply_observations(
@@ -290,7 +312,7 @@ def _replay(
     notes += [str(d) for d in differences[:50]]
     if failure is not None:
         notes.append(str(failure))
-    return Replayed(server.label, observations, differences, failure, notes)
+    return Replayed(server.label, observations, differences, failure, notes, judged is not None)
 
 
 # Problems listed one by one at most; a folder of garbage (a megabyte of statements that do

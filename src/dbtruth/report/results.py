@@ -39,7 +39,8 @@ def migration_context(linted: MigrationLint, target: str) -> ReportContext:
         target=target,
         source=linted.source,
         server_version=str(linted.pg_major),
-        rules=engine.migration_specs(),
+        rules=engine.migration_specs()
+        + (engine.workload_specs() if linted.replayed and linted.replayed.workload_planned else ()),
         fail_on=linted.threshold or Severity.ERROR,
         tables=linted.statements,
         load_problems=tuple(linted.problems),

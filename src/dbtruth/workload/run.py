@@ -26,13 +26,13 @@ from dbtruth.errors import DbtruthError
 from dbtruth.findings import Severity
 from dbtruth.model import Catalog
 from dbtruth.model.workload import PlannedQuery
+from dbtruth.planning import intake
+from dbtruth.planning.explain import plan_query
 from dbtruth.reading import TargetOptions, fail_threshold, read_manifest, target_label
 from dbtruth.sources import snapshot
 from dbtruth.sources.conninfo import connect_live, describe, normalize
 from dbtruth.sources.introspect import read_catalog
 from dbtruth.sources.target import is_live
-from dbtruth.workload import intake
-from dbtruth.workload.explain import plan_query
 
 # Planning is quick; a query whose planning takes longer is stuck on something (a lock, a
 # function the planner folds), and is reported as not planned.

@@ -18,7 +18,7 @@ import psycopg
 from psycopg import errors, sql
 
 from dbtruth.model.workload import PlannedQuery, Query
-from dbtruth.workload.plans import PlanTooDeep, parse_plan
+from dbtruth.planning.plans import PlanTooDeep, parse_plan
 
 GENERIC = "generic plan"
 PLAIN = "plan for the query's own values"
