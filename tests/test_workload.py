@@ -188,8 +188,8 @@ def _migration(tmp_path: Path, sql: str) -> Path:
 def test_replay_fails_a_migration_that_drops_a_contracted_index(
     tmp_path: Path, scratch: str
 ) -> None:
-    migration = _migration(tmp_path, "SET lock_timeout = '2s';\n"
-                           "DROP INDEX CONCURRENTLY casework.case_file_tenant_state_idx;\n")  # fmt: skip
+    drop = "DROP INDEX CONCURRENTLY casework.case_file_tenant_state_idx;\n"
+    migration = _migration(tmp_path, "SET lock_timeout = '2s';\n" + drop)
     outcome = dbtruth("migrate", "lint", str(migration.parent), "--against",
                       str(EXAMPLES / "casefile"), "--replay", "--manifest",
                       str(EXAMPLES / "casefile" / "dbtruth.yaml"), "--scratch", scratch,
@@ -240,3 +240,53 @@ def test_replay_sets_aside_a_contract_the_clone_breaks_before_any_migration(
     document = json.loads(outcome.out)
     assert document["findings"] == []
     assert any("X009 already on the clone before the migrations" in n for n in document["notes"])
+
+
+@pytest.fixture(scope="module", params=SCRATCH_KINDS)
+def observed_shop(request: pytest.FixtureRequest) -> Any:
+    """A server that counts its statements (pg_stat_statements preloaded), with the shop's
+    schema and an application's traffic on it."""
+    from dbtruth.sources.scratch import embedded_bindir, open_scratch_from, system_bindir
+
+    bindir = embedded_bindir() if request.param == "embedded" else system_bindir()
+    assert bindir is not None
+    with open_scratch_from(bindir, ("shared_preload_libraries=pg_stat_statements",)) as server:
+        database = server.create_database()
+        admin = psycopg.conninfo.make_conninfo(server.admin_conninfo, dbname=database.name)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION pg_stat_statements")
+            conn.execute(_SCHEMA)
+            conn.execute("SELECT pg_stat_statements_reset()")
+            for i in range(25):
+                conn.execute("SELECT id, total FROM orders WHERE status = %s", ("pending",))
+                conn.execute("SELECT sum(total) FROM orders WHERE customer_id = %s", (i,))
+            conn.execute("SET work_mem = '8MB'")  # a statement EXPLAIN does not plan
+        yield admin
+
+
+def test_observed_statements_are_planned_with_their_counters(
+    observed_shop: str, tmp_path: Path
+) -> None:
+    manifest = write_files(tmp_path, {"dbtruth.yaml": _MANIFEST}) / "dbtruth.yaml"
+    outcome = dbtruth("workload", observed_shop, "--manifest", str(manifest), "--format", "json")
+    document = json.loads(outcome.out)
+    queries = {q["fingerprint"]: q for q in document["queries"]}
+    observed = [q for q in queries.values() if q["origin"] == "observed"]
+    sums = [q for q in observed if "sum(total)" in q["sql"]]
+    assert len(sums) == 1 and sums[0]["observed"]["calls"] == 25
+    assert sums[0]["plan"]["method"] == "generic plan"
+    # The declared query of the same shape carries the counters; it is not listed twice.
+    pending = next(q for q in queries.values() if q["name"] == "pending orders")
+    assert pending["observed"]["calls"] == 25
+    assert not any(q["origin"] == "observed" and "status" in q["sql"] for q in observed)
+    notes = " ".join(document["notes"])
+    assert "pg_stat_statements:" in notes and "not a query EXPLAIN plans" in notes
+    quiet = dbtruth("workload", observed_shop, "--manifest", str(manifest), "--top", "0",
+                    "--format", "json")  # fmt: skip
+    assert all(q["origin"] == "declared" for q in json.loads(quiet.out)["queries"])
+
+
+def test_a_live_target_without_pg_stat_statements_says_so(shop: str, tmp_path: Path) -> None:
+    manifest = write_files(tmp_path, {"dbtruth.yaml": _MANIFEST}) / "dbtruth.yaml"
+    outcome = dbtruth("workload", shop, "--manifest", str(manifest), "--format", "json")
+    assert any("pg_stat_statements is not installed" in n for n in json.loads(outcome.out)["notes"])

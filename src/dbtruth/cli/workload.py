@@ -29,6 +29,15 @@ _DURATION = re.compile(r"\d+(?:us|ms|s|min|h|d)?")
     "($1 parameters allowed), named by a `-- name:` comment above it or by its line.",
 )
 @click.option(
+    "--top",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=0, max=10_000),
+    metavar="N",
+    help="On a live target, also plan the N statements of pg_stat_statements with the most "
+    "total execution time (0: none), with their calls and mean time.",
+)
+@click.option(
     "--plan-timeout",
     default="10s",
     show_default=True,
@@ -49,6 +58,7 @@ def workload(
     write_baseline: Path | None,
     no_color: bool,
     queries: tuple[Path, ...],
+    top: int,
     plan_timeout: str,
     **load_options: Any,
 ) -> int:
@@ -75,6 +85,7 @@ def workload(
         baseline=baseline,
         fail_on=fail_on,
         plan_timeout=plan_timeout,
+        top=top,
     )
     done = workload_target(options)
     if write_baseline is not None:

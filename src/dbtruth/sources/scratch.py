@@ -263,14 +263,15 @@ def open_scratch(choice: str | None) -> ScratchServer:
     return _start_cluster(embedded_bindir(), "embedded PostgreSQL")
 
 
-def open_scratch_from(bindir: Path) -> ScratchServer:
+def open_scratch_from(bindir: Path, settings: tuple[str, ...] = ()) -> ScratchServer:
     """Start a scratch cluster from the PostgreSQL server binaries in `bindir` (the folder
     holding initdb and postgres): an installation other than the machine's own or the embedded
-    one, such as another major version. It is sandboxed like every cluster dbtruth starts."""
+    one, such as another major version. It is sandboxed like every cluster dbtruth starts;
+    `settings` (name=value) are added to its own, such as a library to preload."""
     if not ((bindir / "initdb").is_file() and (bindir / "postgres").is_file()):
         raise DbtruthError(f"no PostgreSQL server binaries (initdb and postgres) in {bindir}")
     reap_leftovers()
-    return _start_cluster(bindir, "PostgreSQL", show_bindir=True)
+    return _start_cluster(bindir, "PostgreSQL", show_bindir=True, extra=settings)
 
 
 def open_scratch_for_major(choice: str | None, major: int) -> tuple[ScratchServer, str | None]:
@@ -343,7 +344,9 @@ def _external(url: str) -> ScratchServer:
     return ScratchServer(label=label, admin_conninfo=url, version_num=version_num, started=False)
 
 
-def _start_cluster(bindir: Path, name: str, *, show_bindir: bool = False) -> ScratchServer:
+def _start_cluster(
+    bindir: Path, name: str, *, show_bindir: bool = False, extra: tuple[str, ...] = ()
+) -> ScratchServer:
     account = _server_account()
     bindir = _reachable_bindir(bindir, account)
     workdir = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-", dir=_workdir_base(account)))
@@ -380,6 +383,7 @@ def _start_cluster(bindir: Path, name: str, *, show_bindir: bool = False) -> Scr
             *_CAPACITY_SETTINGS,
             "listen_addresses=",
             "unix_socket_permissions=0700",
+            *extra,
         ]
         if version_num >= 160000:
             # Roles the loaded SQL creates are granted to it, so OWNER TO them works.

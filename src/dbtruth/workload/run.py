@@ -28,6 +28,7 @@ from dbtruth.model import Catalog
 from dbtruth.model.workload import PlannedQuery
 from dbtruth.planning import intake
 from dbtruth.planning.explain import plan_query
+from dbtruth.planning.observed import observed
 from dbtruth.reading import TargetOptions, fail_threshold, read_manifest, target_label
 from dbtruth.sources import snapshot
 from dbtruth.sources.conninfo import connect_live, describe, normalize
@@ -50,6 +51,7 @@ class WorkloadOptions:
     baseline: Path | None = None
     fail_on: str | None = None
     plan_timeout: str = DEFAULT_PLAN_TIMEOUT
+    top: int = 20  # observed queries read from pg_stat_statements on a live target (0: none)
 
 
 @dataclass
@@ -77,10 +79,6 @@ def workload_target(options: WorkloadOptions) -> WorkloadResult:
     for path in options.queries:
         queries += intake.from_file(path)
     queries = intake.distinct(queries, notes)
-    if not queries:
-        notes.append(
-            "no queries to plan: dbtruth.yaml declares no workload and no --queries file was given"
-        )
     with ExitStack() as stack:
         conn, planned_on, more = _planner(stack, options.target)
         notes += more
@@ -88,9 +86,25 @@ def workload_target(options: WorkloadOptions) -> WorkloadResult:
         catalog = read_catalog(conn, planned_on, live=live)
         if not live:
             _analyze_loaded(conn, catalog)
+        elif options.top > 0:
+            seen, more = observed(conn, catalog.server_version_num, options.top)
+            notes += more
+            queries = intake.distinct([*queries, *seen], notes)
         planned = [
             plan_query(conn, q, catalog.server_version_num, options.plan_timeout) for q in queries
         ]
+    unplanned = sum(1 for p in planned if p.error and p.query.origin == "observed")
+    if unplanned:
+        notes.append(
+            f"{unplanned} observed statement(s) could not be planned as a generic plan (the "
+            "types of their $n parameters are not known without the application's values); "
+            "the server plans them with those values"
+        )
+    if not planned:
+        notes.append(
+            "no queries to plan: dbtruth.yaml declares no workload, no --queries file was "
+            "given" + (" and pg_stat_statements showed none" if is_live(words) else "")
+        )
     result = engine.run_workload(
         planned,
         catalog,
