@@ -290,3 +290,33 @@ def test_a_live_target_without_pg_stat_statements_says_so(shop: str, tmp_path: P
     manifest = write_files(tmp_path, {"dbtruth.yaml": _MANIFEST}) / "dbtruth.yaml"
     outcome = dbtruth("workload", shop, "--manifest", str(manifest), "--format", "json")
     assert any("pg_stat_statements is not installed" in n for n in json.loads(outcome.out)["notes"])
+
+
+def test_the_statistics_twin_plans_as_the_target_does(shop: str, tmp_path: Path) -> None:
+    """The twin holds the schema and the planner statistics, its files sized to match: the skew
+    (customer 1 owns half the orders) plans there as it does on the target."""
+    files = write_files(tmp_path, {
+        "dbtruth.yaml": _MANIFEST,
+        "skew.sql": "-- name: the big customer\nSELECT id FROM orders WHERE customer_id = 1;\n"
+                    "-- name: a small customer\nSELECT id FROM orders WHERE customer_id = 7;\n"
+                    "-- name: join\nSELECT c.name, sum(o.total) FROM customer c JOIN orders o"
+                    " ON o.customer_id = c.id WHERE c.id < 50 GROUP BY c.name;\n",
+    })  # fmt: skip
+    outcome = dbtruth("workload", shop, "--manifest", str(files / "dbtruth.yaml"), "--queries",
+                      str(files / "skew.sql"), "--twin", "--format", "json")  # fmt: skip
+    queries = _queries(outcome)
+    assert all(q["twin"]["agrees"] for q in queries.values()), [
+        (q["name"], q["twin"]) for q in queries.values()
+    ]
+    big, small = queries["the big customer"], queries["a small customer"]
+    # The skew is in the statistics the twin carries: 20,000 rows against 40.
+    assert big["plan"]["rows"] > 100 * small["plan"]["rows"]
+    assert big["twin"]["rows"] > 100 * small["twin"]["rows"]
+    assert "public.orders_customer_idx" in small["plan"]["indexes"]
+    assert abs(big["twin"]["rows"] - big["plan"]["rows"]) <= 0.01 * big["plan"]["rows"]
+    assert any("sized to" in note for note in json.loads(outcome.out)["notes"])
+
+
+def test_a_twin_of_sql_files_is_refused(tmp_path: Path) -> None:
+    outcome = dbtruth("workload", str(EXAMPLES / "casefile"), "--twin")
+    assert outcome.code == 2 and "--twin copies a live target's" in outcome.err

@@ -38,6 +38,13 @@ _DURATION = re.compile(r"\d+(?:us|ms|s|min|h|d)?")
     "total execution time (0: none), with their calls and mean time.",
 )
 @click.option(
+    "--twin",
+    is_flag=True,
+    help="On a live target, also plan every query on its statistics twin (its schema and "
+    "planner statistics copied into a throwaway PostgreSQL 18, relations sized to match) and "
+    "show how far each plan agrees with the target's.",
+)
+@click.option(
     "--plan-timeout",
     default="10s",
     show_default=True,
@@ -59,6 +66,7 @@ def workload(
     no_color: bool,
     queries: tuple[Path, ...],
     top: int,
+    twin: bool,
     plan_timeout: str,
     **load_options: Any,
 ) -> int:
@@ -86,6 +94,7 @@ def workload(
         fail_on=fail_on,
         plan_timeout=plan_timeout,
         top=top,
+        twin=twin,
     )
     done = workload_target(options)
     if write_baseline is not None:

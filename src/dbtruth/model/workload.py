@@ -149,3 +149,22 @@ class PlannedQuery:
     query: Query
     plan: Plan | None
     error: str | None = None  # why PostgreSQL could not plan it (then plan is None)
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """How the statistics twin planned a query next to the target: the same shape (the same
+    node types reading the same relations through the same indexes, in the same order) and
+    the ratio of its total cost to the target's."""
+
+    twin: Plan | None
+    error: str | None = None
+    same_shape: bool = False
+    cost_ratio: float | None = None  # twin / target
+
+    def agrees(self, tolerance: float) -> bool:
+        return (
+            self.same_shape
+            and self.cost_ratio is not None
+            and abs(self.cost_ratio - 1.0) <= tolerance
+        )

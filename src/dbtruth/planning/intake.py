@@ -98,20 +98,29 @@ def _name_above(lines: list[str], line: int) -> str | None:
 
 
 def distinct(queries: list[Query], notes: list[str]) -> list[Query]:
-    """One query per shape: a second query of a shape already listed is left out, and said so
-    (a declared query keeps its contract; an observed one adds its counters to it)."""
-    kept: dict[str, Query] = {}
+    """Each query once. An observed statement (pg_stat_statements, values normalised to $n)
+    is one shape: it adds its counters to the first written query of that shape, or is left
+    out when an observed one of that shape is listed. Written queries (dbtruth.yaml, a file)
+    are kept apart unless their text is the same: two values of one shape may be planned
+    differently on skewed data, which is why one writes both."""
+    kept: dict[str, Query] = {}  # by text for written queries, by shape for observed ones
+    shapes: dict[str, str] = {}  # shape -> key in `kept` of the first query of that shape
     names: dict[str, None] = {}
     for query in queries:
-        first = kept.get(query.fingerprint)
+        observed = query.origin == "observed"
+        key = query.fingerprint if observed else "text:" + " ".join(query.sql.split())
+        first_key = shapes.get(query.fingerprint) if observed else key
+        first = kept.get(first_key) if first_key is not None else None
         if first is None:
-            if query.name in names:  # two shapes under one name: the second gets its place
+            if query.name in names:  # two queries under one name: the second gets its place
                 query = replace(query, name=f"{query.name} ({query.file}:{query.line})")
-            kept[query.fingerprint] = query
+            kept[key] = query
+            shapes.setdefault(query.fingerprint, key)
             names[query.name] = None
             continue
-        if query.origin == "observed" and first.origin != "observed":
-            kept[query.fingerprint] = replace(
+        if observed and first.origin != "observed":
+            assert first_key is not None
+            kept[first_key] = replace(
                 first,
                 calls=query.calls,
                 total_ms=query.total_ms,
@@ -119,10 +128,8 @@ def distinct(queries: list[Query], notes: list[str]) -> list[Query]:
                 rows=query.rows,
             )
             continue
-        notes.append(
-            f"query '{query.name}' has the shape of '{first.name}' (the same statement with "
-            "other values or spacing): planned once"
-        )
+        if not observed:
+            notes.append(f"query '{query.name}' is the text of '{first.name}' again: planned once")
     return list(kept.values())
 
 

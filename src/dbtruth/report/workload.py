@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from dbtruth import engine
 from dbtruth.findings import Finding, Severity
-from dbtruth.model.workload import Contract, PlannedQuery, PlanNode
+from dbtruth.model.workload import Agreement, Contract, PlannedQuery, PlanNode
+from dbtruth.planning.compare import TOLERANCE
 from dbtruth.report.context import ReportContext
 
 if TYPE_CHECKING:
@@ -32,12 +33,26 @@ def workload_context(done: WorkloadResult) -> ReportContext:
         notes=done.notes,
         subject="queries",
         title="dbtruth workload",
-        extra={"queries": [_query_dict(p, by_query.get(p.query.name, [])) for p in done.planned]},
-        blocks=[_block(p, by_query.get(p.query.name, [])) for p in done.planned],
+        extra={
+            "queries": [
+                _query_dict(p, by_query.get(p.query.name, []), _twin_of(done, i))
+                for i, p in enumerate(done.planned)
+            ]
+        },
+        blocks=[
+            _block(p, by_query.get(p.query.name, []), _twin_of(done, i))
+            for i, p in enumerate(done.planned)
+        ],
     )
 
 
-def _block(planned: PlannedQuery, findings: list[Finding]) -> tuple[str, list[str]]:
+def _twin_of(done: WorkloadResult, index: int) -> Agreement | None:
+    return None if done.twin is None else done.twin[index]
+
+
+def _block(
+    planned: PlannedQuery, findings: list[Finding], twin: Agreement | None
+) -> tuple[str, list[str]]:
     query = planned.query
     where = f" ({query.file}:{query.line})" if query.file and query.line else ""
     facts = [
@@ -62,8 +77,23 @@ def _block(planned: PlannedQuery, findings: list[Finding]) -> tuple[str, list[st
         codes = sorted({f.code for f in findings})
         verdict = "kept by this plan" if not codes else f"broken by this plan ({', '.join(codes)})"
         lines.append(f"contract: {_contract_text(query.contract)} — {verdict}")
+    if twin is not None:
+        lines.append(f"twin: {_twin_text(twin)}")
     lines += _tree(plan.root)
     return title, lines
+
+
+def _twin_text(twin: Agreement) -> str:
+    if twin.twin is None:
+        return f"not planned ({twin.error})"
+    ratio = f", {twin.cost_ratio:.2f}× the target's" if twin.cost_ratio is not None else ""
+    verdict = (
+        f"agrees (the same shape, cost within {TOLERANCE:.0%})"
+        if twin.agrees(TOLERANCE)
+        else ("the same shape" if twin.same_shape else "another shape")
+        + ": the twin's advice on this query may not hold on the target"
+    )
+    return f"cost {twin.twin.total_cost:,.2f}{ratio} — {verdict}"
 
 
 def _contract_text(contract: Contract) -> str:
@@ -105,9 +135,21 @@ def _tree(root: PlanNode) -> list[str]:
     return lines
 
 
-def _query_dict(planned: PlannedQuery, findings: list[Finding]) -> dict[str, Any]:
+def _query_dict(
+    planned: PlannedQuery, findings: list[Finding], twin: Agreement | None
+) -> dict[str, Any]:
     query = planned.query
     return {
+        "twin": None
+        if twin is None
+        else {
+            "error": twin.error,
+            "total_cost": twin.twin.total_cost if twin.twin else None,
+            "rows": twin.twin.rows if twin.twin else None,
+            "same_shape": twin.same_shape,
+            "cost_ratio": twin.cost_ratio,
+            "agrees": twin.agrees(TOLERANCE),
+        },
         "name": query.name,
         "origin": query.origin,
         "file": query.file,

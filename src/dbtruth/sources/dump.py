@@ -39,6 +39,21 @@ def _lock_wait(lock_timeout: str) -> str:
 @contextlib.contextmanager
 def schema_dump(target: str, lock_timeout: str) -> Iterator[Path]:
     """Dump the schema of the live `target` into a file that exists inside the `with` block."""
+    with _dump(target, lock_timeout, ("--schema-only", "--no-owner", "--no-privileges")) as out:
+        yield out
+
+
+@contextlib.contextmanager
+def statistics_dump(target: str, lock_timeout: str) -> Iterator[Path]:
+    """Dump the planner statistics of the live `target` (pg_class sizes and pg_stats, as
+    calls of pg_restore_relation_stats and pg_restore_attribute_stats): PostgreSQL 18's
+    pg_dump, which reads them from older servers too."""
+    with _dump(target, lock_timeout, ("--statistics-only",)) as out:
+        yield out
+
+
+@contextlib.contextmanager
+def _dump(target: str, lock_timeout: str, what: tuple[str, ...]) -> Iterator[Path]:
     from dbtruth.sources.scratch import embedded_bindir, run_marker
 
     pg_dump = embedded_bindir() / "pg_dump"
@@ -50,7 +65,7 @@ def schema_dump(target: str, lock_timeout: str) -> Iterator[Path]:
     try:
         (folder / "owner").write_text(run_marker())
         out = folder / "schema.sql"
-        args, env = dump_command(pg_dump, params, folder, out, lock_timeout)
+        args, env = dump_command(pg_dump, params, folder, out, lock_timeout, what)
         try:
             done = subprocess.run(
                 args, capture_output=True, text=True, check=False, timeout=_DUMP_TIMEOUT_S,
@@ -68,7 +83,12 @@ def schema_dump(target: str, lock_timeout: str) -> Iterator[Path]:
 
 
 def dump_command(
-    pg_dump: Path, params: dict[str, Any], folder: Path, out: Path, lock_timeout: str
+    pg_dump: Path,
+    params: dict[str, Any],
+    folder: Path,
+    out: Path,
+    lock_timeout: str,
+    what: tuple[str, ...] = ("--schema-only", "--no-owner", "--no-privileges"),
 ) -> tuple[list[str], dict[str, str]]:
     """pg_dump's arguments and environment: no password among the arguments (every user sees
     them in `ps`); it goes into a 0600 password file in dbtruth's private folder."""
@@ -85,7 +105,7 @@ def dump_command(
         env["PGPASSFILE"] = str(passfile)
     env["PGAPPNAME"] = "dbtruth"
     args = [
-        str(pg_dump), "--schema-only", "--no-owner", "--no-privileges",
+        str(pg_dump), *what,
         f"--lock-wait-timeout={_lock_wait(lock_timeout)}", "--file", str(out),
         "--dbname", make_conninfo("", **params),
     ]  # fmt: skip

@@ -23,6 +23,7 @@ import ctypes
 import hashlib
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -123,6 +124,34 @@ class ScratchServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def extend_relations(self, database: str) -> tuple[int, int]:
+        """Give every table, index and materialized view of `database` outside the system
+        schemas the length its statistics say (pg_class.relpages), as sparse files of empty
+        pages: the planner reads a relation's size from its file, so an empty copy would be
+        planned as empty whatever its statistics say. No disk is used and nothing reads the
+        pages (EXPLAIN without ANALYZE). Only on a server dbtruth started, whose files are its
+        own; returns how many relations and pages."""
+        if self.workdir is None or not self.started:
+            raise DbtruthError("relation files can be sized only on a server dbtruth started")
+        data = (self.workdir / "data").resolve()
+        conninfo = psycopg.conninfo.make_conninfo(self.admin_conninfo, dbname=database)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pg_relation_filepath(c.oid), c.relpages FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relkind IN ('r', 'i', 'm', 't') AND c.relpages > 0"
+                "   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
+                "   AND n.nspname NOT LIKE 'pg\\_temp\\_%'"
+            ).fetchall()
+        relations = pages_total = 0
+        for relative, pages in rows:
+            if not _RELATION_FILE.fullmatch(str(relative or "")):
+                continue  # another tablespace: not this server's folder to size
+            _extend(data / str(relative), int(pages))
+            relations += 1
+            pages_total += int(pages)
+        return relations, pages_total
 
     def create_database(self) -> ScratchDatabase:
         """An empty database owned by an unprivileged role."""
@@ -428,6 +457,28 @@ def _start_cluster(
     )
     server._stop.append(stop)
     return server
+
+
+# base/<database oid>/<relfilenode>: a relation in the server's default tablespace.
+_RELATION_FILE = re.compile(r"base/\d+/\d+")
+_PAGE = 8192
+_SEGMENT_PAGES = 131072  # PostgreSQL's 1 GB segments
+
+
+def _extend(first: Path, pages: int) -> None:
+    """Lengthen a relation to `pages` pages, segment by segment, never shortening one."""
+    owner = first.stat()
+    segment = 0
+    while segment * _SEGMENT_PAGES < pages:
+        path = first if segment == 0 else first.with_name(f"{first.name}.{segment}")
+        length = min(_SEGMENT_PAGES, pages - segment * _SEGMENT_PAGES) * _PAGE
+        if not path.exists():
+            path.touch(mode=0o600)
+            if os.geteuid() == 0:
+                os.chown(path, owner.st_uid, owner.st_gid)
+        if path.stat().st_size < length:
+            os.truncate(path, length)
+        segment += 1
 
 
 def _prepare_roles(conn: psycopg.Connection[Any], version_num: int) -> None:

@@ -25,8 +25,9 @@ from dbtruth.engine import Result
 from dbtruth.errors import DbtruthError
 from dbtruth.findings import Severity
 from dbtruth.model import Catalog
-from dbtruth.model.workload import PlannedQuery
+from dbtruth.model.workload import Agreement, PlannedQuery
 from dbtruth.planning import intake
+from dbtruth.planning.compare import TOLERANCE, agreement
 from dbtruth.planning.explain import plan_query
 from dbtruth.planning.observed import observed
 from dbtruth.reading import TargetOptions, fail_threshold, read_manifest, target_label
@@ -52,6 +53,7 @@ class WorkloadOptions:
     fail_on: str | None = None
     plan_timeout: str = DEFAULT_PLAN_TIMEOUT
     top: int = 20  # observed queries read from pg_stat_statements on a live target (0: none)
+    twin: bool = False  # also plan on a statistics twin of the live target
 
 
 @dataclass
@@ -64,6 +66,8 @@ class WorkloadResult:
     tables: int
     notes: list[str]
     threshold: Severity | None
+    # With --twin: each query as the statistics twin planned it, beside the target's plan.
+    twin: list[Agreement] | None = None
 
     def fails(self) -> bool:
         return self.threshold is not None and any(
@@ -73,6 +77,11 @@ class WorkloadResult:
 
 def workload_target(options: WorkloadOptions) -> WorkloadResult:
     words = options.target.target
+    if options.twin and not is_live(words):
+        raise DbtruthError(
+            "--twin copies a live target's planner statistics; give the database URL (SQL "
+            "files have none: they are planned on their own copy)"
+        )
     manifest = read_manifest(options.manifest, words, options.allow_outside_paths)
     notes: list[str] = []
     queries = intake.declared(manifest)
@@ -93,6 +102,7 @@ def workload_target(options: WorkloadOptions) -> WorkloadResult:
         planned = [
             plan_query(conn, q, catalog.server_version_num, options.plan_timeout) for q in queries
         ]
+    twin = _on_twin(planned, options, catalog.server_version_num, notes) if options.twin else None
     unplanned = sum(1 for p in planned if p.error and p.query.origin == "observed")
     if unplanned:
         notes.append(
@@ -122,7 +132,31 @@ def workload_target(options: WorkloadOptions) -> WorkloadResult:
         tables=len(catalog.tables),
         notes=notes,
         threshold=fail_threshold(options.fail_on, manifest),
+        twin=twin,
     )
+
+
+def _on_twin(
+    planned: list[PlannedQuery], options: WorkloadOptions, version_num: int, notes: list[str]
+) -> list[Agreement]:
+    """Every query planned again on the live target's statistics twin."""
+    from dbtruth.sources.twin import statistics_twin
+
+    conninfo = normalize(options.target.target[0]) if options.target.target else ""
+    with statistics_twin(conninfo, options.target.lock_timeout, version_num) as twin:
+        notes += twin.notes
+        with psycopg.connect(twin.conninfo, autocommit=True) as conn:
+            on_twin = [
+                plan_query(conn, p.query, twin.server_version_num, options.plan_timeout)
+                for p in planned
+            ]
+    agreements = [agreement(a, b) for a, b in zip(planned, on_twin, strict=True)]
+    agreeing = sum(1 for a in agreements if a.agrees(TOLERANCE))
+    notes.append(
+        f"statistics twin: {agreeing} of {len(agreements)} plan(s) agree with the target's "
+        f"(the same shape, total cost within {TOLERANCE:.0%})"
+    )
+    return agreements
 
 
 def _planner(
