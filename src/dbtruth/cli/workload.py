@@ -45,6 +45,13 @@ _DURATION = re.compile(r"\d+(?:us|ms|s|min|h|d)?")
     "show how far each plan agrees with the target's.",
 )
 @click.option(
+    "--suggest",
+    is_flag=True,
+    help="Index advice for the whole workload: candidate indexes built and the queries planned "
+    "again on the statistics twin (live targets; implies --twin) or on the SQL files' copy, "
+    "chosen per table by calls × cost saved against write cost. Never touches the target.",
+)
+@click.option(
     "--plan-timeout",
     default="10s",
     show_default=True,
@@ -67,6 +74,7 @@ def workload(
     queries: tuple[Path, ...],
     top: int,
     twin: bool,
+    suggest: bool,
     plan_timeout: str,
     **load_options: Any,
 ) -> int:
@@ -95,6 +103,7 @@ def workload(
         plan_timeout=plan_timeout,
         top=top,
         twin=twin,
+        suggest=suggest,
     )
     done = workload_target(options)
     if write_baseline is not None:

@@ -149,6 +149,7 @@ class PlannedQuery:
     query: Query
     plan: Plan | None
     error: str | None = None  # why PostgreSQL could not plan it (then plan is None)
+    advice: tuple[Advice, ...] = ()  # with --suggest: indexes that would serve it
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +169,19 @@ class Agreement:
             and self.cost_ratio is not None
             and abs(self.cost_ratio - 1.0) <= tolerance
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    """An index the planner would use for a query, found by building it where the workload
+    was planned (the statistics twin, or the copy of SQL files) and planning again."""
+
+    index: str  # what it is: "public.orders (status) INCLUDE (total)"
+    sql: str  # CREATE INDEX CONCURRENTLY …, with a name the schema does not use yet
+    before: float  # the query's cost there without it
+    after: float  # and with it (and with the indexes chosen before it)
+    scan_before: str
+    scan_after: str
+    queries: tuple[str, ...]  # every query it serves
+    planned_on: str  # "statistics twin" or "copy of the SQL files"
+    write_note: str  # what it costs writers, as far as dbtruth knows

@@ -79,6 +79,11 @@ def _block(
         lines.append(f"contract: {_contract_text(query.contract)} — {verdict}")
     if twin is not None:
         lines.append(f"twin: {_twin_text(twin)}")
+    for advice in planned.advice:
+        lines.append(
+            f"advice ({advice.planned_on}): {advice.sql} — cost {advice.before:,.2f} → "
+            f"{advice.after:,.2f} ({advice.scan_before or '?'} → {advice.scan_after or '?'})"
+        )
     lines += _tree(plan.root)
     return title, lines
 
@@ -170,6 +175,20 @@ def _query_dict(
         "contract": None if query.contract is None else _contract_dict(query.contract),
         "contract_kept": None if query.contract is None or planned.plan is None else not findings,
         "findings": [f.fingerprint for f in findings],
+        "advice": [
+            {
+                "index": a.index,
+                "sql": a.sql,
+                "before": a.before,
+                "after": a.after,
+                "scan_before": a.scan_before,
+                "scan_after": a.scan_after,
+                "serves": list(a.queries),
+                "planned_on": a.planned_on,
+                "writes": a.write_note,
+            }
+            for a in planned.advice
+        ],
         "error": planned.error,
         "plan": None
         if planned.plan is None

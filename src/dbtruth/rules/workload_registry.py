@@ -5,6 +5,7 @@ of RULES.
 
 from __future__ import annotations
 
+from dbtruth.rules.workload.missing_index_for_query import missing_index_for_query
 from dbtruth.rules.workload.plan_cost_over_ceiling import plan_cost_over_ceiling
 from dbtruth.rules.workload.plan_shape_against_contract import plan_shape_against_contract
 from dbtruth.rules.workload.query_does_not_plan import query_does_not_plan
@@ -20,4 +21,5 @@ WORKLOAD_RULES: tuple[WorkloadCheck, ...] = (
     plan_cost_over_ceiling,
     plan_shape_against_contract,
     query_does_not_plan,
+    missing_index_for_query,
 )

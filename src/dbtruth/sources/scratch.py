@@ -153,6 +153,20 @@ class ScratchServer:
             pages_total += int(pages)
         return relations, pages_total
 
+    def set_length(self, relative: str, pages: int) -> None:
+        """Make the files of one relation exactly `pages` empty pages long: longer as sparse
+        files, shorter by cutting them. `relative` is its pg_relation_filepath, asked by the
+        session that can see it (an index built in a transaction not yet committed). Only
+        while nothing reads the relation's pages: a statistics twin, where nothing ever reads
+        them, and an index built over the emptied table in no time."""
+        if self.workdir is None or not self.started:
+            raise DbtruthError("relation files can be sized only on a server dbtruth started")
+        if not _RELATION_FILE.fullmatch(relative):
+            raise DbtruthError(f"{relative}: not a relation in the server's default tablespace")
+        first = (self.workdir / "data").resolve() / relative
+        _extend(first, pages)
+        _cut(first, pages)
+
     def create_database(self) -> ScratchDatabase:
         """An empty database owned by an unprivileged role."""
         token = secrets.token_hex(4)
@@ -478,6 +492,21 @@ def _extend(first: Path, pages: int) -> None:
                 os.chown(path, owner.st_uid, owner.st_gid)
         if path.stat().st_size < length:
             os.truncate(path, length)
+        segment += 1
+
+
+def _cut(first: Path, pages: int) -> None:
+    """Shorten a relation to `pages` pages: later segments removed, the last one cut."""
+    segment = 0
+    while True:
+        path = first if segment == 0 else first.with_name(f"{first.name}.{segment}")
+        if not path.exists():
+            return
+        keep = max(0, min(_SEGMENT_PAGES, pages - segment * _SEGMENT_PAGES)) * _PAGE
+        if keep == 0 and segment > 0:
+            path.unlink()
+        elif path.stat().st_size > keep:
+            os.truncate(path, keep)
         segment += 1
 
 

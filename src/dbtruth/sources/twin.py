@@ -17,7 +17,7 @@ definitions without their data.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +42,9 @@ class Twin:
     server_version_num: int
     relations_sized: int
     pages: int
+    # Sets one relation's file length (its pg_relation_filepath, pages): what-if indexes are
+    # built over an emptied table and then given their size.
+    set_length: Callable[[str, int], None]
     notes: list[str] = field(default_factory=list)
 
 
@@ -85,6 +88,7 @@ def statistics_twin(conninfo: str, lock_timeout: str, source_version_num: int) -
             server.version_num,
             relations,
             pages,
+            server.set_length,
             notes,
         )
 

@@ -11,6 +11,7 @@ Where the plans come from decides what they say, and the result says which it wa
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from dbtruth.planning import intake
 from dbtruth.planning.compare import TOLERANCE, agreement
 from dbtruth.planning.explain import plan_query
 from dbtruth.planning.observed import observed
+from dbtruth.planning.whatif import Advised, RealRows, TwinSizer, advise
 from dbtruth.reading import TargetOptions, fail_threshold, read_manifest, target_label
 from dbtruth.sources import snapshot
 from dbtruth.sources.conninfo import connect_live, describe, normalize
@@ -54,6 +56,7 @@ class WorkloadOptions:
     plan_timeout: str = DEFAULT_PLAN_TIMEOUT
     top: int = 20  # observed queries read from pg_stat_statements on a live target (0: none)
     twin: bool = False  # also plan on a statistics twin of the live target
+    suggest: bool = False  # index advice, tried on the twin (live) or on the copy (SQL files)
 
 
 @dataclass
@@ -102,7 +105,15 @@ def workload_target(options: WorkloadOptions) -> WorkloadResult:
         planned = [
             plan_query(conn, q, catalog.server_version_num, options.plan_timeout) for q in queries
         ]
-    twin = _on_twin(planned, options, catalog.server_version_num, notes) if options.twin else None
+        if options.suggest and not live:
+            advised = advise(
+                conn, planned, catalog, RealRows(), planned_on="copy of the SQL files",
+                timeout=options.plan_timeout, version=catalog.server_version_num,
+            )  # fmt: skip
+            planned, notes = advised.planned, [*notes, *advised.notes, _advice_note(advised)]
+    twin = None
+    if options.twin or (options.suggest and live):
+        twin, planned = _on_twin(planned, options, catalog.server_version_num, notes)
     unplanned = sum(1 for p in planned if p.error and p.query.origin == "observed")
     if unplanned:
         notes.append(
@@ -138,8 +149,9 @@ def workload_target(options: WorkloadOptions) -> WorkloadResult:
 
 def _on_twin(
     planned: list[PlannedQuery], options: WorkloadOptions, version_num: int, notes: list[str]
-) -> list[Agreement]:
-    """Every query planned again on the live target's statistics twin."""
+) -> tuple[list[Agreement], list[PlannedQuery]]:
+    """Every query planned again on the live target's statistics twin, and with --suggest the
+    index advice tried there (attached to the target's queries)."""
     from dbtruth.sources.twin import statistics_twin
 
     conninfo = normalize(options.target.target[0]) if options.target.target else ""
@@ -150,13 +162,34 @@ def _on_twin(
                 plan_query(conn, p.query, twin.server_version_num, options.plan_timeout)
                 for p in planned
             ]
+            if options.suggest:
+                twin_catalog = read_catalog(conn, twin.description, live=False)
+                advised = advise(
+                    conn, on_twin, twin_catalog, TwinSizer(conn, twin.set_length),
+                    planned_on="statistics twin", timeout=options.plan_timeout,
+                    version=twin.server_version_num,
+                )  # fmt: skip
+                notes += [*advised.notes, _advice_note(advised)]
+                planned = [
+                    dataclasses.replace(p, advice=a.advice)
+                    for p, a in zip(planned, advised.planned, strict=True)
+                ]
     agreements = [agreement(a, b) for a, b in zip(planned, on_twin, strict=True)]
     agreeing = sum(1 for a in agreements if a.agrees(TOLERANCE))
     notes.append(
         f"statistics twin: {agreeing} of {len(agreements)} plan(s) agree with the target's "
         f"(the same shape, total cost within {TOLERANCE:.0%})"
     )
-    return agreements
+    return agreements, planned
+
+
+def _advice_note(advised: Advised) -> str:
+    indexes = {a.sql for p in advised.planned for a in p.advice}
+    served = sum(1 for p in advised.planned if p.advice)
+    return (
+        f"index advice: {advised.trials} trial build(s); {len(indexes)} index(es) proposed, "
+        f"serving {served} query(ies)"
+    )
 
 
 def _planner(
