@@ -320,3 +320,64 @@ def test_the_statistics_twin_plans_as_the_target_does(shop: str, tmp_path: Path)
 def test_a_twin_of_sql_files_is_refused(tmp_path: Path) -> None:
     outcome = dbtruth("workload", str(EXAMPLES / "casefile"), "--twin")
     assert outcome.code == 2 and "--twin copies a live target's" in outcome.err
+
+
+_ADVICE_MANIFEST = """\
+workload:
+  - name: pending orders
+    role: read
+    sql: SELECT id, total FROM orders WHERE status = 'pending'
+    calls_per_minute: 300
+  - name: recent orders of a customer
+    role: read
+    sql: SELECT id FROM orders WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 20
+    calls_per_minute: 600
+  - name: place an order
+    role: write
+    sql: >-
+      INSERT INTO orders (id, customer_id, status, total, created_at)
+      VALUES ($1, $2, 'pending', $3, now())
+    calls_per_minute: 100
+"""
+
+
+def test_advice_from_the_twin_holds_on_the_target(shop: str, tmp_path: Path) -> None:
+    """An index missing from a live target is found on its statistics twin; created on the
+    target as advised, the plan changes there as the twin predicted, and the advice stops."""
+    with psycopg.connect(shop, autocommit=True) as conn:
+        conn.execute("DROP INDEX orders_status_idx")
+    manifest = write_files(tmp_path, {"dbtruth.yaml": _ADVICE_MANIFEST}) / "dbtruth.yaml"
+    args = ("workload", shop, "--manifest", str(manifest), "--format", "json")
+    outcome = dbtruth(*args, "--suggest")
+    assert outcome.code == 1, outcome.err  # X012 warnings fail at the default threshold
+    queries = _queries(outcome)
+    (advice,) = queries["pending orders"]["advice"]
+    assert "(status)" in advice["index"] and advice["planned_on"] == "statistics twin"
+    assert advice["after"] < advice["before"] / 2
+    assert queries["place an order"]["advice"] == []
+    # Nothing was built on the target by the advice.
+    with psycopg.connect(shop) as conn:
+        indexes = conn.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'")
+        assert indexes.fetchone() == (2,)
+    with psycopg.connect(shop, autocommit=True) as conn:
+        for queried in queries.values():
+            for fix in queried["advice"]:
+                conn.execute(fix["sql"])  # CONCURRENTLY, as a user would run it
+    again = _queries(dbtruth(*args))
+    plan = again["pending orders"]["plan"]
+    name = advice["sql"].split("CONCURRENTLY ")[1].split(" ")[0]
+    assert f"public.{name}" in plan["indexes"]
+    assert abs(plan["total_cost"] - advice["after"]) <= 0.15 * advice["after"], (plan, advice)
+    assert dbtruth(*args, "--suggest").code == 0
+
+
+def test_advice_on_sql_files_uses_their_rows(tmp_path: Path) -> None:
+    folder = write_files(tmp_path / "schema", {
+        "schema.sql": _SCHEMA.replace("ANALYZE;", "").replace(
+            "CREATE INDEX orders_status_idx ON orders (status);", ""),
+    })  # fmt: skip
+    manifest = write_files(tmp_path, {"dbtruth.yaml": _ADVICE_MANIFEST}) / "dbtruth.yaml"
+    outcome = dbtruth("workload", str(folder), "--manifest", str(manifest), "--suggest",
+                      "--scratch", "embedded", "--format", "json")  # fmt: skip
+    (advice,) = _queries(outcome)["pending orders"]["advice"]
+    assert advice["planned_on"] == "copy of the SQL files" and "(status)" in advice["index"]

@@ -17,6 +17,7 @@ from dbtruth.engine import find_spec
 from dbtruth.manifest import Manifest
 from dbtruth.planning import intake
 from dbtruth.planning.explain import plan_query
+from dbtruth.planning.whatif import RealRows, advise
 from dbtruth.sources.introspect import read_catalog
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -34,6 +35,19 @@ def _cases() -> list[Any]:
     return cases
 
 
+def _run(spec: Any, conn: Any, manifest: Manifest, case: dict[str, Any]) -> Any:
+    catalog = read_catalog(conn, "fixture", live=False)
+    planned = [
+        plan_query(conn, q, catalog.server_version_num, "10s") for q in intake.declared(manifest)
+    ]
+    if case.get("suggest"):
+        planned = advise(conn, planned, catalog, RealRows(), planned_on="fixture",
+                         timeout="10s", version=catalog.server_version_num).planned  # fmt: skip
+    settings = manifest.settings()
+    violations = [v for p in planned for v in spec.check(p, catalog, settings)]
+    return planned, violations
+
+
 @pytest.mark.parametrize(("code", "case"), _cases())
 def test_workload_fixture(server: Any, code: str, case: dict[str, Any]) -> None:
     spec = find_spec(code)
@@ -45,25 +59,23 @@ def test_workload_fixture(server: Any, code: str, case: dict[str, Any]) -> None:
                                          with_parser=False):  # fmt: skip
                 conn.execute(piece)  # type: ignore[call-overload]
             conn.execute("ANALYZE")
-            catalog = read_catalog(conn, "fixture", live=False)
             manifest = Manifest.model_validate(case["manifest"])
-            planned = [
-                plan_query(conn, q, catalog.server_version_num, "10s")
-                for q in intake.declared(manifest)
-            ]
-        violations = [
-            v
-            for p in planned
-            for v in spec.check(p, catalog, manifest.settings())  # type: ignore[call-arg,arg-type]
-        ]
-        assert sorted({v.object.name for v in violations}) == sorted(case.get("expect") or []), (
-            [v.message for v in violations],
-            [
-                (p.query.name, p.error, p.plan and [n.label for n in p.plan.nodes()])
-                for p in planned
-            ],
-        )
-        for word in case.get("message_contains", []):
-            assert all(word in v.message for v in violations), (word, violations)
+            planned, violations = _run(spec, conn, manifest, case)
+            expected = sorted(case.get("expect") or [])
+            assert sorted({v.object.name for v in violations}) == expected, (
+                [v.message for v in violations],
+                [(p.query.name, p.error, p.plan and [n.label for n in p.plan.nodes()])
+                 for p in planned],
+            )  # fmt: skip
+            for word in case.get("message_contains", []):
+                assert all(word in v.message for v in violations), (word, violations)
+            if case.get("apply_fix"):
+                fixes = [v.fix.sql for v in violations if v.fix and v.fix.sql]
+                assert fixes, "apply_fix: the case has no fix to apply"
+                for fix in dict.fromkeys(fixes):
+                    conn.execute(fix)  # type: ignore[call-overload]
+                conn.execute("ANALYZE")
+                _, after = _run(spec, conn, manifest, case)
+                assert after == [], [v.message for v in after]
     finally:
         server.drop_database(name)
