@@ -125,6 +125,7 @@ class Advised:
     planned: list[PlannedQuery]  # the queries, each with the advice that serves it
     notes: list[str] = field(default_factory=list)
     trials: int = 0
+    chosen: list[tuple[Table, Candidate]] = field(default_factory=list)  # in the order kept
 
 
 def advise(
@@ -136,6 +137,7 @@ def advise(
     planned_on: str,
     timeout: str,
     version: int,
+    per_table: int = MAX_PER_TABLE,
 ) -> Advised:
     """`planned`: the workload as this connection's database plans it."""
     done = Advised(list(planned))
@@ -156,8 +158,9 @@ def advise(
             done.notes.append(f"index advice stopped after {MAX_TRIALS} trial builds")
             break
         _advise_table(
-            conn, done, table, found, catalog, sizer, writes, planned_on, timeout, version
-        )
+            conn, done, table, found, catalog, sizer, writes, planned_on, timeout, version,
+            per_table,
+        )  # fmt: skip
     return done
 
 
@@ -172,6 +175,7 @@ def _advise_table(
     planned_on: str,
     timeout: str,
     version: int,
+    per_table: int,
 ) -> None:
     readers = [i for i, p in enumerate(done.planned)
                if p.plan is not None and table.qualified in p.plan.relations()]  # fmt: skip
@@ -180,7 +184,7 @@ def _advise_table(
     write_rate = writes.get(table.qualified)
     trials: dict[Candidate, str] = {}  # the name each candidate was last built under
     with conn.transaction(force_rollback=True):
-        for _ in range(MAX_PER_TABLE):
+        for _ in range(per_table):
             best: tuple[float, Candidate, dict[int, float], dict[int, str]] | None = None
             for candidate in found:
                 if done.trials >= MAX_TRIALS:
@@ -215,6 +219,7 @@ def _advise_table(
                            for i, text in after_scans.items()}  # fmt: skip
             kept = f"dbtruth_chosen_{next(_names)}"
             _build(conn, table, chosen, kept, sizer)
+            done.chosen.append((table, chosen))
             served = [i for i in readers if after[i] < costs[i] * _SERVED]
             advice = Advice(
                 index=chosen.label,
@@ -237,6 +242,31 @@ def _advise_table(
                                                (*query.advice, mine))  # fmt: skip
                 costs[i], scans[i] = after[i], after_scans[i]
     sizer.after_rollback(conn, table)
+
+
+def workload_cost(
+    conn: psycopg.Connection[Any],
+    planned: list[PlannedQuery],
+    chosen: list[tuple[Table, Candidate]],
+    sizer: Sizer,
+    *,
+    timeout: str,
+    version: int,
+) -> tuple[float, int]:
+    """The workload's weighted cost (calls × planned cost, summed) with the `chosen` indexes
+    built, and how many of its queries could be planned; nothing stays built."""
+    total, counted = 0.0, 0
+    with conn.transaction(force_rollback=True):
+        for table, candidate in chosen:
+            _build(conn, table, candidate, f"dbtruth_set_{next(_names)}", sizer)
+        for query in planned:
+            again = plan_query(conn, query.query, version, timeout)
+            if again.plan is not None:
+                total += _weight(query) * again.plan.total_cost
+                counted += 1
+    for table in {t for t, _ in chosen}:
+        sizer.after_rollback(conn, table)
+    return total, counted
 
 
 def _trial(
