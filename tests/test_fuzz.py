@@ -186,7 +186,8 @@ def _run_cases(
         argv: list[str] = []
         try:
             argv = build(case)
-            with _deadline(SQL_CASE_SECONDS if kind in ("sql", "prove") else CASE_SECONDS):
+            slow = kind in ("sql", "prove", "workload")  # a scratch server per case
+            with _deadline(SQL_CASE_SECONDS if slow else CASE_SECONDS):
                 outcome = dbtruth(*argv)
             problems = contract_violations(outcome)
         except Hang as exc:
@@ -675,6 +676,39 @@ def build_prove_case(case: Case) -> list[str]:
     return argv + (["--data"] if rng.random() < 0.5 else [])
 
 
+def build_workload_case(case: Case) -> list[str]:
+    """`workload` of casefile's SQL files with a hostile dbtruth.yaml workload and a hostile
+    --queries file: queries, contracts and names from a pull request."""
+    rng = case.rng
+    folder = case.folder / "casefile"
+    shutil.copytree(EXAMPLES / "casefile", folder)
+    manifest = folder / "dbtruth.yaml"
+    document = yaml.safe_load(manifest.read_bytes())
+    for entry in document.get("workload", []):
+        if rng.random() < 0.5:
+            entry["sql"] = rng.choice(HOSTILE_SQL)
+            case.note(f"workload {entry.get('name')}: {entry['sql'][:40]!r}")
+        if rng.random() < 0.3:
+            entry["contract"] = {
+                rng.choice(["uses_index", "no_seq_scan_on", "plan_nodes", "join_order"]):
+                    rng.choice([["casework.case_file"], [""], ["\x1b]0;x\x07"], ["Seq Scan"] * 50])
+            } if rng.random() < 0.5 else {"max_cost": rng.choice([1e-9, 1e308, 1])}  # fmt: skip
+    if rng.random() < 0.2:
+        document = perturb_leaves(case, document, rate=0.05)
+    manifest.write_bytes(yaml.safe_dump(document, allow_unicode=True).encode())
+    argv = ["workload", str(folder), "--scratch", "embedded",
+            "--format", rng.choice(FORMATS)]  # fmt: skip
+    if rng.random() < 0.5:
+        names = ["x", " " * 5000 + "y", "\x1b[2J", ""]
+        long_where = " AND ".join(["id = $1"] * rng.randint(1, 400))
+        bodies = [*HOSTILE_SQL, f"SELECT id FROM casework.case_file WHERE {long_where}"]
+        queries = [f"-- name: {rng.choice(names)}\n{rng.choice(bodies)}"
+                   for _ in range(rng.randint(1, 4))]  # fmt: skip
+        _write(case.folder, "top.sql", (";\n".join(queries) + ";\n").encode())
+        argv += ["--queries", str(case.folder / "top.sql")]
+    return argv + (["--suggest"] if rng.random() < 0.5 else [])
+
+
 # --- the tests -------------------------------------------------------------------------------
 
 # Shares of the budget; the SQL files run a fixed small number of cases on top, and one hang
@@ -700,6 +734,10 @@ def test_fuzz_sql_files(tmp_path: Path) -> None:
 
 def test_fuzz_prove_manifests(tmp_path: Path) -> None:
     _run_cases("prove", tmp_path, BUDGET, build_prove_case, limit=PROVE_CASES)
+
+
+def test_fuzz_workload_manifests(tmp_path: Path) -> None:
+    _run_cases("workload", tmp_path, BUDGET, build_workload_case, limit=PROVE_CASES)
 
 
 def test_contract_check_catches_what_it_should() -> None:
