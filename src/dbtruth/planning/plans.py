@@ -74,3 +74,27 @@ def _node(data: dict[str, Any], schema: str | None, depth: int) -> PlanNode:
 
 def _qualified(schema: str | None, name: str) -> str:
     return f"{schema}.{name}" if schema else name
+
+
+def tree_lines(root: PlanNode, limit: int = 40) -> list[str]:
+    """The plan as EXPLAIN's text format draws it: one node per line, children indented under
+    an arrow, with the conditions that explain the node; at most `limit` nodes."""
+    lines: list[str] = []
+    shown = 0
+    stack: list[tuple[PlanNode, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        shown += 1
+        if shown > limit:
+            lines.append(f"… {len(stack) + 1} more node(s)")
+            break
+        arrow = 6 * (depth - 1) + 2  # EXPLAIN's own indentation
+        pad = " " * arrow + "->  " if depth else ""
+        lines.append(
+            f"{pad}{node.label}  (cost {node.startup_cost:,.2f}..{node.total_cost:,.2f} "
+            f"rows {node.rows:,.0f})"
+        )
+        indent = " " * (arrow + 6 if depth else 2)
+        lines += [f"{indent}{key}: {value}" for key, value in node.details]
+        stack.extend((child, depth + 1) for child in reversed(node.children))
+    return lines

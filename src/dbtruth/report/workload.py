@@ -9,6 +9,7 @@ from dbtruth import engine
 from dbtruth.findings import Finding, Severity
 from dbtruth.model.workload import Agreement, Contract, PlannedQuery, PlanNode
 from dbtruth.planning.compare import TOLERANCE
+from dbtruth.planning.plans import tree_lines
 from dbtruth.report.context import ReportContext
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def _block(
             f"advice ({advice.planned_on}): {advice.sql} — cost {advice.before:,.2f} → "
             f"{advice.after:,.2f} ({advice.scan_before or '?'} → {advice.scan_after or '?'})"
         )
-    lines += _tree(plan.root)
+    lines += tree_lines(plan.root, _NODES_SHOWN)
     return title, lines
 
 
@@ -114,30 +115,6 @@ def _contract_text(contract: Contract) -> str:
     if contract.join_order:
         parts.append(f"join order {' → '.join(contract.join_order)}")
     return "; ".join(parts) or "(empty)"
-
-
-def _tree(root: PlanNode) -> list[str]:
-    """The plan as EXPLAIN's text format draws it: one node per line, children indented under
-    an arrow, with the conditions that explain the node."""
-    lines: list[str] = []
-    shown = 0
-    stack: list[tuple[PlanNode, int]] = [(root, 0)]
-    while stack:
-        node, depth = stack.pop()
-        shown += 1
-        if shown > _NODES_SHOWN:
-            lines.append(f"… {len(stack) + 1} more node(s): --format json holds the whole plan")
-            break
-        arrow = 6 * (depth - 1) + 2  # EXPLAIN's own indentation
-        pad = " " * arrow + "->  " if depth else ""
-        lines.append(
-            f"{pad}{node.label}  (cost {node.startup_cost:,.2f}..{node.total_cost:,.2f} "
-            f"rows {node.rows:,.0f})"
-        )
-        indent = " " * (arrow + 6 if depth else 2)
-        lines += [f"{indent}{key}: {value}" for key, value in node.details]
-        stack.extend((child, depth + 1) for child in reversed(node.children))
-    return lines
 
 
 def _query_dict(

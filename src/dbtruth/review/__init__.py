@@ -17,7 +17,7 @@ from dbtruth.model import Catalog
 from dbtruth.review.checklist import answer_checklist
 from dbtruth.review.facts import Facts
 from dbtruth.review.maturity import assess
-from dbtruth.review.model import NO_PROOFS, FindingGroup, Proofs, Review
+from dbtruth.review.model import NO_PLANS, NO_PROOFS, FindingGroup, Plans, Proofs, Review
 from dbtruth.review.sections.behaviour import indexes, security, transactions
 from dbtruth.review.sections.data import (
     critical_invariants,
@@ -47,8 +47,9 @@ def build_review(
     today: date,
     notes: tuple[str, ...] = (),
     proofs: Proofs = NO_PROOFS,
+    plans: Plans = NO_PLANS,
 ) -> Review:
-    facts = Facts(catalog, manifest, manifest_path, result, target_paths, today, proofs)
+    facts = Facts(catalog, manifest, manifest_path, result, target_paths, today, proofs, plans)
     checklist = answer_checklist(facts)
     maturity = assess(facts)
     sections = [

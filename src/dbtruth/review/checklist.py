@@ -26,6 +26,7 @@ from dbtruth.review.invariants import (
     named_answer,
 )
 from dbtruth.review.model import Answer, ChecklistItem, ChecklistPart
+from dbtruth.review.plans import where_planned
 from dbtruth.review.signals import (
     idempotency_keys,
     json_columns,
@@ -374,18 +375,48 @@ def index_aligned_answer(facts: Facts) -> tuple[Answer, str]:
         return Answer.NO, "index contracts name what the catalog does not have: " + "; ".join(
             broken
         )
+    planned = facts.plans.planned
+    if planned is not None:
+        breaking = sorted(
+            {md_text(q.name) for q in reads if q.contract and facts.plans.breaches(q.name)}
+        )
+        if breaking:
+            return Answer.NO, (
+                f"the plan breaks the index contract of {listing(breaking)} "
+                f"({where_planned(facts)}; `dbtruth workload` shows the plans)"
+            )
     without = [q.name for q in reads if q.contract is None]
     if without:
         return Answer.UNKNOWN, f"read queries without an index contract: {listing(without)}"
+    if planned is not None and facts.plans.on_live:
+        return Answer.YES, (
+            f"all {len(reads)} read queries keep their index contract in the plans of the live "
+            "target"
+        )
+    if planned is not None:
+        return Answer.DECLARED, (
+            f"all {len(reads)} read queries carry an index contract, kept by the plans on the "
+            "copy of the SQL files, which holds none of production's sizes"
+        )
     return Answer.DECLARED, (
         f"all {len(reads)} read queries carry an index contract naming objects that exist; "
-        "the review runs no plan, so whether the planner uses them is not shown"
+        f"not planned ({facts.plans.absent})"
     )
 
 
 def _plans_tested(facts: Facts) -> tuple[Answer, str]:
+    planned = facts.plans.planned
+    if planned is None:
+        return Answer.UNKNOWN, f"no plan in this review: {facts.plans.absent}"
+    if facts.plans.on_live:
+        return Answer.YES, (
+            f"{len(planned.planned)} declared queries planned on the live target with its own "
+            "statistics"
+        )
     return Answer.UNKNOWN, (
-        "the review runs no EXPLAIN; record the plans tested on realistic data in the query's ADR"
+        f"{len(planned.planned)} declared queries planned only on the copy of the SQL files, "
+        "which holds none of production's sizes; `dbtruth workload URL --twin` plans them with "
+        "production's statistics"
     )
 
 

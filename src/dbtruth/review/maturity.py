@@ -17,6 +17,7 @@ from dbtruth.review.evidence import finding_sample, listing
 from dbtruth.review.facts import Facts
 from dbtruth.review.invariants import OUTSIDE, Known, known, summary
 from dbtruth.review.model import Answer, Criterion, Maturity, Status
+from dbtruth.review.plans import where_planned
 from dbtruth.review.signals import tenant_tables
 
 Judge = Callable[[Facts], tuple[Status, str]]
@@ -129,10 +130,24 @@ def _workload_first(facts: Facts) -> tuple[Status, str]:
         return Status.MISSED, "index contracts name what the catalog does not have: " + "; ".join(
             refuted
         )
+    breaking = [name for name in with_contract if facts.plans.breaches(name)]
+    if breaking:
+        return Status.MISSED, (
+            f"the plan breaks the index contract of {listing(breaking)} ({where_planned(facts)})"
+        )
+    if facts.plans.planned is not None and facts.plans.on_live:
+        return Status.MET, (
+            f"index contracts for {listing(with_contract)}, each kept by the live target's plan"
+        )
     return (
         Status.DECLARED,
         f"index contracts for {listing(with_contract)}; every query and contract matches the "
-        "schema (plans are not run by the review)",
+        "schema"
+        + (
+            ", kept by the plans on the copy of the SQL files (not production's sizes)"
+            if facts.plans.planned is not None
+            else f" (not planned: {facts.plans.absent})"
+        ),
     )
 
 

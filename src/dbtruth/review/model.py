@@ -15,7 +15,10 @@ from dbtruth.findings import Finding
 from dbtruth.prove.model import Proof, Proved
 
 if TYPE_CHECKING:
+    from dbtruth.findings import Finding as _Finding
+    from dbtruth.model.workload import PlannedQuery
     from dbtruth.prove.data import DataReport  # psycopg: only when the rows were read
+    from dbtruth.workload.run import WorkloadResult
 
 
 class Answer(Enum):
@@ -225,3 +228,31 @@ class Proofs:
 
 
 NO_PROOFS = Proofs(None, "not proven in this review")
+
+
+@dataclass(frozen=True, slots=True)
+class Plans:
+    """What `dbtruth workload` showed for the review (the declared queries planned), or why
+    it did not run."""
+
+    planned: WorkloadResult | None
+    absent: str | None
+
+    def of(self, name: str) -> PlannedQuery | None:
+        if self.planned is None:
+            return None
+        return next((p for p in self.planned.planned if p.query.name == name), None)
+
+    def breaches(self, name: str) -> list[_Finding]:
+        """The contract findings (X007–X011) of one query."""
+        if self.planned is None:
+            return []
+        return [f for f in self.planned.result.findings if f.object.path == name]
+
+    @property
+    def on_live(self) -> bool:
+        """Planned by the live target itself, with its own statistics."""
+        return self.planned is not None and "read-only session" in self.planned.planned_on
+
+
+NO_PLANS = Plans(None, "not planned in this review")

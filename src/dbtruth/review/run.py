@@ -1,5 +1,6 @@
 """`dbtruth review` as one call: read dbtruth.yaml and the target, run the catalog rules, prove
-the declared invariants on a throwaway copy, and build the review from the same facts.
+the declared invariants on a throwaway copy, plan the declared workload, and build the review
+from the same facts.
 
 Proving is what lets the review say an invariant holds: without it the review can only say an
 object that should enforce it exists. It runs by default when the target is SQL files (the copy is
@@ -15,12 +16,13 @@ from datetime import date
 from pathlib import Path
 
 from dbtruth import engine
+from dbtruth.errors import DbtruthError
 from dbtruth.findings import Location
 from dbtruth.manifest.config import Manifest, load_manifest
 from dbtruth.model import Catalog
 from dbtruth.reading import TargetOptions, load, local_paths, manifest_path, target_label
 from dbtruth.review import build_review
-from dbtruth.review.model import Proofs, Review
+from dbtruth.review.model import Plans, Proofs, Review
 from dbtruth.sources.target import ProgressFactory
 
 
@@ -51,6 +53,7 @@ def review_target(
     locations = {name: Location(file, line) for name, (file, line) in loaded.locations.items()}
     result = engine.run(loaded.catalog, manifest, locations=locations)
     proofs = _proofs(options, manifest, loaded.catalog)
+    plans = _plans(options, manifest, loaded.catalog)
     review = build_review(
         loaded.catalog,
         manifest,
@@ -61,8 +64,32 @@ def review_target(
         today=options.today or date.today(),
         notes=(*loaded.notes, *_unread(options, proofs)),
         proofs=proofs,
+        plans=plans,
     )
     return ReviewedTarget(review, len(result.findings), loaded.description)
+
+
+def _plans(options: ReviewOptions, manifest: Manifest, catalog: Catalog) -> Plans:
+    """dbtruth.yaml's workload planned (EXPLAIN, never ANALYZE) where the review read the
+    schema, or why it was not: planning runs nothing, so it needs no asking."""
+    if not manifest.workload:
+        return Plans(None, "dbtruth.yaml declares no workload to plan")
+    if catalog.source.startswith("snapshot"):
+        return Plans(None, "a snapshot holds no schema to plan on; review the SQL files or URL")
+    from dbtruth.workload.run import WorkloadOptions, workload_target
+
+    try:
+        planned = workload_target(
+            WorkloadOptions(
+                target=options.target,
+                manifest=options.manifest,
+                allow_outside_paths=options.allow_outside_paths,
+                top=0,  # the declared queries: the review judges the design's own contracts
+            )
+        )
+    except DbtruthError as exc:  # a query that does not parse is X006's to report
+        return Plans(None, f"not planned: {exc}")
+    return Plans(planned, None)
 
 
 def _unread(options: ReviewOptions, proofs: Proofs) -> tuple[str, ...]:

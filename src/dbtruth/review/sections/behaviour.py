@@ -11,6 +11,7 @@ from dbtruth.review.evidence import finding_sample, listing
 from dbtruth.review.facts import Facts
 from dbtruth.review.invariants import race_ended
 from dbtruth.review.model import Bullets, Paragraph, Section, Table
+from dbtruth.review.plans import where_planned
 from dbtruth.review.signals import (
     idempotency_keys,
     outbox_tables,
@@ -134,11 +135,22 @@ def indexes(facts: Facts) -> Section:
         section.blocks.append(Paragraph("No duplicate, redundant, invalid or missing index found."))
     contracts = [q for q in facts.manifest.workload if q.contract]
     if contracts:
+        kept = [q.name for q in contracts if not facts.plans.breaches(q.name)]
+        where = (
+            "on the live target."
+            if facts.plans.on_live
+            else "on the copy of the SQL files, which holds none of production's sizes."
+        )
+        planned = (
+            f"{len(kept)} of them kept by the plan PostgreSQL made {where}"
+            if facts.plans.planned is not None
+            else f"not planned ({facts.plans.absent})."
+        )
+        section.evidence.append(f"plans: {where_planned(facts)}")
         section.blocks.append(
             Paragraph(
                 f"{len(contracts)} workload queries carry an index contract (section 5), "
-                "declared in dbtruth.yaml. The review runs no plan, so whether the planner "
-                "uses those indexes is not shown here."
+                f"declared in dbtruth.yaml; {planned}"
             )
         )
     else:

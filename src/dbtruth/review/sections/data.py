@@ -10,6 +10,7 @@ from dbtruth.review.facts import Facts
 from dbtruth.review.invariants import Known, known, proof_text
 from dbtruth.review.invariants import summary as invariant_summary
 from dbtruth.review.model import Bullets, Code, Paragraph, Section, Table
+from dbtruth.review.plans import plan_block, plan_cell, where_planned
 from dbtruth.review.rows import row_status, rows_blocks
 from dbtruth.review.signals import query_text
 
@@ -188,6 +189,7 @@ def workload(facts: Facts) -> Section:
     if queries:
         section.evidence.append(f"dbtruth.yaml `workload`: {len(queries)} queries")
         section.evidence.append("rule X006 workload-references-missing-object")
+        section.evidence.append(f"plans: {where_planned(facts)}")
         rows = []
         for query in queries:
             contract = "—"
@@ -209,16 +211,21 @@ def workload(facts: Facts) -> Section:
                     f"{query.calls_per_minute:g}/min" if query.calls_per_minute else "—",
                     f"{query.latency_ms:g} ms" if query.latency_ms else "—",
                     contract,
+                    md_text(plan_cell(facts, query.name, query.contract is not None)),
                 )
             )
         section.blocks.append(
-            Table(("Query", "Role", "Rate", "Latency target", "Index contract"), tuple(rows))
+            Table(
+                ("Query", "Role", "Rate", "Latency target", "Index contract", "Plan"),
+                tuple(rows),
+            )
         )
         for query in queries:
             text = query_text(facts, query)
             if text:
                 section.blocks.append(Paragraph(f"**{md_text(query.name)}**"))
                 section.blocks.append(Code(text.strip()))
+                section.blocks += plan_block(facts.plans.of(query.name))
     else:
         section.evidence.append("dbtruth.yaml has no `workload` section")
         section.open_questions += [
