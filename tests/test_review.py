@@ -532,3 +532,24 @@ def test_live_settings_are_the_servers_not_dbtruths_session(server: Server) -> N
         assert settings["idle_in_transaction_session_timeout"] == "0"
     finally:
         server.drop_database(name)
+
+
+def test_the_review_plans_the_workload_and_reads_the_contracts_from_the_plans(
+    casefile: str, tmp_path: Path
+) -> None:
+    workload = _section(casefile, "Workload")
+    assert "contract kept" in workload and "Index Scan using casework.case_file_tenant_state_idx" \
+        in workload  # fmt: skip
+    assert "EXPLAIN on the copy of the SQL files" in workload
+    # A plan on the copy never makes "yes": it holds none of production's sizes.
+    assert re.search(r"Were plans tested with realistic data\? \| ❔ unknown", casefile)
+    folder = _copy("casefile", tmp_path)
+    manifest = folder / "dbtruth.yaml"
+    contract = "contract: {uses_index: casework.case_file_tenant_state_idx,"
+    ceiling = contract.replace("{", "{max_cost: 0.001, ")
+    manifest.write_text(manifest.read_text().replace(contract, ceiling))
+    markdown = _review(str(folder))
+    assert "contract broken (X009)" in _section(markdown, "Workload")
+    aligned = r"Are indexes aligned with the queries\? \| ❌ no \| the plan breaks"
+    assert re.search(aligned, markdown)
+    assert "Workload-first indexes | ❌ missed" in markdown
