@@ -381,3 +381,41 @@ def test_advice_on_sql_files_uses_their_rows(tmp_path: Path) -> None:
                       "--scratch", "embedded", "--format", "json")  # fmt: skip
     (advice,) = _queries(outcome)["pending orders"]["advice"]
     assert advice["planned_on"] == "copy of the SQL files" and "(status)" in advice["index"]
+
+
+def test_the_index_map_sums_every_replica_before_calling_an_index_unused(
+    server: Any, shop: str, tmp_path: Path
+) -> None:
+    """An index only a replica reads is used: its scans there count. Here a second database of
+    the same schema stands in for the replica; the window is set to zero days so that a fresh
+    server's counters may speak."""
+    replica = server.create_database()
+    try:
+        for conninfo in (shop, server.conninfo(replica)):
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                if conninfo != shop:
+                    conn.execute(_SCHEMA)
+                conn.execute("CREATE INDEX orders_total_idx ON orders (total)")
+                conn.execute("CREATE INDEX orders_created_idx ON orders (created_at)")
+                conn.execute("SELECT pg_stat_reset()")
+        with psycopg.connect(server.conninfo(replica), autocommit=True) as conn:
+            conn.execute("SET enable_seqscan = off")
+            conn.execute("SELECT count(*) FROM orders WHERE total = 7").fetchone()
+            conn.execute("SELECT pg_stat_force_next_flush()")  # PostgreSQL 15+: counters now
+        manifest = write_files(tmp_path, {
+            "dbtruth.yaml": _MANIFEST + "rules:\n  settings:\n    unused_index_min_days: 0\n",
+        }) / "dbtruth.yaml"  # fmt: skip
+        args = ("workload", shop, "--manifest", str(manifest), "--format", "json")
+        alone = {u["index"]: u for u in json.loads(dbtruth(*args).out)["index_map"]}
+        assert alone["public.orders_total_idx"]["unused"] is True
+        both = dbtruth(*args, "--replica", server.conninfo(replica))
+        uses = {u["index"]: u for u in json.loads(both.out)["index_map"]}
+        assert uses["public.orders_total_idx"]["unused"] is False
+        assert uses["public.orders_total_idx"]["scans"] >= 1
+        assert uses["public.orders_created_idx"]["unused"] is True
+        # Kept for a reason the map names: a constraint, a foreign key's checks, a query.
+        assert uses["public.orders_pkey"]["enforces"] == "primary key"
+        assert uses["public.orders_customer_idx"]["enforces"].startswith("foreign key checks")
+        assert uses["public.orders_status_idx"]["queries"] == ["pending orders"]
+    finally:
+        server.drop_database(replica)

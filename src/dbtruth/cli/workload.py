@@ -52,6 +52,14 @@ _DURATION = re.compile(r"\d+(?:us|ms|s|min|h|d)?")
     "chosen per table by calls × cost saved against write cost. Never touches the target.",
 )
 @click.option(
+    "--replica",
+    "replicas",
+    multiple=True,
+    metavar="URL",
+    help="A replica of the live target (repeat for each): its index scan counters are added to "
+    "the target's in the index map, so an index only a replica reads is not called unused.",
+)
+@click.option(
     "--plan-timeout",
     default="10s",
     show_default=True,
@@ -75,6 +83,7 @@ def workload(
     top: int,
     twin: bool,
     suggest: bool,
+    replicas: tuple[str, ...],
     plan_timeout: str,
     **load_options: Any,
 ) -> int:
@@ -104,6 +113,7 @@ def workload(
         top=top,
         twin=twin,
         suggest=suggest,
+        replicas=replicas,
     )
     done = workload_target(options)
     if write_baseline is not None:

@@ -9,6 +9,7 @@ from dbtruth import engine
 from dbtruth.findings import Finding, Severity
 from dbtruth.model.workload import Agreement, Contract, PlannedQuery, PlanNode
 from dbtruth.planning.compare import TOLERANCE
+from dbtruth.planning.indexmap import IndexUse
 from dbtruth.planning.plans import tree_lines
 from dbtruth.report.context import ReportContext
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 # Plan nodes shown per query: deeper plans are cut, and JSON holds them whole.
 _NODES_SHOWN = 40
+_MAP_SHOWN = 30  # index map lines of each kind
 
 
 def workload_context(done: WorkloadResult) -> ReportContext:
@@ -38,13 +40,50 @@ def workload_context(done: WorkloadResult) -> ReportContext:
             "queries": [
                 _query_dict(p, by_query.get(p.query.name, []), _twin_of(done, i))
                 for i, p in enumerate(done.planned)
-            ]
+            ],
+            "index_map": [_use_dict(use) for use in done.index_map],
         },
         blocks=[
-            _block(p, by_query.get(p.query.name, []), _twin_of(done, i))
-            for i, p in enumerate(done.planned)
+            *(
+                _block(p, by_query.get(p.query.name, []), _twin_of(done, i))
+                for i, p in enumerate(done.planned)
+            ),
+            *([_map_block(done.index_map)] if done.index_map else []),
         ],
     )
+
+
+def _map_block(uses: list[IndexUse]) -> tuple[str, list[str]]:
+    """Indexes a query uses, and those kept for no reason seen; the others are counted."""
+    serving = [u for u in uses if u.queries]
+    unused = [u for u in uses if u.unused]
+    enforcing = [u for u in uses if not u.queries and u.enforces]
+    rest = [u for u in uses if not u.queries and not u.enforces and not u.unused]
+    lines = [
+        f"{len(uses)} index(es): {len(serving)} serve a planned query, {len(enforcing)} "
+        f"enforce a constraint or serve foreign key checks, {len(unused)} unused, "
+        f"{len(rest)} serve no planned query"
+    ]
+    lines += [f"{u.index}: {', '.join(u.queries)}" for u in serving[:_MAP_SHOWN]]
+    for use in [*unused, *rest][:_MAP_SHOWN]:
+        size = f", {use.size_bytes / 1048576:,.1f} MiB" if use.size_bytes is not None else ""
+        lines.append(f"{use.index}{size}: {use.verdict}")
+    if len(serving) > _MAP_SHOWN or len(unused) + len(rest) > _MAP_SHOWN:
+        lines.append("… --format json lists every index")
+    return "index map", lines
+
+
+def _use_dict(use: IndexUse) -> dict[str, Any]:
+    return {
+        "index": use.index,
+        "table": use.table,
+        "queries": list(use.queries),
+        "enforces": use.enforces,
+        "scans": use.scans,
+        "size_bytes": use.size_bytes,
+        "unused": use.unused,
+        "verdict": use.verdict,
+    }
 
 
 def _twin_of(done: WorkloadResult, index: int) -> Agreement | None:

@@ -30,6 +30,13 @@ from dbtruth.model.workload import Agreement, PlannedQuery
 from dbtruth.planning import intake
 from dbtruth.planning.compare import TOLERANCE, agreement
 from dbtruth.planning.explain import plan_query
+from dbtruth.planning.indexmap import (
+    IndexUse,
+    ServerUsage,
+    index_map,
+    primary_usage,
+    replica_usage,
+)
 from dbtruth.planning.observed import observed
 from dbtruth.planning.whatif import Advised, RealRows, TwinSizer, advise
 from dbtruth.reading import TargetOptions, fail_threshold, read_manifest, target_label
@@ -57,6 +64,7 @@ class WorkloadOptions:
     top: int = 20  # observed queries read from pg_stat_statements on a live target (0: none)
     twin: bool = False  # also plan on a statistics twin of the live target
     suggest: bool = False  # index advice, tried on the twin (live) or on the copy (SQL files)
+    replicas: tuple[str, ...] = ()  # their index scan counters are summed into the index map
 
 
 @dataclass
@@ -71,6 +79,7 @@ class WorkloadResult:
     threshold: Severity | None
     # With --twin: each query as the statistics twin planned it, beside the target's plan.
     twin: list[Agreement] | None = None
+    index_map: list[IndexUse] = field(default_factory=list)
 
     def fails(self) -> bool:
         return self.threshold is not None and any(
@@ -80,6 +89,9 @@ class WorkloadResult:
 
 def workload_target(options: WorkloadOptions) -> WorkloadResult:
     words = options.target.target
+    if options.replicas and not is_live(words):
+        raise DbtruthError("--replica counts index scans of a live target's replicas; the "
+                           "target is SQL files")  # fmt: skip
     if options.twin and not is_live(words):
         raise DbtruthError(
             "--twin copies a live target's planner statistics; give the database URL (SQL "
@@ -111,6 +123,8 @@ def workload_target(options: WorkloadOptions) -> WorkloadResult:
                 timeout=options.plan_timeout, version=catalog.server_version_num,
             )  # fmt: skip
             planned, notes = advised.planned, [*notes, *advised.notes, _advice_note(advised)]
+    servers = _servers(catalog, options) if live else []
+    used = index_map(catalog, planned, servers, manifest.settings().unused_index_min_days)
     twin = None
     if options.twin or (options.suggest and live):
         twin, planned = _on_twin(planned, options, catalog.server_version_num, notes)
@@ -144,6 +158,7 @@ def workload_target(options: WorkloadOptions) -> WorkloadResult:
         notes=notes,
         threshold=fail_threshold(options.fail_on, manifest),
         twin=twin,
+        index_map=used,
     )
 
 
@@ -181,6 +196,17 @@ def _on_twin(
         f"(the same shape, total cost within {TOLERANCE:.0%})"
     )
     return agreements, planned
+
+
+def _servers(catalog: Catalog, options: WorkloadOptions) -> list[ServerUsage]:
+    """The index scan counters of the target and of every replica given."""
+    primary = primary_usage(catalog)
+    target = options.target
+    replicas = [
+        replica_usage(url, target.statement_timeout, target.lock_timeout)
+        for url in options.replicas
+    ]
+    return [*([primary] if primary else []), *replicas]
 
 
 def _advice_note(advised: Advised) -> str:
