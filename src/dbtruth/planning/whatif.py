@@ -138,6 +138,7 @@ def advise(
     timeout: str,
     version: int,
     per_table: int = MAX_PER_TABLE,
+    observed_writes: dict[str, float] | None = None,
 ) -> Advised:
     """`planned`: the workload as this connection's database plans it."""
     done = Advised(list(planned))
@@ -152,7 +153,10 @@ def advise(
             found = by_table.setdefault(table, [])
             if candidate not in found and len(found) < MAX_CANDIDATES:
                 found.append(candidate)
-    writes = _writes(planned)
+    # Declared write paths first; a live target's counters for the tables they do not cover.
+    writes = {name: (rate, "declared") for name, rate in _writes(planned).items()}
+    for name, rate in (observed_writes or {}).items():
+        writes.setdefault(name, (rate, "observed on the target since its counters' reset"))
     for table, found in by_table.items():
         if done.trials >= MAX_TRIALS:
             done.notes.append(f"index advice stopped after {MAX_TRIALS} trial builds")
@@ -171,7 +175,7 @@ def _advise_table(
     found: list[Candidate],
     catalog: Catalog,
     sizer: Sizer,
-    writes: dict[str, float],
+    writes: dict[str, tuple[float, str]],
     planned_on: str,
     timeout: str,
     version: int,
@@ -181,7 +185,7 @@ def _advise_table(
                if p.plan is not None and table.qualified in p.plan.relations()]  # fmt: skip
     costs = {i: done.planned[i].plan.total_cost for i in readers}  # type: ignore[union-attr]
     scans = {i: _scan(done.planned[i], table) for i in readers}
-    write_rate = writes.get(table.qualified)
+    write_rate, write_source = writes.get(table.qualified, (None, ""))
     trials: dict[Candidate, str] = {}  # the name each candidate was last built under
     with conn.transaction(force_rollback=True):
         for _ in range(per_table):
@@ -230,7 +234,7 @@ def _advise_table(
                 scan_after="",
                 queries=tuple(done.planned[i].query.name for i in served),
                 planned_on=planned_on,
-                write_note=_write_note(write_rate, table, chosen),
+                write_note=_write_note(write_rate, write_source, table, chosen),
             )
             for i in served:
                 query = done.planned[i]
@@ -361,14 +365,14 @@ def _levels(candidate: Candidate) -> int:
     return 3 if candidate.method == "btree" else 5
 
 
-def _write_note(rate: float | None, table: Table, candidate: Candidate) -> str:
+def _write_note(rate: float | None, source: str, table: Table, candidate: Candidate) -> str:
     if not rate:
         return (
-            f"no write rate declared for {table.qualified}: what the index costs writers was "
+            f"no write rate known for {table.qualified}: what the index costs writers was "
             "not weighed (give its write queries calls_per_minute in dbtruth.yaml)"
         )
     return (
-        f"{rate:,.0f} row(s) written per minute to {table.qualified} (declared), each adding "
+        f"{rate:,.1f} row(s) written per minute to {table.qualified} ({source}), each adding "
         f"about {_levels(candidate)} page touches to maintain it; weighed against the saving"
         + ("; it also keeps updates of its columns from being HOT" if candidate.columns else "")
     )

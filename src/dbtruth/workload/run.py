@@ -127,7 +127,8 @@ def workload_target(options: WorkloadOptions) -> WorkloadResult:
     used = index_map(catalog, planned, servers, manifest.settings().unused_index_min_days)
     twin = None
     if options.twin or (options.suggest and live):
-        twin, planned = _on_twin(planned, options, catalog.server_version_num, notes)
+        rates = _write_rates(catalog, servers[0] if servers else None)
+        twin, planned = _on_twin(planned, options, catalog.server_version_num, notes, rates)
     unplanned = sum(1 for p in planned if p.error and p.query.origin == "observed")
     if unplanned:
         notes.append(
@@ -163,7 +164,11 @@ def workload_target(options: WorkloadOptions) -> WorkloadResult:
 
 
 def _on_twin(
-    planned: list[PlannedQuery], options: WorkloadOptions, version_num: int, notes: list[str]
+    planned: list[PlannedQuery],
+    options: WorkloadOptions,
+    version_num: int,
+    notes: list[str],
+    write_rates: dict[str, float],
 ) -> tuple[list[Agreement], list[PlannedQuery]]:
     """Every query planned again on the live target's statistics twin, and with --suggest the
     index advice tried there (attached to the target's queries)."""
@@ -182,7 +187,7 @@ def _on_twin(
                 advised = advise(
                     conn, on_twin, twin_catalog, TwinSizer(conn, twin.set_length),
                     planned_on="statistics twin", timeout=options.plan_timeout,
-                    version=twin.server_version_num,
+                    version=twin.server_version_num, observed_writes=write_rates,
                 )  # fmt: skip
                 notes += [*advised.notes, _advice_note(advised)]
                 planned = [
@@ -196,6 +201,20 @@ def _on_twin(
         f"(the same shape, total cost within {TOLERANCE:.0%})"
     )
     return agreements, planned
+
+
+def _write_rates(catalog: Catalog, primary: ServerUsage | None) -> dict[str, float]:
+    """Rows written per minute to each table of the live target: its insert, update and
+    delete counters over the window since they were reset."""
+    stats = catalog.stats
+    if stats is None or primary is None or primary.days <= 0:
+        return {}
+    minutes = primary.days * 1440
+    return {
+        f"{t.schema}.{t.name}": (t.inserts + t.updates + t.deletes) / minutes
+        for t in stats.tables
+        if t.inserts + t.updates + t.deletes
+    }
 
 
 def _servers(catalog: Catalog, options: WorkloadOptions) -> list[ServerUsage]:
