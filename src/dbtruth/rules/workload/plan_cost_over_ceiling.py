@@ -58,7 +58,7 @@ def plan_cost_over_ceiling(
     yield Violation(
         query_ref(planned.query),
         f"query '{planned.query.name}' is planned at cost {plan.total_cost:,.2f}, above its "
-        f"contract's ceiling of {contract.max_cost:,.2f}",
+        f"contract's ceiling of {contract.max_cost:,g}",
         evidence=(
             ("contract", f"max_cost: {contract.max_cost:g}"),
             ("plan cost", f"{plan.total_cost:,.2f} (rows {plan.rows:,.0f}, {plan.method})"),
