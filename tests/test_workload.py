@@ -419,3 +419,12 @@ def test_the_index_map_sums_every_replica_before_calling_an_index_unused(
         assert uses["public.orders_status_idx"]["queries"] == ["pending orders"]
     finally:
         server.drop_database(replica)
+
+
+def test_a_baseline_hides_known_contract_breaches(shop: str, tmp_path: Path) -> None:
+    manifest = write_files(tmp_path, {"dbtruth.yaml": _MANIFEST}) / "dbtruth.yaml"
+    baseline = tmp_path / "baseline.json"
+    args = ("workload", shop, "--manifest", str(manifest))
+    assert dbtruth(*args).code == 1  # X008 on 'done orders'
+    assert dbtruth(*args, "--write-baseline", str(baseline)).code == 0
+    assert dbtruth(*args, "--baseline", str(baseline)).code == 0

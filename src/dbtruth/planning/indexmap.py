@@ -44,6 +44,7 @@ class IndexUse:
     size_bytes: int | None
     verdict: str
     unused: bool = False  # no reason to keep it was seen anywhere, over a long enough window
+    writes_per_minute: float | None = None  # rows written to its table: each maintains it
 
 
 def replica_usage(url: str, statement_timeout: str, lock_timeout: str) -> ServerUsage:
@@ -86,6 +87,7 @@ def index_map(
     planned: list[PlannedQuery],
     servers: list[ServerUsage],
     min_days: float,
+    write_rates: dict[str, float] | None = None,
 ) -> list[IndexUse]:
     users: dict[str, list[str]] = {}
     for query in planned:
@@ -102,6 +104,10 @@ def index_map(
         counted = [s.scans[name] for s in servers if name in s.scans]
         scans = sum(counted) if counted else None
         unused = not queries and enforces is None and window_ok and scans == 0 and index.valid
+        writes = (write_rates or {}).get(index.table_qualified)
+        verdict = _verdict(queries, enforces, scans, servers, window_ok, min_days)
+        if writes and not queries and not enforces:
+            verdict += f"; {writes:,.1f} row(s) a minute written to its table maintain it"
         found.append(
             IndexUse(
                 index=name,
@@ -110,8 +116,9 @@ def index_map(
                 enforces=enforces,
                 scans=scans,
                 size_bytes=sizes.get(name),
-                verdict=_verdict(queries, enforces, scans, servers, window_ok, min_days),
+                verdict=verdict,
                 unused=unused,
+                writes_per_minute=writes,
             )
         )
     return found

@@ -82,6 +82,7 @@ def _use_dict(use: IndexUse) -> dict[str, Any]:
         "scans": use.scans,
         "size_bytes": use.size_bytes,
         "unused": use.unused,
+        "writes_per_minute": use.writes_per_minute,
         "verdict": use.verdict,
     }
 

@@ -124,10 +124,11 @@ def workload_target(options: WorkloadOptions) -> WorkloadResult:
             )  # fmt: skip
             planned, notes = advised.planned, [*notes, *advised.notes, _advice_note(advised)]
     servers = _servers(catalog, options) if live else []
-    used = index_map(catalog, planned, servers, manifest.settings().unused_index_min_days)
+    rates = _write_rates(catalog, servers[0] if servers else None)
+    min_days = manifest.settings().unused_index_min_days
+    used = index_map(catalog, planned, servers, min_days, rates)
     twin = None
     if options.twin or (options.suggest and live):
-        rates = _write_rates(catalog, servers[0] if servers else None)
         twin, planned = _on_twin(planned, options, catalog.server_version_num, notes, rates)
     unplanned = sum(1 for p in planned if p.error and p.query.origin == "observed")
     if unplanned:
