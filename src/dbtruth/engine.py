@@ -21,8 +21,9 @@ from dbtruth.spec import RuleSpec, spec_of
 if TYPE_CHECKING:
     from dbtruth.manifest.config import Manifest, ObjectIgnore
     from dbtruth.model import Catalog
+    from dbtruth.model.ops import OpsFacts
     from dbtruth.model.workload import PlannedQuery
-    from dbtruth.spec import WorkloadCheck
+    from dbtruth.spec import OpsCheck, WorkloadCheck
 
 BASELINE_FORMAT = "dbtruth-baseline"
 
@@ -63,6 +64,13 @@ def workload_specs() -> tuple[RuleSpec, ...]:
     from dbtruth.rules.workload_registry import WORKLOAD_RULES
 
     return tuple(spec_of(check) for check in WORKLOAD_RULES)
+
+
+def ops_specs() -> tuple[RuleSpec, ...]:
+    """The operations rules alone, without importing the catalog rules."""
+    from dbtruth.rules.ops_registry import OPS_RULES
+
+    return tuple(spec_of(check) for check in OPS_RULES)
 
 
 def find_spec(selector: str) -> RuleSpec | None:
@@ -194,6 +202,39 @@ def run_workload(
     result.findings.sort(
         key=lambda f: (f.object.path, -f.severity, f.code, f.violation.discriminator)
     )
+    return result
+
+
+def run_ops(
+    facts: OpsFacts,
+    manifest: Manifest,
+    *,
+    extra_select: list[str] | None = None,
+    extra_ignore: list[str] | None = None,
+    baseline: Path | None = None,
+) -> Result:
+    """The operations rules over what a live server showed."""
+    rules_cfg = manifest.rules
+    specs = select(
+        extra_select or rules_cfg.select,
+        [*rules_cfg.ignore, *(extra_ignore or [])],
+        specs=ops_specs(),
+        manifest=manifest,
+    )
+    overrides = severity_overrides(manifest)
+    settings = manifest.settings()
+    result = Result(findings=[])
+    for spec in specs:
+        started = time.perf_counter()
+        check = cast("OpsCheck", spec.check)  # an ops rule's RuleSpec holds one
+        for violation in check(facts, settings):
+            result.findings.append(make_finding(spec, violation, overrides, None))
+        result.rule_seconds[spec.code] = time.perf_counter() - started
+        result.rules_run += 1
+        result.ran.append(spec.code)
+    suppress(result, ignores_for(specs, rules_cfg.ignore_objects))
+    apply_baseline(result, baseline)
+    result.findings.sort(key=lambda f: (-f.severity, f.code, f.object.path))
     return result
 
 

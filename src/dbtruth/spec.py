@@ -20,6 +20,7 @@ from dbtruth.model.migration import MigrationState, MigrationStatement
 
 if TYPE_CHECKING:
     from dbtruth.model import Catalog
+    from dbtruth.model.ops import OpsFacts
     from dbtruth.model.workload import PlannedQuery
 
 DOC_HEADINGS = (
@@ -66,6 +67,12 @@ class WorkloadCheck(Protocol):
     ) -> Iterator[Violation]: ...
 
 
+class OpsCheck(Protocol):
+    """An operations rule sees what a live server showed of its operation (model.ops)."""
+
+    def __call__(self, facts: OpsFacts, settings: Settings) -> Iterator[Violation]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSpec:
     code: str
@@ -76,7 +83,7 @@ class RuleSpec:
     doc: str
     opt_in: bool = False  # runs only when selected by code or name
     # "catalog": run by check over a catalog; "migration": by migrate lint; "workload": by
-    # workload, over each planned query
+    # workload, over each planned query; "ops": by ops, over a live server's facts
     kind: str = "catalog"
     # migration rules: the statement node types the rule looks at (empty: every statement);
     # the lint runner skips the rule for other statements
@@ -157,7 +164,25 @@ def workload_rule(
     return attach
 
 
-def spec_of(check: RuleCheck | MigrationCheck | WorkloadCheck) -> RuleSpec:
+def ops_rule(code: str, name: str, severity: Severity) -> Callable[[OpsCheck], OpsCheck]:
+    """Declare an operations rule, run by `dbtruth ops` on a live server's facts."""
+
+    def attach(check: OpsCheck) -> OpsCheck:
+        check.spec = RuleSpec(  # type: ignore[attr-defined]
+            code=code,
+            name=name,
+            severity=severity,
+            live_only=True,
+            check=check,  # type: ignore[arg-type]
+            doc=inspect.cleandoc(check.__doc__ or ""),
+            kind="ops",
+        )
+        return check
+
+    return attach
+
+
+def spec_of(check: RuleCheck | MigrationCheck | WorkloadCheck | OpsCheck) -> RuleSpec:
     spec: RuleSpec = check.spec  # type: ignore[union-attr]
     return spec
 

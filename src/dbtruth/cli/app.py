@@ -17,6 +17,7 @@ from dbtruth import __version__
 from dbtruth.cli.check import check
 from dbtruth.cli.init import init
 from dbtruth.cli.migrate import migrate
+from dbtruth.cli.ops import ops
 from dbtruth.cli.output import echo, error, redact, streams
 from dbtruth.cli.prove import prove
 from dbtruth.cli.review import review
@@ -39,7 +40,9 @@ def cli() -> None:
     """
 
 
-for command in (check, snapshot, init, review, migrate, prove, workload, rules, rule, schema):
+for command in (
+    check, snapshot, init, review, migrate, prove, workload, ops, rules, rule, schema,
+):  # fmt: skip
     cli.add_command(command)
 
 

@@ -17,7 +17,7 @@ from dbtruth.errors import DbtruthError
 from dbtruth.inputs import read_bytes
 from dbtruth.manifest.design import DesignSections
 from dbtruth.manifest.paths import check_inside, check_workload_files
-from dbtruth.manifest.settings import DEFAULT_TENANT_KEYS, Settings
+from dbtruth.manifest.settings import DEFAULT_TENANT_KEYS, OpsThresholds, Settings
 
 SeverityName = Literal["info", "warning", "error"]
 
@@ -32,6 +32,21 @@ class ObjectIgnore(_Strict):
     rule: str = Field(description="Rule code or name, e.g. I001 or table-without-primary-key.")
     object: str = Field(description="Object path or glob: schema.table, schema.table.column.")
     reason: str = Field(min_length=3, description="Why this finding does not apply here.")
+
+
+class OpsSettings(_Strict):
+    """Thresholds of `dbtruth ops`: when a server's state becomes a finding."""
+
+    long_transaction_seconds: float = Field(300.0, gt=0)
+    idle_in_transaction_seconds: float = Field(60.0, gt=0)
+    lock_wait_seconds: float = Field(10.0, gt=0)
+    slot_retained_bytes: int = Field(1 << 30, ge=0, description="WAL a slot may keep (bytes).")
+    wraparound_share: float = Field(
+        0.4, gt=0, lt=1, description="Share of the ~2.1 billion transaction IDs used."
+    )
+    dead_row_share: float = Field(0.2, gt=0, lt=1)
+    dead_row_min_bytes: int = Field(100 << 20, ge=0)
+    connection_share: float = Field(0.8, gt=0, le=1, description="Of max_connections.")
 
 
 class RuleSettings(_Strict):
@@ -52,6 +67,7 @@ class RuleSettings(_Strict):
         "applies them at start-up before it serves, or in a maintenance window): what a lock "
         "would block does not happen, so migrate lint's lock findings are info.",
     )
+    ops: OpsSettings = Field(default_factory=OpsSettings)  # type: ignore[arg-type]
 
 
 class RulesSection(_Strict):
@@ -132,6 +148,7 @@ class Manifest(DesignSections):
             catch_all_min_nullable=s.catch_all_min_nullable,
             small_table_rows=s.small_table_rows,
             migrations_offline=s.migrations_offline,
+            ops=OpsThresholds(**s.ops.model_dump()),
             design=self,
         )
 

@@ -18,6 +18,21 @@ DEFAULT_TENANT_KEYS = ("tenant_id", "org_id", "organization_id", "account_id")
 
 
 @dataclass(frozen=True, slots=True)
+class OpsThresholds:
+    """When an operational state becomes a finding (`dbtruth ops`), unless dbtruth.yaml's
+    rules.settings.ops says otherwise: the defaults a careful operator starts from."""
+
+    long_transaction_seconds: float = 300.0  # a transaction open this long holds back vacuum
+    idle_in_transaction_seconds: float = 60.0
+    lock_wait_seconds: float = 10.0  # a session waiting this long for a lock is blocked
+    slot_retained_bytes: int = 1 << 30  # WAL a replication slot may keep on the server
+    wraparound_share: float = 0.4  # of the ~2.1 billion transaction IDs before wraparound
+    dead_row_share: float = 0.2  # of a table's rows, dead, before its bloat is reported
+    dead_row_min_bytes: int = 100 << 20  # and at least this much of the table
+    connection_share: float = 0.8  # of max_connections in use
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Defaults are what a careful reviewer assumes when the manifest says nothing."""
 
@@ -33,6 +48,7 @@ class Settings:
     small_table_rows: int = 10_000
     # Migrations run with nothing else on the database: lock findings block nobody.
     migrations_offline: bool = False
+    ops: OpsThresholds = field(default_factory=OpsThresholds)
     # truth, invariants, workload, time, ...: empty when there is no manifest
     design: DesignSections = field(default_factory=lambda: no_design())
 

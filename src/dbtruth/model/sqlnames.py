@@ -34,3 +34,8 @@ def qualified(schema: str, name: str) -> str:
 
 def column_list(columns: tuple[str, ...] | list[str]) -> str:
     return ", ".join(ident(c) for c in columns)
+
+
+def literal(text: str) -> str:
+    """A string constant with standard_conforming_strings (on since PostgreSQL 9.1)."""
+    return "'" + text.replace("'", "''") + "'"

@@ -44,6 +44,7 @@ from dbtruth.rules.migration_registry import MIGRATION_RULES
 from dbtruth.rules.operations.sequence_near_exhaustion import sequence_near_exhaustion
 from dbtruth.rules.operations.serial_instead_of_identity import serial_instead_of_identity
 from dbtruth.rules.operations.unlogged_table import unlogged_table
+from dbtruth.rules.ops_registry import OPS_RULES
 from dbtruth.rules.security.cross_tenant_foreign_key import cross_tenant_foreign_key
 from dbtruth.rules.security.public_table_privileges import public_table_privileges
 from dbtruth.rules.security.rls_not_forced import rls_not_forced
@@ -57,9 +58,9 @@ from dbtruth.rules.security.view_bypasses_rls import view_bypasses_rls
 from dbtruth.rules.truth.projection_without_contract import projection_without_contract
 from dbtruth.rules.truth.table_without_declared_role import table_without_declared_role
 from dbtruth.rules.workload_registry import WORKLOAD_RULES
-from dbtruth.spec import MigrationCheck, RuleCheck, WorkloadCheck
+from dbtruth.spec import MigrationCheck, OpsCheck, RuleCheck, WorkloadCheck
 
-RULES: tuple[RuleCheck | MigrationCheck | WorkloadCheck, ...] = (
+RULES: tuple[RuleCheck | MigrationCheck | WorkloadCheck | OpsCheck, ...] = (
     boolean_flag_soup,
     status_column_unconstrained,
     polymorphic_association,
@@ -102,4 +103,5 @@ RULES: tuple[RuleCheck | MigrationCheck | WorkloadCheck, ...] = (
     too_many_indexes,
     workload_references_missing_object,
     *WORKLOAD_RULES,  # the workload rules, in workload_registry.py
+    *OPS_RULES,  # the operations rules of `dbtruth ops`, in ops_registry.py
 )

@@ -306,15 +306,18 @@ def open_scratch(choice: str | None) -> ScratchServer:
     return _start_cluster(embedded_bindir(), "embedded PostgreSQL")
 
 
-def open_scratch_from(bindir: Path, settings: tuple[str, ...] = ()) -> ScratchServer:
+def open_scratch_from(
+    bindir: Path, settings: tuple[str, ...] = (), initdb: tuple[str, ...] = ()
+) -> ScratchServer:
     """Start a scratch cluster from the PostgreSQL server binaries in `bindir` (the folder
     holding initdb and postgres): an installation other than the machine's own or the embedded
     one, such as another major version. It is sandboxed like every cluster dbtruth starts;
-    `settings` (name=value) are added to its own, such as a library to preload."""
+    `settings` (name=value) are added to its own, such as a library to preload, and `initdb`
+    to initdb's arguments."""
     if not ((bindir / "initdb").is_file() and (bindir / "postgres").is_file()):
         raise DbtruthError(f"no PostgreSQL server binaries (initdb and postgres) in {bindir}")
     reap_leftovers()
-    return _start_cluster(bindir, "PostgreSQL", show_bindir=True, extra=settings)
+    return _start_cluster(bindir, "PostgreSQL", show_bindir=True, extra=settings, initdb=initdb)
 
 
 def open_scratch_for_major(choice: str | None, major: int) -> tuple[ScratchServer, str | None]:
@@ -388,7 +391,12 @@ def _external(url: str) -> ScratchServer:
 
 
 def _start_cluster(
-    bindir: Path, name: str, *, show_bindir: bool = False, extra: tuple[str, ...] = ()
+    bindir: Path,
+    name: str,
+    *,
+    show_bindir: bool = False,
+    extra: tuple[str, ...] = (),
+    initdb: tuple[str, ...] = (),
 ) -> ScratchServer:
     account = _server_account()
     bindir = _reachable_bindir(bindir, account)
@@ -417,7 +425,7 @@ def _start_cluster(
     try:
         _run(
             [str(bindir / "initdb"), "-D", str(data), "-U", _ADMIN, "--auth=trust",
-             "--encoding=UTF8", "--no-sync", "--locale=C"],
+             "--encoding=UTF8", "--no-sync", "--locale=C", *initdb],
             account, env, workdir,
         )  # fmt: skip
         version_num = _version_num(data)

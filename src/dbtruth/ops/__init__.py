@@ -1,0 +1,1 @@
+"""dbtruth ops: whether a live server can be operated and recovered, measured."""
