@@ -530,6 +530,10 @@ def test_live_settings_are_the_servers_not_dbtruths_session(server: Server) -> N
         assert settings["statement_timeout"] == "0"
         assert settings["lock_timeout"] == "7000"  # 7 s, in the setting's unit (ms)
         assert settings["idle_in_transaction_session_timeout"] == "0"
+        # On a live server the operations section is measured (dbtruth ops), and says so.
+        operations = _section(outcome.out, "Operations")
+        assert "`dbtruth ops` on the live server (observed, read-only)" in operations
+        assert "O007 wal-archiving-off" in operations
     finally:
         server.drop_database(name)
 
@@ -537,6 +541,7 @@ def test_live_settings_are_the_servers_not_dbtruths_session(server: Server) -> N
 def test_the_review_plans_the_workload_and_reads_the_contracts_from_the_plans(
     casefile: str, tmp_path: Path
 ) -> None:
+    assert "operations are declared, not measured" in _section(casefile, "Operations")
     workload = _section(casefile, "Workload")
     assert "contract kept" in workload and "Index Scan using casework.case_file_tenant_state_idx" \
         in workload  # fmt: skip

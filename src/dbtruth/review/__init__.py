@@ -17,7 +17,16 @@ from dbtruth.model import Catalog
 from dbtruth.review.checklist import answer_checklist
 from dbtruth.review.facts import Facts
 from dbtruth.review.maturity import assess
-from dbtruth.review.model import NO_PLANS, NO_PROOFS, FindingGroup, Plans, Proofs, Review
+from dbtruth.review.model import (
+    NO_HEALTH,
+    NO_PLANS,
+    NO_PROOFS,
+    FindingGroup,
+    Health,
+    Plans,
+    Proofs,
+    Review,
+)
 from dbtruth.review.sections.behaviour import indexes, security, transactions
 from dbtruth.review.sections.data import (
     critical_invariants,
@@ -48,8 +57,11 @@ def build_review(
     notes: tuple[str, ...] = (),
     proofs: Proofs = NO_PROOFS,
     plans: Plans = NO_PLANS,
+    health: Health = NO_HEALTH,
 ) -> Review:
-    facts = Facts(catalog, manifest, manifest_path, result, target_paths, today, proofs, plans)
+    facts = Facts(
+        catalog, manifest, manifest_path, result, target_paths, today, proofs, plans, health
+    )
     checklist = answer_checklist(facts)
     maturity = assess(facts)
     sections = [

@@ -21,7 +21,7 @@ from dbtruth.manifest.config import Manifest
 from dbtruth.manifest.design import TableRole
 from dbtruth.model import Catalog, Table
 from dbtruth.review.adr import Adr, read_adrs
-from dbtruth.review.model import NO_PLANS, NO_PROOFS, Plans, Proofs
+from dbtruth.review.model import NO_HEALTH, NO_PLANS, NO_PROOFS, Health, Plans, Proofs
 from dbtruth.rules.naming import MIGRATION_HISTORY_TABLES, own_tables
 
 
@@ -52,6 +52,7 @@ class Facts:
     today: date
     proofs: Proofs = NO_PROOFS  # what `dbtruth prove` showed, or why it did not run
     plans: Plans = NO_PLANS  # what `dbtruth workload` showed, or why it did not run
+    health: Health = NO_HEALTH  # what `dbtruth ops` read of a live server, or why not
     _by_code: dict[str, list[Finding]] = field(init=False, repr=False)
     memo: dict[str, object] = field(default_factory=dict, repr=False)  # signals.py results
 

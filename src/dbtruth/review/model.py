@@ -17,6 +17,7 @@ from dbtruth.prove.model import Proof, Proved
 if TYPE_CHECKING:
     from dbtruth.findings import Finding as _Finding
     from dbtruth.model.workload import PlannedQuery
+    from dbtruth.ops.run import OpsResult
     from dbtruth.prove.data import DataReport  # psycopg: only when the rows were read
     from dbtruth.workload.run import WorkloadResult
 
@@ -256,3 +257,14 @@ class Plans:
 
 
 NO_PLANS = Plans(None, "not planned in this review")
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What `dbtruth ops` read of the live server for the review, or why it did not run."""
+
+    ops: OpsResult | None
+    absent: str | None
+
+
+NO_HEALTH = Health(None, "operations not measured in this review")

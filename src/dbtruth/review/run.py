@@ -22,7 +22,7 @@ from dbtruth.manifest.config import Manifest, load_manifest
 from dbtruth.model import Catalog
 from dbtruth.reading import TargetOptions, load, local_paths, manifest_path, target_label
 from dbtruth.review import build_review
-from dbtruth.review.model import Plans, Proofs, Review
+from dbtruth.review.model import Health, Plans, Proofs, Review
 from dbtruth.sources.target import ProgressFactory
 
 
@@ -54,6 +54,7 @@ def review_target(
     result = engine.run(loaded.catalog, manifest, locations=locations)
     proofs = _proofs(options, manifest, loaded.catalog)
     plans = _plans(options, manifest, loaded.catalog)
+    health = _health(options, loaded.catalog)
     review = build_review(
         loaded.catalog,
         manifest,
@@ -65,6 +66,7 @@ def review_target(
         notes=(*loaded.notes, *_unread(options, proofs)),
         proofs=proofs,
         plans=plans,
+        health=health,
     )
     return ReviewedTarget(review, len(result.findings), loaded.description)
 
@@ -90,6 +92,27 @@ def _plans(options: ReviewOptions, manifest: Manifest, catalog: Catalog) -> Plan
     except DbtruthError as exc:  # a query that does not parse is X006's to report
         return Plans(None, f"not planned: {exc}")
     return Plans(planned, None)
+
+
+def _health(options: ReviewOptions, catalog: Catalog) -> Health:
+    """What `dbtruth ops` reads of a live server (read-only, like the review's own session);
+    SQL files and snapshots have no running server."""
+    if not catalog.is_live:
+        return Health(
+            None, "the target is not a running server: operations are declared, not measured"
+        )
+    from dbtruth.ops.run import OpsOptions, ops_target
+
+    return Health(
+        ops_target(
+            OpsOptions(
+                target=options.target,
+                manifest=options.manifest,
+                allow_outside_paths=options.allow_outside_paths,
+            )
+        ),
+        None,
+    )
 
 
 def _unread(options: ReviewOptions, proofs: Proofs) -> tuple[str, ...]:

@@ -149,6 +149,32 @@ def operations(facts: Facts) -> Section:
     operational = facts.findings("O001", "O002", "O003")
     if operational:
         section.blocks.append(Paragraph(f"Operational findings: {finding_sample(operational)}."))
+    health = facts.health.ops
+    if health is None:
+        section.evidence.append(f"`dbtruth ops`: {facts.health.absent}")
+    else:
+        section.evidence.append("`dbtruth ops` on the live server (observed, read-only)")
+        found = health.result.findings
+        section.blocks.append(
+            Table(
+                ("Rule", "Severity", "Object", "What the server showed"),
+                tuple(
+                    (
+                        f"{f.code} {f.name}",
+                        f.severity.label,
+                        md_code(f.object.path),
+                        md_text(f.message),
+                    )
+                    for f in found
+                ),
+                "Readiness and health, as the live server showed them",
+            )
+            if found
+            else Paragraph(
+                f"`dbtruth ops` found nothing to report on the live server "
+                f"({health.result.rules_run} rules)."
+            )
+        )
     if ops is None:
         section.open_questions += [
             "How is the database backed up, and when was a restore last tested end to end?",
