@@ -82,6 +82,25 @@ def _dump(target: str, lock_timeout: str, what: tuple[str, ...]) -> Iterator[Pat
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def client_env(params: dict[str, Any], folder: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """A PostgreSQL client program's connection parameters without the password, and its
+    environment with the password in a 0600 password file in dbtruth's private `folder`:
+    never among the arguments, which `ps` shows every user."""
+    params = dict(params)
+    password = params.pop("password", None)
+    env = dict(os.environ)
+    if password is not None:
+        env.pop("PGPASSWORD", None)  # the URL's password wins, as it does for dbtruth
+        passfile = folder / f"pgpass-{len(list(folder.glob('pgpass*')))}"
+        # host:port:database:username:password, every field matching; ':' and '\' escaped
+        escaped = str(password).replace("\\", "\\\\").replace(":", "\\:")
+        passfile.touch(mode=0o600)
+        passfile.write_text(f"*:*:*:*:{escaped}\n")
+        env["PGPASSFILE"] = str(passfile)
+    env["PGAPPNAME"] = "dbtruth"
+    return params, env
+
+
 def dump_command(
     pg_dump: Path,
     params: dict[str, Any],
@@ -92,18 +111,7 @@ def dump_command(
 ) -> tuple[list[str], dict[str, str]]:
     """pg_dump's arguments and environment: no password among the arguments (every user sees
     them in `ps`); it goes into a 0600 password file in dbtruth's private folder."""
-    params = dict(params)
-    password = params.pop("password", None)
-    env = dict(os.environ)
-    if password is not None:
-        env.pop("PGPASSWORD", None)  # the URL's password wins, as it does for dbtruth
-        passfile = folder / "pgpass"
-        # host:port:database:username:password, every field matching; ':' and '\' escaped
-        escaped = str(password).replace("\\", "\\\\").replace(":", "\\:")
-        passfile.touch(mode=0o600)
-        passfile.write_text(f"*:*:*:*:{escaped}\n")
-        env["PGPASSFILE"] = str(passfile)
-    env["PGAPPNAME"] = "dbtruth"
+    params, env = client_env(params, folder)
     args = [
         str(pg_dump), *what,
         f"--lock-wait-timeout={_lock_wait(lock_timeout)}", "--file", str(out),

@@ -1,0 +1,109 @@
+"""`dbtruth drill restore` and `drill verify`: a seeded database dumped, restored on a scratch
+server of its version and proven equal (schema, rows, checksums, constraints, amcheck), and a
+restore corrupted three ways — a deleted row, a dropped constraint, a changed value — failing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.helpers import EXAMPLES, dbtruth
+
+# 60,000 rows over three tables, a foreign key, a check, a partial index, an expression index,
+# values whose text depends on session settings (timestamps, floats, bytea, intervals).
+_SEED = """
+CREATE TABLE customer (id bigint PRIMARY KEY, email text NOT NULL UNIQUE,
+                       created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE invoice (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customer,
+                      amount numeric(12, 2) NOT NULL CHECK (amount >= 0), rate float8,
+                      due interval, blob bytea, paid boolean NOT NULL DEFAULT false);
+CREATE INDEX invoice_unpaid_idx ON invoice (customer_id) WHERE NOT paid;
+CREATE INDEX customer_lower_email_idx ON customer (lower(email));
+CREATE TABLE audit_log (at timestamptz NOT NULL, note text);  -- no primary key
+INSERT INTO customer SELECT g, 'c' || g || '@example.org',
+       timestamptz '2025-01-01 00:00:00.123456+00' + g * interval '1 minute'
+  FROM generate_series(1, 20000) g;
+INSERT INTO invoice SELECT g, 1 + g % 20000, (g % 1000) / 7.0, g / 3.0, g * interval '1 s',
+       decode(md5(g::text), 'hex'), g % 3 = 0
+  FROM generate_series(1, 30000) g;
+INSERT INTO audit_log SELECT now() - g * interval '1 hour', 'event ' || g
+  FROM generate_series(1, 10000) g;
+"""
+
+
+@pytest.fixture
+def seeded(server: Any) -> Any:
+    name = server.create_database()
+    with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
+        conn.execute(_SEED)
+    yield server, server.conninfo(name)
+    server.drop_database(name)
+
+
+def test_a_drill_restores_and_proves_the_restore_equal(seeded: Any) -> None:
+    _, source = seeded
+    outcome = dbtruth("drill", "restore", source, "--format", "json", "--scratch", "auto")
+    assert outcome.code == 0, outcome.out + outcome.err
+    document = json.loads(outcome.out)
+    assert document["passed"] and document["schema_difference_count"] == 0
+    rows = {t["table"]: t["source_rows"] for t in document["tables"]}
+    assert rows == {"public.customer": 20000, "public.invoice": 30000, "public.audit_log": 10000}
+    assert all(t["equal"] and t["share"] == 1.0 for t in document["tables"])
+    assert document["amcheck"]["checked"] >= 5 and not document["amcheck"]["failures"]
+    assert document["dump_bytes"] > 0 and document["seconds"]["rto"] > 0
+    # The source was only read.
+    with psycopg.connect(source) as conn:
+        assert conn.execute("SELECT count(*) FROM invoice").fetchone() == (30000,)
+
+
+def test_large_tables_are_compared_by_a_sample_keyed_on_their_primary_key(seeded: Any) -> None:
+    _, source = seeded
+    outcome = dbtruth("drill", "restore", source, "--format", "json", "--full-bytes", "100000",
+                      "--sample-share", "0.25")  # fmt: skip
+    assert outcome.code == 0, outcome.out
+    tables = {t["table"]: t for t in json.loads(outcome.out)["tables"]}
+    assert tables["public.invoice"]["share"] == 0.25
+    assert 0.15 * 30000 < tables["public.invoice"]["source_rows"] < 0.35 * 30000
+    assert tables["public.audit_log"]["share"] == 1.0  # no key to sample by: every row
+    assert "no primary key" in tables["public.audit_log"]["note"]
+
+
+@pytest.mark.parametrize(
+    ("corruption", "words"),
+    [
+        ("DELETE FROM invoice WHERE id = 777", "public.invoice: 30,000 rows on the source, 29,999"),
+        ("UPDATE customer SET email = 'x' || email WHERE id = 5", "public.customer"),
+        ("ALTER TABLE invoice DROP CONSTRAINT invoice_amount_check",
+         "missing from the restore: constraint public.invoice.invoice_amount_check"),
+    ],
+)  # fmt: skip
+def test_a_corrupted_restore_fails_verification(
+    seeded: Any, corruption: str, words: str
+) -> None:
+    server, source = seeded
+    copy = server.create_database()
+    try:
+        restored = server.conninfo(copy)
+        outcome = dbtruth("drill", "restore", source, "--to", restored)
+        assert outcome.code == 0, outcome.out + outcome.err
+        with psycopg.connect(restored, autocommit=True) as conn:
+            conn.execute(corruption)  # type: ignore[arg-type]
+        verified = dbtruth("drill", "verify", source, "--restored", restored)
+        assert verified.code == 1, verified.out
+        assert words in verified.out and "FAILED" in verified.out
+    finally:
+        server.drop_database(copy)
+
+
+def test_a_drill_never_restores_over_data(seeded: Any) -> None:
+    _, source = seeded
+    outcome = dbtruth("drill", "restore", source, "--to", source)
+    assert outcome.code == 2 and "is not empty" in outcome.err
+
+
+def test_a_drill_needs_a_live_database() -> None:
+    outcome = dbtruth("drill", "restore", str(EXAMPLES / "casefile"))
+    assert outcome.code == 2 and "dumps a live database" in outcome.err
