@@ -16,6 +16,7 @@ import click
 from dbtruth import __version__
 from dbtruth.cli.check import check
 from dbtruth.cli.drill import drill
+from dbtruth.cli.incident import incident
 from dbtruth.cli.init import init
 from dbtruth.cli.migrate import migrate
 from dbtruth.cli.ops import ops
@@ -42,7 +43,8 @@ def cli() -> None:
 
 
 for command in (
-    check, snapshot, init, review, migrate, prove, workload, ops, drill, rules, rule, schema,
+    check, snapshot, init, review, migrate, prove, workload, ops, drill, incident, rules, rule,
+    schema,
 ):  # fmt: skip
     cli.add_command(command)
 
