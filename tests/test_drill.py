@@ -5,6 +5,9 @@ restore corrupted three ways — a deleted row, a dropped constraint, a changed 
 from __future__ import annotations
 
 import json
+import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -107,3 +110,25 @@ def test_a_drill_never_restores_over_data(seeded: Any) -> None:
 def test_a_drill_needs_a_live_database() -> None:
     outcome = dbtruth("drill", "restore", str(EXAMPLES / "casefile"))
     assert outcome.code == 2 and "dumps a live database" in outcome.err
+
+
+def test_a_recorded_drill_is_what_the_review_answers_from(
+    seeded: Any, tmp_path: Path
+) -> None:
+    _, source = seeded
+    history = tmp_path / "casefile" / "drills.jsonl"
+    shutil.copytree(EXAMPLES / "casefile", tmp_path / "casefile")
+    outcome = dbtruth("drill", "restore", source, "--record", str(history))
+    assert outcome.code == 0, outcome.out + outcome.err
+    (line,) = history.read_text().splitlines()
+    assert json.loads(line)["passed"] is True
+    manifest = tmp_path / "casefile" / "dbtruth.yaml"
+    pointer = "  restore_drill_history: drills.jsonl\n  restore_drill: {"
+    manifest.write_text(manifest.read_text().replace("  restore_drill: {", pointer))
+    review = dbtruth("review", str(tmp_path / "casefile"), "--scratch", "embedded", "--no-prove")
+    assert review.code == 0, review.err
+    assert re.search(r"\| ✅ yes \| measured: a restore drill on \d{4}-\d\d-\d\d", review.out)
+    # A history that is not one is an error at its line, never a silent skip.
+    history.write_text(line + "\n{not json\n")
+    broken = dbtruth("review", str(tmp_path / "casefile"), "--scratch", "embedded", "--no-prove")
+    assert broken.code == 2 and f"{history}:2" in broken.err

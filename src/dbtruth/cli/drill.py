@@ -62,6 +62,13 @@ def drill() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report to this file instead of standard output.",
 )
+@click.option(
+    "--record",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Append the drill (date, outcome, RTO) to this JSON-lines history; point dbtruth.yaml's "
+    "operations.restore_drill_history at it and the review reads it.",
+)
 def restore(
     target: tuple[str, ...],
     to: str | None,
@@ -73,6 +80,7 @@ def restore(
     lock_timeout: str,
     fmt: str,
     output: Path | None,
+    record: Path | None,
 ) -> int:
     """Dump TARGET (a live database, read-only: one snapshot shared by pg_dump and dbtruth's
     checks), restore it elsewhere, and prove the restore equal: schema object by object, rows
@@ -91,6 +99,11 @@ def restore(
         sample_share=sample_share,
     )
     done = drill_restore(options)
+    if record is not None:
+        from dbtruth.ops.drill_history import record as append
+
+        append(done, record)
+        echo(f"drill recorded in {record}", err=True)
     text = render(done, fmt)
     if output is not None:
         write(output, text)

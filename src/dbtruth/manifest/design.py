@@ -206,6 +206,11 @@ class RestoreDrill(_Strict):
 class Operations(_Strict):
     backup: Backup | None = None
     restore_drill: RestoreDrill | None = None
+    restore_drill_history: str | None = Field(
+        None,
+        description="A JSON-lines file of measured restore drills, relative to dbtruth.yaml: "
+        "`dbtruth drill restore --record FILE` appends to it; the review reads the latest.",
+    )
     monitoring: list[
         Literal[
             "slow_queries",

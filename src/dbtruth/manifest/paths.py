@@ -44,6 +44,8 @@ def named_paths(manifest: Manifest) -> Iterator[tuple[Key, str]]:
                 yield ("operations", "runbooks", i), runbook
         if operations.capacity_model and looks_like_path(operations.capacity_model):
             yield ("operations", "capacity_model"), operations.capacity_model
+        if operations.restore_drill_history:
+            yield ("operations", "restore_drill_history"), operations.restore_drill_history
     if manifest.practices is not None:
         for name, value in manifest.practices:
             if isinstance(value, str) and looks_like_path(value):

@@ -615,6 +615,9 @@ def backup_answer(facts: Facts) -> tuple[Answer, str]:
 
 
 def restore_answer(facts: Facts) -> tuple[Answer, str]:
+    measured = _measured_drill(facts)
+    if measured is not None:
+        return measured
     operations = facts.manifest.operations
     if operations is None or operations.restore_drill is None:
         return Answer.NO, "no restore drill recorded: a backup never restored is an assumption"
@@ -625,6 +628,29 @@ def restore_answer(facts: Facts) -> tuple[Answer, str]:
         return Answer.NO, f"last restore drill {drill.last} is {age.days} days old{minutes}"
     return Answer.DECLARED, (
         f"declared restore drill on {drill.last} ({age.days} days ago{minutes})"
+    )
+
+
+def _measured_drill(facts: Facts) -> tuple[Answer, str] | None:
+    """The latest drill `dbtruth drill restore --record` measured, when dbtruth.yaml points at
+    its history: a measurement outranks a declaration."""
+    history = facts.drill_history
+    if history is None or not history[1]:
+        return None
+    path, records = history
+    latest = records[-1]
+    age = facts.today - latest.day
+    where = md_code(path.name)
+    if not latest.passed:
+        return Answer.NO, f"the last measured restore drill ({latest.day}, {where}) failed"
+    if age > RESTORE_DRILL_MAX_AGE:
+        return Answer.NO, (
+            f"the last measured restore drill passed on {latest.day}, {age.days} days ago ({where})"
+        )
+    return Answer.YES, (
+        f"measured: a restore drill on {latest.day} ({age.days} days ago) restored and verified "
+        f"{latest.tables} tables, RTO {latest.rto_seconds:,.0f} s ({where}, dbtruth "
+        f"{md_text(latest.dbtruth)})"
     )
 
 

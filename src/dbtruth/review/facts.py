@@ -20,6 +20,7 @@ from dbtruth.inert import md_code, md_prose
 from dbtruth.manifest.config import Manifest
 from dbtruth.manifest.design import TableRole
 from dbtruth.model import Catalog, Table
+from dbtruth.ops.drill_history import DrillRecord, read_history
 from dbtruth.review.adr import Adr, read_adrs
 from dbtruth.review.model import NO_HEALTH, NO_PLANS, NO_PROOFS, Health, Plans, Proofs
 from dbtruth.rules.naming import MIGRATION_HISTORY_TABLES, own_tables
@@ -131,6 +132,17 @@ class Facts:
             if fnmatch.fnmatchcase(table, pattern):
                 return pattern, role
         return None
+
+    @cached_property
+    def drill_history(self) -> tuple[Path, list[DrillRecord]] | None:
+        """The measured restore drills dbtruth.yaml points at (operations.restore_drill_history),
+        oldest first; None when it points at none."""
+        operations = self.manifest.operations
+        if operations is None or not operations.restore_drill_history:
+            return None
+        base = self.manifest_path.parent if self.manifest_path is not None else Path()
+        path = base / operations.restore_drill_history
+        return path, (read_history(path) if path.is_file() else [])
 
     def declared(self, text: str | None) -> Declared | None:
         if not text or text.strip().upper().startswith("TODO"):
