@@ -5,6 +5,7 @@ restore corrupted three ways — a deleted row, a dropped constraint, a changed 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -132,3 +133,35 @@ def test_a_recorded_drill_is_what_the_review_answers_from(
     history.write_text(line + "\n{not json\n")
     broken = dbtruth("review", str(tmp_path / "casefile"), "--scratch", "embedded", "--no-prove")
     assert broken.code == 2 and f"{history}:2" in broken.err
+
+
+LARGE = os.environ.get("DBTRUTH_LARGE_DRILL")
+
+
+@pytest.mark.skipif(not LARGE, reason="set DBTRUTH_LARGE_DRILL=1 to drill a 1 GB database "
+                    "(minutes; out of the default run)")  # fmt: skip
+def test_a_drill_of_a_gigabyte(pg18: Any) -> None:
+    name = pg18.create_database()
+    try:
+        conninfo = pg18.conninfo(name)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(
+                "CREATE TABLE entry (id bigint PRIMARY KEY, account bigint NOT NULL, "
+                "amount numeric(12, 2) NOT NULL, memo text NOT NULL, at timestamptz NOT NULL)"
+            )
+            conn.execute(
+                "INSERT INTO entry SELECT g, g % 100000, (g % 100000) / 100.0, md5(g::text) "
+                "|| md5((g + 1)::text), now() - g * interval '1 s' "
+                "FROM generate_series(1, 7000000) g"
+            )
+            conn.execute("CREATE INDEX entry_account_idx ON entry (account)")
+            size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+        assert size is not None and size[0] >= 1 << 30
+        outcome = dbtruth("drill", "restore", conninfo, "--format", "json", "--jobs", "2",
+                          "--statement-timeout", "30min")  # fmt: skip
+        document = json.loads(outcome.out)
+        assert outcome.code == 0 and document["passed"], outcome.out
+        (entry,) = document["tables"]
+        assert entry["share"] == 1.0 and entry["source_rows"] == 7000000
+    finally:
+        pg18.drop_database(name)
