@@ -5,7 +5,8 @@ A case's `setup` runs as the server's administrator in a fresh database; `sessio
 opened and held while dbtruth reads the server, each running its statements in one
 transaction (`background: true` runs the last one in a thread, where it blocks); `sleep`
 lets the states age. `server` starts a dedicated server with these settings (`settings`), initdb
-arguments (`initdb`, with `no-checksums` meaning checksums off on every version), and
+arguments (`initdb`, with `no-checksums` meaning checksums off on every version), a streaming
+standby of it read as a `--replica` (`standby: true`, or `paused` with its replay paused), and
 statements run after it is up (`then`, e.g. forcing a WAL switch). dbtruth.yaml's thresholds
 come from `manifest`. The rule must fire on exactly the objects of `expect` (a session is
 written `session`, the database `database`); with `apply_fix`, each fix's SQL is run as the
@@ -15,6 +16,7 @@ administrator and the rule must go quiet.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -29,11 +31,12 @@ from pglast import parser as pg_parser
 from dbtruth.engine import find_spec
 from dbtruth.manifest import Manifest
 from dbtruth.sources.conninfo import connect_live
-from dbtruth.sources.ops import read_ops
+from dbtruth.sources.ops import read_ops, read_replicas
 from dbtruth.sources.scratch import (
     binaries_major,
     embedded_bindir,
     open_scratch_from,
+    open_standby,
     system_bindir,
 )
 
@@ -79,7 +82,13 @@ def _server_for(server: Any, case: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     with open_scratch_from(bindir, tuple(wanted.get("settings", [])), tuple(initdb)) as own:
         database = own.create_database()
         conninfo = psycopg.conninfo.make_conninfo(own.admin_conninfo, dbname=database.name)
-        yield conninfo, own
+        if not wanted.get("standby"):
+            yield conninfo, own
+            return
+        with open_standby(own, bindir) as standby:
+            if wanted["standby"] == "paused":
+                _run(standby.admin_conninfo, "SELECT pg_wal_replay_pause()")
+            yield conninfo, standby
 
 
 def _sessions(conninfo: str, case: dict[str, Any], stack: contextlib.ExitStack) -> None:
@@ -120,10 +129,13 @@ def _cancel(conninfo: str, pid: int) -> None:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
-def _violations(spec: Any, conninfo: str, manifest: Manifest) -> list[Any]:
+def _violations(spec: Any, conninfo: str, manifest: Manifest, replica: Any = None) -> list[Any]:
     notes: list[str] = []
     with connect_live(conninfo) as conn:
         facts = read_ops(conn, notes)
+    if replica is not None:
+        replicas = read_replicas((replica.admin_conninfo,), facts, "10s", "1s")
+        facts = dataclasses.replace(facts, replicas=replicas)
     return list(spec.check(facts, manifest.settings()))
 
 
@@ -131,7 +143,7 @@ def _objects(violations: list[Any]) -> list[str]:
     """Objects as the fixtures write them: a session or the database by their kind alone (the
     pid and the fixture database's name change every run)."""
     return sorted(
-        v.object.kind if v.object.kind in ("session", "database") else v.object.path
+        v.object.kind if v.object.kind in ("session", "database", "replica") else v.object.path
         for v in violations
     )
 
@@ -141,19 +153,20 @@ def test_ops_fixture(server: Any, code: str, case: dict[str, Any]) -> None:
     spec = find_spec(code)
     assert spec is not None
     manifest = Manifest.model_validate(case.get("manifest") or {})
-    with _server_for(server, case) as (conninfo, _), contextlib.ExitStack() as stack:
+    with _server_for(server, case) as (conninfo, other), contextlib.ExitStack() as stack:
+        replica = other if (case.get("server") or {}).get("standby") else None
         if case.get("setup"):
             _run(conninfo, case["setup"])
         for statement in (case.get("server") or {}).get("then", []):
             _run(conninfo, statement)
         _sessions(conninfo, case, stack)
         time.sleep(case.get("sleep", 0))
-        violations = _violations(spec, conninfo, manifest)
+        violations = _violations(spec, conninfo, manifest, replica)
         if case.get("poll") and _objects(violations) != sorted(case.get("expect") or []):
             deadline = time.monotonic() + case["poll"]  # a counter that moves on its own
             while time.monotonic() < deadline:
                 time.sleep(0.5)
-                violations = _violations(spec, conninfo, manifest)
+                violations = _violations(spec, conninfo, manifest, replica)
                 if _objects(violations) == sorted(case.get("expect") or []):
                     break
         assert _objects(violations) == sorted(case.get("expect") or []), [

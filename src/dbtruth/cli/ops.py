@@ -15,6 +15,14 @@ from dbtruth.cli.output import emit, write_baseline_to
 @click.command("ops")
 @target_options
 @report_options
+@click.option(
+    "--replica",
+    "replicas",
+    multiple=True,
+    metavar="URL",
+    help="A replica of TARGET (repeat for each): read for how far its replay trails, whether "
+    "it is paused, whether it is a standby at all (O020).",
+)
 def ops(
     target: tuple[str, ...],
     fmt: str,
@@ -27,6 +35,7 @@ def ops(
     baseline: Path | None,
     write_baseline: Path | None,
     no_color: bool,
+    replicas: tuple[str, ...],
     **load_options: Any,
 ) -> int:
     """Judge whether the live server TARGET can be operated and recovered: statement
@@ -45,6 +54,7 @@ def ops(
         ignore=split_codes(ignore),
         baseline=baseline,
         fail_on=fail_on,
+        replicas=replicas,
     )
     done = ops_target(options)
     if write_baseline is not None:

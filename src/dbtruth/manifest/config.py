@@ -47,6 +47,8 @@ class OpsSettings(_Strict):
     dead_row_share: float = Field(0.2, gt=0, lt=1)
     dead_row_min_bytes: int = Field(100 << 20, ge=0)
     connection_share: float = Field(0.8, gt=0, le=1, description="Of max_connections.")
+    replica_lag_seconds: float = Field(30.0, gt=0)
+    replica_lag_bytes: int = Field(64 << 20, ge=0, description="WAL not yet replayed (bytes).")
 
 
 class RuleSettings(_Strict):

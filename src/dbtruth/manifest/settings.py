@@ -30,6 +30,8 @@ class OpsThresholds:
     dead_row_share: float = 0.2  # of a table's rows, dead, before its bloat is reported
     dead_row_min_bytes: int = 100 << 20  # and at least this much of the table
     connection_share: float = 0.8  # of max_connections in use
+    replica_lag_seconds: float = 30.0  # a standby this far behind serves stale reads
+    replica_lag_bytes: int = 64 << 20  # WAL not yet replayed
 
 
 @dataclass(frozen=True, slots=True)

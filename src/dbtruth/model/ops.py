@@ -55,6 +55,29 @@ class Slot:
 
 
 @dataclass(frozen=True, slots=True)
+class Standby:
+    """A standby streaming from this server, as pg_stat_replication shows it."""
+
+    application: str
+    client: str | None
+    state: str
+    replay_lag_seconds: float | None  # time for the primary's last commits to be replayed
+    replay_bytes: int | None  # WAL sent but not replayed yet
+
+
+@dataclass(frozen=True, slots=True)
+class Replica:
+    """A replica read directly (`--replica URL`)."""
+
+    label: str
+    in_recovery: bool
+    replay_bytes: int | None  # the primary's WAL position less the replica's replayed one
+    replay_paused: bool
+    replay_age_seconds: float | None  # since the last transaction it replayed committed
+    error: str | None = None  # why it could not be read
+
+
+@dataclass(frozen=True, slots=True)
 class Session:
     pid: int
     user: str | None
@@ -96,6 +119,9 @@ class OpsFacts:
     database_mxid_age: int = 0
     connections: int = 0  # client backends now, all databases
     in_recovery: bool = False  # a standby
+    current_lsn: str | None = None  # the primary's WAL write position
+    standbys: tuple[Standby, ...] = ()
+    replicas: tuple[Replica, ...] = ()  # read directly, when given
 
     def setting(self, name: str) -> Setting | None:
         return self.settings.get(name)

@@ -4,6 +4,7 @@ server's numbers (sequences near exhaustion, O001; invalid indexes, X003)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from dbtruth.model.ops import OpsFacts
 from dbtruth.reading import TargetOptions, fail_threshold, read_manifest, target_label
 from dbtruth.sources.conninfo import connect_live, describe, normalize
 from dbtruth.sources.introspect import read_catalog
-from dbtruth.sources.ops import read_ops
+from dbtruth.sources.ops import read_ops, read_replicas
 from dbtruth.sources.target import is_live
 
 # Catalog rules about a live server's operation, run beside the operations rules.
@@ -31,6 +32,7 @@ class OpsOptions:
     ignore: tuple[str, ...] = ()
     baseline: Path | None = None
     fail_on: str | None = None
+    replicas: tuple[str, ...] = ()  # read directly for their lag (--replica)
 
 
 @dataclass
@@ -70,6 +72,14 @@ def ops_target(options: OpsOptions) -> OpsResult:
     ) as conn:
         facts = read_ops(conn, notes)
         catalog = read_catalog(conn, describe(conninfo), live=True)
+    if options.replicas:
+        target = options.target
+        facts = dataclasses.replace(
+            facts,
+            replicas=read_replicas(
+                options.replicas, facts, target.statement_timeout, target.lock_timeout
+            ),
+        )
     select, ignore = list(options.select), list(options.ignore)
     result = engine.run_ops(
         facts, manifest, extra_select=select or None, extra_ignore=ignore,

@@ -12,6 +12,7 @@ from dbtruth.rules.operations.idle_in_transaction_session import idle_in_transac
 from dbtruth.rules.operations.lock_wait_logging_off import lock_wait_logging_off
 from dbtruth.rules.operations.long_running_transaction import long_running_transaction
 from dbtruth.rules.operations.privileged_application_role import privileged_application_role
+from dbtruth.rules.operations.replica_lag import replica_lag
 from dbtruth.rules.operations.replication_slot_retaining_wal import (
     replication_slot_retaining_wal,
 )
@@ -42,4 +43,5 @@ OPS_RULES: tuple[OpsCheck, ...] = (
     table_bloat,
     table_never_analyzed,
     connection_headroom,
+    replica_lag,
 )

@@ -9,7 +9,19 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from dbtruth.model.ops import Archiver, OpsFacts, Role, Session, Setting, Slot, TableHealth
+from dbtruth.errors import DbtruthError
+from dbtruth.model.ops import (
+    Archiver,
+    OpsFacts,
+    Replica,
+    Role,
+    Session,
+    Setting,
+    Slot,
+    Standby,
+    TableHealth,
+)
+from dbtruth.sources.conninfo import connect_live, describe, normalize
 from dbtruth.sources.introspect import catalog_query
 
 
@@ -53,7 +65,48 @@ def read_ops(conn: psycopg.Connection[Any], notes: list[str]) -> OpsFacts:
         database_mxid_age=database["mxid_age"],
         connections=database["connections"],
         in_recovery=database["in_recovery"],
+        current_lsn=database["current_lsn"],
+        standbys=tuple(Standby(**r) for r in _rows(conn, "ops_standbys", notes)),
     )
+
+
+def read_replicas(
+    urls: tuple[str, ...], facts: OpsFacts, statement_timeout: str, lock_timeout: str
+) -> tuple[Replica, ...]:
+    """Each replica as it shows itself, with how far its replay trails the primary's WAL
+    position as the primary's facts recorded it (read just before)."""
+    replicas = []
+    for url in urls:
+        conninfo = normalize(url)
+        label = describe(conninfo)
+        try:
+            with (
+                connect_live(
+                    conninfo, statement_timeout=statement_timeout, lock_timeout=lock_timeout
+                ) as conn,
+                conn.cursor(row_factory=dict_row) as cur,
+            ):
+                cur.execute(catalog_query("ops_replica").encode())
+                row = cur.fetchone()
+        except DbtruthError as exc:
+            replicas.append(Replica(label, False, None, False, None, str(exc)))
+            continue
+        assert row is not None
+        behind = None
+        if facts.current_lsn and row["replay_lsn"]:
+            behind = max(0, lsn_bytes(facts.current_lsn) - lsn_bytes(row["replay_lsn"]))
+        replicas.append(
+            Replica(
+                label, row["in_recovery"], behind, row["replay_paused"], row["replay_age_seconds"]
+            )
+        )
+    return tuple(replicas)
+
+
+def lsn_bytes(lsn: str) -> int:
+    """A WAL position ('16/B374D848') as a byte count."""
+    high, _, low = lsn.partition("/")
+    return (int(high, 16) << 32) + int(low, 16)
 
 
 def _pair(item: str) -> tuple[str, str]:

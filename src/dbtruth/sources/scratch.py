@@ -320,6 +320,15 @@ def open_scratch_from(
     return _start_cluster(bindir, "PostgreSQL", show_bindir=True, extra=settings, initdb=initdb)
 
 
+def open_standby(primary: ScratchServer, bindir: Path) -> ScratchServer:
+    """A streaming standby of a server dbtruth started (pg_basebackup from it), started as
+    every scratch server is: for checking what a replica shows (lag, recovery), never for data
+    anyone keeps."""
+    if not primary.started:
+        raise DbtruthError("a standby is made only of a server dbtruth started")
+    return _start_cluster(bindir, "standby", show_bindir=True, standby_of=primary)
+
+
 def open_scratch_for_major(choice: str | None, major: int) -> tuple[ScratchServer, str | None]:
     """A scratch server for replaying on a clone of a PostgreSQL `major` target: one of the same
     major version when the machine has it (a clone on another version can lock and rewrite
@@ -397,6 +406,7 @@ def _start_cluster(
     show_bindir: bool = False,
     extra: tuple[str, ...] = (),
     initdb: tuple[str, ...] = (),
+    standby_of: ScratchServer | None = None,
 ) -> ScratchServer:
     account = _server_account()
     bindir = _reachable_bindir(bindir, account)
@@ -423,11 +433,20 @@ def _start_cluster(
         shutil.rmtree(workdir, ignore_errors=True)
 
     try:
-        _run(
-            [str(bindir / "initdb"), "-D", str(data), "-U", _ADMIN, "--auth=trust",
-             "--encoding=UTF8", "--no-sync", "--locale=C", *initdb],
-            account, env, workdir,
-        )  # fmt: skip
+        if standby_of is None:
+            _run(
+                [str(bindir / "initdb"), "-D", str(data), "-U", _ADMIN, "--auth=trust",
+                 "--encoding=UTF8", "--no-sync", "--locale=C", *initdb],
+                account, env, workdir,
+            )  # fmt: skip
+        else:
+            # A streaming standby: the primary's files, and -R writes the standby.signal and
+            # primary_conninfo that make it follow the primary.
+            _run(
+                [str(bindir / "pg_basebackup"), "-D", str(data), "-R", "-X", "stream",
+                 "-c", "fast", "-d", standby_of.admin_conninfo],
+                account, env, workdir,
+            )  # fmt: skip
         version_num = _version_num(data)
         settings = [
             *_FAST_SETTINGS,
@@ -458,7 +477,8 @@ def _start_cluster(
         _wait_ready(process, admin, workdir / "server.log")
         with psycopg.connect(admin, autocommit=True) as conn:
             version = str(_one(conn, "SHOW server_version"))
-            _prepare_roles(conn, version_num)
+            if standby_of is None:  # a standby has its primary's roles, and cannot write
+                _prepare_roles(conn, version_num)
     except BaseException as exc:
         stop()
         if isinstance(exc, DbtruthError | KeyboardInterrupt | SystemExit):

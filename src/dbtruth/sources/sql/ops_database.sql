@@ -8,6 +8,8 @@ SELECT current_database() AS database,
        (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int
            AS connections,
        pg_is_in_recovery() AS in_recovery,
+       CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END
+           AS current_lsn,
        coalesce((SELECT array_agg(cfg) FROM pg_db_role_setting s, unnest(s.setconfig) cfg
                   WHERE s.setrole = 0 AND s.setdatabase = d.oid), '{}') AS database_settings,
        ARRAY(SELECT extname::text FROM pg_extension ORDER BY 1) AS extensions
