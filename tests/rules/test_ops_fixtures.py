@@ -8,9 +8,10 @@ lets the states age. `server` starts a dedicated server with these settings (`se
 arguments (`initdb`, with `no-checksums` meaning checksums off on every version), a streaming
 standby of it read as a `--replica` (`standby: true`, or `paused` with its replay paused), and
 statements run after it is up (`then`, e.g. forcing a WAL switch). dbtruth.yaml's thresholds
-come from `manifest`. The rule must fire on exactly the objects of `expect` (a session is
-written `session`, the database `database`); with `apply_fix`, each fix's SQL is run as the
-administrator and the rule must go quiet.
+come from `manifest`; `precise` measures dead rows as `ops --precise` does. The rule must fire
+on exactly the objects of `expect` (a session is written `session`, the database `database`, a
+replica `replica`); with `apply_fix`, each fix's SQL is run as the administrator and the rule
+must go quiet.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pglast import parser as pg_parser
 from dbtruth.engine import find_spec
 from dbtruth.manifest import Manifest
 from dbtruth.sources.conninfo import connect_live
-from dbtruth.sources.ops import read_ops, read_replicas
+from dbtruth.sources.ops import measure_bloat, read_ops, read_replicas
 from dbtruth.sources.scratch import (
     binaries_major,
     embedded_bindir,
@@ -129,10 +130,15 @@ def _cancel(conninfo: str, pid: int) -> None:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
-def _violations(spec: Any, conninfo: str, manifest: Manifest, replica: Any = None) -> list[Any]:
+def _violations(
+    spec: Any, conninfo: str, manifest: Manifest, replica: Any = None, precise: bool = False
+) -> list[Any]:
     notes: list[str] = []
     with connect_live(conninfo) as conn:
         facts = read_ops(conn, notes)
+        if precise:
+            share = manifest.settings().ops.dead_row_share
+            facts = measure_bloat(conn, facts, share, 10 << 30, notes)
     if replica is not None:
         replicas = read_replicas((replica.admin_conninfo,), facts, "10s", "1s")
         facts = dataclasses.replace(facts, replicas=replicas)
@@ -161,12 +167,13 @@ def test_ops_fixture(server: Any, code: str, case: dict[str, Any]) -> None:
             _run(conninfo, statement)
         _sessions(conninfo, case, stack)
         time.sleep(case.get("sleep", 0))
-        violations = _violations(spec, conninfo, manifest, replica)
+        precise = bool(case.get("precise"))
+        violations = _violations(spec, conninfo, manifest, replica, precise)
         if case.get("poll") and _objects(violations) != sorted(case.get("expect") or []):
             deadline = time.monotonic() + case["poll"]  # a counter that moves on its own
             while time.monotonic() < deadline:
                 time.sleep(0.5)
-                violations = _violations(spec, conninfo, manifest, replica)
+                violations = _violations(spec, conninfo, manifest, replica, precise)
                 if _objects(violations) == sorted(case.get("expect") or []):
                     break
         assert _objects(violations) == sorted(case.get("expect") or []), [

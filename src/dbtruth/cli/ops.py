@@ -23,6 +23,13 @@ from dbtruth.cli.output import emit, write_baseline_to
     help="A replica of TARGET (repeat for each): read for how far its replay trails, whether "
     "it is paused, whether it is a standby at all (O020).",
 )
+@click.option(
+    "--precise",
+    is_flag=True,
+    help="Measure dead rows with pgstattuple_approx (where the extension is installed) for "
+    "the tables the statistics point at, instead of estimating them; it reads their pages "
+    "that are not all-visible.",
+)
 def ops(
     target: tuple[str, ...],
     fmt: str,
@@ -36,6 +43,7 @@ def ops(
     write_baseline: Path | None,
     no_color: bool,
     replicas: tuple[str, ...],
+    precise: bool,
     **load_options: Any,
 ) -> int:
     """Judge whether the live server TARGET can be operated and recovered: statement
@@ -55,6 +63,7 @@ def ops(
         baseline=baseline,
         fail_on=fail_on,
         replicas=replicas,
+        precise=precise,
     )
     done = ops_target(options)
     if write_baseline is not None:

@@ -101,6 +101,10 @@ class TableHealth:
     mxid_age: int  # mxid_age(relminmxid)
     last_vacuum: str | None  # the later of manual and auto, ISO
     last_analyze: str | None
+    # Measured by pgstattuple_approx (`ops --precise`): the share of the table that is dead
+    # rows, and the share that is free space; None when not measured.
+    measured_dead_share: float | None = None
+    measured_free_share: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from dbtruth.model.ops import OpsFacts
 from dbtruth.reading import TargetOptions, fail_threshold, read_manifest, target_label
 from dbtruth.sources.conninfo import connect_live, describe, normalize
 from dbtruth.sources.introspect import read_catalog
-from dbtruth.sources.ops import read_ops, read_replicas
+from dbtruth.sources.ops import measure_bloat, read_ops, read_replicas
 from dbtruth.sources.target import is_live
 
 # Catalog rules about a live server's operation, run beside the operations rules.
@@ -33,6 +33,8 @@ class OpsOptions:
     baseline: Path | None = None
     fail_on: str | None = None
     replicas: tuple[str, ...] = ()  # read directly for their lag (--replica)
+    precise: bool = False  # measure dead rows with pgstattuple_approx where installed
+    precise_max_bytes: int = 10 << 30
 
 
 @dataclass
@@ -71,6 +73,9 @@ def ops_target(options: OpsOptions) -> OpsResult:
         lock_timeout=options.target.lock_timeout,
     ) as conn:
         facts = read_ops(conn, notes)
+        if options.precise:
+            share = manifest.settings().ops.dead_row_share
+            facts = measure_bloat(conn, facts, share, options.precise_max_bytes, notes)
         catalog = read_catalog(conn, describe(conninfo), live=True)
     if options.replicas:
         target = options.target

@@ -4,9 +4,11 @@ beyond what reading them takes. What a role may not read is left out and said so
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from dbtruth.errors import DbtruthError
@@ -124,3 +126,49 @@ def _rows(conn: psycopg.Connection[Any], name: str, notes: list[str]) -> list[di
         notes.append(f"{name.removeprefix('ops_')}: not readable by this role "
                      f"({exc.diag.message_primary}); grant pg_monitor to read it")  # fmt: skip
         return []
+
+
+def measure_bloat(
+    conn: psycopg.Connection[Any],
+    facts: OpsFacts,
+    dead_share: float,
+    max_bytes: int,
+    notes: list[str],
+) -> OpsFacts:
+    """The tables whose estimated dead share reaches half of `dead_share`, measured with
+    pgstattuple_approx where the extension exists in the database (dbtruth creates nothing):
+    it reads the pages the visibility map does not mark all-visible, so tables over
+    `max_bytes` are left to the estimate."""
+    row = conn.execute(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+        " WHERE e.extname = 'pgstattuple'"
+    ).fetchone()
+    if row is None:
+        notes.append("--precise: pgstattuple is not installed here, so dead rows stay estimated")
+        return facts
+    function = sql.SQL("{}.pgstattuple_approx").format(sql.Identifier(str(row[0])))
+    measured = []
+    for table in facts.tables:
+        rows = table.live_rows + table.dead_rows
+        estimate = table.dead_rows / rows if rows else 0.0
+        if estimate < dead_share / 2 or table.total_bytes > max_bytes:
+            measured.append(table)
+            continue
+        try:
+            with conn.transaction():
+                found = conn.execute(
+                    sql.SQL(
+                        "SELECT dead_tuple_percent, approx_free_percent FROM {}({}::regclass)"
+                    ).format(function, sql.Literal(f'"{table.schema}"."{table.name}"'))
+                ).fetchone()
+        except psycopg.Error as exc:
+            notes.append(f"--precise: {table.schema}.{table.name} not measured "
+                         f"({exc.diag.message_primary})")  # fmt: skip
+            measured.append(table)
+            continue
+        assert found is not None
+        measured.append(dataclasses.replace(
+            table, measured_dead_share=float(found[0]) / 100,
+            measured_free_share=float(found[1]) / 100,
+        ))  # fmt: skip
+    return dataclasses.replace(facts, tables=tuple(measured))
