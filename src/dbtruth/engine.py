@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from dbtruth.model import Catalog
     from dbtruth.model.ops import OpsFacts
     from dbtruth.model.workload import PlannedQuery
-    from dbtruth.spec import OpsCheck, WorkloadCheck
+    from dbtruth.spec import OpsCheck, Settings, WorkloadCheck
 
 BASELINE_FORMAT = "dbtruth-baseline"
 
@@ -165,6 +165,44 @@ def run(
     return result
 
 
+# One rule's violations, each with where it is written (None: no file position).
+Judged = Iterator[tuple[Violation, Location | None]]
+
+
+def _run_kind(
+    specs: tuple[RuleSpec, ...],
+    manifest: Manifest,
+    judge: Callable[[RuleSpec, Settings], Judged],
+    *,
+    extra_select: list[str] | None,
+    extra_ignore: list[str] | None,
+    baseline: Path | None,
+) -> Result:
+    """The selected rules among `specs` (the rules of one command), each judged by `judge`,
+    stamped, suppressed and baselined as `run` does for the catalog rules."""
+    rules_cfg = manifest.rules
+    chosen = select(
+        extra_select or rules_cfg.select,
+        [*rules_cfg.ignore, *(extra_ignore or [])],
+        specs=specs,
+        manifest=manifest,
+    )
+    overrides = severity_overrides(manifest)
+    settings = manifest.settings()
+    result = Result(findings=[])
+    for spec in chosen:
+        started = time.perf_counter()
+        for violation, location in judge(spec, settings):
+            result.findings.append(make_finding(spec, violation, overrides, location))
+        result.rule_seconds[spec.code] = time.perf_counter() - started
+        result.rules_run += 1
+        result.ran.append(spec.code)
+    suppress(result, ignores_for(chosen, rules_cfg.ignore_objects))
+    apply_baseline(result, baseline)
+    result.findings.sort(key=lambda f: (-f.severity, f.code, f.object.path))
+    return result
+
+
 def run_workload(
     planned: list[PlannedQuery],
     catalog: Catalog,
@@ -176,33 +214,17 @@ def run_workload(
 ) -> Result:
     """The workload rules over each planned query; a finding is placed where its query is
     written (dbtruth.yaml or the --queries file)."""
-    rules_cfg = manifest.rules
-    specs = select(
-        extra_select or rules_cfg.select,
-        [*rules_cfg.ignore, *(extra_ignore or [])],
-        specs=workload_specs(),
-        manifest=manifest,
-    )
-    overrides = severity_overrides(manifest)
-    settings = manifest.settings()
-    result = Result(findings=[])
-    for spec in specs:
-        started = time.perf_counter()
+
+    def judge(spec: RuleSpec, settings: Settings) -> Judged:
         check = cast("WorkloadCheck", spec.check)  # a workload rule's RuleSpec holds one
         for query in planned:
             where = query.query
             location = Location(where.file, where.line) if where.file and where.line else None
             for violation in check(query, catalog, settings):
-                result.findings.append(make_finding(spec, violation, overrides, location))
-        result.rule_seconds[spec.code] = time.perf_counter() - started
-        result.rules_run += 1
-        result.ran.append(spec.code)
-    suppress(result, ignores_for(specs, rules_cfg.ignore_objects))
-    apply_baseline(result, baseline)
-    result.findings.sort(
-        key=lambda f: (f.object.path, -f.severity, f.code, f.violation.discriminator)
-    )
-    return result
+                yield violation, location
+
+    return _run_kind(workload_specs(), manifest, judge, extra_select=extra_select,
+                     extra_ignore=extra_ignore, baseline=baseline)  # fmt: skip
 
 
 def run_ops(
@@ -214,28 +236,14 @@ def run_ops(
     baseline: Path | None = None,
 ) -> Result:
     """The operations rules over what a live server showed."""
-    rules_cfg = manifest.rules
-    specs = select(
-        extra_select or rules_cfg.select,
-        [*rules_cfg.ignore, *(extra_ignore or [])],
-        specs=ops_specs(),
-        manifest=manifest,
-    )
-    overrides = severity_overrides(manifest)
-    settings = manifest.settings()
-    result = Result(findings=[])
-    for spec in specs:
-        started = time.perf_counter()
+
+    def judge(spec: RuleSpec, settings: Settings) -> Judged:
         check = cast("OpsCheck", spec.check)  # an ops rule's RuleSpec holds one
         for violation in check(facts, settings):
-            result.findings.append(make_finding(spec, violation, overrides, None))
-        result.rule_seconds[spec.code] = time.perf_counter() - started
-        result.rules_run += 1
-        result.ran.append(spec.code)
-    suppress(result, ignores_for(specs, rules_cfg.ignore_objects))
-    apply_baseline(result, baseline)
-    result.findings.sort(key=lambda f: (-f.severity, f.code, f.object.path))
-    return result
+            yield violation, None
+
+    return _run_kind(ops_specs(), manifest, judge, extra_select=extra_select,
+                     extra_ignore=extra_ignore, baseline=baseline)  # fmt: skip
 
 
 def _selector_place(manifest: Manifest | None, selector: str) -> str | None:

@@ -12,7 +12,7 @@ import inspect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from dbtruth.findings import Severity, Violation
 from dbtruth.manifest.settings import DEFAULT_TENANT_KEYS, Settings
@@ -101,25 +101,35 @@ class RuleSpec:
         return doc_sections(self.doc).get(heading, "")
 
 
+Check = TypeVar("Check", RuleCheck, MigrationCheck, WorkloadCheck, "OpsCheck")
+
+
+def _declare(
+    code: str, name: str, severity: Severity, kind: str, **more: Any
+) -> Callable[[Check], Check]:
+    """Attach a RuleSpec of `kind` to the rule function, its docstring as documentation."""
+
+    def attach(check: Check) -> Check:
+        check.spec = RuleSpec(  # type: ignore[attr-defined]
+            code=code,
+            name=name,
+            severity=severity,
+            check=check,  # type: ignore[arg-type]
+            doc=inspect.cleandoc(check.__doc__ or ""),
+            kind=kind,
+            **{"live_only": False, **more},
+        )
+        return check
+
+    return attach
+
+
 def rule(
     code: str, name: str, severity: Severity, *, live_only: bool = False, opt_in: bool = False
 ) -> Callable[[RuleCheck], RuleCheck]:
     """Declare a catalog rule. `live_only` rules need statistics only a live server has;
     `opt_in` rules encode a house style rather than a defect and run only when selected."""
-
-    def attach(check: RuleCheck) -> RuleCheck:
-        check.spec = RuleSpec(  # type: ignore[attr-defined]
-            code=code,
-            name=name,
-            severity=severity,
-            live_only=live_only,
-            opt_in=opt_in,
-            check=check,
-            doc=inspect.cleandoc(check.__doc__ or ""),
-        )
-        return check
-
-    return attach
+    return _declare(code, name, severity, "catalog", live_only=live_only, opt_in=opt_in)
 
 
 def migration_rule(
@@ -127,59 +137,19 @@ def migration_rule(
 ) -> Callable[[MigrationCheck], MigrationCheck]:
     """Declare a migration rule, run by `dbtruth migrate lint` on every statement whose parse
     node is one of `reads` (every statement when empty)."""
-
-    def attach(check: MigrationCheck) -> MigrationCheck:
-        check.spec = RuleSpec(  # type: ignore[attr-defined]
-            code=code,
-            name=name,
-            severity=severity,
-            live_only=False,
-            check=check,  # type: ignore[arg-type]
-            doc=inspect.cleandoc(check.__doc__ or ""),
-            kind="migration",
-            reads=reads,
-        )
-        return check
-
-    return attach
+    return _declare(code, name, severity, "migration", reads=reads)
 
 
 def workload_rule(
     code: str, name: str, severity: Severity
 ) -> Callable[[WorkloadCheck], WorkloadCheck]:
     """Declare a workload rule, run by `dbtruth workload` on every query it planned."""
-
-    def attach(check: WorkloadCheck) -> WorkloadCheck:
-        check.spec = RuleSpec(  # type: ignore[attr-defined]
-            code=code,
-            name=name,
-            severity=severity,
-            live_only=False,
-            check=check,  # type: ignore[arg-type]
-            doc=inspect.cleandoc(check.__doc__ or ""),
-            kind="workload",
-        )
-        return check
-
-    return attach
+    return _declare(code, name, severity, "workload")
 
 
 def ops_rule(code: str, name: str, severity: Severity) -> Callable[[OpsCheck], OpsCheck]:
     """Declare an operations rule, run by `dbtruth ops` on a live server's facts."""
-
-    def attach(check: OpsCheck) -> OpsCheck:
-        check.spec = RuleSpec(  # type: ignore[attr-defined]
-            code=code,
-            name=name,
-            severity=severity,
-            live_only=True,
-            check=check,  # type: ignore[arg-type]
-            doc=inspect.cleandoc(check.__doc__ or ""),
-            kind="ops",
-        )
-        return check
-
-    return attach
+    return _declare(code, name, severity, "ops", live_only=True)
 
 
 def spec_of(check: RuleCheck | MigrationCheck | WorkloadCheck | OpsCheck) -> RuleSpec:

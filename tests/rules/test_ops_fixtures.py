@@ -21,12 +21,10 @@ import dataclasses
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-import yaml
 from pglast import parser as pg_parser
 
 from dbtruth.engine import find_spec
@@ -40,20 +38,7 @@ from dbtruth.sources.scratch import (
     open_standby,
     system_bindir,
 )
-
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def _cases() -> list[Any]:
-    cases = []
-    for path in sorted(FIXTURES.glob("O*.yaml")):
-        document = yaml.safe_load(path.read_text())
-        spec = find_spec(document["rule"])
-        if spec is None or spec.kind != "ops":
-            continue
-        for case in document["cases"]:
-            cases.append(pytest.param(document["rule"], case, id=f"{path.stem}:{case['name']}"))
-    return cases
+from tests.rules.cases import fixture_cases
 
 
 def _run(conninfo: str, text: str) -> None:
@@ -154,7 +139,7 @@ def _objects(violations: list[Any]) -> list[str]:
     )
 
 
-@pytest.mark.parametrize(("code", "case"), _cases())
+@pytest.mark.parametrize(("code", "case"), fixture_cases("ops", "O*.yaml"))
 def test_ops_fixture(server: Any, code: str, case: dict[str, Any]) -> None:
     spec = find_spec(code)
     assert spec is not None

@@ -10,12 +10,10 @@ list) or one object's message holds (a mapping)."""
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-import yaml
 from pglast import parser as pg_parser
 
 from dbtruth.engine import find_spec
@@ -24,20 +22,7 @@ from dbtruth.manifest import Manifest
 from dbtruth.model import Catalog
 from dbtruth.sources.introspect import read_catalog
 from dbtruth.spec import RuleSpec, Settings
-
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def _cases() -> list[Any]:
-    cases = []
-    for path in sorted(FIXTURES.glob("*.yaml")):
-        document = yaml.safe_load(path.read_text())
-        spec = find_spec(document["rule"])
-        if spec is not None and spec.kind != "catalog":
-            continue  # test_migration_fixtures.py and test_workload_fixtures.py run these
-        for case in document["cases"]:
-            cases.append(pytest.param(document["rule"], case, id=f"{path.stem}:{case['name']}"))
-    return cases
+from tests.rules.cases import fixture_cases
 
 
 def _run_sql(conninfo: str, text: str) -> None:
@@ -57,7 +42,7 @@ def _check(spec: RuleSpec, conninfo: str, case: dict[str, Any]) -> tuple[Catalog
     return catalog, list(spec.check(catalog, settings))
 
 
-@pytest.mark.parametrize(("code", "case"), _cases())
+@pytest.mark.parametrize(("code", "case"), fixture_cases("catalog"))
 def test_rule_fixture(server: Any, code: str, case: dict[str, Any]) -> None:
     spec = find_spec(code)
     assert spec is not None, f"fixture names unknown rule {code}"

@@ -5,12 +5,10 @@ listed in `expect`. `message_contains` gives words every message holds."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-import yaml
 from pglast import parser as pg_parser
 
 from dbtruth.engine import find_spec
@@ -19,20 +17,7 @@ from dbtruth.planning import intake
 from dbtruth.planning.explain import plan_query
 from dbtruth.planning.whatif import RealRows, advise
 from dbtruth.sources.introspect import read_catalog
-
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def _cases() -> list[Any]:
-    cases = []
-    for path in sorted(FIXTURES.glob("X*.yaml")):
-        document = yaml.safe_load(path.read_text())
-        spec = find_spec(document["rule"])
-        if spec is None or spec.kind != "workload":
-            continue
-        for case in document["cases"]:
-            cases.append(pytest.param(document["rule"], case, id=f"{path.stem}:{case['name']}"))
-    return cases
+from tests.rules.cases import fixture_cases
 
 
 def _run(spec: Any, conn: Any, manifest: Manifest, case: dict[str, Any]) -> Any:
@@ -48,7 +33,7 @@ def _run(spec: Any, conn: Any, manifest: Manifest, case: dict[str, Any]) -> Any:
     return planned, violations
 
 
-@pytest.mark.parametrize(("code", "case"), _cases())
+@pytest.mark.parametrize(("code", "case"), fixture_cases("workload", "X*.yaml"))
 def test_workload_fixture(server: Any, code: str, case: dict[str, Any]) -> None:
     spec = find_spec(code)
     assert spec is not None

@@ -1,12 +1,51 @@
-"""`dbtruth drill restore URL`: dump, restore elsewhere, prove the restore equal, and time it."""
+"""`dbtruth drill restore URL` (dump, restore elsewhere, prove the restore equal, and time it)
+and `dbtruth drill verify URL --restored URL` (the same proof of a restore made by any means)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from dbtruth.cli.output import echo, write
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _checks(func: F) -> F:
+    """The options both commands share: how the restore is compared, bounded and reported."""
+    options = [
+        click.option("--full-bytes", default=1 << 30, show_default=True,
+                     type=click.IntRange(min=0), metavar="BYTES",
+                     help="Tables up to this size are compared row by row in full; larger "
+                     "ones by a sample keyed on their primary key."),
+        click.option("--sample-share", default=0.1, show_default=True,
+                     type=click.FloatRange(0.001, 1.0),
+                     help="Share of a large table's rows compared."),
+        click.option("--statement-timeout", default="10min", show_default=True,
+                     metavar="DURATION",
+                     help="Bound on each statement of dbtruth's read-only session on TARGET."),
+        click.option("--format", "fmt", type=click.Choice(("terminal", "json", "markdown")),
+                     default="terminal", show_default=True, help="Output format."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write the report to this file instead of standard output."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _emit(done: Any, fmt: str, output: Path | None) -> int:
+    from dbtruth.report.drill import render
+
+    text = render(done, fmt)
+    if output is not None:
+        write(output, text)
+    else:
+        echo(text.rstrip("\n"))
+    return 0 if done.passed else 1
 
 
 @click.group("drill")
@@ -21,25 +60,11 @@ def drill() -> None:
               "PostgreSQL of the target's major version, removed afterwards).")  # fmt: skip
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Parallel jobs of pg_dump and pg_restore.")  # fmt: skip
-@click.option("--full-bytes", default=1 << 30, show_default=True, type=click.IntRange(min=0),
-              metavar="BYTES",
-              help="Tables up to this size are compared row by row in full; larger ones by a "
-              "sample keyed on their primary key.")  # fmt: skip
-@click.option("--sample-share", default=0.1, show_default=True,
-              type=click.FloatRange(0.001, 1.0),
-              help="Share of a large table's rows compared.")  # fmt: skip
 @click.option(
     "--scratch",
     default=None,
     metavar="KIND|URL",
     help="The scratch server to restore on: auto, system, embedded or a URL.",
-)
-@click.option(
-    "--statement-timeout",
-    default="10min",
-    show_default=True,
-    metavar="DURATION",
-    help="Bound on each statement of dbtruth's read-only session on the target.",
 )
 @click.option(
     "--lock-timeout",
@@ -48,39 +73,23 @@ def drill() -> None:
     metavar="DURATION",
     help="How long pg_dump waits for each table's lock.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("terminal", "json", "markdown")),
-    default="terminal",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to this file instead of standard output.",
-)
-@click.option(
-    "--record",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="FILE",
-    help="Append the drill (date, outcome, RTO) to this JSON-lines history; point dbtruth.yaml's "
-    "operations.restore_drill_history at it and the review reads it.",
-)
+@click.option("--record", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Append the drill (date, outcome, RTO) to this JSON-lines history; point "
+              "dbtruth.yaml's operations.restore_drill_history at it and the review reads "
+              "it.")  # fmt: skip
+@_checks
 def restore(
     target: tuple[str, ...],
     to: str | None,
     jobs: int,
+    scratch: str | None,
+    lock_timeout: str,
+    record: Path | None,
     full_bytes: int,
     sample_share: float,
-    scratch: str | None,
     statement_timeout: str,
-    lock_timeout: str,
     fmt: str,
     output: Path | None,
-    record: Path | None,
 ) -> int:
     """Dump TARGET (a live database, read-only: one snapshot shared by pg_dump and dbtruth's
     checks), restore it elsewhere, and prove the restore equal: schema object by object, rows
@@ -89,7 +98,6 @@ def restore(
     differs."""
     from dbtruth.ops.drill import DrillOptions, drill_restore
     from dbtruth.reading import TargetOptions
-    from dbtruth.report.drill import render
 
     options = DrillOptions(
         target=TargetOptions(target, scratch, False, (), statement_timeout, lock_timeout),
@@ -104,12 +112,7 @@ def restore(
 
         append(done, record)
         echo(f"drill recorded in {record}", err=True)
-    text = render(done, fmt)
-    if output is not None:
-        write(output, text)
-    else:
-        echo(text.rstrip("\n"))
-    return 0 if done.passed else 1
+    return _emit(done, fmt, output)
 
 
 @drill.command("verify")
@@ -120,34 +123,7 @@ def restore(
     metavar="URL",
     help="The restored database to compare with TARGET (only read).",
 )
-@click.option("--full-bytes", default=1 << 30, show_default=True, type=click.IntRange(min=0),
-              metavar="BYTES",
-              help="Tables up to this size are compared row by row in full; larger ones by a "
-              "sample keyed on their primary key.")  # fmt: skip
-@click.option("--sample-share", default=0.1, show_default=True,
-              type=click.FloatRange(0.001, 1.0),
-              help="Share of a large table's rows compared.")  # fmt: skip
-@click.option(
-    "--statement-timeout",
-    default="10min",
-    show_default=True,
-    metavar="DURATION",
-    help="Bound on each statement of dbtruth's read-only session on the target.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(("terminal", "json", "markdown")),
-    default="terminal",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to this file instead of standard output.",
-)
+@_checks
 def verify(
     target: tuple[str, ...],
     restored: str,
@@ -163,17 +139,10 @@ def verify(
     TARGET must not have changed since the backup. Exit 1 when they differ."""
     from dbtruth.ops.drill import DrillOptions, verify_restore
     from dbtruth.reading import TargetOptions
-    from dbtruth.report.drill import render
 
     options = DrillOptions(
         target=TargetOptions(target, None, False, (), statement_timeout, "1s"),
         full_bytes=full_bytes,
         sample_share=sample_share,
     )
-    done = verify_restore(options, restored)
-    text = render(done, fmt)
-    if output is not None:
-        write(output, text)
-    else:
-        echo(text.rstrip("\n"))
-    return 0 if done.passed else 1
+    return _emit(verify_restore(options, restored), fmt, output)
