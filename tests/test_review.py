@@ -534,6 +534,8 @@ def test_live_settings_are_the_servers_not_dbtruths_session(server: Server) -> N
         operations = _section(outcome.out, "Operations")
         assert "`dbtruth ops` on the live server (observed, read-only)" in operations
         assert "O007 wal-archiving-off" in operations
+        failures = _section(outcome.out, "Failure Modes")
+        assert re.search(r"\| Deadlock or lock storm \| .* \| observed: ", failures)
     finally:
         server.drop_database(name)
 
@@ -542,6 +544,7 @@ def test_the_review_plans_the_workload_and_reads_the_contracts_from_the_plans(
     casefile: str, tmp_path: Path
 ) -> None:
     assert "operations are declared, not measured" in _section(casefile, "Operations")
+    assert "measured only on a running server" in _section(casefile, "Failure Modes")
     workload = _section(casefile, "Workload")
     assert "contract kept" in workload and "Index Scan using casework.case_file_tenant_state_idx" \
         in workload  # fmt: skip

@@ -200,6 +200,27 @@ def _cell(answer: tuple[Answer, str]) -> tuple[str, str]:
     return answer[0].value, answer[1]
 
 
+_LOCK_RULES = ("O004", "O005", "O006", "O013")
+
+
+def _lock_storm(facts: Facts) -> tuple[Answer, str]:
+    """Measured only on a live server: sessions blocked, idle in a transaction or long, and
+    whether the application's sessions start bounded."""
+    health = facts.health.ops
+    if health is None:
+        return Answer.UNKNOWN, (
+            "measured only on a running server (`dbtruth ops`): blocked and idle sessions, "
+            "the application role's timeouts"
+        )
+    exposed = [f for f in health.result.findings if f.code in _LOCK_RULES]
+    if exposed:
+        return Answer.NO, f"observed: {finding_sample(exposed)}"
+    return Answer.YES, (
+        "observed: no session blocked, idle in a transaction or long-running, and the "
+        "application role's sessions start with timeouts"
+    )
+
+
 def failure_modes(facts: Facts) -> Section:
     section = Section(
         12,
@@ -222,6 +243,8 @@ def failure_modes(facts: Facts) -> Section:
          concurrency_answer(facts)),
         ("Ledger or audit mismatch", "history can be rewritten; nothing reconciles",
          _ledger(facts)),
+        ("Deadlock or lock storm", "lock order or transaction scope broken",
+         _lock_storm(facts)),
         ("Restore failed", "restore never treated as a product capability",
          restore_answer(facts)),
     )  # fmt: skip

@@ -43,7 +43,7 @@ def blocked_session(facts: OpsFacts, settings: Settings) -> Iterator[Violation]:
 
     ## References
     PostgreSQL manual 13.3 Explicit Locking, 28.2.3 pg_stat_activity, 9.27.2 pg_blocking_pids;
-    playbook §9 "Lock storm", §10.1.
+    playbook §9 "Deadlock storm", §10.1.
     """
     by_pid = {s.pid: s for s in facts.sessions}
     limit = settings.ops.lock_wait_seconds

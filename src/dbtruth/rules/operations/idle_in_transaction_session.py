@@ -22,7 +22,7 @@ def idle_in_transaction_session(facts: OpsFacts, settings: Settings) -> Iterator
     ## Why is this bad?
     The open transaction keeps every lock it took, so writers queue behind it (O004), and it
     holds back the xmin horizon, so VACUUM cannot remove any row version that died since it
-    began, on any table: bloat grows everywhere while it sits (§9 "Lock storm", §6.9).
+    began, on any table: bloat grows everywhere while it sits (§9 "Deadlock storm", §6.9).
 
     ## Example
     ```sql

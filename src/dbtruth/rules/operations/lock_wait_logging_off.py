@@ -17,7 +17,7 @@ def lock_wait_logging_off(facts: OpsFacts, settings: Settings) -> Iterator[Viola
 
     ## Why is this bad?
     A session that waits longer than `deadlock_timeout` for a lock is then logged with who held
-    it: the trace a lock storm leaves behind (§9 "Lock storm"). Off, the storm is gone by the
+    it: the trace a lock storm leaves behind (§9 "Deadlock storm"). Off, the storm is gone by the
     time anyone looks, and nothing says which transaction started it.
 
     ## Example

@@ -25,7 +25,7 @@ def replica_lag(facts: OpsFacts, settings: Settings) -> Iterator[Violation]:
     Reads sent to a lagging replica return the past: a user saves a change and does not see
     it, a report counts yesterday's rows. A failover to it loses what it has not replayed (the
     RPO is its lag), and a replay paused by hand and forgotten keeps growing the gap until the
-    disk of the primary, holding WAL for it, fills (§6.9, §9 "Replica lag").
+    disk of the primary, holding WAL for it, fills (§6.9).
 
     ## Example
     ```sql

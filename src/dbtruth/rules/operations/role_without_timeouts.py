@@ -27,7 +27,7 @@ def role_without_timeouts(facts: OpsFacts, settings: Settings) -> Iterator[Viola
     Without a statement timeout one runaway query holds its locks and a connection until
     someone notices; without an idle-in-transaction timeout a forgotten transaction holds back
     VACUUM for every table (O005). The database is the last place that can bound what an
-    application does to it (§6.9, §9 "Lock storm").
+    application does to it (§6.9, §9 "Deadlock storm").
 
     ## Example
     ```sql
