@@ -108,6 +108,17 @@ class TableHealth:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexHealth:
+    """A btree index measured by pgstatindex (`ops --precise`)."""
+
+    schema: str
+    table: str
+    name: str
+    size_bytes: int
+    leaf_density: float  # avg_leaf_density: how full its leaf pages are, in percent
+
+
+@dataclass(frozen=True, slots=True)
 class OpsFacts:
     server_version_num: int
     database: str
@@ -126,6 +137,7 @@ class OpsFacts:
     current_lsn: str | None = None  # the primary's WAL write position
     standbys: tuple[Standby, ...] = ()
     replicas: tuple[Replica, ...] = ()  # read directly, when given
+    indexes: tuple[IndexHealth, ...] = ()  # measured, with --precise
 
     def setting(self, name: str) -> Setting | None:
         return self.settings.get(name)

@@ -9,6 +9,7 @@ from dbtruth.rules.operations.blocked_session import blocked_session
 from dbtruth.rules.operations.connection_headroom import connection_headroom
 from dbtruth.rules.operations.data_checksums_off import data_checksums_off
 from dbtruth.rules.operations.idle_in_transaction_session import idle_in_transaction_session
+from dbtruth.rules.operations.index_bloat import index_bloat
 from dbtruth.rules.operations.lock_wait_logging_off import lock_wait_logging_off
 from dbtruth.rules.operations.long_running_transaction import long_running_transaction
 from dbtruth.rules.operations.privileged_application_role import privileged_application_role
@@ -44,4 +45,5 @@ OPS_RULES: tuple[OpsCheck, ...] = (
     table_never_analyzed,
     connection_headroom,
     replica_lag,
+    index_bloat,
 )

@@ -14,6 +14,7 @@ from psycopg.rows import dict_row
 from dbtruth.errors import DbtruthError
 from dbtruth.model.ops import (
     Archiver,
+    IndexHealth,
     OpsFacts,
     Replica,
     Role,
@@ -171,4 +172,41 @@ def measure_bloat(
             table, measured_dead_share=float(found[0]) / 100,
             measured_free_share=float(found[1]) / 100,
         ))  # fmt: skip
-    return dataclasses.replace(facts, tables=tuple(measured))
+    return dataclasses.replace(
+        facts, tables=tuple(measured), indexes=_indexes(conn, str(row[0]),
+                                                        max_bytes, notes)
+    )  # fmt: skip
+
+
+def _indexes(
+    conn: psycopg.Connection[Any], schema: str, max_bytes: int, notes: list[str]
+) -> tuple[IndexHealth, ...]:
+    """Every btree index of at least a megabyte and at most `max_bytes`, measured with
+    pgstatindex (it reads the whole index)."""
+    rows = conn.execute(
+        "SELECT n.nspname, t.relname, c.relname, pg_relation_size(c.oid) FROM pg_index i"
+        " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am a ON a.oid = c.relam"
+        " WHERE a.amname = 'btree' AND i.indisvalid"
+        "   AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+        "   AND n.nspname !~ '^pg_toast'"
+        "   AND pg_relation_size(c.oid) BETWEEN 1048576 AND %s",
+        (max_bytes,),
+    ).fetchall()
+    function = sql.SQL("{}.pgstatindex").format(sql.Identifier(schema))
+    measured = []
+    for index_schema, table, name, size in rows:
+        try:
+            with conn.transaction():
+                found = conn.execute(
+                    sql.SQL("SELECT avg_leaf_density FROM {}({}::regclass)").format(
+                        function, sql.Literal(f'"{index_schema}"."{name}"')
+                    )
+                ).fetchone()
+        except psycopg.Error as exc:
+            notes.append(f"--precise: index {index_schema}.{name} not measured "
+                         f"({exc.diag.message_primary})")  # fmt: skip
+            continue
+        if found is not None and found[0] is not None:
+            measured.append(IndexHealth(index_schema, table, name, int(size), float(found[0])))
+    return tuple(measured)
