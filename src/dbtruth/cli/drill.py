@@ -37,6 +37,15 @@ def _checks(func: F) -> F:
     return func
 
 
+def _phase_printer() -> Callable[[str], None] | None:
+    """Each phase of a long drill on the terminal; nothing when stderr is a file or a pipe."""
+    from dbtruth.cli.output import streams
+
+    if not streams.err.isatty():
+        return None
+    return lambda text: echo(text, err=True)
+
+
 def _emit(done: Any, fmt: str, output: Path | None) -> int:
     from dbtruth.report.drill import render
 
@@ -105,6 +114,7 @@ def restore(
         jobs=jobs,
         full_bytes=full_bytes,
         sample_share=sample_share,
+        phase=_phase_printer(),
     )
     done = drill_restore(options)
     if record is not None:

@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,8 @@ class DrillOptions:
     full_bytes: int = 1 << 30  # tables up to this size are compared row by row in full
     sample_share: float = 0.1  # of a larger table's rows, chosen by its primary key
     timeout_s: int = 6 * 3600
+    # Told each phase as it starts (the terminal shows it while a long drill runs).
+    phase: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,15 +135,19 @@ def drill_restore(options: DrillOptions) -> DrillResult:
             source_url, statement_timeout=target.statement_timeout,
             lock_timeout=target.lock_timeout,
         ) as source:  # fmt: skip
+            say = options.phase or (lambda _: None)
             snapshot = _snapshot(source)
             catalog = read_catalog(source, describe(source_url), live=True)
             result = DrillResult(target_label(words), "", catalog.server_version)
+            say(f"dumping {len(catalog.tables)} tables with {options.jobs} job(s)…")
             started = time.perf_counter()
             tools = _client_bindir(catalog.server_version_num // 10000)
             dump = _dump(tools, source_url, folder, snapshot, options, target.lock_timeout)
             result.dump_seconds = time.perf_counter() - started
             result.dump_bytes = sum(p.stat().st_size for p in dump.rglob("*") if p.is_file())
+            say("checksumming the source in the dump's snapshot…")
             checks = _source_checks(source, catalog, options)
+        say("restoring…")
         with _restore_database(options, catalog, folder) as (conninfo, admin, label):
             result.restored_on = label
             started = time.perf_counter()
@@ -149,6 +155,7 @@ def drill_restore(options: DrillOptions) -> DrillResult:
                 tools, dump, conninfo, admin, folder, options
             )
             result.restore_seconds = time.perf_counter() - started
+            say("verifying the restore…")
             started = time.perf_counter()
             _verify(result, catalog, checks, conninfo, admin)
             result.verify_seconds = time.perf_counter() - started
