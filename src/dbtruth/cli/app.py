@@ -15,6 +15,7 @@ import click
 
 from dbtruth import __version__
 from dbtruth.cli.check import check
+from dbtruth.cli.drift import drift
 from dbtruth.cli.drill import drill
 from dbtruth.cli.incident import incident
 from dbtruth.cli.init import init
@@ -43,8 +44,8 @@ def cli() -> None:
 
 
 for command in (
-    check, snapshot, init, review, migrate, prove, workload, ops, drill, incident, rules, rule,
-    schema,
+    check, snapshot, init, review, migrate, prove, workload, ops, drill, incident, drift,
+    rules, rule, schema,
 ):  # fmt: skip
     cli.add_command(command)
 

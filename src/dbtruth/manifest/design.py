@@ -51,6 +51,15 @@ class TableRole(_Strict):
     rebuild: str | None = Field(None, description="How the copy is rebuilt from its sources.")
     freshness: str | None = Field(None, description="How stale the copy may be, e.g. '5 min'.")
     drift_check: str | None = Field(None, description="Query or job that detects drift.")
+    drift_source: str | None = Field(
+        None,
+        description="A SELECT of the rows the copy should hold, computed from its sources, "
+        "with the copy's column names: `dbtruth drift` compares it with the copy key by key.",
+    )
+    drift_key: list[str] = Field(
+        default_factory=list,
+        description="The columns that identify a row of the copy (default: its primary key).",
+    )
     guess: bool = Field(False, description="Written by `dbtruth init`; confirm, then remove.")
     note: str | None = None
 

@@ -19,11 +19,11 @@ from dbtruth.prove.model import Proof, Proved, Status, Subject, verdict
 from dbtruth.prove.plans import Plan, Unprovable
 from dbtruth.prove.probes import Prober
 from dbtruth.prove.race import race_probe
-from dbtruth.prove.readonly import refusal
 from dbtruth.prove.runner import proof_of
 from dbtruth.reading import TargetOptions, read_manifest, target_label
 from dbtruth.sources.conninfo import connect_live, describe, normalize
 from dbtruth.sources.introspect import read_catalog
+from dbtruth.sources.readonly import refusal
 from dbtruth.sources.target import is_live
 from dbtruth.sources.watchdog import seconds
 

@@ -1,4 +1,5 @@
-"""The gate for SQL from dbtruth.yaml that `prove --data` runs on a live target.
+"""The gate for SQL from dbtruth.yaml that runs on a live target: `prove --data`'s detective
+queries, `drift`'s source queries.
 
 A detective query comes from a file a pull request may change. The session it runs in cannot
 write (every transaction is read-only, statements are bounded by the statement timeout), but a

@@ -1,0 +1,1 @@
+"""dbtruth drift: projections compared with their sources, key by key (Principle 8)."""

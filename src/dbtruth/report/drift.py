@@ -1,0 +1,95 @@
+"""`dbtruth drift`'s report: each copy against its sources, the drifted keys named."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from dbtruth import __version__
+from dbtruth.drift.compare import SAMPLE
+from dbtruth.inert import json_text, md_text, visible
+
+if TYPE_CHECKING:
+    from dbtruth.drift.run import DriftResult, Projection
+
+
+def _lines(done: DriftResult) -> list[str]:
+    lines = [f"drift of {done.target} ({done.source})"]
+    lines += [f"note: {n}" for n in done.notes]
+    for p in done.projections:
+        lines.append("")
+        lines.append(f"{p.table} ({p.role}): " + ("DRIFTED" if p.drifted else "in step"))
+        if p.error:
+            lines.append(f"  error: {p.error}")
+        if p.check_rows is not None:
+            lines.append(f"  declared drift_check: {p.check_rows} row(s)")
+        drift = p.drift
+        if drift is not None:
+            lines.append(
+                f"  {drift.rows_copy:,} rows in the copy, {drift.rows_source:,} from its sources; "
+                f"compared by {', '.join(p.key)} on {len(p.compared)} column(s), "
+                f"{drift.buckets_differing} of {drift.buckets} buckets differ"
+            )
+            for kind, keys in (("missing from the copy", drift.missing),
+                               ("only in the copy", drift.extra),
+                               ("values differ", drift.changed)):  # fmt: skip
+                if keys:
+                    shown = ", ".join(keys[:SAMPLE]) + (" …" if len(keys) > SAMPLE else "")
+                    lines.append(f"  {len(keys)} {kind}: {shown}")
+            if drift.in_flight:
+                lines.append(f"  {drift.in_flight} difference(s) gone in the recheck: in flight")
+        lines += [f"  note: {n}" for n in p.notes]
+        if p.drifted and p.rebuild:
+            lines.append(f"  rebuild: {p.rebuild}")
+    drifted = [p.table for p in done.projections if p.drifted]
+    lines.append("")
+    lines.append(f"{len(drifted)} of {len(done.projections)} copies drifted"
+                 + (f": {', '.join(drifted)}" if drifted else ""))  # fmt: skip
+    return lines
+
+
+def render(done: DriftResult, fmt: str) -> str:
+    if fmt == "json":
+        return json_text(json.dumps(_document(done), indent=2, ensure_ascii=False)) + "\n"
+    if fmt == "markdown":
+        return "\n".join(["# dbtruth drift", "", *(md_text(line) for line in _lines(done))]) + "\n"
+    return "".join(f"{visible(line)}\n" for line in _lines(done))
+
+
+def _document(done: DriftResult) -> dict[str, Any]:
+    return {
+        "tool": {"name": "dbtruth", "version": __version__},
+        "target": done.target,
+        "source": done.source,
+        "drifted": done.drifted,
+        "notes": done.notes,
+        "projections": [_projection(p) for p in done.projections],
+    }
+
+
+def _projection(p: Projection) -> dict[str, Any]:
+    drift = p.drift
+    return {
+        "table": p.table,
+        "role": p.role,
+        "drifted": p.drifted,
+        "key": list(p.key),
+        "compared": list(p.compared),
+        "check_rows": p.check_rows,
+        "error": p.error,
+        "rebuild": p.rebuild,
+        "freshness": p.freshness,
+        "notes": p.notes,
+        "comparison": None
+        if drift is None
+        else {
+            "rows_copy": drift.rows_copy,
+            "rows_source": drift.rows_source,
+            "buckets": drift.buckets,
+            "buckets_differing": drift.buckets_differing,
+            "missing": drift.missing,
+            "extra": drift.extra,
+            "changed": drift.changed,
+            "in_flight": drift.in_flight,
+        },
+    }
