@@ -34,6 +34,7 @@ truth:
     sources: [public.orders]
     rebuild: REFRESH via the nightly totals job
     freshness: 1 hour
+    refreshed_column: refreshed_at
     drift_source: >-
       SELECT customer, count(*)::int AS orders, sum(total) AS total, max(placed_at) AS last_order
         FROM orders GROUP BY customer
@@ -90,3 +91,13 @@ def test_a_drift_query_that_writes_is_refused_at_its_line(shop: str, tmp_path: P
                                 "SELECT customer,")  # fmt: skip
     code, error = _drift(shop, tmp_path, hostile)
     assert code == 2 and "dbtruth.yaml:" in error and "data-modifying" in error
+
+
+def test_a_copy_older_than_its_freshness_contract_is_stale(shop: str, tmp_path: Path) -> None:
+    code, document = _drift(shop, tmp_path)
+    assert code == 0 and document["projections"][0]["stale"] is False
+    with psycopg.connect(shop, autocommit=True) as conn:
+        conn.execute("UPDATE customer_totals SET refreshed_at = now() - interval '2 hours'")
+    code, document = _drift(shop, tmp_path)
+    (projection,) = document["projections"]
+    assert code == 1 and projection["stale"] is True and projection["stale_seconds"] > 7000

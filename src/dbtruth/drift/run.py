@@ -49,12 +49,16 @@ class Projection:
     check_rows: int | None = None  # rows the declared drift_check query returned
     rebuild: str | None = None
     freshness: str | None = None
+    stale_seconds: float | None = None  # since the copy's newest refresh
+    stale: bool = False  # older than its freshness contract allows
     notes: list[str] = field(default_factory=list)
     error: str | None = None
 
     @property
     def drifted(self) -> bool:
-        return bool((self.drift and self.drift.drifted) or self.check_rows or self.error)
+        return bool(
+            (self.drift and self.drift.drifted) or self.check_rows or self.error or self.stale
+        )
 
 
 @dataclass
@@ -140,12 +144,42 @@ def _projection(
     if role.drift_source:
         _against_source(conn, catalog, table, role.drift_source, list(role.drift_key),
                         found, options)  # fmt: skip
-    if role.freshness:
+    if role.freshness and role.refreshed_column:
+        _staleness(conn, table, role.refreshed_column, role.freshness, found)
+    elif role.freshness:
         found.notes.append(
-            f"freshness contract {role.freshness}: staleness is not measured (the copy names no "
-            "time it was refreshed)"
+            f"freshness contract {role.freshness}: staleness not measured (give refreshed_column, "
+            "the copy's column holding when its rows were refreshed)"
         )
     return found
+
+
+def _staleness(
+    conn: psycopg.Connection[Any], table: Table, column: str, freshness: str, found: Projection
+) -> None:
+    """How long ago the copy's newest row was refreshed, against its contract (PostgreSQL
+    reads the contract as an interval: '5 min', '1 hour')."""
+    if all(c.name != column for c in table.columns):
+        found.error = f"refreshed_column {column} is not a column of {table.qualified}"
+        return
+    statement = sql.SQL(
+        "SELECT extract(epoch FROM now() - max({}))::float8, "
+        "extract(epoch FROM {}::interval)::float8 FROM {}"
+    ).format(sql.Identifier(column), sql.Literal(freshness),
+             sql.Identifier(table.schema, table.name))  # fmt: skip
+    try:
+        with conn.transaction():
+            row = conn.execute(statement).fetchone()
+    except psycopg.Error as exc:
+        found.error = f"staleness not measured: {exc.diag.message_primary}"
+        return
+    assert row is not None
+    age, allowed = row
+    if age is None:
+        found.notes.append(f"{table.qualified} is empty: no refresh to measure")
+        return
+    found.stale_seconds = float(age)
+    found.stale = float(age) > float(allowed)
 
 
 def _against_source(

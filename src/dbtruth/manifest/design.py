@@ -60,6 +60,11 @@ class TableRole(_Strict):
         default_factory=list,
         description="The columns that identify a row of the copy (default: its primary key).",
     )
+    refreshed_column: str | None = Field(
+        None,
+        description="A column of the copy holding when its rows were last refreshed: `dbtruth "
+        "drift` measures the copy's staleness from it against `freshness`.",
+    )
     guess: bool = Field(False, description="Written by `dbtruth init`; confirm, then remove.")
     note: str | None = None
 

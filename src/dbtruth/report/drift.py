@@ -21,6 +21,10 @@ def _lines(done: DriftResult) -> list[str]:
         lines.append(f"{p.table} ({p.role}): " + ("DRIFTED" if p.drifted else "in step"))
         if p.error:
             lines.append(f"  error: {p.error}")
+        if p.stale_seconds is not None:
+            verdict = "older than" if p.stale else "within"
+            lines.append(f"  last refreshed {p.stale_seconds:,.0f} s ago: {verdict} its "
+                         f"freshness contract ({p.freshness})")  # fmt: skip
         if p.check_rows is not None:
             lines.append(f"  declared drift_check: {p.check_rows} row(s)")
         drift = p.drift
@@ -79,6 +83,8 @@ def _projection(p: Projection) -> dict[str, Any]:
         "error": p.error,
         "rebuild": p.rebuild,
         "freshness": p.freshness,
+        "stale_seconds": p.stale_seconds,
+        "stale": p.stale,
         "notes": p.notes,
         "comparison": None
         if drift is None
