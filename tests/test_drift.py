@@ -62,7 +62,8 @@ def test_a_correct_projection_is_in_step(shop: str, tmp_path: Path) -> None:
     (projection,) = document["projections"]
     comparison = projection["comparison"]
     assert comparison["rows_copy"] == comparison["rows_source"] == 5000
-    assert comparison["buckets_differing"] == 0
+    assert comparison["missing_count"] == comparison["extra_count"] == 0
+    assert comparison["changed_count"] == 0
     assert projection["key"] == ["customer"]
     assert any("refreshed_at" in note for note in projection["notes"])  # not compared, said so
 
@@ -80,6 +81,7 @@ def test_changed_missing_and_extra_rows_are_named(shop: str, tmp_path: Path) -> 
     assert comparison["changed"] == ['("customer 7")']  # keys as PostgreSQL prints a row
     assert comparison["missing"] == ['("customer 42")']
     assert comparison["extra"] == ["(nobody)"]
+    assert (comparison["changed_count"], comparison["missing_count"]) == (1, 1)
     assert projection["rebuild"] == "REFRESH via the nightly totals job"
     # The target was only read.
     with psycopg.connect(shop) as conn:

@@ -15,9 +15,6 @@ from dbtruth.cli.output import echo, write
 @target_options
 @manifest_option
 @allow_outside_option
-@click.option("--buckets", default=256, show_default=True, type=click.IntRange(1, 1 << 20),
-              help="Buckets each side is cut into by key hash: only differing buckets are "
-              "read again key by key.")  # fmt: skip
 @click.option(
     "--no-recheck",
     is_flag=True,
@@ -41,7 +38,6 @@ def drift(
     target: tuple[str, ...],
     manifest: Path | None,
     allow_outside_paths: bool,
-    buckets: int,
     no_recheck: bool,
     fmt: str,
     output: Path | None,
@@ -59,7 +55,6 @@ def drift(
             target=target_of(target, **load_options),
             manifest=manifest,
             allow_outside_paths=allow_outside_paths,
-            buckets=buckets,
             recheck=not no_recheck,
         )
     )

@@ -35,7 +35,6 @@ class DriftOptions:
     target: TargetOptions = field(default_factory=TargetOptions)
     manifest: Path | None = None
     allow_outside_paths: bool = False
-    buckets: int = 256
     recheck: bool = True
 
 
@@ -225,7 +224,7 @@ def _against_source(
         columns=returned,
     )
     try:
-        found.drift = compare(conn, sides, options.buckets, options.recheck)
+        found.drift = compare(conn, sides, options.recheck)
     except psycopg.Error as exc:
         found.error = f"comparison failed: {exc.diag.message_primary}"
 

@@ -31,15 +31,17 @@ def _lines(done: DriftResult) -> list[str]:
         if drift is not None:
             lines.append(
                 f"  {drift.rows_copy:,} rows in the copy, {drift.rows_source:,} from its sources; "
-                f"compared by {', '.join(p.key)} on {len(p.compared)} column(s), "
-                f"{drift.buckets_differing} of {drift.buckets} buckets differ"
+                f"compared by {', '.join(p.key)} on {len(p.compared)} column(s)"
             )
-            for kind, keys in (("missing from the copy", drift.missing),
-                               ("only in the copy", drift.extra),
-                               ("values differ", drift.changed)):  # fmt: skip
-                if keys:
-                    shown = ", ".join(keys[:SAMPLE]) + (" …" if len(keys) > SAMPLE else "")
-                    lines.append(f"  {len(keys)} {kind}: {shown}")
+            kinds = (
+                ("missing from the copy", drift.missing_count, drift.missing),
+                ("only in the copy", drift.extra_count, drift.extra),
+                ("values differ", drift.changed_count, drift.changed),
+            )
+            for kind, count, keys in kinds:
+                if count:
+                    shown = ", ".join(keys[:SAMPLE]) + (" …" if count > SAMPLE else "")
+                    lines.append(f"  {count:,} {kind}: {shown}")
             if drift.in_flight:
                 lines.append(f"  {drift.in_flight} difference(s) gone in the recheck: in flight")
         lines += [f"  note: {n}" for n in p.notes]
@@ -91,8 +93,9 @@ def _projection(p: Projection) -> dict[str, Any]:
         else {
             "rows_copy": drift.rows_copy,
             "rows_source": drift.rows_source,
-            "buckets": drift.buckets,
-            "buckets_differing": drift.buckets_differing,
+            "missing_count": drift.missing_count,
+            "extra_count": drift.extra_count,
+            "changed_count": drift.changed_count,
             "missing": drift.missing,
             "extra": drift.extra,
             "changed": drift.changed,
