@@ -43,7 +43,8 @@ def main() -> None:
             )
             conn.execute(
                 "INSERT INTO item SELECT g, 'sku-' || g, (g % 10000) / 100.0, "
-                f"timestamptz '2026-01-01' + g * interval '1 s' FROM generate_series(1, {args.rows}) g"
+                "timestamptz '2026-01-01' + g * interval '1 s' "
+                f"FROM generate_series(1, {args.rows}) g"
             )
             conn.execute("CREATE TABLE item_copy AS SELECT * FROM item")
             conn.execute("ALTER TABLE item_copy ADD PRIMARY KEY (id)")
@@ -62,8 +63,8 @@ def main() -> None:
             "WHERE c.id IS NULL OR i.id IS NULL OR (i.sku, i.price, i.updated_at) "
             "IS DISTINCT FROM (c.sku, c.price, c.updated_at)"
         )
-        psql = [str(Path(sys.executable).parent / "python"), "-c",
-                f"import psycopg; psycopg.connect({conninfo!r}).execute({plain!r}).fetchone()"]  # fmt: skip
+        script = f"import psycopg; psycopg.connect({conninfo!r}).execute({plain!r}).fetchone()"
+        psql = [sys.executable, "-c", script]
         rows = []
         rows.append(("in step", timed(argv), timed(psql)))
         with psycopg.connect(conninfo, autocommit=True) as conn:
