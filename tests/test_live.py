@@ -4,7 +4,6 @@ and a snapshot of a live database checks exactly like the database."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import psycopg
@@ -13,7 +12,7 @@ import pytest
 from dbtruth.errors import DbtruthError
 from dbtruth.sources.conninfo import connect_live, describe, redact
 from tests.conftest import Server
-from tests.helpers import EXAMPLES, dbtruth
+from tests.helpers import EXAMPLES, dbtruth, table_writes
 
 
 @pytest.fixture
@@ -22,17 +21,6 @@ def legacy_db(database: tuple[Server, str]) -> tuple[Server, str]:
     with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
         conn.execute((EXAMPLES / "legacy" / "schema.sql").read_text().encode())
     return server, name
-
-
-def _write_counters(server: Server, name: str) -> tuple[int, ...]:
-    with psycopg.connect(server.admin, autocommit=True) as conn:
-        time.sleep(1.2)  # backends flush their statistics at most once a second
-        conn.execute("SELECT pg_stat_clear_snapshot()")
-        row = conn.execute(
-            "SELECT tup_inserted, tup_updated, tup_deleted FROM pg_stat_database "
-            "WHERE datname = %s", (name,)).fetchone()
-    assert row is not None
-    return tuple(row)
 
 
 def test_live_sessions_refuse_writes(legacy_db: tuple[Server, str]) -> None:
@@ -49,10 +37,10 @@ def test_live_sessions_refuse_writes(legacy_db: tuple[Server, str]) -> None:
 
 def test_a_live_check_writes_nothing(legacy_db: tuple[Server, str]) -> None:
     server, name = legacy_db
-    before = _write_counters(server, name)
+    before = table_writes(server.conninfo(name))
     outcome = dbtruth("check", server.conninfo(name), "--format", "json")
     assert outcome.code == 1, outcome.err
-    after = _write_counters(server, name)
+    after = table_writes(server.conninfo(name))
     assert before == after
     assert json.loads(outcome.out)["source"].startswith("live ")
 

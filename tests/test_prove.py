@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 import yaml
 
 from tests.conftest import Server
-from tests.helpers import EXAMPLES, SCRATCH_KINDS, dbtruth, write_files
+from tests.helpers import EXAMPLES, SCRATCH_KINDS, dbtruth, table_writes, write_files
 
 
 def _prove(*argv: str, code: int = 0, scratch: str = "embedded") -> dict[str, Any]:
@@ -528,21 +527,6 @@ def _state(server: Server, name: str) -> tuple[Any, ...]:
     return (catalog, rows)
 
 
-def _write_counters(server: Server, name: str) -> tuple[int, ...]:
-    """Rows inserted, updated and deleted in the database's own tables. The database-wide
-    counters of pg_stat_database also count autovacuum's ANALYZE of the system catalogs
-    (pg_statistic rows), which a loaded machine may run at any moment."""
-    with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
-        time.sleep(1.2)  # backends flush their statistics at most once a second
-        conn.execute("SELECT pg_stat_clear_snapshot()")
-        row = conn.execute(
-            "SELECT coalesce(sum(n_tup_ins), 0), coalesce(sum(n_tup_upd), 0),"
-            " coalesce(sum(n_tup_del), 0) FROM pg_stat_user_tables"
-        ).fetchone()
-    assert row is not None
-    return tuple(int(n) for n in row)
-
-
 @pytest.fixture
 def live(server: Server) -> Iterator[tuple[Server, str]]:
     """A database on each server version this machine has."""
@@ -571,14 +555,14 @@ def test_a_live_target_is_copied_and_never_written(
         "    kind: existence\n    tables: [child]\n    columns: [note]\n"
         "    enforcement: application\n"
     )
-    before, counters = _state(server, name), _write_counters(server, name)
+    before, counters = _state(server, name), table_writes(server.conninfo(name))
     # Left to choose, the copy goes to a scratch server of the target's major version.
     report = _prove(server.conninfo(name), "--manifest", str(tmp_path / "dbtruth.yaml"), code=1,
                     scratch="auto")  # fmt: skip
     assert f"PostgreSQL {server.version_num // 10000}." in report["clone"]["description"]
     assert report["server_version"].startswith(f"{server.version_num // 10000}.")
     assert _state(server, name) == before
-    assert _write_counters(server, name) == counters
+    assert table_writes(server.conninfo(name)) == counters
     # The probes ran, and wrote, on the throwaway copy that pg_dump made.
     clone = report["clone"]
     assert clone["database"].startswith("dbtruth_scratch_") and clone["database"] != name
@@ -851,11 +835,11 @@ def test_data_on_a_live_target_only_reads(live: tuple[Server, str], tmp_path: Pa
         # count in the database's counters) while dbtruth reads.
         conn.execute("ANALYZE")
     (tmp_path / "dbtruth.yaml").write_text(SHOP_MANIFEST)
-    before, counters = _shop_state(server, name), _write_counters(server, name)
+    before, counters = _shop_state(server, name), table_writes(server.conninfo(name))
     report = _prove(server.conninfo(name), "--manifest", str(tmp_path / "dbtruth.yaml"),
                     "--data", code=1)  # fmt: skip
     assert _shop_state(server, name) == before
-    assert _write_counters(server, name) == counters
+    assert table_writes(server.conninfo(name)) == counters
     assert report["data"]["source"].endswith(", read-only")
     found = _data(report)
     assert found[("violation", "paid-orders-have-payments")]["count"] > 0
