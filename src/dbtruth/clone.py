@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -57,8 +58,11 @@ class Clone:
 
 
 @contextmanager
-def cloned(target: TargetOptions) -> Iterator[Clone]:
-    """A scratch database holding the target's schema, for as long as the block runs."""
+def cloned(
+    target: TargetOptions, needs: str = "prove writes to a copy of the schema"
+) -> Iterator[Clone]:
+    """A scratch database holding the target's schema, for as long as the block runs. `needs`
+    says what the command wants it for, in the error a snapshot gets."""
     words = target.target
     if is_live(words):
         if len(words) > 1:
@@ -69,7 +73,7 @@ def cloned(target: TargetOptions) -> Iterator[Clone]:
     paths = [Path(w) for w in words]
     if len(paths) == 1 and snapshot.is_snapshot(paths[0]):
         raise DbtruthError(
-            "prove writes to a copy of the schema, and a snapshot holds no schema to copy",
+            f"{needs}, and a snapshot holds no schema to copy",
             where=str(paths[0]),
             hint="give the SQL files or the database URL the snapshot was taken from",
         )
@@ -98,6 +102,33 @@ def cloned(target: TargetOptions) -> Iterator[Clone]:
             *_own_server(server, database),
             fork=lambda: server.fork(database),
         )
+
+
+@contextmanager
+def schema_session(
+    target: TargetOptions, needs: str
+) -> Iterator[tuple[psycopg.Connection[Any], str, Clone | None]]:
+    """A session on a database holding the target's schema, for reading: a live target's own
+    read-only session, or one on the copy its SQL files are loaded into. Yields the session,
+    what it is on, and the copy (None on a live target)."""
+    words = target.target
+    if is_live(words):
+        if len(words) > 1:
+            raise DbtruthError("a live target is one connection string; got several arguments")
+        conninfo = normalize(words[0]) if words else ""
+        with connect_live(
+            conninfo, statement_timeout=target.statement_timeout,
+            lock_timeout=target.lock_timeout,
+        ) as conn:  # fmt: skip
+            yield conn, f"{describe(conninfo)}, read-only session", None
+        return
+    with cloned(target, needs) as copy:
+        try:
+            conn = psycopg.connect(copy.conninfo, autocommit=True)
+        except psycopg.Error as exc:
+            raise DbtruthError(f"the scratch copy stopped answering: {exc}") from exc
+        with conn:
+            yield conn, copy.description, copy
 
 
 @contextmanager

@@ -6,12 +6,14 @@ since `dbtruth --help` builds every command's options.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from dbtruth.errors import DbtruthError
 from dbtruth.manifest.paths import ALLOW_FLAG
 from dbtruth.report.formats import FORMATS
 
@@ -146,6 +148,19 @@ def report_options(func: F) -> F:
             click.option("--no-color", is_flag=True, help="Plain terminal output."),
         ],
     )
+
+
+# PostgreSQL's time units, as statement_timeout reads them; nothing else reaches the setting.
+_DURATION = re.compile(r"\d+(?:us|ms|s|min|h|d)?")
+
+
+def positive_duration(option: str, value: str, example: str) -> None:
+    """A timeout the schema's own code runs under: a duration, and never 0 (which PostgreSQL
+    reads as no limit at all)."""
+    if not _DURATION.fullmatch(value) or not value.strip("0msuhdin"):
+        raise DbtruthError(
+            f"{option} expects a duration above zero such as 500ms or {example}, got '{value}'"
+        )
 
 
 def split_codes(values: tuple[str, ...]) -> tuple[str, ...]:

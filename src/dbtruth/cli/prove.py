@@ -4,18 +4,20 @@ illegal write on a throwaway copy of the schema."""
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 import click
 
-from dbtruth.cli.options import allow_outside_option, manifest_option, target_of, target_options
+from dbtruth.cli.options import (
+    allow_outside_option,
+    manifest_option,
+    positive_duration,
+    target_of,
+    target_options,
+)
 from dbtruth.cli.output import echo, streams, write
 from dbtruth.errors import DbtruthError
-
-# PostgreSQL's time units, as statement_timeout reads them; nothing else reaches the setting.
-_DURATION = re.compile(r"\d+(?:us|ms|s|min|h|d)?")
 
 
 @click.command("prove")
@@ -71,12 +73,7 @@ def prove(
     duplicate key, a value outside a CHECK, an UPDATE or DELETE of an append-only row) runs on
     a throwaway copy of the schema, never on TARGET, in a transaction that is rolled back.
     Exit 1 when the database accepted an illegal write."""
-    if not _DURATION.fullmatch(probe_timeout) or not probe_timeout.strip("0msuhdin"):
-        # 0 would mean no limit at all for the schema's triggers: never.
-        raise DbtruthError(
-            f"--probe-timeout expects a duration above zero such as 500ms or 5s, got "
-            f"'{probe_timeout}'"
-        )
+    positive_duration("--probe-timeout", probe_timeout, "5s")  # 0 would be no limit at all
     from dbtruth.prove.run import ProveOptions, prove_target
     from dbtruth.report import proofs
 

@@ -3,18 +3,19 @@ checked against its index contract."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import click
 
-from dbtruth.cli.options import report_options, split_codes, target_of, target_options
+from dbtruth.cli.options import (
+    positive_duration,
+    report_options,
+    split_codes,
+    target_of,
+    target_options,
+)
 from dbtruth.cli.output import emit, write_baseline_to
-from dbtruth.errors import DbtruthError
-
-# PostgreSQL's time units, as statement_timeout reads them; nothing else reaches the setting.
-_DURATION = re.compile(r"\d+(?:us|ms|s|min|h|d)?")
 
 
 @click.command("workload")
@@ -92,11 +93,7 @@ def workload(
     plan_nodes, join_order). A live target is planned in a read-only session with its own
     statistics; SQL files on a throwaway copy holding their rows. Exit 1 when a contract is
     broken or a query no longer plans."""
-    if not _DURATION.fullmatch(plan_timeout) or not plan_timeout.strip("0msuhdin"):
-        raise DbtruthError(
-            f"--plan-timeout expects a duration above zero such as 500ms or 10s, got "
-            f"'{plan_timeout}'"
-        )
+    positive_duration("--plan-timeout", plan_timeout, "10s")  # 0 would be no limit at all
     from dbtruth.report.workload import workload_context
     from dbtruth.workload.run import WorkloadOptions, workload_target
 

@@ -21,11 +21,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-_SAME_TEXT = (
-    "SET LOCAL TimeZone = 'UTC'", "SET LOCAL DateStyle = 'ISO, YMD'",
-    "SET LOCAL IntervalStyle = 'postgres'", "SET LOCAL extra_float_digits = 3",
-    "SET LOCAL bytea_output = 'hex'",
-)  # fmt: skip
+from dbtruth.sources.sessions import print_alike
+
 SAMPLE = 10  # keys of each kind a report shows
 KEYS = 1000  # keys of each kind read back
 
@@ -77,8 +74,7 @@ def _pass(conn: psycopg.Connection[Any], sides: Sides, *, name_keys: bool) -> Dr
     joined = _joined(sides)
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        for statement in _SAME_TEXT:
-            conn.execute(statement)
+        print_alike(conn)
         row = conn.execute(
             sql.SQL(
                 "SELECT count(c.k), count(s.k), count(*) FILTER (WHERE {}), "

@@ -16,13 +16,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from dbtruth.clone import cloned
+from dbtruth.clone import schema_session
 from dbtruth.drift.compare import Drift, Sides, compare
 from dbtruth.errors import DbtruthError
 from dbtruth.manifest import Manifest
 from dbtruth.model import Catalog, Table
 from dbtruth.reading import TargetOptions, read_manifest, target_label
-from dbtruth.sources.conninfo import connect_live, describe, normalize
 from dbtruth.sources.introspect import read_catalog
 from dbtruth.sources.readonly import refusal
 from dbtruth.sources.target import is_live
@@ -83,7 +82,9 @@ def drift_target(options: DriftOptions) -> DriftResult:
             "drift_check query"
         )
     with ExitStack() as stack:
-        conn, source = _session(stack, options.target)
+        conn, source, _ = stack.enter_context(
+            schema_session(options.target, "drift compares rows in a database")
+        )
         catalog = read_catalog(conn, source, live=is_live(words))
         projections = [_projection(conn, catalog, name, manifest, options) for name in wanted]
     return DriftResult(target_label(words), source, projections, notes)
@@ -108,22 +109,6 @@ def _gated(manifest: Manifest) -> list[str]:
         if present:
             names.append(name)
     return names
-
-
-def _session(stack: ExitStack, target: TargetOptions) -> tuple[psycopg.Connection[Any], str]:
-    words = target.target
-    if is_live(words):
-        conninfo = normalize(words[0]) if words else ""
-        conn = stack.enter_context(
-            connect_live(
-                conninfo,
-                statement_timeout=target.statement_timeout,
-                lock_timeout=target.lock_timeout,
-            )
-        )
-        return conn, f"{describe(conninfo)}, read-only session"
-    copy = stack.enter_context(cloned(target))
-    return stack.enter_context(psycopg.connect(copy.conninfo, autocommit=True)), copy.description
 
 
 def _projection(
@@ -203,7 +188,7 @@ def _against_source(
     if unknown:
         found.error = f"drift_source returns columns {table.qualified} does not have: {unknown}"
         return
-    key = key or list(_primary_key(catalog, table))
+    key = key or list(catalog.primary_key(table))
     if not key or any(k not in returned for k in key):
         found.error = (
             "no key to compare by: give drift_key, columns the source returns (or give the "
@@ -238,10 +223,3 @@ def _count(conn: psycopg.Connection[Any], query: str, found: Projection) -> int 
         found.error = f"drift_check does not run: {exc.diag.message_primary}"
         return None
     return int(row[0]) if row else 0
-
-
-def _primary_key(catalog: Catalog, table: Table) -> tuple[str, ...]:
-    for constraint in catalog.constraints_of(table):
-        if constraint.kind == "primary key":
-            return constraint.columns
-    return ()

@@ -361,6 +361,10 @@ class Catalog:
     def table(self, qualified: str) -> Table | None:
         return self._lookup.tables.get(qualified)
 
+    def primary_key(self, table: Table) -> tuple[str, ...]:
+        """The columns of the table's primary key; empty without one."""
+        return next((c.columns for c in self.constraints_of(table) if c.kind == "primary key"), ())
+
     def constraints_of(self, table: Table) -> tuple[Constraint, ...]:
         return self._lookup.constraints.get(table.qualified, ())
 

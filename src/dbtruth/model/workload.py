@@ -23,7 +23,6 @@ SCAN_TYPES = frozenset(
         "Sample Scan",
     }
 )
-INDEX_SCAN_TYPES = frozenset({"Index Scan", "Index Only Scan", "Bitmap Index Scan"})
 
 
 @dataclass(frozen=True, slots=True)

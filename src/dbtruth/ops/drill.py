@@ -49,13 +49,9 @@ from dbtruth.sources.scratch import (
     run_marker,
     system_bindir,
 )
+from dbtruth.sources.sessions import print_alike
 from dbtruth.sources.target import is_live
 
-# Row text is compared, so both sides print values alike.
-_SAME_TEXT = (
-    "SET TimeZone = 'UTC'", "SET DateStyle = 'ISO, YMD'", "SET IntervalStyle = 'postgres'",
-    "SET extra_float_digits = 3", "SET bytea_output = 'hex'", "SET row_security = off",
-)  # fmt: skip
 _EXTENSION = re.compile(r"^\d+; \d+ \d+ EXTENSION - (\S+)")
 _EXTENSION_COMMENT = re.compile(r"^\d+; \d+ \d+ COMMENT - EXTENSION ")
 _SAMPLE_BUCKETS = 1000
@@ -192,8 +188,7 @@ def verify_restore(options: DrillOptions, restored: str) -> DrillResult:
 def _snapshot(conn: psycopg.Connection[Any]) -> str:
     """Begin the transaction whose snapshot the dump and the source's checks share."""
     conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-    for statement in _SAME_TEXT:
-        conn.execute(statement)
+    print_alike(conn)
     row = conn.execute("SELECT pg_export_snapshot()").fetchone()
     assert row is not None
     return str(row[0])
@@ -260,7 +255,7 @@ def _source_checks(
         where: sql.Composable = sql.SQL("")
         share, note = 1.0, ""
         if sizes.get(table.qualified, 0) > options.full_bytes:
-            key = _primary_key(catalog, table)
+            key = catalog.primary_key(table)
             if key:
                 share = options.sample_share
                 where = sql.SQL(" WHERE abs(hashtext(ROW({}){})) % {} < {}").format(
@@ -275,13 +270,6 @@ def _source_checks(
         rows, digest = _digest(conn, table, where)
         checks.append(_Check(table, share, where, rows, digest, note))
     return checks
-
-
-def _primary_key(catalog: Catalog, table: Table) -> tuple[str, ...]:
-    for constraint in catalog.constraints_of(table):
-        if constraint.kind == "primary key":
-            return constraint.columns
-    return ()
 
 
 def _digest(conn: psycopg.Connection[Any], table: Table, where: sql.Composable) -> tuple[int, str]:
@@ -396,16 +384,14 @@ def _verify(
         restored = read_catalog(conn, "restore", live=True)
         result.schema_differences, result.schema_difference_count = differences(source, restored)
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        for statement in _SAME_TEXT:
-            conn.execute(statement)
+        print_alike(conn)
         for check in checks:
             try:
                 rows, digest = _digest(conn, check.table, check.where)
             except psycopg.Error as exc:
                 conn.execute("ROLLBACK")
                 conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                for statement in _SAME_TEXT:
-                    conn.execute(statement)
+                print_alike(conn)
                 result.tables.append(TableCheck(check.table.qualified, check.share, check.rows,
                                                 None, check.digest, None,
                                                 exc.diag.message_primary or str(exc)))  # fmt: skip

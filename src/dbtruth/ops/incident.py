@@ -29,6 +29,7 @@ from dbtruth.inert import md_code, md_text
 from dbtruth.reading import TargetOptions, target_label
 from dbtruth.sources.conninfo import connect_live, describe, normalize, redact
 from dbtruth.sources.introspect import catalog_query
+from dbtruth.sources.sessions import extension_schema
 from dbtruth.sources.target import is_live
 
 # ALTER ROLE … PASSWORD '…', CREATE USER … WITH PASSWORD '…'
@@ -111,18 +112,15 @@ def _rows(conn: psycopg.Connection[Any], name: str, notes: list[str]) -> list[di
 
 
 def _statements(conn: psycopg.Connection[Any], top: int, notes: list[str]) -> list[dict[str, Any]]:
-    row = conn.execute(
-        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
-        " WHERE e.extname = 'pg_stat_statements'"
-    ).fetchone()
-    if row is None:
+    schema = extension_schema(conn, "pg_stat_statements")
+    if schema is None:
         notes.append("statements: pg_stat_statements is not installed in this database")
         return []
     query = sql.SQL(
         "SELECT queryid::text, calls, total_exec_time, mean_exec_time, rows, "
         "shared_blks_read, temp_blks_written, left(query, 2000) AS query "
         "FROM {}.pg_stat_statements ORDER BY total_exec_time DESC LIMIT {}"
-    ).format(sql.Identifier(str(row[0])), sql.Literal(top))
+    ).format(sql.Identifier(schema), sql.Literal(top))
     try:
         with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
             cur.execute(query)

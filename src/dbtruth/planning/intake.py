@@ -23,13 +23,6 @@ from dbtruth.model.workload import Contract, Query
 from dbtruth.sources.sqltext import read_text, statements
 
 PLANNABLE = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
-_KIND_WORDS = {
-    "SelectStmt": "SELECT",
-    "InsertStmt": "INSERT",
-    "UpdateStmt": "UPDATE",
-    "DeleteStmt": "DELETE",
-    "MergeStmt": "MERGE",
-}
 # `-- name: open cases of a tenant` above a query names it (the yesql / sqlc convention).
 _NAME = re.compile(r"[ \t]*--[ \t]*name:[ \t]*(\S.*)", re.IGNORECASE)  # trimmed after
 
@@ -156,12 +149,6 @@ def _one_plannable(text: str, where: str | None, what: str) -> str:
             where=where,
         )
     return sql
-
-
-def statement_word(sql: str) -> str:
-    """SELECT, INSERT, UPDATE, DELETE or MERGE: what the (gated) query does."""
-    node = parse_sql(sql)[0].stmt
-    return _KIND_WORDS.get(type(node).__name__, "SELECT")
 
 
 def _contract(contract: IndexContract | None) -> Contract | None:

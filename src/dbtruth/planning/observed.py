@@ -20,6 +20,7 @@ from psycopg import sql
 
 from dbtruth.model.workload import Query
 from dbtruth.planning.intake import PLANNABLE
+from dbtruth.sources.sessions import extension_schema
 
 # Rows read from the view per query kept: room for the statements that are left out.
 _OVERFETCH = 5
@@ -40,17 +41,13 @@ def observed(
 ) -> tuple[list[Query], list[str]]:
     """The `top` statements by total execution time in this database, and notes on what was
     read and left out."""
-    row = conn.execute(
-        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
-        " WHERE e.extname = 'pg_stat_statements'"
-    ).fetchone()
-    if row is None:
+    schema = extension_schema(conn, "pg_stat_statements")
+    if schema is None:
         return [], [
             "pg_stat_statements is not installed in this database, so no observed query was "
             "planned (CREATE EXTENSION pg_stat_statements, with the library in "
             "shared_preload_libraries)"
         ]
-    schema = str(row[0])
     toplevel = sql.SQL(" AND s.toplevel") if server_version_num >= 140000 else sql.SQL("")
     statement = sql.SQL(
         "SELECT s.query, s.calls, s.total_exec_time, s.mean_exec_time, s.rows"

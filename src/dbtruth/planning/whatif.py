@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import psycopg
 
 from dbtruth.model import Catalog, Table
+from dbtruth.model.sqlnames import qualified
 from dbtruth.model.workload import Advice, PlannedQuery
 from dbtruth.planning.candidates import Candidate, candidates
 from dbtruth.planning.explain import plan_query
@@ -110,7 +111,7 @@ class TwinSizer:
         rows = max(saved.reltuples, 0.0) * _share(conn, table, candidate)
         pages = _index_pages(conn, table, candidate, rows, saved.relpages)
         _restore(conn, table.schema, index, pages, rows, 0)
-        self._set_length(f"{_quoted(table.schema)}.{_quoted(index)}", pages)
+        self._set_length(qualified(table.schema, index), pages)
 
     def after_rollback(self, conn: psycopg.Connection[Any], table: Table) -> None:
         # An index build records the table's size as it saw it, outside the transaction.
@@ -430,8 +431,4 @@ def _restore(conn: psycopg.Connection[Any], schema: str, name: str, pages: int,
 
 
 def _regclass(table: Table) -> str:
-    return f"{_quoted(table.schema)}.{_quoted(table.name)}"
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return qualified(table.schema, table.name)

@@ -26,6 +26,7 @@ from dbtruth.model.ops import (
 )
 from dbtruth.sources.conninfo import connect_live, describe, normalize
 from dbtruth.sources.introspect import catalog_query
+from dbtruth.sources.sessions import extension_schema
 
 
 def read_ops(conn: psycopg.Connection[Any], notes: list[str]) -> OpsFacts:
@@ -140,14 +141,11 @@ def measure_bloat(
     pgstattuple_approx where the extension exists in the database (dbtruth creates nothing):
     it reads the pages the visibility map does not mark all-visible, so tables over
     `max_bytes` are left to the estimate."""
-    row = conn.execute(
-        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
-        " WHERE e.extname = 'pgstattuple'"
-    ).fetchone()
-    if row is None:
+    schema = extension_schema(conn, "pgstattuple")
+    if schema is None:
         notes.append("--precise: pgstattuple is not installed here, so dead rows stay estimated")
         return facts
-    function = sql.SQL("{}.pgstattuple_approx").format(sql.Identifier(str(row[0])))
+    function = sql.SQL("{}.pgstattuple_approx").format(sql.Identifier(schema))
     measured = []
     for table in facts.tables:
         rows = table.live_rows + table.dead_rows
@@ -173,7 +171,7 @@ def measure_bloat(
             measured_free_share=float(found[1]) / 100,
         ))  # fmt: skip
     return dataclasses.replace(
-        facts, tables=tuple(measured), indexes=_indexes(conn, str(row[0]),
+        facts, tables=tuple(measured), indexes=_indexes(conn, schema,
                                                         max_bytes, notes)
     )  # fmt: skip
 

@@ -40,8 +40,6 @@ class Twin:
     conninfo: str  # the twin, as its unprivileged owner
     description: str
     server_version_num: int
-    relations_sized: int
-    pages: int
     # Sets one relation's file length (its pg_relation_filepath, pages): what-if indexes are
     # built over an emptied table and then given their size.
     set_length: Callable[[str, int], None]
@@ -86,8 +84,6 @@ def statistics_twin(conninfo: str, lock_timeout: str, source_version_num: int) -
             database.conninfo,
             f"statistics twin of {describe(conninfo)} on {server.label}",
             server.version_num,
-            relations,
-            pages,
             server.set_length,
             notes,
         )

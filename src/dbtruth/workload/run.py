@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 
 from dbtruth import engine
-from dbtruth.clone import cloned
+from dbtruth.clone import schema_session
 from dbtruth.engine import Result
 from dbtruth.errors import DbtruthError
 from dbtruth.findings import Severity
@@ -40,8 +40,7 @@ from dbtruth.planning.indexmap import (
 from dbtruth.planning.observed import observed
 from dbtruth.planning.whatif import Advised, RealRows, TwinSizer, advise
 from dbtruth.reading import TargetOptions, fail_threshold, read_manifest, target_label
-from dbtruth.sources import snapshot
-from dbtruth.sources.conninfo import connect_live, describe, normalize
+from dbtruth.sources.conninfo import normalize
 from dbtruth.sources.introspect import read_catalog
 from dbtruth.sources.target import is_live
 
@@ -242,37 +241,17 @@ def _planner(
     stack: ExitStack, target: TargetOptions
 ) -> tuple[psycopg.Connection[Any], str, list[str]]:
     """A session on a database with the target's schema, what it is, and notes on it."""
-    words = target.target
-    if is_live(words):
-        if len(words) > 1:
-            raise DbtruthError("a live target is one connection string; got several arguments")
-        conninfo = normalize(words[0]) if words else ""
-        conn = stack.enter_context(
-            connect_live(
-                conninfo,
-                statement_timeout=target.statement_timeout,
-                lock_timeout=target.lock_timeout,
-            )
-        )
-        return conn, f"{describe(conninfo)}, read-only session (its own statistics)", []
-    paths = [Path(w) for w in words]
-    if len(paths) == 1 and snapshot.is_snapshot(paths[0]):
-        raise DbtruthError(
-            "workload plans queries on a database, and a snapshot holds no schema to plan on",
-            where=str(paths[0]),
-            hint="give the SQL files or the database URL the snapshot was taken from",
-        )
-    copy = stack.enter_context(cloned(target))
-    try:
-        conn = stack.enter_context(psycopg.connect(copy.conninfo, autocommit=True))
-    except psycopg.Error as exc:
-        raise DbtruthError(f"the scratch copy stopped answering: {exc}") from exc
+    conn, planned_on, copy = stack.enter_context(
+        schema_session(target, "workload plans queries on a database")
+    )
+    if copy is None:
+        return conn, f"{planned_on} (its own statistics)", []
     note = (
         "planned on a copy holding only the rows the SQL files insert; a table they leave "
         "empty is planned as PostgreSQL plans a table never analysed (as if it held 10 pages "
         "of rows), not with production's sizes"
     )
-    return conn, copy.description, [*copy.notes, note]
+    return conn, planned_on, [*copy.notes, note]
 
 
 def _analyze_loaded(conn: psycopg.Connection[Any], catalog: Catalog) -> None:
