@@ -3,6 +3,7 @@ binaries (Debian's postgresql-15) when present — skipped with a visible reason
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +32,18 @@ class Server:
         with psycopg.connect(self.admin, autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return name
+
+    @contextlib.contextmanager
+    def database_with(self, schema: str) -> Iterator[str]:
+        """A fresh database holding `schema` (SQL run as the administrator), dropped after;
+        yields its connection string."""
+        name = self.create_database()
+        try:
+            with psycopg.connect(self.conninfo(name), autocommit=True) as conn:
+                conn.execute(schema.encode())
+            yield self.conninfo(name)
+        finally:
+            self.drop_database(name)
 
     def drop_database(self, name: str) -> None:
         with psycopg.connect(self.admin, autocommit=True) as conn:

@@ -43,11 +43,8 @@ truth:
 
 @pytest.fixture
 def shop(server: Any) -> Any:
-    name = server.create_database()
-    with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
-        conn.execute(_SCHEMA)
-    yield server.conninfo(name)
-    server.drop_database(name)
+    with server.database_with(_SCHEMA) as conninfo:
+        yield conninfo
 
 
 def _drift(conninfo: str, tmp_path: Path, manifest: str = _MANIFEST) -> tuple[int, Any]:

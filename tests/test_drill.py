@@ -40,11 +40,8 @@ INSERT INTO audit_log SELECT now() - g * interval '1 hour', 'event ' || g
 
 @pytest.fixture
 def seeded(server: Any) -> Any:
-    name = server.create_database()
-    with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
-        conn.execute(_SEED)
-    yield server, server.conninfo(name)
-    server.drop_database(name)
+    with server.database_with(_SEED) as conninfo:
+        yield server, conninfo
 
 
 def test_a_drill_restores_and_proves_the_restore_equal(seeded: Any) -> None:

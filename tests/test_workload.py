@@ -52,11 +52,8 @@ workload:
 
 @pytest.fixture
 def shop(server: Any) -> Any:
-    name = server.create_database()
-    with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
-        conn.execute(_SCHEMA)
-    yield server.conninfo(name)
-    server.drop_database(name)
+    with server.database_with(_SCHEMA) as conninfo:
+        yield conninfo
 
 
 def _queries(outcome: Any) -> dict[str, dict[str, Any]]:
