@@ -14,6 +14,7 @@ from typing import TextIO
 import click
 
 from dbtruth import __version__
+from dbtruth.cli.backfill import backfill
 from dbtruth.cli.check import check
 from dbtruth.cli.drift import drift
 from dbtruth.cli.drill import drill
@@ -45,7 +46,7 @@ def cli() -> None:
 
 for command in (
     check, snapshot, init, review, migrate, prove, workload, ops, drill, incident, drift,
-    rules, rule, schema,
+    backfill, rules, rule, schema,
 ):  # fmt: skip
     cli.add_command(command)
 

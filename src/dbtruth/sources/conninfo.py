@@ -142,20 +142,8 @@ def connect_live(
             raise DbtruthError(
                 f"{option} expects a duration such as 500ms, 30s or 5min, got '{value}'"
             )
+    conn = _connect(conninfo, "dbtruth")
     conninfo = normalize(conninfo or "")
-    params = conninfo_to_dict(conninfo)
-    full = make_conninfo(
-        conninfo,
-        application_name="dbtruth",
-        connect_timeout=params.get("connect_timeout") or "10",
-    )
-    try:
-        conn = psycopg.connect(full, autocommit=True)
-    except psycopg.Error as exc:
-        raise DbtruthError(
-            f"cannot connect to {describe(conninfo)}: {_first_line(exc)}",
-            hint="check the URL or the PG* environment variables",
-        ) from exc
     try:
         # Set in the session, not in the startup options: a session value leaves pg_settings'
         # reset_val at what the server configures for this database and role, so the review
@@ -174,6 +162,41 @@ def connect_live(
             f"cannot prepare a read-only session on {describe(conninfo)}: {_first_line(exc)}"
         ) from exc
     return conn
+
+
+def connect_writer(conninfo: str | None, application_name: str) -> psycopg.Connection[Any]:
+    """Open a session that may write, for the one command whose work is writing
+    (`dbtruth backfill run`). It names itself, so a DBA sees the backfill in pg_stat_activity;
+    its timeouts are set per transaction by that command."""
+    conn = _connect(conninfo, application_name)
+    try:
+        conn.execute(
+            "SELECT set_config('idle_in_transaction_session_timeout', '60s', false),"
+            " set_config('standard_conforming_strings', 'on', false)"
+        )
+    except psycopg.Error as exc:
+        conn.close()
+        raise DbtruthError(
+            f"cannot prepare a session on {describe(conninfo)}: {_first_line(exc)}"
+        ) from exc
+    return conn
+
+
+def _connect(conninfo: str | None, application_name: str) -> psycopg.Connection[Any]:
+    conninfo = normalize(conninfo or "")
+    params = conninfo_to_dict(conninfo)
+    full = make_conninfo(
+        conninfo,
+        application_name=application_name,
+        connect_timeout=params.get("connect_timeout") or "10",
+    )
+    try:
+        return psycopg.connect(full, autocommit=True)
+    except psycopg.Error as exc:
+        raise DbtruthError(
+            f"cannot connect to {describe(conninfo)}: {_first_line(exc)}",
+            hint="check the URL or the PG* environment variables",
+        ) from exc
 
 
 def _first_line(exc: BaseException) -> str:

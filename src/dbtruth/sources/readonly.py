@@ -73,6 +73,18 @@ def refusal(query: str) -> str | None:
         return "a locking clause (FOR UPDATE, FOR SHARE) takes row locks"
     if calls.writes:
         return "a data-modifying WITH writes"
+    return _refused_call(calls)
+
+
+def administrative_call(node: Any) -> str | None:
+    """Why a statement dbtruth runs for the user (a backfill's chunk) may not run: it calls
+    a function that acts on the server beyond its rows. None when it calls none."""
+    calls = _Calls()
+    calls(node)
+    return _refused_call(calls)
+
+
+def _refused_call(calls: _Calls) -> str | None:
     for name in calls.names:
         if name in _REFUSED or name.startswith(_REFUSED_PREFIXES):
             return f"it calls {name}(), which acts on the server beyond reading rows"
