@@ -385,3 +385,68 @@ def test_status_of_a_backfill_never_run(orders: str, tmp_path: Path) -> None:
     assert outcome.code == 0
     assert "not started" in outcome.out
     assert table_writes(orders) == before
+
+
+def test_replica_lag_and_archive_backlog_are_read_from_the_server(tmp_path: Path) -> None:
+    from dbtruth.sources.scratch import embedded_bindir, open_scratch_from, open_standby
+
+    bindir = embedded_bindir()
+    spec = _spec(tmp_path, _SPEC + """
+health:
+  replica_lag: 1s
+  archive_backlog: 1
+  backoff: 100ms
+  give_up_after: 1s
+""")  # fmt: skip
+    settings = ("archive_mode=on", "archive_command=false")
+    with open_scratch_from(bindir, settings) as primary:
+        database = primary.create_database()
+        conninfo = psycopg.conninfo.make_conninfo(primary.admin_conninfo, dbname=database.name)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(_ORDERS.format(rows=2000).encode())
+            for _ in range(3):  # segments the failing archiver leaves waiting
+                conn.execute("SELECT pg_switch_wal()")
+        with open_standby(primary, bindir) as standby:
+            with psycopg.connect(standby.admin_conninfo, autocommit=True) as conn:
+                conn.execute("SELECT pg_wal_replay_pause()")
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                for n in range(30):  # WAL the paused standby does not replay
+                    conn.execute("UPDATE orders SET touched = %s", (n,))
+            time.sleep(1.5)
+            code, plan = _json("backfill", "plan", str(spec), "--target", conninfo)
+            signals = {s["name"]: s for s in plan["signals"]}
+            assert signals["archive_backlog"]["over"], signals
+            assert signals["replica_lag"]["over"], signals
+            code, result = _json("backfill", "run", str(spec), "--target", conninfo)
+    assert code == 1 and result["status"] == "paused"
+    assert {e["signal"] for e in result["events"] if e["kind"] == "back-off"} <= {
+        "replica_lag", "archive_backlog"}  # fmt: skip
+    assert result["rows_visited"] == 0
+
+
+def test_a_vacuum_working_on_the_table_is_a_signal(orders: str, tmp_path: Path) -> None:
+    spec = _spec(tmp_path)
+    with psycopg.connect(orders, autocommit=True) as vacuum:
+        pid = vacuum.info.backend_pid
+        vacuum.execute("UPDATE orders SET touched = 1")  # pages for VACUUM to work through
+        vacuum.execute("SET vacuum_cost_delay = 100; SET vacuum_cost_limit = 1")
+        worker = threading.Thread(target=_quiet, args=(vacuum, "VACUUM orders"))
+        worker.start()
+        try:
+            deadline = time.monotonic() + 20
+            while not _scalar(orders, "SELECT count(*) FROM pg_stat_progress_vacuum"):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            code, plan = _json("backfill", "plan", str(spec), "--target", orders)
+        finally:
+            _scalar(orders, f"SELECT pg_cancel_backend({pid})")
+            worker.join()
+    signals = {s["name"]: s for s in plan["signals"]}
+    assert signals["autovacuum"]["over"] and signals["autovacuum"]["value"] == "working on the table"
+
+
+def _quiet(conn: psycopg.Connection[Any], statement: str) -> None:
+    try:
+        conn.execute(statement.encode())
+    except psycopg.errors.QueryCanceled:
+        pass
