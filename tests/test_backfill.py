@@ -9,6 +9,7 @@ waits are reported; pause, resume, abort and a changed spec behave as said; `pla
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -437,16 +438,15 @@ def test_a_vacuum_working_on_the_table_is_a_signal(orders: str, tmp_path: Path) 
             while not _scalar(orders, "SELECT count(*) FROM pg_stat_progress_vacuum"):
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
-            code, plan = _json("backfill", "plan", str(spec), "--target", orders)
+            _, plan = _json("backfill", "plan", str(spec), "--target", orders)
         finally:
             _scalar(orders, f"SELECT pg_cancel_backend({pid})")
             worker.join()
     signals = {s["name"]: s for s in plan["signals"]}
-    assert signals["autovacuum"]["over"] and signals["autovacuum"]["value"] == "working on the table"
+    assert signals["autovacuum"]["over"]
+    assert signals["autovacuum"]["value"] == "working on the table"
 
 
 def _quiet(conn: psycopg.Connection[Any], statement: str) -> None:
-    try:
+    with contextlib.suppress(psycopg.errors.QueryCanceled):
         conn.execute(statement.encode())
-    except psycopg.errors.QueryCanceled:
-        pass

@@ -186,7 +186,7 @@ def _run_cases(
         argv: list[str] = []
         try:
             argv = build(case)
-            slow = kind in ("sql", "prove", "workload")  # a scratch server per case
+            slow = kind in ("sql", "prove", "workload", "backfill")  # a scratch server per case
             with _deadline(SQL_CASE_SECONDS if slow else CASE_SECONDS):
                 outcome = dbtruth(*argv)
             problems = contract_violations(outcome)
@@ -709,6 +709,58 @@ def build_workload_case(case: Case) -> list[str]:
     return argv + (["--suggest"] if rng.random() < 0.5 else [])
 
 
+_BACKFILL_TABLE = """
+CREATE TABLE orders (id bigint PRIMARY KEY, region text NOT NULL, n int NOT NULL DEFAULT 0,
+                     note text);
+INSERT INTO orders (id, region) SELECT g, 'r' || (g % 5) FROM generate_series(1, 2000) g;
+"""
+_BACKFILL_SQL = [
+    *HOSTILE_SQL,
+    "UPDATE orders SET n = n + 1",
+    "UPDATE orders o SET note = repeat('x', 100000) FROM orders p WHERE p.id = o.id",
+    "DELETE FROM orders WHERE id % 2 = 0",
+    "INSERT INTO orders SELECT id + 100000, region FROM orders",
+    "UPDATE orders SET n = 1 / 0",
+    "UPDATE orders SET n = (SELECT count(*) FROM generate_series(1, 100000000))",
+    "WITH x AS (SELECT 1) UPDATE orders SET n = 2 RETURNING *",
+    "UPDATE orders SET n = 3 WHERE id IN (SELECT id FROM orders FOR UPDATE)",
+    "UPDATE orders SET n = set_config('lock_timeout', '0', false)::int",
+    "UPDATE \"orders\" AS \"o;--\" SET n = 4",
+]
+
+
+def build_backfill_case(case: Case, conninfo: str) -> list[str]:
+    """`backfill plan|run|status` with a hostile spec: statements, queries, keys and values
+    from a pull request, on a small live table. Chunk timeouts stay short, so that a statement
+    that runs forever is cut by its own statement_timeout rather than the case's deadline."""
+    rng = case.rng
+    document: dict[str, Any] = {
+        "table": rng.choice(["orders", "public.orders", "orders; DROP TABLE orders", "pg_class",
+                             "\x1b[2Jorders", "nowhere"]),
+        "statement": rng.choice(_BACKFILL_SQL),
+        "validate": rng.choice([None, "SELECT id FROM orders WHERE n > 1", *HOSTILE_SQL]),
+        "chunk": {"rows": rng.choice([1, 7, 500, 10**7]), "statement_timeout": "1s",
+                  "lock_timeout": "200ms", "retries": rng.choice([0, 1])},
+        "health": {"backoff": "100ms", "give_up_after": "1s",
+                   "probe": rng.choice([None, {"query": rng.choice(HOSTILE_SQL), "p95": "1ms"},
+                                        {"query": "SELECT 1", "p95": "1s"}])},
+    }  # fmt: skip
+    if rng.random() < 0.3:
+        document["key"] = rng.choice([["region", "id"], "note", ["nope"], [], [1, None], "id"])
+    if rng.random() < 0.2:
+        document["rate"] = rng.choice([1e9, 0.5, -1, "fast"])
+    case.note(f"statement {document['statement'][:50]!r}")
+    if rng.random() < 0.2:
+        document = perturb_leaves(case, document, rate=0.1)
+    data = yaml.safe_dump(document, allow_unicode=True).encode()
+    if rng.random() < 0.2:
+        data = mutate_bytes(case, data, "yaml")
+    spec = _write(case.folder, odd_name(case, "backfill", ".yaml"), data)
+    command = rng.choice(["plan", "plan", "run", "status"])
+    return ["backfill", command, str(spec), "--target", conninfo,
+            "--format", rng.choice(["terminal", "json", "markdown"])]  # fmt: skip
+
+
 # --- the tests -------------------------------------------------------------------------------
 
 # Shares of the budget; the SQL files run a fixed small number of cases on top, and one hang
@@ -738,6 +790,12 @@ def test_fuzz_prove_manifests(tmp_path: Path) -> None:
 
 def test_fuzz_workload_manifests(tmp_path: Path) -> None:
     _run_cases("workload", tmp_path, BUDGET, build_workload_case, limit=PROVE_CASES)
+
+
+def test_fuzz_backfill_specs(tmp_path: Path, pg18: Any) -> None:
+    with pg18.database_with(_BACKFILL_TABLE) as conninfo:
+        _run_cases("backfill", tmp_path, BUDGET * 0.25,
+                   lambda case: build_backfill_case(case, conninfo))  # fmt: skip
 
 
 def test_contract_check_catches_what_it_should() -> None:

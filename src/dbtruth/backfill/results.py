@@ -33,7 +33,7 @@ class Progress:
 
     @property
     def eta_seconds(self) -> float | None:
-        if not self.rows_estimate or self.rows_per_second <= 0:
+        if not self.rows_estimate or self.rows_estimate <= 0 or self.rows_per_second <= 0:
             return None
         return max(self.rows_estimate - self.rows_visited, 0.0) / self.rows_per_second
 
@@ -123,6 +123,8 @@ class BackfillStatus:
     @property
     def eta_seconds(self) -> float | None:
         c = self.checkpoint
-        if c is None or c.status != "running" or not c.rows_estimate or not self.recent_rate:
+        if c is None or c.status != "running" or not self.recent_rate:
+            return None
+        if c.rows_estimate is None or c.rows_estimate <= 0:
             return None
         return max(c.rows_estimate - c.rows_visited, 0.0) / self.recent_rate

@@ -125,8 +125,9 @@ class Runner:
                 tries += 1
                 cause = _cause(exc)
                 if tries > chunk.retries:
+                    tried = f"{tries} {'try' if tries == 1 else 'tries'}"
                     self.stop("failed", f"chunk {number + 1} after key {_show(low)}: {cause}, "
-                                        f"{tries} tries")  # fmt: skip
+                                        f"after {tried}")  # fmt: skip
                     return
                 if isinstance(exc, errors.QueryCanceled) and rows > chunk.min_rows:
                     rows = max(chunk.min_rows, rows // 2)

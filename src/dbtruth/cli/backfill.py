@@ -157,9 +157,10 @@ def _watchers() -> tuple[Callable[[Progress], None], Callable[[Event], None]]:
             return
         last[0] = now
         eta = p.eta_seconds
-        share = f" {min(p.rows_visited / p.rows_estimate, 1):.0%}" if p.rows_estimate else ""
-        text = (f"chunk {p.chunks:,}: {p.rows_visited:,} rows{share}, {p.rows_per_second:,.0f} "
-                f"rows/s, chunk {p.chunk_rows:,} rows"
+        total = p.rows_estimate or 0.0
+        share = f" {min(p.rows_visited / total, 1):.0%}" if total > 0 else ""
+        text = (f"dbtruth: chunk {p.chunks:,}: {p.rows_visited:,} rows{share}, "
+                f"{p.rows_per_second:,.0f} rows/s, chunk {p.chunk_rows:,} rows"
                 + (f", ETA {eta:,.0f} s" if eta is not None else ""))  # fmt: skip
         if tty:
             streams.err.write(f"\r\x1b[K{text}")
@@ -170,6 +171,6 @@ def _watchers() -> tuple[Callable[[Progress], None], Callable[[Event], None]]:
     def on_event(e: Event) -> None:
         if tty:
             streams.err.write("\r\x1b[K")
-        echo(f"{e.at:%H:%M:%S} {e.kind}: {e.detail}", err=True)
+        echo(f"dbtruth: {e.at:%H:%M:%S} {e.kind}: {e.detail}", err=True)
 
     return on_progress, on_event
