@@ -450,3 +450,34 @@ def test_a_vacuum_working_on_the_table_is_a_signal(orders: str, tmp_path: Path) 
 def _quiet(conn: psycopg.Connection[Any], statement: str) -> None:
     with contextlib.suppress(psycopg.errors.QueryCanceled):
         conn.execute(statement.encode())
+
+
+def test_a_chunk_that_cannot_get_its_locks_is_retried(orders: str, tmp_path: Path) -> None:
+    spec = _spec(tmp_path, _SPEC + """
+chunk: {rows: 20000, lock_timeout: 100ms, retries: 20}
+health: {backoff: 200ms, max_backoff: 200ms}
+""")  # fmt: skip
+    with psycopg.connect(orders) as holder:
+        holder.execute("SELECT * FROM orders WHERE id = 7 FOR UPDATE")  # an open transaction
+        child = _background_run(spec, orders)
+        time.sleep(1.5)
+        holder.rollback()
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    result = json.loads(out)
+    retries = [e for e in result["events"] if e["kind"] == "retry"]
+    assert retries and {e["signal"] for e in retries} == {"lock_timeout"}
+    assert "lock timeout" in retries[0]["detail"]
+    assert result["status"] == "done" and result["validation"]["rows"] == 0
+
+
+def test_plan_in_markdown_is_a_table_and_fenced_sql(orders: str, tmp_path: Path) -> None:
+    spec = _spec(tmp_path, _SPEC + "chunk: {rows: 1500}\n")
+    outcome = dbtruth("backfill", "plan", str(spec), "--target", orders, "--format", "markdown")
+    assert outcome.code == 0, outcome.err
+    lines = outcome.out.splitlines()
+    assert "| step | value | how known |" in lines
+    assert "| index the chunks walk | public.orders_pkey | observed |" in lines
+    assert "| rows changed per chunk (planner's estimate) | up to 1,500 | guessed |" in lines
+    start = lines.index("```sql")
+    assert lines[start + 1].startswith("UPDATE orders AS o SET") and lines[start + 2] == "```"

@@ -186,9 +186,12 @@ def _first_chunk(conn: psycopg.Connection[Any], plan: BackfillPlan, prepared: Pr
             "chunk's key range: every chunk would scan the whole table"
         )
     root = chunk_plan.root
-    changed = (
-        root.children[0].rows if root.node_type == "ModifyTable" and root.children else root.rows
-    )
+    modify = root.node_type == "ModifyTable" and root.children
+    changed = root.children[0].rows if modify else root.rows
+    if prepared.statement.kind in ("UPDATE", "DELETE") and prepared.statement.writes_table:
+        # It changes rows of the chunk only; the planner's estimate of a range over a
+        # composite key reads its first column alone, and can exceed the chunk.
+        changed = min(changed, spec.chunk.rows)
     plan.steps.append(Step("rows changed per chunk (planner's estimate)", f"up to {changed:,.0f}",
                            "guessed"))  # fmt: skip
     if table.rows > 0 and table.bytes > 0:

@@ -34,7 +34,7 @@ class ChunkStatement:
     kind: str  # UPDATE, DELETE, INSERT
     holder: Any  # the node whose WHERE gets the range (the statement, or INSERT's SELECT)
     reference: str  # how the statement names the backfill's table: its alias or its name
-    written: Any  # the RangeVar of the table the statement writes
+    writes_table: bool  # the table the statement writes is the backfill's own
 
     def with_range(self, predicate: str) -> str:
         """The statement's text with `predicate` (SQL over `reference`) added to its WHERE.
@@ -112,7 +112,7 @@ def parse_statement(text: str, is_table: Callable[[Any], bool]) -> ChunkStatemen
         )
     table = found[0]
     reference = table.alias.aliasname if table.alias is not None else table.relname
-    return ChunkStatement(node, kind, holder, str(reference), node.relation)
+    return ChunkStatement(node, kind, holder, str(reference), table is node.relation)
 
 
 def _where_the_table_is_read(node: Any) -> tuple[Any, list[Any]]:

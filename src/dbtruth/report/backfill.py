@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from dbtruth import __version__
-from dbtruth.inert import json_text, md_fence, md_text, visible
+from dbtruth.inert import code_lines, json_text, md_fence, md_text, visible
 
 if TYPE_CHECKING:
     from dbtruth.backfill.checkpoint import Checkpoint, ChunkTotals
@@ -22,16 +22,34 @@ def render(result: BackfillPlan | BackfillRun | BackfillStatus, fmt: str) -> str
             document["state"] = result.state
         text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
         return json_text(text) + "\n"
-    lines, code = _lines(result)
     if fmt == "markdown":
-        out = [f"# dbtruth backfill {result.name}", ""]
-        out += [md_text(line) if line else "" for line in lines]
-        for title, block in code:
-            out += ["", f"**{md_text(title)}**", "", md_fence("\n".join(block))]
-        return "\n".join(out) + "\n"
+        return _markdown(result)
+    lines, code = _lines(result)
     for title, block in code:
         lines += ["", f"{title}:", *(f"  {line}" for line in block)]
     return "".join(f"{visible(line)}\n" for line in lines)
+
+
+def _markdown(result: BackfillPlan | BackfillRun | BackfillStatus) -> str:
+    """Markdown: the plan's steps as a table, every other line a list item (so that no line
+    runs into the next), code blocks fenced."""
+    from dbtruth.backfill.results import BackfillPlan
+
+    out = [f"# dbtruth backfill {md_text(result.name)}", ""]
+    lines, code = _lines(result)
+    if isinstance(result, BackfillPlan):
+        out += [md_text(lines[0]), "", "| step | value | how known |", "|---|---|---|"]
+        out += [f"| {md_text(s.label)} | {md_text(s.value)} | {s.evidence} |"
+                for s in result.steps]  # fmt: skip
+        lines = lines[2 + len(result.steps) :]
+        out.append("")
+    out += [f"- {md_text(line.strip())}" for line in lines if line.strip()]
+    for title, block in code:
+        text = "\n".join(code_lines("\n".join(block)))
+        fence = md_fence(text)
+        out += ["", f"**{md_text(title)}**", "", f"{fence}sql" if "runs" in title else fence,
+                text, fence]  # fmt: skip
+    return "\n".join(out) + "\n"
 
 
 def _lines(result: Any) -> tuple[list[str], list[tuple[str, list[str]]]]:
