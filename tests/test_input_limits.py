@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dbtruth.review.adr import read_adrs
+from dbtruth.sources.adrs import read_adrs
 from dbtruth.sources import migrations
 from tests.helpers import ROOT, Outcome, dbtruth
 from tests.helpers import write_files as _write

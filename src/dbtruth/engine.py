@@ -21,9 +21,10 @@ from dbtruth.spec import RuleSpec, spec_of
 if TYPE_CHECKING:
     from dbtruth.manifest.config import Manifest, ObjectIgnore
     from dbtruth.model import Catalog
+    from dbtruth.model.decisions import DecisionFacts
     from dbtruth.model.ops import OpsFacts
     from dbtruth.model.workload import PlannedQuery
-    from dbtruth.spec import OpsCheck, Settings, WorkloadCheck
+    from dbtruth.spec import DecisionCheck, OpsCheck, Settings, WorkloadCheck
 
 BASELINE_FORMAT = "dbtruth-baseline"
 
@@ -71,6 +72,13 @@ def ops_specs() -> tuple[RuleSpec, ...]:
     from dbtruth.rules.ops_registry import OPS_RULES
 
     return tuple(spec_of(check) for check in OPS_RULES)
+
+
+def decision_specs() -> tuple[RuleSpec, ...]:
+    """The decision rules alone, without importing the catalog rules."""
+    from dbtruth.rules.decision_registry import DECISION_RULES
+
+    return tuple(spec_of(check) for check in DECISION_RULES)
 
 
 def find_spec(selector: str) -> RuleSpec | None:
@@ -243,6 +251,25 @@ def run_ops(
             yield violation, None
 
     return _run_kind(ops_specs(), manifest, judge, extra_select=extra_select,
+                     extra_ignore=extra_ignore, baseline=baseline)  # fmt: skip
+
+
+def run_decisions(
+    facts: DecisionFacts,
+    manifest: Manifest,
+    *,
+    extra_select: list[str] | None = None,
+    extra_ignore: list[str] | None = None,
+    baseline: Path | None = None,
+) -> Result:
+    """The decision rules over the ADR folder; each finding is placed in its ADR's file."""
+
+    def judge(spec: RuleSpec, settings: Settings) -> Judged:
+        check = cast("DecisionCheck", spec.check)  # a decision rule's RuleSpec holds one
+        for violation, adr, line in check(facts, settings):
+            yield violation, Location(str(adr.path), line)
+
+    return _run_kind(decision_specs(), manifest, judge, extra_select=extra_select,
                      extra_ignore=extra_ignore, baseline=baseline)  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from dbtruth.model.migration import MigrationState, MigrationStatement
 
 if TYPE_CHECKING:
     from dbtruth.model import Catalog
+    from dbtruth.model.decisions import Adr, DecisionFacts
     from dbtruth.model.ops import OpsFacts
     from dbtruth.model.workload import PlannedQuery
 
@@ -73,6 +74,15 @@ class OpsCheck(Protocol):
     def __call__(self, facts: OpsFacts, settings: Settings) -> Iterator[Violation]: ...
 
 
+class DecisionCheck(Protocol):
+    """A decision rule sees the ADR folder and what `adr check` found out about each ADR, and
+    says where in an ADR each problem is: (violation, the ADR, its line)."""
+
+    def __call__(
+        self, facts: DecisionFacts, settings: Settings
+    ) -> Iterator[tuple[Violation, Adr, int]]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSpec:
     code: str
@@ -83,7 +93,8 @@ class RuleSpec:
     doc: str
     opt_in: bool = False  # runs only when selected by code or name
     # "catalog": run by check over a catalog; "migration": by migrate lint; "workload": by
-    # workload, over each planned query; "ops": by ops, over a live server's facts
+    # workload, over each planned query; "ops": by ops, over a live server's facts;
+    # "decision": by adr check, over the ADR folder
     kind: str = "catalog"
     # migration rules: the statement node types the rule looks at (empty: every statement);
     # the lint runner skips the rule for other statements
@@ -101,7 +112,7 @@ class RuleSpec:
         return doc_sections(self.doc).get(heading, "")
 
 
-Check = TypeVar("Check", RuleCheck, MigrationCheck, WorkloadCheck, "OpsCheck")
+Check = TypeVar("Check", RuleCheck, MigrationCheck, WorkloadCheck, OpsCheck, DecisionCheck)
 
 
 def _declare(
@@ -152,7 +163,16 @@ def ops_rule(code: str, name: str, severity: Severity) -> Callable[[OpsCheck], O
     return _declare(code, name, severity, "ops", live_only=True)
 
 
-def spec_of(check: RuleCheck | MigrationCheck | WorkloadCheck | OpsCheck) -> RuleSpec:
+def decision_rule(
+    code: str, name: str, severity: Severity
+) -> Callable[[DecisionCheck], DecisionCheck]:
+    """Declare a decision rule, run by `dbtruth adr check` over the ADR folder."""
+    return _declare(code, name, severity, "decision")
+
+
+def spec_of(
+    check: RuleCheck | MigrationCheck | WorkloadCheck | OpsCheck | DecisionCheck,
+) -> RuleSpec:
     spec: RuleSpec = check.spec  # type: ignore[union-attr]
     return spec
 

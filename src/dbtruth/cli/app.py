@@ -14,6 +14,7 @@ from typing import TextIO
 import click
 
 from dbtruth import __version__
+from dbtruth.cli.adr import adr
 from dbtruth.cli.backfill import backfill
 from dbtruth.cli.check import check
 from dbtruth.cli.drift import drift
@@ -46,7 +47,7 @@ def cli() -> None:
 
 for command in (
     check, snapshot, init, review, migrate, prove, workload, ops, drill, incident, drift,
-    backfill, rules, rule, schema,
+    backfill, adr, rules, rule, schema,
 ):  # fmt: skip
     cli.add_command(command)
 

@@ -44,7 +44,7 @@ def render(ctx: ReportContext) -> str:
         "",
         f"- Target: {md_code(ctx.target)}",
         f"- Source: {md_text(ctx.source)}",
-        f"- PostgreSQL {md_text(ctx.server_version)}",
+        f"- PostgreSQL {md_text(ctx.server_version or 'not read')}",
         f"- {md_text(ctx.summary())}",
         "",
     ]

@@ -102,7 +102,8 @@ def _group_lines(group: FindingGroup, show_sql: bool) -> list[Text]:
 def _lines(ctx: ReportContext, show_sql: bool) -> list[Text]:
     lines = [
         _line((ctx.title, "bold"), " ", ctx.target),
-        _line((f"{ctx.source}; PostgreSQL {ctx.server_version}", "dim")),
+        _line((f"{ctx.source}; PostgreSQL {ctx.server_version}" if ctx.server_version
+               else ctx.source, "dim")),  # fmt: skip
     ]
     lines += [_line((f"note: {note}", "dim")) for note in ctx.notes]
     if ctx.load_problems:

@@ -20,10 +20,11 @@ from dbtruth.inert import md_code, md_prose
 from dbtruth.manifest.config import Manifest
 from dbtruth.manifest.design import TableRole
 from dbtruth.model import Catalog, Table
+from dbtruth.model.decisions import Adr
 from dbtruth.ops.drill_history import DrillRecord, read_history
-from dbtruth.review.adr import Adr, read_adrs
 from dbtruth.review.model import NO_HEALTH, NO_PLANS, NO_PROOFS, Health, Plans, Proofs
 from dbtruth.rules.naming import MIGRATION_HISTORY_TABLES, own_tables
+from dbtruth.sources.adrs import read_adrs
 
 
 @dataclass(frozen=True)

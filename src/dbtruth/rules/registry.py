@@ -5,6 +5,7 @@ Adding a rule touches its file, one line here (for a migration rule, in
 migration_registry.py), and its fixture.
 """
 
+from dbtruth.rules.decision_registry import DECISION_RULES
 from dbtruth.rules.grain.boolean_flag_soup import boolean_flag_soup
 from dbtruth.rules.grain.catch_all_table import catch_all_table
 from dbtruth.rules.grain.entity_attribute_value_table import entity_attribute_value_table
@@ -58,9 +59,9 @@ from dbtruth.rules.security.view_bypasses_rls import view_bypasses_rls
 from dbtruth.rules.truth.projection_without_contract import projection_without_contract
 from dbtruth.rules.truth.table_without_declared_role import table_without_declared_role
 from dbtruth.rules.workload_registry import WORKLOAD_RULES
-from dbtruth.spec import MigrationCheck, OpsCheck, RuleCheck, WorkloadCheck
+from dbtruth.spec import DecisionCheck, MigrationCheck, OpsCheck, RuleCheck, WorkloadCheck
 
-RULES: tuple[RuleCheck | MigrationCheck | WorkloadCheck | OpsCheck, ...] = (
+RULES: tuple[RuleCheck | MigrationCheck | WorkloadCheck | OpsCheck | DecisionCheck, ...] = (
     boolean_flag_soup,
     status_column_unconstrained,
     polymorphic_association,
@@ -104,4 +105,5 @@ RULES: tuple[RuleCheck | MigrationCheck | WorkloadCheck | OpsCheck, ...] = (
     workload_references_missing_object,
     *WORKLOAD_RULES,  # the workload rules, in workload_registry.py
     *OPS_RULES,  # the operations rules of `dbtruth ops`, in ops_registry.py
+    *DECISION_RULES,  # the decision rules of `dbtruth adr check`, in decision_registry.py
 )
