@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from dbtruth.sources.adrs import read_adrs
 from dbtruth.sources import migrations
+from dbtruth.sources.adrs import read_adrs
 from tests.helpers import ROOT, Outcome, dbtruth
 from tests.helpers import write_files as _write
 

@@ -80,6 +80,20 @@ def confirm(
     return notes
 
 
+def judged(
+    adr: Adr,
+    manifest: Manifest,
+    findings: dict[str, list[str]] | None,
+    proofs: dict[str, tuple[str, str]] | None,
+    contracts: dict[str, list[str]] | None,
+    where: str,
+) -> list[ConfirmationResult]:
+    """An ADR's confirmations judged from results already at hand (the review's): rule code
+    -> the object paths its findings name (only the rules that ran), invariant id -> (status,
+    why), workload query name -> its contract findings."""
+    return [_judge(c, manifest, findings, proofs, contracts, where) for c in confirmations(adr)[0]]
+
+
 def _check_findings(
     wanted: list[Confirmation], target: TargetOptions, manifest: Any, allow_outside: bool
 ) -> dict[str, list[str]] | None:
@@ -120,10 +134,10 @@ def _proofs(
             target=target, manifest=manifest, allow_outside_paths=allow_outside, declared_only=True
         )
     )
-    return {p.subject.id: (p.status.value, p.reason or _probe_line(p)) for p in proved.proofs}
+    return {p.subject.id: (p.status.value, p.reason or broken_probe(p)) for p in proved.proofs}
 
 
-def _probe_line(proof: Any) -> str:
+def broken_probe(proof: Any) -> str:
     """The first probe whose outcome broke the invariant: what it tried and what happened."""
     for probe in proof.probes:
         if probe.status.value == "unenforced":
@@ -167,7 +181,9 @@ def _judge(
                 "unknown",
                 f"{spec.code} is a {spec.kind} rule; a confirmation names a catalog rule",
             )
-        paths = findings.get(spec.code, [])
+        if spec.code not in findings:
+            return ConfirmationResult(c, "not run", f"{spec.code} was not run")
+        paths = findings[spec.code]
         if c.scope:
             paths = [p for p in paths if p == c.scope or p.startswith(f"{c.scope}.")]
         if paths:

@@ -102,8 +102,14 @@ def _group_lines(group: FindingGroup, show_sql: bool) -> list[Text]:
 def _lines(ctx: ReportContext, show_sql: bool) -> list[Text]:
     lines = [
         _line((ctx.title, "bold"), " ", ctx.target),
-        _line((f"{ctx.source}; PostgreSQL {ctx.server_version}" if ctx.server_version
-               else ctx.source, "dim")),  # fmt: skip
+        _line(
+            (
+                f"{ctx.source}; PostgreSQL {ctx.server_version}"
+                if ctx.server_version
+                else ctx.source,
+                "dim",
+            )
+        ),
     ]
     lines += [_line((f"note: {note}", "dim")) for note in ctx.notes]
     if ctx.load_problems:

@@ -20,7 +20,7 @@ from dbtruth.inert import md_code, md_prose
 from dbtruth.manifest.config import Manifest
 from dbtruth.manifest.design import TableRole
 from dbtruth.model import Catalog, Table
-from dbtruth.model.decisions import Adr
+from dbtruth.model.decisions import Adr, ConfirmationResult
 from dbtruth.ops.drill_history import DrillRecord, read_history
 from dbtruth.review.model import NO_HEALTH, NO_PLANS, NO_PROOFS, Health, Plans, Proofs
 from dbtruth.rules.naming import MIGRATION_HISTORY_TABLES, own_tables
@@ -161,6 +161,36 @@ class Facts:
         if decisions is None:
             return (), ()
         return read_adrs(self.base / decisions.adr_folder)
+
+    @cached_property
+    def adr_confirmations(self) -> dict[Path, list[ConfirmationResult]]:
+        """Each ADR's confirmations, judged from this review's own results: the rules it ran,
+        the invariants it proved, the queries it planned (adr check runs them all)."""
+        from dbtruth.adr.confirm import broken_probe, judged
+
+        findings: dict[str, list[str]] = {code: [] for code in self.result.rule_seconds}
+        for finding in self.result.findings:
+            findings.setdefault(finding.code, []).append(finding.object.path)
+        proved = self.proofs.proved
+        proofs = (
+            {p.subject.id: (p.status.value, p.reason or broken_probe(p)) for p in proved.proofs}
+            if proved is not None
+            else None
+        )
+        planned = self.plans.planned
+        contracts: dict[str, list[str]] | None = None
+        if planned is not None:
+            contracts = {q.query.name: [] for q in planned.planned}
+            for finding in planned.result.findings:
+                if finding.object.kind == "query":
+                    contracts.setdefault(finding.object.name, []).append(
+                        f"{finding.code} {finding.message}"
+                    )
+        where = "this review's target"
+        return {
+            adr.path: judged(adr, self.manifest, findings, proofs, contracts, where)
+            for adr in self.adrs
+        }
 
     @property
     def adrs(self) -> tuple[Adr, ...]:

@@ -109,12 +109,22 @@ def decision(facts: Facts, maturity: Maturity) -> Section:
             heading = (
                 f"**{md_prose(adr.title)}** ({md_prose(adr.status)}, {md_code(adr.path.name)})"
             )
+            confirmed = facts.adr_confirmations.get(adr.path, [])
+            if any(r.verdict == "fails" for r in confirmed):
+                heading += " — **contradicted by the schema**"
             section.blocks.append(
                 Paragraph(heading + (":" if decided else ": no Decision section"))
             )
             if decided:
                 # Whole items: the decision is what the review attaches its conditions to.
                 section.blocks.append(Bullets(tuple(md_prose(item) for item in decided)))
+            if confirmed:
+                section.evidence.append(f"the confirmations of {md_code(adr.path.name)}")
+                section.blocks.append(Paragraph("Confirmations (what must hold while it stands):"))
+                section.blocks.append(Bullets(tuple(
+                    f"{md_prose(r.confirmation.text)}: **{r.verdict}** — {md_prose(r.evidence)}"
+                    for r in confirmed
+                )))  # fmt: skip
     else:
         section.open_questions.append("Which design is accepted, by whom, and on what conditions?")
     conditions = []
