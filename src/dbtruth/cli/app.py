@@ -17,6 +17,7 @@ from dbtruth import __version__
 from dbtruth.cli.adr import adr
 from dbtruth.cli.backfill import backfill
 from dbtruth.cli.check import check
+from dbtruth.cli.decide import decide
 from dbtruth.cli.drift import drift
 from dbtruth.cli.drill import drill
 from dbtruth.cli.incident import incident
@@ -47,7 +48,7 @@ def cli() -> None:
 
 for command in (
     check, snapshot, init, review, migrate, prove, workload, ops, drill, incident, drift,
-    backfill, adr, rules, rule, schema,
+    backfill, adr, decide, rules, rule, schema,
 ):  # fmt: skip
     cli.add_command(command)
 
