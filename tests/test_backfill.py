@@ -245,7 +245,13 @@ def test_pause_resume_abort_and_a_changed_statement(orders: str, tmp_path: Path)
     changed = _spec(tmp_path, "name: spec" + _SPEC.replace("'EUR'", "'USD'"), "changed.yaml")
     refused = dbtruth("backfill", "run", str(changed), "--target", orders)
     assert refused.code == 2
-    assert f"{changed}:3: backfill spec started with another table, key or statement" in refused.err
+    assert f"{changed}:3: backfill spec started with another statement: UPDATE orders AS o " \
+        "SET currency = 'EUR'" in refused.err
+    # spacing and case are not a change: the parser reads the same statement
+    respaced_sql = _SPEC.replace("UPDATE orders o SET", "update   orders o\n    set")
+    respaced = _spec(tmp_path, "name: spec\n" + respaced_sql, "respaced.yaml")
+    paused = dbtruth("backfill", "run", str(respaced), "--target", orders)
+    assert paused.code == 2 and "is paused" in paused.err
 
     code, result = _json("backfill", "resume", str(spec), "--target", orders)
     assert code == 0, result
@@ -293,7 +299,7 @@ _BAD_SPECS = [
     ("table: orders\nstatement: |\n  WITH gone AS (DELETE FROM other RETURNING 1)\n"
      "  UPDATE orders SET n = 1\n", 2, "writes too"),
     ("table: orders\nstatement: UPDATE orders SET n = 1\nvalidate: DELETE FROM orders\n", 3,
-     "validate: a detective query is one SELECT"),
+     "validate: it must be one SELECT"),
     ("table: orders\nstatement: UPDATE orders SET n = 1\nhealth:\n  probe:\n"
      "    query: SELECT pg_sleep(1)\n    p95: 1ms\n", 5, "pg_sleep"),
     ("table: nowhere\nstatement: UPDATE nowhere SET n = 1\n", 1, "no table nowhere"),
@@ -301,6 +307,8 @@ _BAD_SPECS = [
     ("table: orders\nkey: [region, nope]\nstatement: UPDATE orders SET n = 1\n", 2,
      "no column nope"),
     ("table: orders\nstatement: UPDATE orders SET n = (\n", 2, "cannot parse"),
+    ("table: orders\nkey: [region, id, region]\nstatement: UPDATE orders SET n = 1\n", 2,
+     "key column region is named twice"),
     ("- table: orders\n", 1, "a backfill spec is a mapping"),
 ]  # fmt: skip
 
@@ -444,7 +452,7 @@ def test_a_vacuum_working_on_the_table_is_a_signal(orders: str, tmp_path: Path) 
             worker.join()
     signals = {s["name"]: s for s in plan["signals"]}
     assert signals["autovacuum"]["over"]
-    assert signals["autovacuum"]["value"] == "working on the table"
+    assert signals["autovacuum"]["value"] == "a VACUUM is working on the table"
 
 
 def _quiet(conn: psycopg.Connection[Any], statement: str) -> None:
@@ -481,3 +489,26 @@ def test_plan_in_markdown_is_a_table_and_fenced_sql(orders: str, tmp_path: Path)
     assert "| rows changed per chunk (planner's estimate) | up to 1,500 | guessed |" in lines
     start = lines.index("```sql")
     assert lines[start + 1].startswith("UPDATE orders AS o SET") and lines[start + 2] == "```"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        ("table: orders\nkey: region\nstatement: UPDATE orders SET n = n + 1\n", 2,
+         "the key (region) is not unique"),
+        ("table: orders\nstatement: UPDATE orders SET n = nope + 1\n", 2,
+         "the chunk's statement does not plan: column \"nope\" does not exist"),
+    ],
+)  # fmt: skip
+def test_run_refuses_what_plan_calls_a_problem(
+    orders: str, tmp_path: Path, text: str, line: int, problem: str
+) -> None:
+    spec = _spec(tmp_path, text)
+    code, plan = _json("backfill", "plan", str(spec), "--target", orders)
+    assert code == 1 and any(problem in p for p in plan["problems"])
+    refused = dbtruth("backfill", "run", str(spec), "--target", orders)
+    assert refused.code == 2
+    assert f"{spec}:{line}: run refused: {problem}" in refused.err
+    assert _scalar(orders, "SELECT to_regnamespace('dbtruth_backfill') IS NULL")
+    resumed = dbtruth("backfill", "resume", str(spec), "--target", orders)
+    assert resumed.code == 2 and "has never run" in resumed.err

@@ -30,6 +30,7 @@ class Checkpoint:
     table: str
     key_columns: tuple[str, ...]
     digest: str
+    statement: str | None
     status: str
     reason: str | None
     last_key: Key | None
@@ -95,25 +96,51 @@ def create(conn: psycopg.Connection[Any]) -> bool:
 
 
 _COLUMNS = (
-    "name, table_name, key_columns, statement_digest, status, reason, last_key, high_key, "
+    "name, table_name, key_columns, statement_digest, statement, status, reason, last_key, "
+    "high_key, "
     "rows_estimate, rows_visited, rows_changed, chunks, chunk_rows, started_at, updated_at, "
     "finished_at"
 )
 
 
-def read(conn: psycopg.Connection[Any], name: str) -> Checkpoint | None:
+_ACCESS = """
+SELECT has_schema_privilege(%(schema)s, 'USAGE')
+   AND bool_and(has_table_privilege(format('%%I.%%I', %(schema)s, t), %(privileges)s))
+FROM unnest(ARRAY['backfill', 'chunk', 'event']) AS t
+"""
+
+
+def require_access(conn: psycopg.Connection[Any], write: bool) -> None:
+    """The checkpoint tables readable (and writable, for the commands that write them) by this
+    role; another role may have created them."""
+    privileges = "SELECT, INSERT, UPDATE, DELETE" if write else "SELECT"
+    row = conn.execute(_ACCESS, {"schema": SCHEMA, "privileges": privileges}).fetchone()
+    if row and row[0]:
+        return
+    raise DbtruthError(
+        f"this role may not {'write' if write else 'read'} the checkpoints in schema {SCHEMA} "
+        "(another role created them)",
+        hint=f"as their owner: GRANT USAGE ON SCHEMA {SCHEMA} TO <role>; GRANT {privileges} "
+        f"ON ALL TABLES IN SCHEMA {SCHEMA} TO <role>",
+    )
+
+
+def read(conn: psycopg.Connection[Any], name: str, *, write: bool = False) -> Checkpoint | None:
+    """The backfill's checkpoint, or None. `write`: the caller will write it, so this role
+    must be allowed to."""
     if not exists(conn):
         return None
+    require_access(conn, write)
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM {SCHEMA}.backfill WHERE name = %s", (name,)
     ).fetchone()
     if row is None:
         return None
     return Checkpoint(
-        row[0], row[1], tuple(row[2]), row[3], row[4], row[5],
-        tuple(row[6]) if row[6] is not None else None,
+        row[0], row[1], tuple(row[2]), row[3], row[4], row[5], row[6],
         tuple(row[7]) if row[7] is not None else None,
-        row[8], int(row[9]), int(row[10]), int(row[11]), int(row[12]), row[13], row[14], row[15],
+        tuple(row[8]) if row[8] is not None else None,
+        row[9], int(row[10]), int(row[11]), int(row[12]), int(row[13]), row[14], row[15], row[16],
     )  # fmt: skip
 
 
@@ -126,9 +153,9 @@ def start(
         conn.execute(f"DELETE FROM {SCHEMA}.backfill WHERE name = %s", (name,))
         conn.execute(
             f"INSERT INTO {SCHEMA}.backfill (name, table_name, key_columns, statement_digest, "
-            "status, high_key, rows_estimate, chunk_rows) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            (name, table, list(key), digest(table, key, statement),
+            "statement, status, high_key, rows_estimate, chunk_rows) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (name, table, list(key), digest(table, key, statement), statement,
              "done" if high is None else "running",
              list(high) if high is not None else None, rows_estimate, chunk_rows),
         )  # fmt: skip

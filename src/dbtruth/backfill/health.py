@@ -71,7 +71,7 @@ def read_signals(conn: psycopg.Connection[Any], oid: int, health: HealthSpec,
                                   backlog > health.archive_backlog))  # fmt: skip
     if health.autovacuum:
         if vacuums:
-            signals.append(Signal("autovacuum", "working on the table", "none", True))
+            signals.append(Signal("autovacuum", "a VACUUM is working on the table", "none", True))
         elif hidden:
             signals.append(Signal("autovacuum", "?", "none", False,
                                   f"{hidden} vacuum(s) running on tables this role cannot "
@@ -119,11 +119,12 @@ class WaitWatch:
         self.conn = conn
         self.sessions: set[int] = set()
         self.longest = 0.0
+        self.blockers: dict[int, str] = {}  # who the backfill's session waited for
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def begin(self, pid: int) -> None:
-        self.sessions, self.longest = set(), 0.0
+        self.sessions, self.longest, self.blockers = set(), 0.0, {}
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._sample, args=(pid,), name="dbtruth-wait-watch", daemon=True
@@ -143,8 +144,12 @@ class WaitWatch:
             try:
                 with self.conn.transaction():
                     rows = self.conn.execute(query("waiters"), {"pid": pid}).fetchall()
+                    blocking = self.conn.execute(query("blockers"), {"pid": pid}).fetchall()
             except psycopg.Error:
                 return  # the sampler's failure must not stop the backfill
+            for blocker, application, state, age in blocking:
+                held = f", its transaction {age:.0f} s old" if age is not None else ""
+                self.blockers[int(blocker)] = f"pid {blocker} ({application}, {state}{held})"
             for waiter, waited in rows:
                 self.sessions.add(int(waiter))
                 self.longest = max(self.longest, float(waited or 0.0))

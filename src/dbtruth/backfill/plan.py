@@ -6,7 +6,6 @@ health signals as they stand, and how many rows the validation query still retur
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import psycopg
@@ -14,12 +13,12 @@ from pglast import ast
 
 from dbtruth.backfill import checkpoint
 from dbtruth.backfill.health import Probe, read_signals
+from dbtruth.backfill.preflight import Preflight, preflight
 from dbtruth.backfill.prepare import Prepared, load_spec, prepare
 from dbtruth.backfill.results import BackfillPlan, Step
 from dbtruth.backfill.run import BackfillOptions, validate
 from dbtruth.model.migration import MigrationState
-from dbtruth.model.workload import Plan
-from dbtruth.planning.plans import PlanTooDeep, parse_plan, tree_lines
+from dbtruth.planning.plans import tree_lines
 from dbtruth.rules.migration_locks import predict
 from dbtruth.sources.conninfo import connect_live, describe
 
@@ -38,8 +37,9 @@ def plan_backfill(options: BackfillOptions) -> BackfillPlan:
         _table_steps(plan, prepared, first, last)
         if last is not None:
             high = tuple(str(v) for v in last)
-            _boundary(conn, plan, prepared, high)
-            _first_chunk(conn, plan, prepared, high)
+            found = preflight(conn, prepared, high)
+            plan.problems += [problem for _, problem in found.problems]
+            _first_chunk(plan, prepared, found)
         else:
             plan.notes.append(f"{table.qualified} is empty: a run has nothing to do")
         plan.steps.append(Step("lock each chunk takes", _locks(conn, prepared), "guessed"))
@@ -76,11 +76,6 @@ def _table_steps(plan: BackfillPlan, prepared: Prepared, first: Any, last: Any) 
     key = ", ".join(f"{c.name} {c.type}" for c in table.key)
     plan.steps.append(Step("key", f"({key})" + ("" if table.unique else " — not unique"),
                            "observed"))  # fmt: skip
-    if not table.unique:
-        plan.notes.append(
-            "the key is not unique: rows sharing a key value always fall in one chunk, so a "
-            "chunk may hold more rows than chunk.rows"
-        )
     rows = f"{table.rows:,.0f}" if table.rows >= 0 else "unknown (never analysed)"
     plan.steps.append(Step("rows (planner's estimate)", rows, "observed"))
     if first is not None:
@@ -93,7 +88,8 @@ def _table_steps(plan: BackfillPlan, prepared: Prepared, first: Any, last: Any) 
             f" to start, then sized to take {spec.chunk.target_duration * 1000:.0f} ms "
             f"({spec.chunk.min_rows:,}..{spec.chunk.max_rows:,} rows)"
         )
-    plan.steps.append(Step("chunk", sizing, "declared"))
+    given = ("chunk", "rows") in prepared.loaded.lines
+    plan.steps.append(Step("chunk", sizing, "declared" if given else "default"))
     if table.rows > 0:
         chunks = -(-int(table.rows) // size)
         plan.steps.append(Step("chunks", f"about {chunks:,}", "guessed"))
@@ -128,64 +124,16 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _explain(conn: psycopg.Connection[Any], text: str | bytes) -> Plan:
-    statement = text.encode() if isinstance(text, str) else text
-    with conn.transaction(force_rollback=True):
-        row = conn.execute(b"EXPLAIN (FORMAT JSON, VERBOSE) " + statement).fetchone()
-    document = row[0] if row else None
-    return parse_plan(json.loads(document) if isinstance(document, str) else document, "plain")
-
-
-def _boundary(conn: psycopg.Connection[Any], plan: BackfillPlan, prepared: Prepared,
-              high: tuple[str, ...]) -> None:  # fmt: skip
-    table = prepared.table
-    query = prepared.keyset.boundary(None, high, prepared.loaded.spec.chunk.rows)
-    try:
-        found = _explain(conn, query.as_string(conn))
-    except (psycopg.Error, PlanTooDeep) as exc:
-        plan.problems.append(f"the chunk boundary cannot be planned: {exc}")
-        return
-    plan.boundary_plan = tree_lines(found.root)
-    used = [n.index for n in found.nodes() if n.node_type in INDEX_SCANS and n.index]
-    if used:
-        plan.steps.append(Step("index the chunks walk", used[0], "observed"))
-    else:
-        plan.problems.append(
-            f"no index leads with the key ({', '.join(table.key_names)}): finding each chunk's "
-            f"end reads all of {table.qualified} (create one first, CONCURRENTLY)"
-        )
-
-
-def _first_chunk(conn: psycopg.Connection[Any], plan: BackfillPlan, prepared: Prepared,
-                 high: tuple[str, ...]) -> None:  # fmt: skip
+def _first_chunk(plan: BackfillPlan, prepared: Prepared, found: Preflight) -> None:
     spec, table = prepared.loaded.spec, prepared.table
-    with conn.transaction():
-        found = conn.execute(prepared.keyset.boundary(None, high, spec.chunk.rows)).fetchone()
-    assert found is not None
-    count, *upper = found
-    bound = high if int(count) < spec.chunk.rows else tuple(str(v) for v in upper)
-    text = prepared.statement.with_range(
-        prepared.keyset.predicate(conn, prepared.statement.reference, None, bound)
-    )
-    plan.first_chunk = text
-    try:
-        chunk_plan = _explain(conn, text)
-    except psycopg.Error as exc:
-        plan.problems.append(
-            f"the first chunk's statement does not plan: {exc.diag.message_primary}"
-        )
+    plan.first_chunk = found.first_chunk
+    if found.index:
+        plan.steps.append(Step("index the chunks walk", found.index, "observed"))
+    plan.boundary_plan = found.boundary_plan
+    if found.chunk_plan is None:
         return
-    except PlanTooDeep as exc:
-        plan.problems.append(str(exc))
-        return
-    plan.chunk_plan = tree_lines(chunk_plan.root)
-    scans = [n for n in chunk_plan.scans() if n.relation == table.qualified]
-    if any(n.node_type == "Seq Scan" for n in scans):
-        plan.problems.append(
-            f"the chunk's statement reads all of {table.qualified} (Seq Scan) instead of the "
-            "chunk's key range: every chunk would scan the whole table"
-        )
-    root = chunk_plan.root
+    plan.chunk_plan = tree_lines(found.chunk_plan.root)
+    root = found.chunk_plan.root
     modify = root.node_type == "ModifyTable" and root.children
     changed = root.children[0].rows if modify else root.rows
     if prepared.statement.kind in ("UPDATE", "DELETE") and prepared.statement.writes_table:

@@ -39,6 +39,7 @@ def load_spec(path: Path) -> LoadedSpec:
     for field, text in gated:
         why = refusal(text) if text else None
         if why:
+            why = why.replace("a detective query is", "it must be")
             raise loaded.error(f"{field}: {why}", *field.split("."))
     return loaded
 

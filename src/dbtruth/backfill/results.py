@@ -109,6 +109,8 @@ class BackfillStatus:
     events: list[Event] = field(default_factory=list)
     back_offs: dict[str, int] = field(default_factory=dict)
     validation: Validation | None = None
+    last_commit_seconds: float | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def state(self) -> str:
@@ -123,7 +125,9 @@ class BackfillStatus:
     @property
     def eta_seconds(self) -> float | None:
         c = self.checkpoint
-        if c is None or c.status != "running" or not self.recent_rate:
+        if c is None or c.status != "running" or self.running_pid is None:
+            return None
+        if not self.recent_rate:
             return None
         if c.rows_estimate is None or c.rows_estimate <= 0:
             return None

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from psycopg import sql
 from dbtruth.backfill import checkpoint
 from dbtruth.backfill.checkpoint import SCHEMA, Checkpoint, Event
 from dbtruth.backfill.health import WaitWatch
+from dbtruth.backfill.preflight import preflight
 from dbtruth.backfill.prepare import Prepared, load_spec, prepare
 from dbtruth.backfill.results import BackfillRun, BackfillStatus, Progress, Validation
 from dbtruth.backfill.runner import Runner
@@ -52,6 +54,13 @@ def run_backfill(options: BackfillOptions) -> BackfillRun:
         monitor = stack.enter_context(connect_live(options.target, statement_timeout="30s"))
         watcher = stack.enter_context(connect_live(options.target, statement_timeout="5s"))
         prepared = prepare(conn, loaded)
+        state = checkpoint.read(conn, loaded.name, write=True)
+        if options.resume and state is None:
+            raise DbtruthError(
+                f"backfill {loaded.name} has never run: nothing to resume",
+                hint="`dbtruth backfill run` starts it",
+            )
+        _preflight(conn, prepared)
         result = BackfillRun(
             prepared.name, describe(options.target), prepared.table.qualified,
             rate_limit=loaded.spec.rate,
@@ -62,7 +71,7 @@ def run_backfill(options: BackfillOptions) -> BackfillRun:
                 f"created schema {SCHEMA} on the target for the backfill's checkpoints (the "
                 "only place dbtruth writes besides the spec's statement)"
             )
-        _take_lock(conn, prepared)
+        _take_lock(conn, prepared, options.on_event)
         state = _begin(conn, prepared, options, result)
         began = time.monotonic()
         if state.status == "done":
@@ -88,17 +97,44 @@ def run_backfill(options: BackfillOptions) -> BackfillRun:
         return result
 
 
-def _take_lock(conn: psycopg.Connection[Any], prepared: Prepared) -> None:
+def _preflight(conn: psycopg.Connection[Any], prepared: Prepared) -> None:
+    """What `plan` calls a problem stops `run` before it writes anything (exit 2)."""
+    row = conn.execute(prepared.keyset.edge(last=True)).fetchone()
+    if row is None:
+        return  # an empty table: nothing a chunk could do wrong
+    found = preflight(conn, prepared, tuple(str(v) for v in row))
+    if found.problems:
+        key, problem = found.problems[0]
+        more = len(found.problems) - 1
+        raise prepared.loaded.error(
+            f"run refused: {problem}" + (f" (and {more} more problem(s))" if more else ""),
+            key,
+            hint="`dbtruth backfill plan` shows the plans",
+        )
+
+
+def _take_lock(
+    conn: psycopg.Connection[Any], prepared: Prepared, on_event: Callable[[Event], None] | None
+) -> None:
     """One run per backfill. A run killed with -9 leaves its server session behind until that
     session notices (its chunk ends, bounded by statement_timeout): wait that long for it."""
     key = checkpoint.advisory_key(prepared.name)
     deadline = time.monotonic() + prepared.loaded.spec.chunk.statement_timeout + 10
+    said = False
     while True:
         row = conn.execute(
             "SELECT pg_try_advisory_lock(%s, %s)", (checkpoint.ADVISORY_CLASS, key)
         ).fetchone()
         if row and row[0]:
             return
+        if not said and on_event is not None:
+            pid = checkpoint.holder(conn, prepared.name)
+            on_event(Event(datetime.now(UTC), "waiting", None, (
+                f"session pid {pid} holds backfill {prepared.name}: waiting up to "
+                f"{deadline - time.monotonic():.0f} s for it to end (a killed run's session "
+                "ends with its chunk)"
+            )))  # fmt: skip
+            said = True
         if time.monotonic() > deadline:
             pid = checkpoint.holder(conn, prepared.name)
             raise DbtruthError(
@@ -115,13 +151,15 @@ def _begin(
     loaded, table, name = prepared.loaded, prepared.table, prepared.name
     spec = loaded.spec
     state = checkpoint.read(conn, name)
-    digest = checkpoint.digest(table.qualified, table.key_names, spec.statement)
+    statement = prepared.statement.normalized
+    digest = checkpoint.digest(table.qualified, table.key_names, statement)
     if state is not None and not options.restart:
         if state.digest != digest:
+            changed, key = _what_changed(state, prepared)
             raise loaded.error(
-                f"backfill {name} started with another table, key or statement "
-                f"({state.chunks} chunk(s) done); resuming would mix two backfills",
-                "statement",
+                f"backfill {name} started with another {changed} ({state.chunks} chunk(s) "
+                "done); resuming would mix two backfills",
+                key,
                 hint="restore the spec it started with, or `run --restart` to start over",
             )
         if state.status == "aborted":
@@ -148,8 +186,13 @@ def _begin(
             return fresh
         return state  # done
     high = _edge(conn, prepared)
-    checkpoint.start(conn, name, table.qualified, table.key_names, spec.statement, high,
+    checkpoint.start(conn, name, table.qualified, table.key_names, statement, high,
                      table.rows, spec.chunk.rows)  # fmt: skip
+    if state is not None:
+        result.events.append(checkpoint.log(conn, name, "restarted", (
+            f"started over: the checkpoint at chunk {state.chunks:,} ({state.status}, "
+            f"{state.rows_visited:,} rows visited) was discarded"
+        )))  # fmt: skip
     detail = (
         f"key range up to ({', '.join(high)}), {max(table.rows, 0):.0f} rows estimated"
         if high is not None
@@ -159,6 +202,18 @@ def _begin(
     fresh = checkpoint.read(conn, name)
     assert fresh is not None
     return fresh
+
+
+def _what_changed(state: Checkpoint, prepared: Prepared) -> tuple[str, str]:
+    """Which of table, key and statement differ from the run being resumed, and the spec
+    key to point at."""
+    table = prepared.table
+    if state.table != table.qualified:
+        return f"table ({state.table})", "table"
+    if state.key_columns != table.key_names:
+        return f"key ({', '.join(state.key_columns)})", "key"
+    was = f": {state.statement}" if state.statement else ""
+    return f"statement{was}", "statement"
 
 
 def _edge(conn: psycopg.Connection[Any], prepared: Prepared) -> tuple[str, ...] | None:
@@ -211,21 +266,53 @@ def backfill_status(options: BackfillOptions) -> BackfillStatus:
             status.events = checkpoint.events(conn, loaded.name)
             status.back_offs = checkpoint.event_counts(conn, loaded.name)
             status.recent_rate = _recent_rate(conn, loaded.name)
+            status.last_commit_seconds = _last_commit_age(conn, loaded.name)
+            status.notes += _foreign(conn, loaded, state)
         if options.validate and loaded.spec.validate_query:
             status.validation = validate(conn, loaded.spec.validate_query)
     return status
 
 
 def _recent_rate(conn: psycopg.Connection[Any], name: str) -> float | None:
+    """Rows per second over the last 20 chunks: the rows committed after the first of them,
+    over the time since it committed."""
     row = conn.execute(
-        "SELECT sum(rows_visited), extract(epoch FROM max(committed_at) - min(committed_at)), "
-        "count(*) FROM (SELECT * FROM dbtruth_backfill.chunk WHERE name = %s "
+        "SELECT sum(rows_visited) - (array_agg(rows_visited ORDER BY chunk))[1], "
+        "extract(epoch FROM max(committed_at) - min(committed_at)), count(*) "
+        "FROM (SELECT * FROM dbtruth_backfill.chunk WHERE name = %s "
         "ORDER BY chunk DESC LIMIT 20) AS c",
         (name,),
     ).fetchone()
     if not row or not row[1] or int(row[2]) < 2:
         return None
     return float(row[0]) / float(row[1])
+
+
+def _last_commit_age(conn: psycopg.Connection[Any], name: str) -> float | None:
+    row = conn.execute(
+        "SELECT extract(epoch FROM now() - max(committed_at))::float8 "
+        "FROM dbtruth_backfill.chunk WHERE name = %s",
+        (name,),
+    ).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
+def _foreign(conn: psycopg.Connection[Any], loaded: Any, state: Checkpoint) -> list[str]:
+    """A note when the checkpoint of this name was started by another spec (two files with
+    one stem, and no `name:`)."""
+    try:
+        prepared = prepare(conn, loaded)
+    except DbtruthError:
+        return [f"the checkpoint {loaded.name} is of table {state.table}, which this spec's "
+                "table does not resolve to"]  # fmt: skip
+    table = prepared.table
+    if state.digest == checkpoint.digest(table.qualified, table.key_names,
+                                         prepared.statement.normalized):  # fmt: skip
+        return []
+    return [
+        f"the checkpoint {loaded.name} was started by another spec (table {state.table}, "
+        f"statement: {state.statement}); give each spec its own `name:`"
+    ]
 
 
 _CHANGES = {
@@ -242,7 +329,7 @@ def change_status(options: BackfillOptions, command: str) -> BackfillStatus:
     new, allowed = _CHANGES[command]
     with connect_writer(options.target, f"dbtruth backfill {command}") as conn:
         conn.execute("SET lock_timeout = '10s'")
-        state = checkpoint.read(conn, loaded.name)
+        state = checkpoint.read(conn, loaded.name, write=True)
         if state is None:
             raise DbtruthError(f"no backfill named {loaded.name} on the target")
         if state.status not in allowed:

@@ -12,6 +12,7 @@ signal that caused it.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,11 +80,22 @@ class Runner:
         self.log(status, reason)
 
     def run(self, state: Checkpoint) -> None:
+        try:
+            self._run(state)
+        except (KeyboardInterrupt, SystemExit):
+            # ^C or SIGTERM: the chunk in flight is rolled back; the checkpoint stays at the
+            # last committed one, where the next run resumes.
+            with contextlib.suppress(psycopg.Error):
+                self.log("interrupted", "interrupted: `dbtruth backfill run` resumes after the "
+                                        "last committed chunk")  # fmt: skip
+            raise
+
+    def _run(self, state: Checkpoint) -> None:
         spec, chunk, health = self.spec, self.spec.chunk, self.spec.health
         low, high = state.last_key, state.high_key
         assert high is not None
         rows = state.chunk_rows if chunk.target_duration else chunk.rows
-        rows = min(max(rows, chunk.min_rows), chunk.max_rows)
+        rows = self._clamp(rows)
         number = state.chunks
         began = time.monotonic()
         next_allowed = began
@@ -108,6 +120,8 @@ class Runner:
                     if now - unhealthy_since > health.give_up_after:
                         self.stop("paused", f"unhealthy for {now - unhealthy_since:.0f} s: {over}")
                         return
+                    # never past the moment the run gives up
+                    wait = min(wait, max(health.give_up_after - (now - unhealthy_since), 0.1))
                     self.log("back-off", f"{over}: waiting {wait:g} s", over.split(" ", 1)[0])
                     if self._sleep_unless_stopped(wait):
                         return
@@ -134,8 +148,10 @@ class Runner:
                     self.log("smaller", f"{cause}: chunk size {rows * 2} -> {rows} rows",
                              "statement_timeout")  # fmt: skip
                 pause = min(health.backoff * 2 ** (tries - 1), health.max_backoff)
-                self.log("retry", f"chunk {number + 1}: {cause}; try {tries + 1} in {pause:g} s",
-                         _signal(exc))  # fmt: skip
+                blockers = list(self.watch.blockers.values())
+                held = f" (waiting for {'; '.join(blockers[:3])})" if blockers else ""
+                self.log("retry", f"chunk {number + 1}: {cause}{held}; try {tries + 1} in "
+                                  f"{pause:g} s", _signal(exc))  # fmt: skip
                 if self._sleep_unless_stopped(pause):
                     return
                 continue
@@ -254,6 +270,14 @@ class Runner:
                 )
             )
 
+    def _clamp(self, rows: float) -> int:
+        """Within min_rows..max_rows, and under a rate limit at most one second's worth: a
+        chunk bigger than its second would commit a burst, and the last chunk's budget is
+        never waited for."""
+        chunk, rate = self.spec.chunk, self.spec.rate
+        ceiling = chunk.max_rows if rate is None else min(chunk.max_rows, max(int(rate), 1))
+        return int(min(max(rows, chunk.min_rows), max(ceiling, chunk.min_rows)))
+
     def _next_size(self, rows: int, done: ChunkDone) -> int:
         chunk, health = self.spec.chunk, self.spec.health
         if health.lock_wait is not None and done.longest_wait > health.lock_wait:
@@ -271,7 +295,7 @@ class Runner:
         # Towards the target duration, at most halving or doubling at a time.
         wanted = rows * chunk.target_duration / done.seconds
         wanted = min(max(wanted, rows / 2), rows * 2)
-        return int(min(max(wanted, chunk.min_rows), chunk.max_rows))
+        return self._clamp(wanted)
 
 
 def _cause(exc: BaseException) -> str:

@@ -35,6 +35,7 @@ class ChunkStatement:
     holder: Any  # the node whose WHERE gets the range (the statement, or INSERT's SELECT)
     reference: str  # how the statement names the backfill's table: its alias or its name
     writes_table: bool  # the table the statement writes is the backfill's own
+    normalized: str = ""  # the statement as PostgreSQL's parser reads it: spacing and case gone
 
     def with_range(self, predicate: str) -> str:
         """The statement's text with `predicate` (SQL over `reference`) added to its WHERE.
@@ -112,7 +113,8 @@ def parse_statement(text: str, is_table: Callable[[Any], bool]) -> ChunkStatemen
         )
     table = found[0]
     reference = table.alias.aliasname if table.alias is not None else table.relname
-    return ChunkStatement(node, kind, holder, str(reference), table is node.relation)
+    normalized = str(RawStream()(node))
+    return ChunkStatement(node, kind, holder, str(reference), table is node.relation, normalized)
 
 
 def _where_the_table_is_read(node: Any) -> tuple[Any, list[Any]]:

@@ -97,6 +97,14 @@ class BackfillSpec(_Strict):
     def _one_or_many(cls, value: Any) -> Any:
         return (value,) if isinstance(value, str) else value
 
+    @field_validator("key")
+    @classmethod
+    def _distinct(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({k for k in value if value.count(k) > 1})
+        if repeated:
+            raise ValueError(f"key column {repeated[0]} is named twice")
+        return value
+
     @field_validator("name")
     @classmethod
     def _plain_name(cls, value: str | None) -> str | None:

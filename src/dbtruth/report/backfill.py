@@ -95,7 +95,10 @@ def _validation(v: Validation, what: str) -> list[str]:
     if v.rows == 0:
         return ["validation: passes (the query returns no row)"]
     more = "+" if v.rows is not None and v.rows >= 1_000_000 else ""
-    lines = [f"validation: {v.rows:,}{more} {what}"]
+    count = v.rows or 0
+    if count == 1:  # "1 row still needs work", "1 row still to do"
+        what = what.replace("rows", "row", 1).replace(" need ", " needs ", 1)
+    lines = [f"validation: {count:,}{more} {what}"]
     lines += [f"  e.g. {row}" for row in v.sample]
     return lines
 
@@ -142,6 +145,12 @@ def _run(run: BackfillRun) -> list[str]:
         )
     if run.validation is not None:
         lines += _validation(run.validation, "rows still need work")
+        if not run.validation.passes and run.status == "done":
+            lines.append(
+                "  rows written during the run behind its position (a key that is not "
+                "monotonic, such as a random uuid) are not visited; if the statement skips "
+                "rows already done, `run --restart` walks the table again"
+            )
     elif run.status == "done":
         lines.append(
             "validation: none declared — every chunk ran; whether the work is right is not checked"
@@ -155,6 +164,7 @@ def _mb(value: int) -> str:
 
 def _status(status: BackfillStatus) -> list[str]:
     lines = [f"backfill {status.name} on {status.target}: {status.state}"]
+    lines += [f"note: {n}" for n in status.notes]
     c = status.checkpoint
     if c is None:
         lines.append("no checkpoint: `dbtruth backfill run` starts it")
@@ -166,9 +176,14 @@ def _status(status: BackfillStatus) -> list[str]:
     lines.append(_checkpoint_line(c))
     if c.last_key is not None and c.high_key is not None:
         lines.append(f"position: after ({', '.join(c.last_key)}) of ({', '.join(c.high_key)})")
-    if c.rows_estimate and c.rows_estimate > 0:
-        share = min(c.rows_visited / c.rows_estimate, 1.0)
+    if c.rows_estimate and c.rows_estimate > 0 and c.rows_visited <= c.rows_estimate:
+        share = c.rows_visited / c.rows_estimate
         lines.append(f"done: about {share:.0%} of {c.rows_estimate:,.0f} estimated rows")
+    elif c.rows_estimate and c.rows_estimate > 0:
+        lines.append(f"done: {c.rows_visited:,} rows, past the planner's estimate of "
+                     f"{c.rows_estimate:,.0f} (a stale estimate)")  # fmt: skip
+    if status.last_commit_seconds is not None:
+        lines.append(f"last chunk committed {status.last_commit_seconds:,.0f} s ago")
     if status.recent_rate:
         lines.append(f"rate over the last chunks: {status.recent_rate:,.0f} rows/s")
     if status.eta_seconds is not None:

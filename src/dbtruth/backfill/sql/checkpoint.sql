@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS dbtruth_backfill.backfill (
     table_name text NOT NULL,
     key_columns text[] NOT NULL,
     statement_digest text NOT NULL,
+    statement text,             -- as dbtruth normalised it: what a resumed run must repeat
     status text NOT NULL
         CHECK (status IN ('running', 'paused', 'aborted', 'failed', 'done')),
     reason text,
