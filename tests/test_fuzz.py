@@ -748,7 +748,7 @@ def build_backfill_case(case: Case, conninfo: str) -> list[str]:
     if rng.random() < 0.3:
         document["key"] = rng.choice([["region", "id"], "note", ["nope"], [], [1, None], "id"])
     if rng.random() < 0.2:
-        document["rate"] = rng.choice([1e9, 0.5, -1, "fast"])
+        document["rate"] = rng.choice([1e9, 400, -1, "fast"])  # 400 rows/s: 2000 rows in 5 s
     case.note(f"statement {document['statement'][:50]!r}")
     if rng.random() < 0.2:
         document = perturb_leaves(case, document, rate=0.1)
