@@ -76,3 +76,69 @@ def test_casefile_confirmations_hold_until_the_schema_changes(tmp_path: Path) ->
 def test_without_a_folder_is_one_line(tmp_path: Path) -> None:
     outcome = dbtruth("adr", "check", "--folder", str(tmp_path / "missing"))
     assert outcome.code == 2 and "no ADR folder" in outcome.err
+
+
+_UNINDEXED = """\
+CREATE TABLE parent (id bigint PRIMARY KEY, name text NOT NULL);
+CREATE TABLE child (id bigint PRIMARY KEY,
+                    parent_id bigint NOT NULL REFERENCES parent ON DELETE CASCADE);
+INSERT INTO parent SELECT g, 'p' || g FROM generate_series(1, 100) g;
+INSERT INTO child SELECT g, g % 100 + 1 FROM generate_series(1, 5000) g;
+"""
+
+
+def _fenced_sql(text: str) -> str:
+    return text.split("```sql\n", 1)[1].split("```", 1)[0]
+
+
+def test_a_draft_from_a_finding_becomes_the_decision_its_fix_confirms(tmp_path: Path) -> None:
+    schema = write_files(tmp_path / "schema", {"001_schema.sql": _UNINDEXED})
+    adrs = tmp_path / "adr"
+    drafted = dbtruth("adr", "draft", "--from-finding", "I002:public.child.child_parent_id_fkey",
+                      str(schema), "--folder", str(adrs))  # fmt: skip
+    assert drafted.code == 0, drafted.err
+    path = Path(drafted.out.strip())
+    text = path.read_text()
+    # The evidence is the context, the fix the proposed decision, its confirmation the rule.
+    assert f"{schema / '001_schema.sql'}:2" in text and "on delete: cascade" in text
+    assert "CREATE INDEX CONCURRENTLY" in _fenced_sql(text)
+    assert "- check: I002 public.child.child_parent_id_fkey" in text
+
+    # Proposed: well formed (no D001-D005, D008) and not contradicted while undecided.
+    proposed = dbtruth("adr", "check", str(schema), "--folder", str(adrs), "--format", "json")
+    assert proposed.code == 0, proposed.out + proposed.err
+    document = json.loads(proposed.out)
+    assert document["findings"] == []
+    assert [c["verdict"] for c in document["adrs"][0]["confirmations"]] == ["fails"]
+
+    # Accepted and not applied: the schema contradicts it.
+    path.write_text(text.replace("## Status\nProposed", "## Status\nAccepted"))
+    accepted = dbtruth("adr", "check", str(schema), "--folder", str(adrs), "--format", "json")
+    assert accepted.code == 1
+    assert [f["code"] for f in json.loads(accepted.out)["findings"]] == ["D006"]
+
+    # The decision's own SQL applied: the confirmation holds.
+    (schema / "002_decision.sql").write_text(_fenced_sql(text))
+    applied = dbtruth("adr", "check", str(schema), "--folder", str(adrs), "--format", "json")
+    assert applied.code == 0, applied.out + applied.err
+    assert [c["verdict"] for c in json.loads(applied.out)["adrs"][0]["confirmations"]] == ["holds"]
+
+
+def test_a_draft_needs_a_finding_that_is_there(tmp_path: Path) -> None:
+    schema = write_files(tmp_path / "schema", {"001_schema.sql": _UNINDEXED})
+    adrs = tmp_path / "adr"
+    cases = {
+        "I002": "give CODE:object",
+        "Z999:public.child": "no dbtruth rule 'Z999'",
+        "M001:public.child": "a draft is drawn from a finding of `dbtruth check`",
+        "I002:public.parent": "reports nothing on public.parent",
+    }
+    for ref, message in cases.items():
+        outcome = dbtruth("adr", "draft", "--from-finding", ref, str(schema), "--folder", str(adrs))
+        assert outcome.code == 2 and message in outcome.err, (ref, outcome.err)
+        assert len(outcome.err.strip().splitlines()) == 1
+    # The miss names what the rule does report, so the right object is one copy away.
+    missed = dbtruth("adr", "draft", "--from-finding", "I002:public.parent", str(schema),
+                     "--folder", str(adrs))  # fmt: skip
+    assert "public.child.child_parent_id_fkey" in missed.err
+    assert not adrs.exists() or not list(adrs.iterdir())

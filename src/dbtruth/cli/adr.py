@@ -1,4 +1,5 @@
-"""`dbtruth adr new "Title"` and `dbtruth adr check [TARGET]`."""
+"""`dbtruth adr new "Title"`, `dbtruth adr draft --from-finding CODE:object TARGET` and
+`dbtruth adr check [TARGET]`."""
 
 from __future__ import annotations
 
@@ -48,6 +49,36 @@ def new(title: str, folder: Path | None, shape: str | None, manifest: Path | Non
 
     loaded = read_manifest(manifest, (), allow_outside_paths)
     path = new_adr(adr_folder(loaded, folder), title, shape)
+    echo(str(path))
+    return 0
+
+
+@adr.command("draft")
+@click.option("--from-finding", "from_finding", required=True, metavar="CODE:OBJECT",
+              help="The finding to draw the ADR from: a `dbtruth check` rule and the object "
+              "it reports, e.g. I003:public.orders.customer_id.")  # fmt: skip
+@click.option("--title", help="The ADR's title (default: the rule and the object).")
+@target_options
+@manifest_option
+@allow_outside_option
+@_FOLDER
+def draft(from_finding: str, title: str | None, target: tuple[str, ...], manifest: Path | None,
+          allow_outside_paths: bool, folder: Path | None, **load_options: Any) -> int:  # fmt: skip
+    """Draft an ADR from a finding of `dbtruth check` on TARGET: the evidence becomes its
+    context, the rule's first fix its proposed decision, the other fixes and accepting the
+    finding its alternatives, and `check: CODE object` its confirmation. Status Proposed."""
+    from dbtruth.adr.draft import FindingRef, draft_from_finding
+    from dbtruth.adr.run import adr_folder
+    from dbtruth.errors import DbtruthError
+    from dbtruth.reading import read_manifest
+
+    if not target:
+        raise DbtruthError("adr draft needs the TARGET the finding is on (SQL files, a "
+                           "database URL, a snapshot)")  # fmt: skip
+    ref = FindingRef.parse(from_finding)
+    loaded = read_manifest(manifest, target, allow_outside_paths)
+    path = draft_from_finding(ref, target_of(target, **load_options), manifest,
+                              allow_outside_paths, adr_folder(loaded, folder), title)  # fmt: skip
     echo(str(path))
     return 0
 

@@ -37,6 +37,11 @@ class Adr:
         return text.splitlines()[0].strip() if text else "unknown"
 
     @property
+    def proposed(self) -> bool:
+        """Not decided yet: what it proposes need not be in the schema."""
+        return "proposed" in self.status.lower()
+
+    @property
     def label(self) -> str:
         """'ADR 0001 (0001-append-only.md)' for messages."""
         return f"ADR {self.number:04d}" if self.number is not None else self.path.name

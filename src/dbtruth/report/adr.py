@@ -21,7 +21,9 @@ def adr_context(done: AdrCheck) -> ReportContext:
         lines.append(f"{adr.label}: {adr.title} ({adr.status}; {adr.shape} shape)")
         results = facts.confirmations.get(adr.path, [])
         for result in results:
-            lines.append(f"  confirmation {result.confirmation.text}: {result.verdict} — "
+            pending = adr.proposed and result.verdict == "fails"
+            verdict = result.verdict + (" (proposed: not expected yet)" if pending else "")
+            lines.append(f"  confirmation {result.confirmation.text}: {verdict} — "
                          f"{result.evidence}")  # fmt: skip
         for text, _ in confirmations(adr)[1]:
             lines.append(f"  confirmation (declared, not run by dbtruth): {text}")

@@ -111,7 +111,11 @@ def decision(facts: Facts, maturity: Maturity) -> Section:
             )
             confirmed = facts.adr_confirmations.get(adr.path, [])
             if any(r.verdict == "fails" for r in confirmed):
-                heading += " — **contradicted by the schema**"
+                heading += (
+                    " — proposed, not in the schema yet"
+                    if adr.proposed
+                    else " — **contradicted by the schema**"
+                )
             section.blocks.append(
                 Paragraph(heading + (":" if decided else ": no Decision section"))
             )

@@ -19,7 +19,8 @@ def adr_contradicted_by_schema(
     Runs each standing ADR's confirmations and reports those that fail: a dbtruth rule that
     must stay quiet and fires (`check: I002 casework.case_note`), a declared invariant that
     must be proven and is not (`invariant: note-history-append-only`), a workload contract
-    that must hold and breaks (`workload: notes-of-a-case`).
+    that must hold and breaks (`workload: notes-of-a-case`). A Proposed ADR is not judged:
+    what it proposes is not expected in the schema yet (its confirmations are still shown).
 
     ## Why is this bad?
     The ADR says the system works one way; the database now works another. Whoever trusts
@@ -44,7 +45,7 @@ def adr_contradicted_by_schema(
     Playbook §5 Principle 10, §15; MADR 4 "Confirmation".
     """
     for adr in facts.adrs:
-        if not standing(adr):
+        if not standing(adr) or adr.proposed:
             continue
         for result in facts.confirmations.get(adr.path, []):
             if result.verdict != "fails":
