@@ -71,6 +71,14 @@ def test_casefile_confirmations_hold_until_the_schema_changes(tmp_path: Path) ->
     text = review.read_text()
     assert "— **contradicted by the schema**" in text
     assert "invariant: transitions-immutable: **fails**" in text
+    # The ADR sits at the top of the sections it decides: §4 by its confirmations (declared),
+    # §3 by the words of its decision (a guess, said to be one).
+    invariants = text.split("## 4. Critical Invariants", 1)[1].split("\n## 5.", 1)[0]
+    assert "Decided by: ADR 0001" in invariants
+    assert "`invariant: transitions-immutable`" in invariants and "(declared)" in invariants
+    truth = text.split("## 3. Source of Truth", 1)[1].split("\n## 4.", 1)[0]
+    assert "Decided by: ADR 0001" in truth and "“denormali”" in truth and "(guessed)" in truth
+    assert "ADR 0001 decides §3 Source of Truth (guessed), §4 Critical Invariants" in text
 
 
 def test_without_a_folder_is_one_line(tmp_path: Path) -> None:

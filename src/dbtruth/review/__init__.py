@@ -14,6 +14,7 @@ from dbtruth.engine import Result
 from dbtruth.findings import Severity
 from dbtruth.manifest.config import Manifest
 from dbtruth.model import Catalog
+from dbtruth.review.adr_links import attach as attach_adrs
 from dbtruth.review.checklist import answer_checklist
 from dbtruth.review.facts import Facts
 from dbtruth.review.maturity import assess
@@ -81,6 +82,7 @@ def build_review(
         decision(facts, maturity),
         revisit_triggers(facts),
     ]
+    attach_adrs(sections, facts.adrs)
     groups = []
     for family in FAMILIES.values():
         found = tuple(f for f in result.findings if f.family == family)
