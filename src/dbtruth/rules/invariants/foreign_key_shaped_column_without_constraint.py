@@ -46,7 +46,10 @@ def foreign_key_shaped_column_without_constraint(
     holds flows, exchanges or challenges: a dangling reference expires with the row), on a
     column whose foreign key the SQL files themselves dropped (a migration that removes a key
     from a hot table records a decision; the finding names the file and line), and in a
-    schema of 15 tables or more that declares no foreign key anywhere.
+    schema of 15 tables or more that declares no foreign key anywhere. On a partitioned table
+    whose every partition carries the foreign key (as pg_dump of a schema that added them
+    partition by partition shows), the reference is enforced today: the finding is info, and
+    says that a partition added later gets none until the parent declares it.
 
     ## Why is this bad?
     The column is a reference in everything but enforcement: rows can point at nothing, deletes
@@ -107,6 +110,10 @@ def foreign_key_shaped_column_without_constraint(
             )
             continue
         for table, column, sql in columns:
+            partitions = keyed_partitions(catalog, table, column.name, target)
+            if partitions:
+                yield _on_every_partition(table, column, target, key, partitions)
+                continue
             # an audit log keeps no foreign keys on purpose: its entries outlive what they record
             audit = audit_evidence(catalog, table, settings)
             why = (
@@ -145,6 +152,56 @@ def foreign_key_shaped_column_without_constraint(
                 ),
                 severity=Severity.INFO if (audit or brief or dropped or no_foreign_keys) else None,
             )
+
+
+def keyed_partitions(catalog: Catalog, table: Table, column: str, target: Table) -> list[str]:
+    """The partitions of a partitioned table when every one of them has a foreign key on
+    exactly this column to `target` (else none)."""
+    if table.kind != "partitioned table":
+        return []
+    partitions = [t for t in catalog.tables if t.partition_of == table.qualified]
+    keyed = [
+        t
+        for t in partitions
+        if any(
+            c.kind == "foreign key"
+            and c.columns == (column,)
+            and c.ref_qualified == target.qualified
+            for c in catalog.constraints_of(t)
+        )
+    ]
+    return [t.qualified for t in keyed] if partitions and len(keyed) == len(partitions) else []
+
+
+def _on_every_partition(
+    table: Table, column: Column, target: Table, key: str, partitions: list[str]
+) -> Violation:
+    target_name = target.qualified
+    name = f"{table.name}_{column.name}_fkey"
+    listed = ", ".join(partitions[:6]) + (" …" if len(partitions) > 6 else "")
+    return Violation(
+        column_ref(table, column.name),
+        f"{table.qualified}.{column.name} references {target_name}.{key} through a foreign "
+        f"key on each of its {len(partitions)} partitions, not on the table: a partition "
+        "created later gets none",
+        Fix(
+            "declare the foreign key on the partitioned table",
+            sql=(
+                f"ALTER TABLE {qualified(table.schema, table.name)} ADD CONSTRAINT "
+                f"{ident(name)} FOREIGN KEY ({ident(column.name)}) REFERENCES "
+                f"{qualified(target.schema, target.name)} ({ident(key)});"
+            ),
+            lock_safe=False,
+            behaviour_change=False,  # every partition refuses the same writes already
+            note="each partition's equal foreign key is attached to it, not built again; "
+            "takes SHARE ROW EXCLUSIVE on the table, its partitions and the referenced table",
+        ),
+        evidence=(
+            ("referenced key", f"{target_name}.{key}"),
+            ("partitions with the key", listed),
+        ),
+        severity=Severity.INFO,
+    )
 
 
 def dropped_key(catalog: Catalog, table: Table, column: str) -> str | None:
