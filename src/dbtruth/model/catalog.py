@@ -104,6 +104,7 @@ class Index:
     valid: bool = True
     nulls_not_distinct: bool = False  # PostgreSQL 15+: NULLs collide in this unique index
     constraint: str | None = None  # name of the constraint this index implements
+    clustered: bool = False  # the index CLUSTER uses for the table (CLUSTER … USING marked it)
     # Key columns up to the first expression, unquoted: the part a column lookup can use.
     # Computed once here; rules ask it of every index many times.
     leading: tuple[str, ...] = field(init=False, repr=False, compare=False)

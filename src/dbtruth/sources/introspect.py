@@ -419,6 +419,7 @@ def _index(r: dict[str, Any], attnames: dict[str, dict[int, str]]) -> Index:
         valid=r["valid"],
         nulls_not_distinct=r["nulls_not_distinct"],
         constraint=r["constraint"],
+        clustered=r["clustered"],
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Index
-from dbtruth.model.sqlnames import qualified
+from dbtruth.model.sqlnames import ident, qualified
 from dbtruth.rules.naming import index_ref
 from dbtruth.spec import Settings, rule
 
@@ -42,7 +42,9 @@ def duplicate_index(catalog: Catalog, settings: Settings) -> Iterator[Violation]
     ## Fix safety
     DROP INDEX CONCURRENTLY waits for running queries and blocks no reads or writes; it cannot
     run in a transaction block. The index a constraint uses is always the one kept, and a unique
-    index is kept over a plain copy of it.
+    index is kept over a plain copy of it. When the table is clustered on the copy (`CLUSTER …
+    USING`), the fix first marks the kept index for CLUSTER (`ALTER TABLE … CLUSTER ON`, SHARE
+    UPDATE EXCLUSIVE), so that the next `CLUSTER` still orders the table.
 
     ## References
     PostgreSQL manual DROP INDEX; playbook Principle 4.
@@ -61,6 +63,20 @@ def duplicate_index(catalog: Catalog, settings: Settings) -> Iterator[Violation]
                     f"drop the constraint {index.constraint} if {keep.name} already "
                     "enforces the same rule"
                 )
+            elif index.clustered:
+                # Dropping the index CLUSTER uses would leave the next plain `CLUSTER t` with
+                # nothing to order by; the mark moves to the kept index first.
+                fix = Fix(
+                    f"cluster on {keep.name}, then drop the copy",
+                    sql=(
+                        f"ALTER TABLE {qualified(index.schema, index.table)} CLUSTER ON "
+                        f"{ident(keep.name)};\n"
+                        f"DROP INDEX CONCURRENTLY {qualified(index.schema, index.name)};"
+                    ),
+                    lock_safe=True,
+                    note="CLUSTER ON takes SHARE UPDATE EXCLUSIVE (writes continue); the DROP "
+                    "runs outside a transaction block and blocks no writes",
+                )
             else:
                 fix = Fix(
                     "drop the copy",
@@ -68,9 +84,15 @@ def duplicate_index(catalog: Catalog, settings: Settings) -> Iterator[Violation]
                     safe=True,
                     note="outside a transaction block; blocks no writes",
                 )
+            clustered = (("clustered on", index.name),) if index.clustered else ()
             yield Violation(
                 index_ref(index),
-                f"index {index.name} on {table} duplicates {keep.name}",
+                f"index {index.name} on {table} duplicates {keep.name}"
+                + ("; the table is clustered on it" if index.clustered else ""),
                 fix,
-                evidence=(("definition", index.definition), ("kept", keep.definition)),
+                evidence=(
+                    ("definition", index.definition),
+                    ("kept", keep.definition),
+                    *clustered,
+                ),
             )

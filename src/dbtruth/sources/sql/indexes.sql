@@ -57,6 +57,7 @@ SELECT n.nspname AS schema,
        i.indisunique AS "unique",
        i.indisprimary AS "primary",
        i.indisvalid AS valid,
+       i.indisclustered AS clustered,
        -- indnullsnotdistinct exists from PostgreSQL 15; the reader substitutes it there.
        /*nulls_not_distinct*/false AS nulls_not_distinct,
        con.conname AS "constraint"
