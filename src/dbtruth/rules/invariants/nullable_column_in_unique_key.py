@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
@@ -59,7 +60,9 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
 
     Info when some nullable key column's NULL rows have a unique index of their own on other
     columns (`UNIQUE (item, field, media) WHERE valid_from IS NULL` beside the key): the NULL
-    case is designed.
+    case is designed. Info too, as a guess said to be one, when the key is named by hand for
+    its nullable columns (`unique_phone_factor_per_user` over (user_id, phone)): it is meant
+    for the rows that have them. A generated name, every key column in order, is no sign.
 
     Info when the SQL files themselves declare each nullable key column nullable (a
     migration's `ALTER COLUMN … DROP NOT NULL`, not undone later, whether or not the column
@@ -91,7 +94,9 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
             if not nullable or _null_case_covered(catalog.indexes_of(table), index, nullable):
                 continue
             history = _made_nullable(catalog, table, nullable)
-            designed = _null_case_keyed(catalog.indexes_of(table), index, nullable)
+            designed = _null_case_keyed(catalog.indexes_of(table), index, nullable) or (
+                _named_for(index, nullable)
+            )
             table_sql = qualified(table.schema, table.name)
             sql = "\n".join(
                 f"ALTER TABLE {table_sql} ALTER COLUMN {ident(c)} SET NOT NULL;" for c in nullable
@@ -134,6 +139,23 @@ def _null_case_keyed(indexes: tuple[Index, ...], index: Index, nullable: list[st
                 and f"{column} IS NULL" in other.predicate
             ):
                 return f"rows with {column} NULL have their own unique key, {other.name}"
+    return None
+
+
+def _named_for(index: Index, nullable: list[str]) -> str | None:
+    """A key named by hand for its nullable columns (`unique_phone_factor_per_user` over
+    (user_id, phone)): it is meant for the rows that have them, "unique when present" within
+    the other columns. A generated name (`t_user_id_phone_key`, every column in order) says
+    nothing of intent. A guess from the name, and said to be one."""
+    name = (index.constraint or index.name).lower()
+    if "_".join(k.strip('"').lower() for k in index.keys) in name:
+        return None
+    words = set(re.split(r"[^a-z0-9]+", name))
+    if all(set(re.split(r"[^a-z0-9]+", c.lower())) <= words for c in nullable):
+        return (
+            f"its name {index.constraint or index.name} says it is about "
+            f"{', '.join(nullable)} (guessed): unique where present"
+        )
     return None
 
 
