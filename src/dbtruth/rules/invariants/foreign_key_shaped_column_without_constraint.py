@@ -49,7 +49,8 @@ def foreign_key_shaped_column_without_constraint(
     schema of 15 tables or more that declares no foreign key anywhere. On a partitioned table
     whose every partition carries the foreign key (as pg_dump of a schema that added them
     partition by partition shows), the reference is enforced today: the finding is info, and
-    says that a partition added later gets none until the parent declares it.
+    says that a partition added later gets none until the parent declares it. When only some
+    partitions carry it, the warning names those whose rows are unchecked.
 
     ## Why is this bad?
     The column is a reference in everything but enforcement: rows can point at nothing, deletes
@@ -110,9 +111,9 @@ def foreign_key_shaped_column_without_constraint(
             )
             continue
         for table, column, sql in columns:
-            partitions = keyed_partitions(catalog, table, column.name, target)
-            if partitions:
-                yield _on_every_partition(table, column, target, key, partitions)
+            keyed, bare = keyed_partitions(catalog, table, column.name, target)
+            if keyed:
+                yield _on_partitions(table, column, target, key, keyed, bare)
                 continue
             # an audit log keeps no foreign keys on purpose: its entries outlive what they record
             audit = audit_evidence(catalog, table, settings)
@@ -154,36 +155,62 @@ def foreign_key_shaped_column_without_constraint(
             )
 
 
-def keyed_partitions(catalog: Catalog, table: Table, column: str, target: Table) -> list[str]:
-    """The partitions of a partitioned table when every one of them has a foreign key on
-    exactly this column to `target` (else none)."""
+def keyed_partitions(
+    catalog: Catalog, table: Table, column: str, target: Table
+) -> tuple[list[str], list[str]]:
+    """The partitions of a partitioned table that have a foreign key on exactly this column to
+    `target`, and those that have none."""
     if table.kind != "partitioned table":
-        return []
-    partitions = [t for t in catalog.tables if t.partition_of == table.qualified]
-    keyed = [
-        t
-        for t in partitions
-        if any(
+        return [], []
+    keyed: list[str] = []
+    bare: list[str] = []
+    for part in (t for t in catalog.tables if t.partition_of == table.qualified):
+        has = any(
             c.kind == "foreign key"
             and c.columns == (column,)
             and c.ref_qualified == target.qualified
-            for c in catalog.constraints_of(t)
+            for c in catalog.constraints_of(part)
         )
-    ]
-    return [t.qualified for t in keyed] if partitions and len(keyed) == len(partitions) else []
+        (keyed if has else bare).append(part.qualified)
+    return keyed, bare
 
 
-def _on_every_partition(
-    table: Table, column: Column, target: Table, key: str, partitions: list[str]
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:6]) + (f" … ({len(names)})" if len(names) > 6 else "")
+
+
+def _on_partitions(
+    table: Table, column: Column, target: Table, key: str, keyed: list[str], bare: list[str]
 ) -> Violation:
+    """Some or all partitions carry the key: what is enforced, what is not, and the parent's
+    key as the fix (it attaches the partitions' equal keys and builds the missing ones)."""
     target_name = target.qualified
     name = f"{table.name}_{column.name}_fkey"
-    listed = ", ".join(partitions[:6]) + (" …" if len(partitions) > 6 else "")
+    total = len(keyed) + len(bare)
+    if bare:
+        message = (
+            f"{table.qualified}.{column.name} references {target_name}.{key} through a "
+            f"foreign key on {len(keyed)} of its {total} partitions: rows of "
+            f"{_listed(bare)} are unchecked"
+        )
+        note = (
+            "the partitions' equal keys are attached, not built again; the partitions without "
+            "one are scanned to validate it, under SHARE ROW EXCLUSIVE (writes wait); orphans "
+            "there make it fail"
+        )
+    else:
+        message = (
+            f"{table.qualified}.{column.name} references {target_name}.{key} through a "
+            f"foreign key on each of its {total} partitions, not on the table: a partition "
+            "created later gets none"
+        )
+        note = (
+            "each partition's equal foreign key is attached to it, not built again; takes "
+            "SHARE ROW EXCLUSIVE on the table, its partitions and the referenced table"
+        )
     return Violation(
         column_ref(table, column.name),
-        f"{table.qualified}.{column.name} references {target_name}.{key} through a foreign "
-        f"key on each of its {len(partitions)} partitions, not on the table: a partition "
-        "created later gets none",
+        message,
         Fix(
             "declare the foreign key on the partitioned table",
             sql=(
@@ -192,15 +219,16 @@ def _on_every_partition(
                 f"{qualified(target.schema, target.name)} ({ident(key)});"
             ),
             lock_safe=False,
-            behaviour_change=False,  # every partition refuses the same writes already
-            note="each partition's equal foreign key is attached to it, not built again; "
-            "takes SHARE ROW EXCLUSIVE on the table, its partitions and the referenced table",
+            # partitions without the key refuse orphan writes from then on
+            behaviour_change=bool(bare),
+            note=note,
         ),
         evidence=(
             ("referenced key", f"{target_name}.{key}"),
-            ("partitions with the key", listed),
+            ("partitions with the key", _listed(keyed)),
+            *((("partitions without it", _listed(bare)),) if bare else ()),
         ),
-        severity=Severity.INFO,
+        severity=None if bare else Severity.INFO,
     )
 
 

@@ -21,7 +21,8 @@ def add_stored_generated_column(
 ) -> Iterator[Violation]:
     """
     ## What it does
-    Finds `ADD COLUMN … GENERATED ALWAYS AS (…) STORED` on an existing table.
+    Finds `ADD COLUMN … GENERATED ALWAYS AS (…) STORED` on an existing table; one finding per
+    ALTER TABLE, naming every stored column it adds, since the table is rewritten once.
 
     ## Why is this bad?
     A stored generated column is computed and written for every existing row: the table is
@@ -38,10 +39,12 @@ def add_stored_generated_column(
     -- PostgreSQL 18+: computed on read, no rewrite
     ALTER TABLE orders ADD COLUMN total numeric GENERATED ALWAYS AS (qty * price) VIRTUAL;
     ```
-    or a plain column filled by a batched backfill and kept current by the writer.
+    or, for a column that is indexed (a virtual one cannot be), a plain column filled by a
+    batched backfill and kept current by a trigger.
 
     ## Fix safety
-    Unsafe to switch blindly: a virtual column cannot be indexed.
+    Unsafe to switch blindly: a virtual column cannot be indexed, and is computed on every
+    read; a trigger is new code on every write.
 
     ## References
     PostgreSQL: Generated Columns; ALTER TABLE, ADD COLUMN.
@@ -50,19 +53,29 @@ def add_stored_generated_column(
     if altered is None:
         return
     table, commands = altered
-    for column in added_columns(commands):
-        stored = [
-            c for c in column.constraints or ()
-            if c.contype == ConstrType.CONSTR_GENERATED and c.generated_kind != "v"
-        ]  # fmt: skip
-        if stored:
-            yield Violation(
-                table_ref(table),
-                f"ADD COLUMN {column.colname} … STORED computes and writes every row of "
-                f"{table} under ACCESS EXCLUSIVE",
-                Fix(
-                    "on PostgreSQL 18 make it VIRTUAL, or add a plain column and backfill",
-                    safe=False,
-                ),
-                discriminator=f"{where(statement)}:{column.colname}",
-            )
+    stored = [
+        str(column.colname)
+        for column in added_columns(commands)
+        if any(
+            c.contype == ConstrType.CONSTR_GENERATED and c.generated_kind != "v"
+            for c in column.constraints or ()
+        )
+    ]
+    if not stored:
+        return
+    # One ALTER TABLE rewrites the table once, however many columns it adds: one finding.
+    names = ", ".join(stored)
+    yield Violation(
+        table_ref(table),
+        f"ADD COLUMN {names} … STORED: one rewrite of {table} under ACCESS EXCLUSIVE computes "
+        f"and writes {'them' if len(stored) > 1 else 'it'} for every row",
+        Fix(
+            "on PostgreSQL 18 make a column that is never indexed VIRTUAL (a virtual column "
+            "cannot be indexed); otherwise add a plain column, fill it in batches, and keep it "
+            "current with a BEFORE INSERT OR UPDATE trigger",
+            lock_safe=False,
+            behaviour_change=True,  # a virtual column is computed on read; a trigger is new code
+        ),
+        evidence=(("stored generated columns", names),),
+        discriminator=where(statement),
+    )
