@@ -71,9 +71,13 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
     so the reader can judge whether the key's NULL rows were part of the decision.
 
     ## Fix safety
-    SET NOT NULL scans the whole table under ACCESS EXCLUSIVE unless a validated
-    `CHECK (col IS NOT NULL)` already proves it (PostgreSQL 12+): add that CHECK NOT VALID and
-    validate it first on a large table. Fails if NULLs exist.
+    On PostgreSQL 15+ the fix builds the same key with NULLS NOT DISTINCT, concurrently, and
+    swaps it in (a brief ACCESS EXCLUSIVE, no scan): NULL stays allowed and counts as one value,
+    so a NULL that means "global" or "not given" keeps its meaning. The build fails if
+    duplicates with NULL exist already. Before 15, SET NOT NULL: it scans the whole table under
+    ACCESS EXCLUSIVE unless a validated `CHECK (col IS NOT NULL)` already proves it (PostgreSQL
+    12+): add that CHECK NOT VALID and validate it first on a large table. Fails if NULLs
+    exist.
 
     ## References
     PostgreSQL manual 5.5.3 Unique Constraints (NULLS NOT DISTINCT); playbook §3.2, §6.4.
@@ -112,19 +116,57 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
             elif designed:
                 message += f"; {designed}: the NULL case is designed, not overlooked"
                 evidence.append(("key of the NULL rows", designed))
-            yield Violation(
-                index_ref(index),
-                message,
-                Fix(
-                    "make the key columns NOT NULL (or use NULLS NOT DISTINCT on 15+)",
+            # A NULL tenant is no design: the tenant key is made NOT NULL. Elsewhere NULL may
+            # mean something (a global row, a value not given), which NULLS NOT DISTINCT keeps.
+            tenant_null = any(c in settings.tenant_keys for c in nullable)
+            fix = (
+                _nulls_not_distinct(table, index)
+                if catalog.server_version_num >= 150000 and not tenant_null
+                else Fix(
+                    "make the key columns NOT NULL",
                     sql=sql,
                     lock_safe=False,
                     behaviour_change=True,  # NULLs are refused from then on
                     note="SET NOT NULL scans under ACCESS EXCLUSIVE; fails on NULLs",
-                ),
+                )
+            )
+            yield Violation(
+                index_ref(index),
+                message,
+                fix,
                 evidence=tuple(evidence),
                 severity=Severity.INFO if history or designed else None,
             )
+
+
+def _nulls_not_distinct(table: Table, index: Index) -> Fix:
+    """On PostgreSQL 15+: the same key with NULLS NOT DISTINCT. NULL keeps its meaning (a
+    global row, a value not given) and counts as one value in the key, where SET NOT NULL
+    would forbid it."""
+    table_sql = qualified(table.schema, table.name)
+    new = ident(f"{index.name[:55]}_nnd")
+    columns = ", ".join(index.keys)
+    create = (
+        f"CREATE UNIQUE INDEX CONCURRENTLY {new} ON {table_sql} ({columns}) NULLS NOT DISTINCT;"
+    )
+    if index.constraint:
+        swap = (
+            f"ALTER TABLE {table_sql} DROP CONSTRAINT {ident(index.constraint)};\n"
+            f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(index.constraint)} "
+            f"UNIQUE USING INDEX {new};"
+        )
+    else:
+        swap = f"DROP INDEX CONCURRENTLY {qualified(index.schema, index.name)};"
+    return Fix(
+        "keep NULL allowed and count it as one value: the key with NULLS NOT DISTINCT "
+        "(or make the key columns NOT NULL, if NULL means nothing)",
+        sql=f"{create}\n{swap}",
+        lock_safe=True,
+        behaviour_change=True,  # a second row with the same key and NULL is refused
+        note="the index is built CONCURRENTLY (outside a transaction block); the swap takes a "
+        "brief ACCESS EXCLUSIVE and scans nothing; the build fails if such duplicates exist "
+        "— find them first; a foreign key that references the old constraint blocks its drop",
+    )
 
 
 def _null_case_keyed(indexes: tuple[Index, ...], index: Index, nullable: list[str]) -> str | None:
