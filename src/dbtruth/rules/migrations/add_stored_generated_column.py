@@ -65,9 +65,12 @@ def add_stored_generated_column(
         return
     # One ALTER TABLE rewrites the table once, however many columns it adds: one finding.
     names = ", ".join(stored)
+    # A wide ALTER (temporal adds 24 columns in one) is named by its first few; the evidence
+    # lists them all.
+    shown = names if len(stored) <= 5 else f"{', '.join(stored[:5])} and {len(stored) - 5} more"
     yield Violation(
         table_ref(table),
-        f"ADD COLUMN {names} … STORED: one rewrite of {table} under ACCESS EXCLUSIVE computes "
+        f"ADD COLUMN {shown} … STORED: one rewrite of {table} under ACCESS EXCLUSIVE computes "
         f"and writes {'them' if len(stored) > 1 else 'it'} for every row",
         Fix(
             "on PostgreSQL 18 make a column that is never indexed VIRTUAL (a virtual column "
