@@ -16,7 +16,12 @@ from dbtruth.rules.naming import (
     tenant_key,
     tokens,
 )
-from dbtruth.rules.reference import Reference, deletes_expected, reference_tables
+from dbtruth.rules.reference import (
+    DELETING_ACTIONS,
+    Reference,
+    deletes_expected,
+    reference_tables,
+)
 from dbtruth.spec import Settings, rule
 
 # A practice shows where at least this many keys point at one table.
@@ -78,7 +83,9 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
     A key to a table nothing shows is ever deleted from is info as well: no key to it declares
     an ON DELETE action or RESTRICT, and no live server counted deletes on it (warehouse
     dimensions, append-mostly entities); the scan a delete would cost is then a risk nobody
-    showed will be taken.
+    showed will be taken. RESTRICT counts only where it is chosen key by key: a schema that
+    declares it on five or more keys, and a deleting action on at most one key in ten of
+    those, writes it as a style (a port of MySQL's Sakila), not about one table.
 
     A key on a small table is info too: the referencing table holds at least one and fewer
     than `small_table_rows` rows (10,000 unless dbtruth.yaml's rules.settings says otherwise),
@@ -119,6 +126,7 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
             if not _indexed(catalog, table, fk, settings, scopes):
                 unindexed.append((table, fk))
     left_out = Counter(fk.ref_qualified or "" for _, fk in unindexed)
+    restrict_chosen = _restrict_chosen(catalog)
     for table, fk in unindexed:
         target = fk.ref_qualified or ""
         if target not in deletes:
@@ -132,6 +140,7 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
             deletes[target],
             _small(catalog, table, catalog.table(target), settings.small_table_rows),
             _convention(target, left_out[target], keys_to[target]),
+            restrict_chosen,
         )
 
 
@@ -166,6 +175,18 @@ def _indexed(
         and scopes.get(c, fk.ref_qualified) == fk.ref_qualified
     )
     return 0 < len(rest) < len(fk.columns) and covering_index(catalog, table, rest) is not None
+
+
+def _restrict_chosen(catalog: Catalog) -> bool:
+    """Whether ON DELETE RESTRICT is chosen key by key, and so says its author thought about
+    deleting that parent. A schema that declares RESTRICT on CONVENTION_KEYS or more keys and a
+    deleting action (CASCADE, SET NULL, SET DEFAULT) on at most one key in ten of those writes
+    RESTRICT as its style (pagila, ported from MySQL's Sakila, on every key it declares an
+    action for), which says nothing about any one table."""
+    actions = Counter(c.on_delete for c in catalog.constraints if c.kind == "foreign key")
+    restrict = actions["restrict"]
+    deleting = sum(actions[a] for a in DELETING_ACTIONS)
+    return not (restrict >= CONVENTION_KEYS and deleting * 10 <= restrict)
 
 
 def _convention(parent: str, unindexed: int, keys: int) -> str | None:
@@ -205,6 +226,7 @@ def _violation(
     deletes: str | None,
     small: str | None,
     convention: str | None,
+    restrict_chosen: bool,
 ) -> Violation:
     partitioned = table.kind == "partitioned table"
     name = fresh_name(catalog, table.schema, table.name, *fk.columns, suffix="idx")
@@ -252,7 +274,10 @@ def _violation(
         reference is None
         and deletes is None
         and referenced is not None
-        and not any(k.on_delete == "restrict" for k in catalog.foreign_keys_to(referenced))
+        and not (
+            restrict_chosen
+            and any(k.on_delete == "restrict" for k in catalog.foreign_keys_to(referenced))
+        )
     )
     if unshown:
         message += (

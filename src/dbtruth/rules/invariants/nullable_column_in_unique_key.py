@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Index, Table
 from dbtruth.model.sqlnames import ident, qualified
+from dbtruth.rules.identity import not_null_key, nullable_key_to_promote, whole_unique_keys
 from dbtruth.rules.naming import index_ref, own_tables
 from dbtruth.spec import Settings, rule
 
@@ -56,7 +57,11 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
     ```
 
     Not reported when, for each nullable column, a partial unique index `WHERE col IS NULL`
-    over the remaining columns gives the NULL rows their own key.
+    over the remaining columns gives the NULL rows their own key; when a unique key on part of
+    its columns, all NOT NULL, already refuses every duplicate (`UNIQUE (user_id, room_id)`
+    beside `UNIQUE (user_id, room_id, thread_id)`); or when the table has no primary key and
+    this is the key I001 (table-without-primary-key) makes NOT NULL and promotes — one finding,
+    one fix.
 
     Info when some nullable key column's NULL rows have a unique index of their own on other
     columns (`UNIQUE (item, field, media) WHERE valid_from IS NULL` beside the key): the NULL
@@ -71,10 +76,12 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
     so the reader can judge whether the key's NULL rows were part of the decision.
 
     ## Fix safety
-    On PostgreSQL 15+ the fix builds the same key with NULLS NOT DISTINCT, concurrently, and
-    swaps it in (a brief ACCESS EXCLUSIVE, no scan): NULL stays allowed and counts as one value,
-    so a NULL that means "global" or "not given" keeps its meaning. The build fails if
-    duplicates with NULL exist already. Before 15, SET NOT NULL: it scans the whole table under
+    Where NULL can mean something — a nullable foreign key column (no parent: a global row, one
+    not yet assigned) or a date or time (an open bound) — the fix on PostgreSQL 15+ builds the
+    same key with NULLS NOT DISTINCT, concurrently, and swaps it in (a brief ACCESS EXCLUSIVE,
+    no scan): NULL stays allowed and counts as one value. The build fails if duplicates with
+    NULL exist already. Where NULL means nothing (a name, a code, a size), on a tenant key,
+    and before 15, the fix is SET NOT NULL: it scans the whole table under
     ACCESS EXCLUSIVE unless a validated `CHECK (col IS NOT NULL)` already proves it (PostgreSQL
     12+): add that CHECK NOT VALID and validate it first on a large table. Fails if NULLs
     exist.
@@ -96,6 +103,10 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
                 if (col := table.column(key.strip('"'))) is not None and not col.not_null
             ]
             if not nullable or _null_case_covered(catalog.indexes_of(table), index, nullable):
+                continue
+            if _implied(catalog, table, index) or index is nullable_key_to_promote(catalog, table):
+                # Another key already refuses every duplicate, or I001 reports this key on a
+                # table without a primary key, with the fix that makes it NOT NULL.
                 continue
             history = _made_nullable(catalog, table, nullable)
             designed = _null_case_keyed(catalog.indexes_of(table), index, nullable) or (
@@ -121,7 +132,9 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
             tenant_null = any(c in settings.tenant_keys for c in nullable)
             fix = (
                 _nulls_not_distinct(table, index)
-                if catalog.server_version_num >= 150000 and not tenant_null
+                if catalog.server_version_num >= 150000
+                and not tenant_null
+                and _null_may_mean_something(catalog, table, nullable)
                 else Fix(
                     "make the key columns NOT NULL",
                     sql=sql,
@@ -166,6 +179,35 @@ def _nulls_not_distinct(table: Table, index: Index) -> Fix:
         note="the index is built CONCURRENTLY (outside a transaction block); the swap takes a "
         "brief ACCESS EXCLUSIVE and scans nothing; the build fails if such duplicates exist "
         "— find them first; a foreign key that references the old constraint blocks its drop",
+    )
+
+
+def _implied(catalog: Catalog, table: Table, index: Index) -> bool:
+    """Whether a unique key on part of these columns, all NOT NULL and on every row, already
+    refuses whatever this one would: two rows equal on the whole key, NULL for NULL, are equal
+    on that part, whose values are never NULL (Synapse's `(user_id, room_id)` beside
+    `(user_id, room_id, thread_id)`)."""
+    keys = set(index.keys)
+    return any(
+        other is not index and set(other.keys) < keys and not_null_key(table, other)
+        for other in whole_unique_keys(catalog, table)
+    )
+
+
+def _null_may_mean_something(catalog: Catalog, table: Table, nullable: list[str]) -> bool:
+    """Whether NULL in some nullable key column can carry a meaning worth keeping: a foreign
+    key column (no parent: a global row, one not yet assigned) or a date or time (an open
+    bound). NULL in a name, a code or a size means nothing, and the fix forbids it."""
+    referencing = {
+        column
+        for constraint in catalog.constraints_of(table)
+        if constraint.kind == "foreign key"
+        for column in constraint.columns
+    }
+    return any(
+        name in referencing
+        or ((col := table.column(name)) is not None and col.type_category == "D")
+        for name in nullable
     )
 
 

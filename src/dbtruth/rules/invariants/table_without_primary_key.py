@@ -5,9 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
-from dbtruth.model import Catalog, Index, Table
+from dbtruth.model import Catalog, Constraint, Index, Table
 from dbtruth.model.sqlnames import column_list, ident, qualified
-from dbtruth.rules.naming import own_tables, table_ref, tokens
+from dbtruth.rules.identity import (
+    has_primary_key,
+    not_null_key,
+    nullable_key_to_promote,
+    whole_unique_keys,
+)
+from dbtruth.rules.naming import fresh_name, own_tables, table_ref, tokens
 from dbtruth.spec import Settings, rule
 
 
@@ -42,11 +48,14 @@ def table_without_primary_key(catalog: Catalog, settings: Settings) -> Iterator[
 
     ## Fix safety
     When a unique index on NOT NULL columns exists, the fix promotes it with
-    `ADD PRIMARY KEY USING INDEX`, which takes a brief ACCESS EXCLUSIVE lock and no scan.
-    Otherwise the fix declares the key the rows most likely have: a unique key whose columns
-    may be NULL (SET NOT NULL, then promoted), an id column named for the table (`id`,
-    `cohort_definition_id` in cohort_definition), or, in a link table, its NOT NULL foreign
-    keys together (one row per link). These build or check under ACCESS EXCLUSIVE and refuse
+    `ADD PRIMARY KEY USING INDEX`, which takes a brief ACCESS EXCLUSIVE lock and no scan. A
+    unique constraint owns its index, so a copy is built `CONCURRENTLY` and made the key; the
+    old constraint is dropped after, or kept when a foreign key references its columns (the
+    drop would fail: that foreign key depends on its index). Otherwise the fix declares the
+    key the rows most likely have: a unique key whose columns may be NULL (SET NOT NULL, then
+    promoted), an id column named for the table (`id`, `cohort_definition_id` in
+    cohort_definition), or, in a link table, its NOT NULL foreign keys together (one row per
+    link). These build or check under ACCESS EXCLUSIVE and refuse
     what was accepted before (NULLs, repeats). Only when none exists does it add an identity
     column, which rewrites the table under ACCESS EXCLUSIVE: unsafe on a large, busy table.
 
@@ -55,40 +64,19 @@ def table_without_primary_key(catalog: Catalog, settings: Settings) -> Iterator[
     """
     for table in own_tables(catalog):
         constraints = catalog.constraints_of(table)
-        if any(c.kind == "primary key" for c in constraints):
+        if has_primary_key(catalog, table):
             continue
         candidate = next(
-            (
-                index
-                for index in _whole_unique_keys(catalog, table)
-                if all(
-                    (col := table.column(k.strip('"'))) is not None and col.not_null
-                    for k in index.keys
-                )
-            ),
-            None,
+            (i for i in whole_unique_keys(catalog, table) if not_null_key(table, i)), None
         )
-        name = qualified(table.schema, table.name)
         if candidate is not None:
             constraint = next((c for c in constraints if c.index == candidate.name), None)
-            steps = []
-            if constraint is not None:
-                # A unique constraint's index cannot be reused while the constraint owns it.
-                steps.append(
-                    f"ALTER TABLE {name} DROP CONSTRAINT {ident(constraint.name)}, "
-                    f"ADD PRIMARY KEY ({', '.join(candidate.keys)});"
-                )
-            else:
-                steps.append(
-                    f"ALTER TABLE {name} ADD PRIMARY KEY USING INDEX {ident(candidate.name)};"
-                )
+            steps, note = _promotion(catalog, table, candidate, constraint)
             fix = Fix(
                 f"promote the unique key {candidate.name} on NOT NULL columns to the primary key",
                 sql="\n".join(steps),
-                safe=constraint is None,
-                note="brief ACCESS EXCLUSIVE lock; reuses the existing index"
-                if constraint is None
-                else "rebuilds the key's index under ACCESS EXCLUSIVE",
+                safe=True,
+                note=note,
             )
             message = (
                 f"table {table.qualified} has no primary key, though the unique key "
@@ -107,18 +95,42 @@ def table_without_primary_key(catalog: Catalog, settings: Settings) -> Iterator[
         )
 
 
-def _whole_unique_keys(catalog: Catalog, table: Table) -> Iterator[Index]:
-    """Unique indexes a primary key could be made of: valid, over plain columns, on every row
-    (no predicate), with no INCLUDE columns."""
-    for index in catalog.indexes_of(table):
-        if (
-            index.unique
-            and index.valid
-            and index.predicate is None
-            and all(index.key_is_column)
-            and not index.include
-        ):
-            yield index
+def _promotion(
+    catalog: Catalog, table: Table, index: Index, owner: Constraint | None
+) -> tuple[list[str], str]:
+    """The statements that make a unique key on NOT NULL columns the primary key, and what
+    they cost. A plain unique index becomes the key as it is. A unique constraint's index
+    cannot: the constraint owns it. A copy is built concurrently and made the key; the old
+    constraint is dropped after, unless a foreign key references its columns — the key's
+    index serves that foreign key, and dropping it would fail — and then it stays."""
+    name = qualified(table.schema, table.name)
+    if owner is None:
+        return (
+            [f"ALTER TABLE {name} ADD PRIMARY KEY USING INDEX {ident(index.name)};"],
+            "brief ACCESS EXCLUSIVE lock; reuses the existing index",
+        )
+    key = fresh_name(catalog, table.schema, table.name, suffix="pkey")
+    steps = [
+        f"CREATE UNIQUE INDEX CONCURRENTLY {ident(key)} ON {name} ({', '.join(index.keys)});",
+        f"ALTER TABLE {name} ADD CONSTRAINT {ident(key)} PRIMARY KEY USING INDEX {ident(key)};",
+    ]
+    columns = {k.strip('"') for k in index.keys}
+    referenced_by = [
+        fk.name for fk in catalog.foreign_keys_to(table) if set(fk.ref_columns) == columns
+    ]
+    if referenced_by:
+        return (
+            steps,
+            "builds a copy of the key concurrently (outside a transaction block), then a brief "
+            f"ACCESS EXCLUSIVE; {owner.name} stays, since {', '.join(referenced_by)} "
+            "references its columns through it",
+        )
+    steps.append(f"ALTER TABLE {name} DROP CONSTRAINT {ident(owner.name)};")
+    return (
+        steps,
+        "builds a copy of the key concurrently (outside a transaction block), then a brief "
+        f"ACCESS EXCLUSIVE to make it the key and drop {owner.name}",
+    )
 
 
 def _natural_key(catalog: Catalog, table: Table) -> tuple[Fix, str]:
@@ -128,7 +140,7 @@ def _natural_key(catalog: Catalog, table: Table) -> tuple[Fix, str]:
     foreign keys of a link table together with its other NOT NULL id columns; a new identity
     column only when none of these."""
     name = qualified(table.schema, table.name)
-    nullable_key = next(iter(_whole_unique_keys(catalog, table)), None)
+    nullable_key = nullable_key_to_promote(catalog, table)
     if nullable_key is not None:
         columns = [k.strip('"') for k in nullable_key.keys]
         steps = [
@@ -139,23 +151,14 @@ def _natural_key(catalog: Catalog, table: Table) -> tuple[Fix, str]:
         owner = next(
             (c for c in catalog.constraints_of(table) if c.index == nullable_key.name), None
         )
-        if owner is not None:
-            # A unique constraint's index cannot be reused while the constraint owns it.
-            steps.append(
-                f"ALTER TABLE {name} DROP CONSTRAINT {ident(owner.name)}, "
-                f"ADD PRIMARY KEY ({column_list(columns)});"
-            )
-        else:
-            steps.append(
-                f"ALTER TABLE {name} ADD PRIMARY KEY USING INDEX {ident(nullable_key.name)};"
-            )
+        promotion, note = _promotion(catalog, table, nullable_key, owner)
         return (
             Fix(
                 f"make the unique key {nullable_key.name} NOT NULL and promote it",
-                sql="\n".join(steps),
+                sql="\n".join(steps + promotion),
                 lock_safe=False,
                 behaviour_change=True,  # NULLs in the key are refused from then on
-                note="SET NOT NULL scans under ACCESS EXCLUSIVE and fails on NULLs",
+                note=f"SET NOT NULL scans under ACCESS EXCLUSIVE and fails on NULLs; {note}",
             ),
             f"table {table.qualified} has no primary key; its unique key {nullable_key.name} "
             "allows NULLs, so it does not identify every row",
