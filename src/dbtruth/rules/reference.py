@@ -75,6 +75,9 @@ class Reference:
     table: str  # qualified name
     how: str  # "declared" | "guessed"
     reason: str  # a clause: "declared reference data in dbtruth.yaml", "a lookup: ..."
+    # A vocabulary many keys point at (OMOP's concept) may hold millions of rows; a lookup,
+    # declared or guessed, is a short list.
+    vocabulary: bool = False
 
 
 def declared_role(table: Table, settings: Settings) -> str | None:
@@ -232,7 +235,10 @@ def reference_tables(catalog: Catalog, settings: Settings) -> dict[str, Referenc
                 changed = True
     return {
         **declared,
-        **{name: Reference(name, "guessed", why) for name, (_, why) in guessed.items()},
+        **{
+            name: Reference(name, "guessed", why, vocabulary=why.startswith("a vocabulary"))
+            for name, (_, why) in guessed.items()
+        },
     }
 
 

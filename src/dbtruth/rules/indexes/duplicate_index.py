@@ -8,6 +8,7 @@ from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Index
 from dbtruth.model.sqlnames import ident, qualified
 from dbtruth.rules.naming import index_ref
+from dbtruth.rules.reference import reference_tables
 from dbtruth.spec import Settings, rule
 
 
@@ -39,6 +40,12 @@ def duplicate_index(catalog: Catalog, settings: Settings) -> Iterator[Violation]
     DROP INDEX CONCURRENTLY idx_case_note_case_id;
     ```
 
+    A copy on a lookup table — reference data by dbtruth.yaml's `reference` role, an
+    extension's table, or a lookup's shape (a label, a few columns, keys only to other
+    lookups: a guess, and the finding says so) — is info: a short list written seldom costs
+    a copy of its index little. A vocabulary many keys point at (OMOP's concept) may hold
+    millions of rows and stays a warning.
+
     ## Fix safety
     DROP INDEX CONCURRENTLY waits for running queries and blocks no reads or writes; it cannot
     run in a transaction block. The index a constraint uses is always the one kept, and a unique
@@ -49,6 +56,11 @@ def duplicate_index(catalog: Catalog, settings: Settings) -> Iterator[Violation]
     ## References
     PostgreSQL manual DROP INDEX; playbook Principle 4.
     """
+    lookups = {
+        name: reference
+        for name, reference in reference_tables(catalog, settings).items()
+        if not reference.vocabulary
+    }
     groups: dict[tuple[str, str], list[Index]] = {}
     for index in catalog.indexes:
         if index.valid:
@@ -85,14 +97,26 @@ def duplicate_index(catalog: Catalog, settings: Settings) -> Iterator[Violation]
                     note="outside a transaction block; blocks no writes",
                 )
             clustered = (("clustered on", index.name),) if index.clustered else ()
+            lookup = lookups.get(table)
+            small = (
+                (("table", f"reference data ({lookup.how}): {lookup.reason}"),) if lookup else ()
+            )
             yield Violation(
                 index_ref(index),
                 f"index {index.name} on {table} duplicates {keep.name}"
-                + ("; the table is clustered on it" if index.clustered else ""),
+                + ("; the table is clustered on it" if index.clustered else "")
+                + (
+                    f"; {table} is a lookup ({lookup.how}), short and seldom written, so the "
+                    "copy costs little"
+                    if lookup
+                    else ""
+                ),
                 fix,
                 evidence=(
                     ("definition", index.definition),
                     ("kept", keep.definition),
                     *clustered,
+                    *small,
                 ),
+                severity=Severity.INFO if lookup else None,
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
-from dbtruth.model import Catalog, Constraint, Index, Table
+from dbtruth.model import Catalog, Column, Constraint, Index, Table
 from dbtruth.model.sqlnames import ident, qualified
 from dbtruth.rules.naming import (
     fresh_name,
@@ -13,14 +13,29 @@ from dbtruth.rules.naming import (
     is_generated_identifier,
     own_tables,
     tenant_key,
+    tokens,
 )
 from dbtruth.rules.tenancy import Tenancy
 from dbtruth.spec import Settings, rule
 
+# The last words of a column holding a DNS name: `domain`, `custom_domain`, `domain_name`,
+# `hostname`. The world keeps these unique (one owner per domain), so a tenant claims one
+# only if no other tenant has.
+_DNS_NAME_ENDINGS = (("domain",), ("domain", "name"), ("hostname",), ("host", "name"), ("fqdn",))
+
+
+def _dns_name(column: Column) -> bool:
+    words = tokens(column.name)
+    return column.type_category == "S" and any(
+        words[-len(ending) :] == ending for ending in _DNS_NAME_ENDINGS
+    )
+
 
 def _identifies_globally(table: Table, index: Index) -> bool:
+    """A key over a value unique everywhere: a generated identifier (an id, a UUID, a token),
+    or a DNS name, which one tenant can verify or claim only if no other has."""
     columns = [table.column(k.strip('"')) for k in index.keys]
-    return any(c is not None and is_generated_identifier(c) for c in columns)
+    return any(c is not None and (is_generated_identifier(c) or _dns_name(c)) for c in columns)
 
 
 def _scoped_by_reference(
@@ -71,10 +86,13 @@ def tenant_unique_without_tenant_key(catalog: Catalog, settings: Settings) -> It
     ```
 
     Keys over generated identifiers — ids, UUIDs, tokens, secrets, hashes — are meant to be
-    unique everywhere and are not reported. Nor are keys that contain a foreign key to a row
-    that belongs to one tenant — `UNIQUE (environment_id, name)` where each environment has a
-    NOT NULL tenant key, is a row of the tenant table, or reaches one through NOT NULL foreign
-    keys: two rows can only collide under the same parent row, inside its tenant. A reference
+    unique everywhere and are not reported, nor are keys over a DNS name (`domain`,
+    `custom_domain`, `hostname`): a domain has one owner in the world, and a tenant that could
+    claim one another tenant verified would be the leak. Nor are keys that contain a foreign
+    key to a row that belongs to one tenant — `UNIQUE (environment_id, name)` where each
+    environment has a NOT NULL tenant key, is a row of the tenant table, or reaches one
+    through NOT NULL foreign keys: two rows can only collide under the same parent row,
+    inside its tenant. A reference
     to a table whose tenant key may be NULL (rows shared by all tenants) does not count. A key
     that includes the tenant key but does not lead with it is reported at info severity:
     uniqueness is per tenant, only index use suffers.
