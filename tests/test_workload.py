@@ -425,3 +425,41 @@ def test_a_baseline_hides_known_contract_breaches(shop: str, tmp_path: Path) -> 
     assert dbtruth(*args).code == 1  # X008 on 'done orders'
     assert dbtruth(*args, "--write-baseline", str(baseline)).code == 0
     assert dbtruth(*args, "--baseline", str(baseline)).code == 0
+
+
+def test_a_plan_that_moved_on_the_target_while_the_twin_was_built_is_planned_again(
+    server: Any,
+) -> None:
+    """The target is planned before its statistics are copied; when they move in between (a
+    table just filled, then analyzed), the twin's copy matches the target's later plan. The
+    queries whose twin plan differs are planned on the target again, and the note says so."""
+    from dbtruth.model.workload import Query
+    from dbtruth.planning.compare import TOLERANCE, agreement
+    from dbtruth.planning.explain import plan_query
+    from dbtruth.reading import TargetOptions
+    from dbtruth.workload.run import WorkloadOptions, _replan_moved
+
+    schema = """
+        CREATE TABLE event (id bigint PRIMARY KEY, kind text NOT NULL);
+        INSERT INTO event SELECT g, 'a' FROM generate_series(1, 10) g;
+        ANALYZE event;
+    """
+    with server.database_with(schema) as conninfo:
+        query = Query("events of a kind", "SELECT id FROM event WHERE kind = 'a'", "declared")
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            version = conn.info.server_version
+            before = plan_query(conn, query, version, "5s")
+            conn.execute("INSERT INTO event SELECT g, 'b' FROM generate_series(11, 50000) g")
+            conn.execute("ANALYZE event")
+            # What the twin sees: the statistics as they are now, copied after the change.
+            on_twin = plan_query(conn, query, version, "5s")
+        stale = agreement(before, on_twin)
+        assert not stale.agrees(TOLERANCE)  # 10 rows then, 50,000 now
+        notes: list[str] = []
+        options = WorkloadOptions(target=TargetOptions(target=(conninfo,)))
+        planned, agreements = _replan_moved([before], [on_twin], [stale], options, version, notes)
+    assert agreements[0].agrees(TOLERANCE)
+    assert planned[0].plan is not None and before.plan is not None
+    assert planned[0].plan.total_cost > 10 * before.plan.total_cost
+    # One query moved, and the reader is told the plan shown is the target's later one.
+    assert len(notes) == 1 and notes[0].startswith("1 query plan(s) changed on the target")
