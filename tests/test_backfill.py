@@ -422,6 +422,12 @@ health:
                 for n in range(30):  # WAL the paused standby does not replay
                     conn.execute("UPDATE orders SET touched = %s", (n,))
             time.sleep(1.5)
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                # The standby replies when WAL arrives; with its replay stuck, the primary
+                # reports the lag as growing from the oldest unreplayed write (PostgreSQL
+                # interpolates it), so this reply carries the loop's time and the sleep.
+                conn.execute("UPDATE orders SET touched = 0 WHERE id = 1")
+            time.sleep(0.5)
             code, plan = _json("backfill", "plan", str(spec), "--target", conninfo)
             signals = {s["name"]: s for s in plan["signals"]}
             assert signals["archive_backlog"]["over"], signals

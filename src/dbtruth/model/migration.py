@@ -144,6 +144,9 @@ class MigrationState:
     # tables this file emptied (TRUNCATE, DELETE without WHERE) with no row written into them
     # since: a column added there has no old rows to fill
     emptied: set[str] = field(default_factory=set)
+    # (table, column) -> the line and the destination of a statement of this file that copied
+    # the column's values elsewhere (UPDATE t SET output = … completion …, INSERT … SELECT)
+    copied_columns: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
     # the session's TimeZone as this file set it (SET, SET TIME ZONE, set_config), and one set
     # for the open transaction only; None: the server's own setting, which a lint cannot see
     timezone: str | None = None
@@ -162,6 +165,7 @@ class MigrationState:
         """What holds only within one migration file starts again for the next one."""
         self.created_here = set()
         self.emptied = set()
+        self.copied_columns = {}
         self.timezone = self.local_timezone = None
         self.file_phases = set()
         self.unfilled_columns = set()

@@ -12,6 +12,7 @@ from typing import Any
 from pglast import ast
 from pglast.enums import AlterTableType, ConstrType, TransactionStmtKind, VariableSetKind
 from pglast.parser import ParseError, parse_sql_json
+from pglast.visitors import Visitor
 
 from dbtruth.model.migration import MigrationState, MigrationStatement
 from dbtruth.rules.migration_locks import fills_every_row, relation_name
@@ -60,6 +61,7 @@ def requires_empty(node: Any, state: MigrationState) -> str | None:
 
 def after_statement(state: MigrationState, statement: MigrationStatement) -> None:
     node = statement.node
+    _copies(state, node, statement.line)
     if (table := requires_empty(node, state)) is not None:
         state.emptied.add(table)  # had it held a row, the migration would have stopped here
     if isinstance(node, ast.TruncateStmt):
@@ -88,6 +90,48 @@ def after_statement(state: MigrationState, statement: MigrationStatement) -> Non
     if state.emptied and state.unfilled_columns:
         # a table with no rows has no old rows left without a value
         state.unfilled_columns = {c for c in state.unfilled_columns if c[0] not in state.emptied}
+
+
+class _ColumnNames(Visitor):
+    """The column names an expression reads (the last part of each column reference)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: set[str] = set()
+
+    def visit_ColumnRef(self, ancestors: Any, node: ast.ColumnRef) -> None:
+        last = (node.fields or ())[-1:]
+        if last and isinstance(last[0], ast.String) and last[0].sval:
+            self.found.add(last[0].sval)
+
+
+def _read_columns(expression: Any) -> set[str]:
+    names = _ColumnNames()
+    names(expression)
+    return names.found
+
+
+def _copies(state: MigrationState, node: Any, line: int) -> None:
+    """Columns whose values this statement writes somewhere else, so that dropping them later
+    in the file loses nothing: an UPDATE setting one column from another of the same row
+    (`SET output = json_build_object('completion', completion)`), an INSERT … SELECT reading
+    one table."""
+    if isinstance(node, ast.UpdateStmt) and node.relation is not None:
+        table = relation_name(node.relation, state)
+        for target in node.targetList or ():
+            written = target.name or ""
+            for name in _read_columns(target.val) - {written}:
+                state.copied_columns.setdefault((table, name), (line, f"{table}.{written}"))
+    elif isinstance(node, ast.InsertStmt) and node.relation is not None:
+        select = getattr(node, "selectStmt", None)
+        sources = (select.fromClause or ()) if isinstance(select, ast.SelectStmt) else ()
+        if len(sources) != 1 or not isinstance(sources[0], ast.RangeVar):
+            return
+        source = relation_name(sources[0], state)
+        into = relation_name(node.relation, state)
+        for target in select.targetList or ():  # type: ignore[union-attr]
+            for name in _read_columns(target.val):
+                state.copied_columns.setdefault((source, name), (line, into))
 
 
 def _zone(node: ast.VariableSetStmt) -> str | None:

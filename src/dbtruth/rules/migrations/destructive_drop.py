@@ -55,6 +55,11 @@ def destructive_drop(
     reset of its type or default) is info: code reading it keeps working; the finding says its
     values are reset, not kept.
 
+    A column whose values an earlier statement of the same migration copied elsewhere (an
+    `UPDATE t SET output = json_build_object('completion', completion)`, an `INSERT … SELECT`
+    from its table) is info: the data is kept, and what is left to check is that no code
+    reads the old column.
+
     ## Fix safety
     No fix: the finding asks for a deliberate decision, recorded by the ignore's reason.
 
@@ -82,13 +87,20 @@ def destructive_drop(
         table, commands = altered
         for cmd in commands:
             if cmd.subtype == AlterTableType.AT_DropColumn:
+                copied = state.copied_columns.get((table, cmd.name or ""))
+                kept = (
+                    f"; its values were copied into {copied[1]} at line {copied[0]} of this "
+                    "migration first, so the data is kept: confirm nothing reads the old column"
+                    if copied and not named
+                    else ""
+                )
                 yield Violation(
                     table_ref(table),
                     f"DROP COLUMN {table}.{cmd.name} destroys its data and breaks code still "
-                    "reading it" + because,
+                    "reading it" + because + kept,
                     Fix("drop only in a contract release after nothing reads it"),
                     discriminator=f"{where(statement)}:{cmd.name}",
-                    severity=severity,
+                    severity=Severity.INFO if kept else severity,
                 )
 
 
