@@ -76,9 +76,11 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
     point at), foreign keys only to other reference data or itself, no personal data or owner,
     not the table a tenant key points at, and on a live server at most 10,000 rows. It is a
     warning again when deletes are expected on the referenced table: a foreign key to it
-    declares ON DELETE CASCADE, SET NULL or SET DEFAULT, or a live server counted deletes. A
-    table many keys point at is not reference data for that alone: users, tenants and accounts
-    are graded like any other table.
+    declares ON DELETE CASCADE, SET NULL or SET DEFAULT, or a live server counted deletes. An
+    action the schema declares on nine keys in ten (Kratos cascades everywhere) is its style
+    and does not count for a lookup; deletes a live server counted still do. A table many
+    keys point at is not reference data for that alone: users, tenants and accounts are
+    graded like any other table.
 
     A key to a table nothing shows is ever deleted from is info as well: no key to it declares
     an ON DELETE action or RESTRICT, and no live server counted deletes on it (warehouse
@@ -127,11 +129,23 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
                 unindexed.append((table, fk))
     left_out = Counter(fk.ref_qualified or "" for _, fk in unindexed)
     restrict_chosen = _restrict_chosen(catalog)
+    cascade_style = _cascade_style(catalog)
+    styled: dict[str, str] = {}
     for table, fk in unindexed:
         target = fk.ref_qualified or ""
         if target not in deletes:
             parent = catalog.table(target)
             deletes[target] = deletes_expected(catalog, parent) if parent else None
+            if (
+                parent is not None
+                and target in references
+                and cascade_style is not None
+                and not _deletes_counted(catalog, parent)
+            ):
+                # A lookup's keys cascade because every key of the schema does: no sign that
+                # its rows go (a style, said in the evidence).
+                deletes[target] = None
+                styled[target] = cascade_style
         yield _violation(
             catalog,
             table,
@@ -141,6 +155,7 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
             _small(catalog, table, catalog.table(target), settings.small_table_rows),
             _convention(target, left_out[target], keys_to[target]),
             restrict_chosen,
+            styled.get(target),
         )
 
 
@@ -189,6 +204,25 @@ def _restrict_chosen(catalog: Catalog) -> bool:
     return not (restrict >= CONVENTION_KEYS and deleting * 10 <= restrict)
 
 
+def _cascade_style(catalog: Catalog) -> str | None:
+    """The schema's blanket deleting action, when nine in ten of its foreign keys (and at
+    least CONVENTION_KEYS) declare CASCADE, SET NULL or SET DEFAULT (Kratos: 54 of 55): a key
+    to a lookup that cascades then follows the style, and says nothing about its rows going."""
+    keys = [c for c in catalog.constraints if c.kind == "foreign key"]
+    deleting = sum(1 for c in keys if c.on_delete in DELETING_ACTIONS)
+    if deleting >= CONVENTION_KEYS and deleting * 10 >= len(keys) * 9:
+        return (
+            f"{deleting} of the schema's {len(keys)} foreign keys declare an ON DELETE action: "
+            "a style, not a sign that this lookup's rows are deleted"
+        )
+    return None
+
+
+def _deletes_counted(catalog: Catalog, table: Table) -> bool:
+    stats = catalog.table_stats(table)
+    return stats is not None and stats.deletes > 0
+
+
 def _convention(parent: str, unindexed: int, keys: int) -> str | None:
     """The schema's own practice for keys to `parent`, when it leaves most of them unindexed:
     one design decision (users deleted seldom, keys kept only for integrity), not an omission
@@ -227,6 +261,7 @@ def _violation(
     small: str | None,
     convention: str | None,
     restrict_chosen: bool,
+    cascade_style: str | None,
 ) -> Violation:
     partitioned = table.kind == "partitioned table"
     name = fresh_name(catalog, table.schema, table.name, *fk.columns, suffix="idx")
@@ -268,6 +303,8 @@ def _violation(
     if reference is not None and deletes is not None:
         # Why reference data is graded a warning all the same.
         evidence.append(("deletes on the referenced table", deletes))
+    if cascade_style is not None:
+        evidence.append(("deletes on the referenced table", cascade_style))
     # Without a sign that parent rows go (an ON DELETE action or RESTRICT on a key to it, or
     # deletes a live server counted), the scan is a risk nobody has shown will be taken.
     unshown = (

@@ -11,6 +11,7 @@ from pglast.enums import AlterTableType, ObjectType
 
 from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
+from dbtruth.rules.lifetime import short_lived_by_names
 from dbtruth.rules.migration_locks import (
     altered_existing_table,
     object_name,
@@ -58,7 +59,9 @@ def destructive_drop(
     A column whose values an earlier statement of the same migration copied elsewhere (an
     `UPDATE t SET output = json_build_object('completion', completion)`, an `INSERT … SELECT`
     from its table) is info: the data is kept, and what is left to check is that no code
-    reads the old column.
+    reads the old column. So is a drop from a table of short-lived rows — one with an expiry
+    column (`expires`, `expires_at`) or named for flows, exchanges or challenges, by the
+    columns earlier migrations gave it — since what is lost would have expired anyway.
 
     ## Fix safety
     No fix: the finding asks for a deliberate decision, recorded by the ignore's reason.
@@ -67,41 +70,58 @@ def destructive_drop(
     Playbook §3.8 (expand/migrate/contract), §6.7 ("Migration backward-compatible?").
     """
     named = _named_for_removal(statement.file)
-    severity = Severity.INFO if named else None
-    because = f"; {named}" if named else ""
     node = statement.node
     if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
         for obj in node.objects or ():
             table = state.qualify(*object_name(obj))
             if state.is_new(table):
                 continue
+            why = named or _brief(state, table)
             yield Violation(
                 table_ref(table),
                 f"DROP TABLE {table} destroys its data and breaks any code still reading it"
-                + because,
+                + (f"; {why}" if why else ""),
                 Fix("drop only in a contract release after nothing reads it; keep an archive"),
                 discriminator=where(statement),
-                severity=severity,
+                severity=Severity.INFO if why else None,
             )
     elif (altered := altered_existing_table(statement, state)) is not None:
         table, commands = altered
         for cmd in commands:
             if cmd.subtype == AlterTableType.AT_DropColumn:
                 copied = state.copied_columns.get((table, cmd.name or ""))
-                kept = (
-                    f"; its values were copied into {copied[1]} at line {copied[0]} of this "
-                    "migration first, so the data is kept: confirm nothing reads the old column"
-                    if copied and not named
-                    else ""
+                why = (
+                    named
+                    or (
+                        f"its values were copied into {copied[1]} at line {copied[0]} of this "
+                        "migration first, so the data is kept: confirm nothing reads the old "
+                        "column"
+                        if copied
+                        else None
+                    )
+                    or _brief(state, table)
                 )
                 yield Violation(
                     table_ref(table),
                     f"DROP COLUMN {table}.{cmd.name} destroys its data and breaks code still "
-                    "reading it" + because + kept,
+                    "reading it" + (f"; {why}" if why else ""),
                     Fix("drop only in a contract release after nothing reads it"),
                     discriminator=f"{where(statement)}:{cmd.name}",
-                    severity=Severity.INFO if kept else severity,
+                    severity=Severity.INFO if why else None,
                 )
+
+
+def _brief(state: MigrationState, table: str) -> str | None:
+    """Why the table's rows live briefly, by its name and the columns earlier migrations gave
+    it (an expiry, a flow): what a drop loses would have expired anyway (a guess, said)."""
+    columns = [column for (owner, column) in state.column_types if owner == table]
+    lived = short_lived_by_names(table.rsplit(".", 1)[-1], columns)
+    if lived is None:
+        return None
+    return (
+        f"its rows are short-lived ({lived}; a guess from the names), so what is lost would "
+        "have expired: confirm nothing reads it"
+    )
 
 
 # Words of a migration's name that announce a removal as its purpose.
