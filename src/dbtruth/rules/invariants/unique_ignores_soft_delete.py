@@ -13,6 +13,7 @@ from dbtruth.rules.naming import (
     is_generated_identifier,
     names_a_generated_value,
     own_tables,
+    tokens,
 )
 from dbtruth.spec import Settings, rule
 
@@ -24,6 +25,15 @@ _SOFT_DELETE = (
     "isDeleted",
     "removed_at",
 )  # not archived_at: an archived row is kept as a record, and often must stay unique
+
+
+_COUNTED_WORDS = frozenset({"version", "revision", "seq", "sequence"})
+
+
+def _counted_number(column: Column) -> bool:
+    """A number the system counts up (`version`, `revision`, `seq`): never chosen again."""
+    parts = tokens(column.name)
+    return column.type_category == "N" and bool(parts) and parts[-1] in _COUNTED_WORDS
 
 
 def soft_delete_column(table: Table) -> Column | None:
@@ -69,7 +79,10 @@ def unique_ignores_soft_delete(catalog: Catalog, settings: Settings) -> Iterator
     ```
 
     Keys over generated identifiers (ids, tokens, hashes) are not reported: a deleted row's
-    token is never re-created, so counting it blocks nobody.
+    token is never re-created, so counting it blocks nobody. Nor are keys over a version or
+    revision number (a numeric `version`, `revision`, `seq`): the next one gets the next
+    number, and a deleted version's number must not come back (Synapse's room-key backup
+    versions, which clients cache).
 
     ## Fix safety
     The partial index is built CONCURRENTLY (writes continue; not inside a transaction block);
@@ -92,10 +105,10 @@ def unique_ignores_soft_delete(catalog: Catalog, settings: Settings) -> Iterator
                 continue
             if any(
                 (c := table.column(k.strip('"'))) is not None
-                and (is_generated_identifier(c) or names_a_generated_value(c))
+                and (is_generated_identifier(c) or names_a_generated_value(c) or _counted_number(c))
                 for k in index.keys
             ):
-                continue  # tokens and ids never come back: deleted rows do not block anyone
+                continue  # ids, tokens, version numbers never come back: nobody is blocked
             table_sql = qualified(table.schema, table.name)
             name = fresh_name(
                 catalog,
