@@ -52,17 +52,25 @@ def _lint(code: str, text: str, tmp: Path, name: str, existing: Any, version: in
     return outcome.result.findings, starts
 
 
-def _run(conninfo: str, text: str, wrapped: bool) -> None:
-    """As the runner would: the whole file in one transaction, or statement by statement."""
+def _run(conninfo: str, text: str, wrapped: bool, show: str | None = None) -> str | None:
+    """As the runner would: the whole file in one transaction, or statement by statement; with
+    `show`, that setting as the runner's session holds it afterwards (for its next file)."""
     pieces = pg_parser.split(text, with_parser=False)
-    if wrapped and runs_in_transaction(Path("migration.sql"), text, "auto", prisma=False):
-        with psycopg.connect(conninfo) as conn:  # one transaction, committed on exit
+    in_transaction = wrapped and runs_in_transaction(
+        Path("migration.sql"), text, "auto", prisma=False
+    )
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        if in_transaction:
+            with conn.transaction():
+                for piece in pieces:
+                    conn.execute(piece)  # type: ignore[call-overload]
+        else:
             for piece in pieces:
                 conn.execute(piece)  # type: ignore[call-overload]
-    else:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            for piece in pieces:
-                conn.execute(piece)  # type: ignore[call-overload]
+        if show is None:
+            return None
+        row = conn.execute(f"SHOW {show}").fetchone()  # type: ignore[call-overload]
+        return str(row[0]) if row else None
 
 
 @pytest.mark.parametrize(("code", "case"), _cases())
@@ -114,6 +122,9 @@ def test_migration_fixture(server: Any, code: str, case: dict[str, Any], tmp_pat
                     _run(conninfo, case["migration"], wrapped)
             else:
                 _run(conninfo, case["migration"], wrapped)
+        if case.get("surround_fix"):
+            _check_surrounding_fix(server, case, findings, tmp_path, code, existing, version,
+                                   wrapped, manifest)  # fmt: skip
         if case.get("apply_fix"):
             fixed = case["migration"]
             for finding in findings:
@@ -135,3 +146,31 @@ def test_migration_fixture(server: Any, code: str, case: dict[str, Any], tmp_pat
                 server.drop_database(fresh)
     finally:
         server.drop_database(name)
+
+
+# Where a fix that frames the whole file puts the file's own statements.
+_THE_STATEMENTS = "-- the migration's statements"
+
+
+def _check_surrounding_fix(server: Any, case: dict[str, Any], findings: Any, tmp_path: Path,
+                           code: str, existing: Any, version: int, wrapped: bool,
+                           manifest: Manifest) -> None:  # fmt: skip
+    """A fix that is a setting for the whole file (M011's lock_timeout): its SQL goes around
+    the migration, at the placeholder or before it; the rule goes quiet, the file runs, and
+    the runner's session holds the setting no longer once the file is done."""
+    (finding,) = findings
+    fix = finding.violation.fix.sql
+    if _THE_STATEMENTS in fix:
+        fixed = fix.replace(_THE_STATEMENTS, case["migration"].rstrip())
+    else:
+        fixed = f"{fix}\n{case['migration']}"
+    again, _ = _lint(code, fixed, tmp_path, "0001_fixed.sql", existing, version, wrapped,
+                     manifest)  # fmt: skip
+    assert again == [], [f.message for f in again]
+    fresh = server.create_database()
+    try:
+        _run(server.conninfo(fresh), case["existing"], wrapped=False)
+        after = _run(server.conninfo(fresh), fixed, wrapped, show=case["surround_fix"])
+        assert after == "0", (case["surround_fix"], after)  # the server's default again
+    finally:
+        server.drop_database(fresh)

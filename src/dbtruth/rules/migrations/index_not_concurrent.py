@@ -18,6 +18,14 @@ from dbtruth.rules.migration_locks import (
 )
 from dbtruth.spec import Settings, migration_rule
 
+# Said where the statement runs in a transaction, as CONCURRENTLY cannot.
+_WRAPPED = (
+    "; this file runs in a transaction (its runner wraps it, or it says BEGIN), where "
+    "CONCURRENTLY fails: move the build to a file the runner runs outside one (its marker, "
+    "in the README's table of runner conventions), or, where the runner has none, to a step "
+    "of the deployment outside it"
+)
+
 
 @migration_rule(
     "M001", "index-not-concurrent", Severity.WARNING, reads=(ast.IndexStmt, ast.AlterTableStmt)
@@ -80,7 +88,8 @@ def index_not_concurrent(
                 "build it CONCURRENTLY, in a migration that runs outside a transaction",
                 safe=True,
                 sql=fixed + ";" if fixed != text else None,
-                note="a failed concurrent build leaves an INVALID index: drop it and retry",
+                note="a failed concurrent build leaves an INVALID index: drop it and retry"
+                + (_WRAPPED if state.in_transaction else ""),
             ),
             discriminator=where(statement),
         )

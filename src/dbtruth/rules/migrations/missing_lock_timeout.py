@@ -56,12 +56,16 @@ def missing_lock_timeout(
 
     ## Use instead
     ```sql
-    SET lock_timeout = '2s';
+    SET LOCAL lock_timeout = '2s';  -- the runner wraps the file in a transaction
     ALTER TABLE orders ADD COLUMN note text;
     ```
 
     ## Fix safety
-    Safe: the migration may now fail on a busy table, which is the point; retry it.
+    Safe: the migration may now fail on a busy table, which is the point; retry it. In a file
+    its runner wraps in a transaction the fix is `SET LOCAL`, which ends with it; a plain SET
+    would stay on the runner's session for the migrations after it. In a file run outside a
+    transaction (Prisma, a no-transaction marker) the fix sets it at the file's start and
+    resets it at its end.
 
     ## References
     PostgreSQL: lock_timeout; Explicit Locking (lock queue). Playbook §3.8, §10.1.
@@ -101,9 +105,34 @@ def missing_lock_timeout(
     yield Violation(
         ObjectRef("index", schema, name) if lock.index else table_ref(lock.relation),
         message,
-        Fix("start the migration with SET lock_timeout", sql="SET lock_timeout = '2s';", safe=True),
+        _fix(state.in_transaction),
         discriminator=migration_name(statement.file),
         severity=Severity.INFO if if_exists else None,
+    )
+
+
+def _fix(in_transaction: bool) -> Fix:
+    """SET LOCAL where the statement runs in a transaction: the timeout ends with it. A plain
+    SET would outlive the migration on the runner's session — Prisma applies every migration
+    on one connection — and hold the files after it to the timeout, a later CREATE INDEX
+    CONCURRENTLY included, which then gives up on its waits. Outside a transaction, SET at
+    the start of the file and RESET at its end."""
+    if in_transaction:
+        return Fix(
+            "start the migration with SET LOCAL lock_timeout",
+            sql="SET LOCAL lock_timeout = '2s';",
+            safe=True,
+            note="LOCAL: it ends with the migration's transaction, so the runner's later "
+            "migrations on the same session are not held to it",
+        )
+    return Fix(
+        "set lock_timeout for this file only: SET at its start, RESET at its end",
+        sql="SET lock_timeout = '2s';\n-- the migration's statements\nRESET lock_timeout;",
+        safe=True,
+        note="the runner does not wrap this file in a transaction, so a plain SET would stay "
+        "on its session for the migrations after it; a runner that sends each statement on "
+        "any connection of a pool (Temporal's schema tool) needs the role's setting instead "
+        "(ALTER ROLE … SET lock_timeout)",
     )
 
 
