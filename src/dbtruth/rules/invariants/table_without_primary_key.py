@@ -54,10 +54,12 @@ def table_without_primary_key(catalog: Catalog, settings: Settings) -> Iterator[
     drop would fail: that foreign key depends on its index). Otherwise the fix declares the
     key the rows most likely have: a unique key whose columns may be NULL (SET NOT NULL, then
     promoted), an id column named for the table (`id`, `cohort_definition_id` in
-    cohort_definition), or, in a link table, its NOT NULL foreign keys together (one row per
-    link). These build or check under ACCESS EXCLUSIVE and refuse
-    what was accepted before (NULLs, repeats). Only when none exists does it add an identity
-    column, which rewrites the table under ACCESS EXCLUSIVE: unsafe on a large, busy table.
+    cohort_definition), in a link table its NOT NULL foreign keys together (one row per
+    link), or its NOT NULL columns together when they are at most five of plain key types (a
+    row stored twice is refused; the real grain may be narrower). These build or check under
+    ACCESS EXCLUSIVE and refuse what was accepted before (NULLs, repeats). Only when none
+    exists does it add an identity column, which rewrites the table under ACCESS EXCLUSIVE:
+    unsafe on a large, busy table, and it stops no row being stored twice.
 
     ## References
     PostgreSQL manual 5.5.4 Primary Keys; playbook §3.3 Grain Before Columns, §6.4 Schema.
@@ -131,6 +133,42 @@ def _promotion(
         "builds a copy of the key concurrently (outside a transaction block), then a brief "
         f"ACCESS EXCLUSIVE to make it the key and drop {owner.name}",
     )
+
+
+# A key of at most this many columns, of types an index compares cheaply.
+WHOLE_ROW_KEY_COLUMNS = 5
+_UNKEYED_TYPES = frozenset({"float4", "float8", "json", "jsonb", "bytea", "xml"})
+# Text that holds a document rather than a name (Synapse's message_json, actions): too long
+# for an index entry, and never what tells one row from another.
+_DOCUMENT_WORDS = frozenset(
+    {"json", "body", "content", "data", "payload", "message", "messages", "html", "actions",
+     "description", "comment", "notes", "text", "blob"}
+)  # fmt: skip
+
+
+def _document(name: str) -> bool:
+    """A column named for a document it holds (`message_json`), not for an id (`message_id`)."""
+    words = tokens(name)
+    return bool(words) and words[-1] != "id" and bool(_DOCUMENT_WORDS.intersection(words))
+
+
+def _whole_row_key(table: Table) -> list[str]:
+    """Every NOT NULL column together, as the key of a table that has no other: two rows equal
+    on all of them are one thing stored twice (Synapse's users_pending_deactivation (user_id),
+    OMOP's cohort and its four columns). Only when they are few and of plain key types —
+    numbers but not floating point, text that names rather than holds a document, dates and
+    times, UUIDs."""
+    columns = [c for c in table.columns if c.not_null and not c.generated]
+    if not 1 <= len(columns) <= WHOLE_ROW_KEY_COLUMNS:
+        return []
+    if any(
+        (c.type_category not in ("N", "S", "D") and c.type_name != "uuid")
+        or c.type_name in _UNKEYED_TYPES
+        or (c.type_category == "S" and _document(c.name))
+        for c in columns
+    ):
+        return []
+    return [c.name for c in columns]
 
 
 def _natural_key(catalog: Catalog, table: Table) -> tuple[Fix, str]:
@@ -213,6 +251,20 @@ def _natural_key(catalog: Catalog, table: Table) -> tuple[Fix, str]:
             f"table {table.qualified} has no primary key; it links "
             + " and ".join(sorted({fk.ref_qualified or "" for fk in links}))
             + ", and nothing stops the same link being stored twice",
+        )
+    whole = _whole_row_key(table)
+    if whole:
+        return (
+            Fix(
+                "declare its NOT NULL columns together the primary key: no row stored twice",
+                sql=f"ALTER TABLE {name} ADD PRIMARY KEY ({column_list(whole)});",
+                lock_safe=False,
+                behaviour_change=True,  # an identical row is refused from then on
+                note="builds its index under ACCESS EXCLUSIVE; fails if a row is stored twice; "
+                "the rows' real grain may be fewer of these columns: narrow the key if so",
+            ),
+            f"table {table.qualified} has no primary key and no unique key to promote; its "
+            f"NOT NULL columns ({', '.join(whole)}) together are the key its rows can have",
         )
     column = "id" if table.column("id") is None else f"{table.name}_id"
     return (
