@@ -479,3 +479,31 @@ def test_fail_on_never_in_dbtruth_yaml_as_on_the_command_line(tmp_path: Path) ->
     outcome = dbtruth("migrate", "lint", str(folder), "--no-color")
     assert outcome.code == 0
     assert outcome.out.rstrip().endswith("over 1 statement")  # one, not "1 statements"
+
+
+def test_a_drop_the_sets_manifest_describes_as_a_removal_is_a_contract_step(
+    tmp_path: Path,
+) -> None:
+    """Temporal's manifest.json describes each version ("schema update for cluster metadata
+    cleanup"): a drop in a version described as a removal is deliberate (info), one in any
+    other version is a warning; a description is quoted printable only."""
+    folder = _write(tmp_path / "temporal", {
+        "v1.0/manifest.json": '{"SchemaUpdateCqlFiles": ["base.sql"]}',
+        "v1.0/base.sql": "CREATE TABLE cluster_metadata (id int, immutable_data bytea, "
+                         "other bytea);\n",
+        "v1.1/manifest.json": '{"Description": "add replacement columns", '
+                              '"SchemaUpdateCqlFiles": ["add.sql"]}',
+        "v1.1/add.sql": "ALTER TABLE cluster_metadata DROP other;\n",
+        "v1.4/manifest.json": '{"Description": "schema update for cluster metadata '
+                              'cleanup\\u001b[31m", '
+                              '"SchemaUpdateCqlFiles": ["cluster_metadata.sql"]}',
+        "v1.4/cluster_metadata.sql": "ALTER TABLE cluster_metadata DROP immutable_data;\n",
+    })  # fmt: skip
+    _, report, err = _lint(str(folder), "--select", "M008", "--fail-on", "never")
+    by_file = {f["location"]["file"].rsplit("/", 1)[-1]: f  # type: ignore[index]
+               for f in report["findings"]}  # type: ignore[attr-defined]  # fmt: skip
+    assert sorted(by_file) == ["add.sql", "cluster_metadata.sql"], err
+    assert by_file["add.sql"]["severity"] == "warning"
+    cleanup = by_file["cluster_metadata.sql"]
+    assert cleanup["severity"] == "info"
+    assert '("schema update for cluster metadata cleanup[31m")' in cleanup["message"]

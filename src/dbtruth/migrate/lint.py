@@ -264,6 +264,7 @@ def lint(
         outcome.files += 1
         state.start_file(migration.wrapped)
         state.release, state.file = migration.release, migration.path
+        state.description = migration.description
         inline: list[Suppression] = []
         # DROP COLUMN findings of this file, by (table, column): a later ADD COLUMN of the
         # same name in the file re-creates what code reads (see _regrade_readded).

@@ -98,6 +98,8 @@ class MigrationFile:
     release: str | None = None
     # Why its runner applies it with nothing else on the database (a runner convention).
     offline: str | None = None
+    # What the set's own metadata calls this migration (Temporal's manifest.json Description).
+    description: str | None = None
 
 
 @dataclass
@@ -119,6 +121,7 @@ class MigrationState:
     # column known without any maps to (); an unknown column is absent.
     column_typmods: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
     release: str | None = None  # the current file's
+    description: str | None = None  # the current file's, from the set's metadata
     file: str = ""  # the current file
     existing: frozenset[str] | None = None  # the target's relations, when there is a target
     search_path_schema: str = "public"

@@ -117,6 +117,25 @@ def _manifest_order(folder: Path) -> list[Path] | None:
     return ordered
 
 
+def manifest_description(path: Path) -> str | None:
+    """What a versioned folder's manifest.json says the migration does (Temporal:
+    `"Description": "schema update for cluster metadata cleanup"`), or None."""
+    manifest = path.parent / "manifest.json"
+    if not manifest.is_file():
+        return None
+    try:
+        description = json.loads(read_bytes(manifest, _LIST_BYTES, "a manifest.json")).get(
+            "Description"
+        )
+    except (ValueError, AttributeError, DbtruthError):
+        return None
+    if not isinstance(description, str):
+        return None
+    # It is quoted in findings: printable characters only, and a line's worth of them.
+    printable = "".join(ch for ch in description if ch.isprintable())[:200]
+    return printable or None
+
+
 def discover(
     paths: Iterable[Path],
     order_file: Path | None = None,
@@ -573,7 +592,8 @@ def read_file(
     return MigrationFile(streamed.path, streamed.wrapped, statements_,
                          tuple(streamed.file_suppressions), tuple(streamed.problems),
                          skipped=streamed.skipped, release=streamed.release,
-                         offline=streamed.offline)  # fmt: skip
+                         offline=streamed.offline,
+                         description=streamed.description)  # fmt: skip
 
 
 def _dump_note(path: Path, why: str) -> str:
@@ -612,7 +632,7 @@ def stream_file(
     statements_ = _statements(path, text, file_index, replacements, file_level, problems)
     return MigrationFile(
         str(path), wrapped, statements_, file_level, problems, release=release_of(path),
-        offline=offline_runner(path),
+        offline=offline_runner(path), description=manifest_description(path),
     )  # fmt: skip
 
 

@@ -49,8 +49,9 @@ def destructive_drop(
     `-- dbtruth: ignore[M008] <why it is safe now>`.
 
     A drop in a migration named for the removal (`drop_unused_prefixes`, `remove_legacy_x`,
-    `cleanup_…`) is graded info: the file says the contract step is deliberate; what is left
-    to check is that nothing reads the object any more.
+    `cleanup_…`), or described as one by the set's own metadata (Temporal's manifest.json:
+    "schema update for cluster metadata cleanup"), is graded info: the file says the contract
+    step is deliberate; what is left to check is that nothing reads the object any more.
 
     A column dropped and added again under the same name later in the same migration (a
     reset of its type or default) is info: code reading it keeps working; the finding says its
@@ -69,7 +70,7 @@ def destructive_drop(
     ## References
     Playbook §3.8 (expand/migrate/contract), §6.7 ("Migration backward-compatible?").
     """
-    named = _named_for_removal(statement.file)
+    named = _named_for_removal(statement.file) or _described_as_removal(state.description)
     node = statement.node
     if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
         for obj in node.objects or ():
@@ -142,6 +143,18 @@ def _named_for_removal(file: str) -> str | None:
     return (
         f"the migration is named for it ({name}): a deliberate contract step; confirm "
         "nothing reads it"
+    )
+
+
+def _described_as_removal(description: str | None) -> str | None:
+    """Why the set's own description of the migration (Temporal's manifest.json) shows the
+    drop is its purpose, or None."""
+    words = re.split(r"[^a-z]+", (description or "").lower())
+    if not _REMOVAL_WORDS.intersection(words):
+        return None
+    return (
+        f'the migration\'s manifest describes it as a removal ("{description}"): a deliberate '
+        "contract step; confirm nothing reads it"
     )
 
 
