@@ -183,7 +183,23 @@ chunk: {rows: 8000}
 health: {lock_wait: 20ms}
 validate: SELECT id FROM orders WHERE region <> 'r9' AND (n <> 1 OR currency IS NULL)
 """)  # fmt: skip
-    schema = _ORDERS.format(rows=40000) + "CREATE SEQUENCE new_orders START 1000000;"
+    # The backfill's own updates take a little longer (a trigger sleeps 2 ms on one row in a
+    # hundred it fills: 160 ms a chunk of 8,000), so every chunk holds its rows' locks long
+    # enough for the writers to queue on them and for the 50 ms watcher to see it, however
+    # loaded the machine.
+    slow_fill = """
+        CREATE FUNCTION slow_fill() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF OLD.currency IS NULL AND NEW.currency IS NOT NULL AND NEW.id % 100 = 0 THEN
+                PERFORM pg_sleep(0.002);
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER slow_fill BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION slow_fill();
+    """
+    schema = (
+        _ORDERS.format(rows=40000) + "CREATE SEQUENCE new_orders START 1000000;" + slow_fill
+    )
     with pg18.database_with(schema) as conninfo:
         stop = threading.Event()
         counts = {"updates": 0, "inserts": 0}
