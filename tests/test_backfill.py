@@ -490,7 +490,15 @@ health: {backoff: 200ms, max_backoff: 200ms}
     with psycopg.connect(orders) as holder:
         holder.execute("SELECT * FROM orders WHERE id = 7 FOR UPDATE")  # an open transaction
         child = _background_run(spec, orders)
-        time.sleep(1.5)
+        # Until the backfill's chunk waits on the held row, then long enough for its 100 ms
+        # lock_timeout to end that wait at least once (a loaded machine starts it late).
+        holder_pid = holder.info.backend_pid
+        deadline = time.monotonic() + 60
+        while not _scalar(orders, "SELECT count(*) FROM pg_stat_activity WHERE "
+                                  f"{holder_pid} = ANY (pg_blocking_pids(pid))"):  # fmt: skip
+            assert time.monotonic() < deadline and child.poll() is None, "no chunk waited"
+            time.sleep(0.05)
+        time.sleep(0.5)
         holder.rollback()
     out, err = child.communicate(timeout=60)
     assert child.returncode == 0, err

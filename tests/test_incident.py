@@ -30,7 +30,7 @@ def test_incident_preserves_a_lock_storm_and_hides_passwords(server: Any, tmp_pa
         holder.execute("BEGIN")
         holder.execute("UPDATE account SET balance = 1 WHERE id = 1")
         thread.start()
-        time.sleep(0.5)
+        _until_blocked(conninfo, waiter.info.backend_pid)
         outcome = dbtruth("incident", conninfo, "-o", str(tmp_path), "--sample-seconds", "0.5")
         assert outcome.code == 0, outcome.err
         (folder,) = tmp_path.iterdir()
@@ -64,3 +64,14 @@ def test_incident_preserves_a_lock_storm_and_hides_passwords(server: Any, tmp_pa
 def _wait(conn: psycopg.Connection[Any]) -> None:
     with contextlib.suppress(psycopg.Error):
         conn.execute("UPDATE account SET balance = 2 WHERE id = 1")
+
+
+def _until_blocked(conninfo: str, pid: int) -> None:
+    """Until the session `pid` waits on a lock (a loaded machine starts the thread late)."""
+    deadline = time.monotonic() + 30
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        while not conn.execute(
+            "SELECT cardinality(pg_blocking_pids(%s)) > 0", (pid,)
+        ).fetchone()[0]:  # type: ignore[index]
+            assert time.monotonic() < deadline, "the waiter never blocked"
+            time.sleep(0.05)
