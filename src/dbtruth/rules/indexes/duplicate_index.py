@@ -8,7 +8,7 @@ from dbtruth.findings import Fix, Severity, Violation
 from dbtruth.model import Catalog, Index
 from dbtruth.model.sqlnames import ident, qualified
 from dbtruth.rules.naming import index_ref
-from dbtruth.rules.reference import reference_tables
+from dbtruth.rules.reference import Reference, reference_tables
 from dbtruth.spec import Settings, rule
 
 
@@ -56,11 +56,7 @@ def duplicate_index(catalog: Catalog, settings: Settings) -> Iterator[Violation]
     ## References
     PostgreSQL manual DROP INDEX; playbook Principle 4.
     """
-    lookups = {
-        name: reference
-        for name, reference in reference_tables(catalog, settings).items()
-        if not reference.vocabulary
-    }
+    lookups: dict[str, Reference] | None = None  # read only once a copy is found: most have none
     groups: dict[tuple[str, str], list[Index]] = {}
     for index in catalog.indexes:
         if index.valid:
@@ -97,6 +93,12 @@ def duplicate_index(catalog: Catalog, settings: Settings) -> Iterator[Violation]
                     note="outside a transaction block; blocks no writes",
                 )
             clustered = (("clustered on", index.name),) if index.clustered else ()
+            if lookups is None:
+                lookups = {
+                    name: reference
+                    for name, reference in reference_tables(catalog, settings).items()
+                    if not reference.vocabulary
+                }
             lookup = lookups.get(table)
             small = (
                 (("table", f"reference data ({lookup.how}): {lookup.reason}"),) if lookup else ()
