@@ -164,9 +164,10 @@ def label_column(table: Table, columns: tuple[Column, ...]) -> Column | None:
     return None
 
 
-def _shape(catalog: Catalog, table: Table, tenant_keys: frozenset[str]) -> str | None:
+def _shape(catalog: Catalog, table: Table, tenant_keys: frozenset[str]) -> tuple[str, bool] | None:
     """Why the table looks like reference data on its own (outgoing keys are judged after),
-    or None. Cheap tests first: most tables of a large schema fail one of them."""
+    and whether it is a vocabulary (a hub) rather than a lookup; None when it does not.
+    Cheap tests first: most tables of a large schema fail one of them."""
     incoming = catalog.foreign_keys_to(table)
     if not incoming or label_column(table, table.columns) is None:
         return None
@@ -192,7 +193,8 @@ def _shape(catalog: Catalog, table: Table, tenant_keys: frozenset[str]) -> str |
     return (
         f"{kind} by its shape: labelled by {label.name}, {content} meaningful "
         f"column{'s' if content != 1 else ''}{size}, referenced by {len(incoming)} "
-        f"foreign key{'s' if len(incoming) != 1 else ''}"
+        f"foreign key{'s' if len(incoming) != 1 else ''}",
+        hub,
     )
 
 
@@ -207,7 +209,7 @@ def reference_tables(catalog: Catalog, settings: Settings) -> dict[str, Referenc
         for m in e.members
         if m.kind in ("table", "partitioned table")
     }
-    guessed: dict[str, tuple[Table, str]] = {}
+    guessed: dict[str, tuple[Table, tuple[str, bool]]] = {}
     tenant_keys = frozenset(normalized(k) for k in settings.tenant_keys)
     for table in own_tables(catalog):
         role = declared_role(table, settings)
@@ -236,8 +238,8 @@ def reference_tables(catalog: Catalog, settings: Settings) -> dict[str, Referenc
     return {
         **declared,
         **{
-            name: Reference(name, "guessed", why, vocabulary=why.startswith("a vocabulary"))
-            for name, (_, why) in guessed.items()
+            name: Reference(name, "guessed", why, vocabulary=hub)
+            for name, (_, (why, hub)) in guessed.items()
         },
     }
 

@@ -22,7 +22,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -90,18 +90,26 @@ def _popx_key(path: Path) -> str:
 _LIST_BYTES = 4 * 2**20
 
 
+@lru_cache(maxsize=256)
+def _manifest(folder: Path) -> dict[str, Any]:
+    """A versioned folder's manifest.json (Temporal), read once for the order of its files and
+    the description of each; empty when there is none or it is no JSON object. Too large a
+    file is an error (read_bytes)."""
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return {}
+    try:
+        document = json.loads(read_bytes(manifest, _LIST_BYTES, "a manifest.json"))
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
 def _manifest_order(folder: Path) -> list[Path] | None:
     """Temporal's versioned folders name their files' order in manifest.json; its entries are
     file names in that folder, and one reaching elsewhere is an error, not a file to read."""
     manifest = folder / "manifest.json"
-    if not manifest.is_file():
-        return None
-    try:
-        files = json.loads(read_bytes(manifest, _LIST_BYTES, "a manifest.json")).get(
-            "SchemaUpdateCqlFiles"
-        )
-    except (ValueError, AttributeError):
-        return None
+    files = _manifest(folder).get("SchemaUpdateCqlFiles")
     if not isinstance(files, list):
         return None
     inside = folder.resolve()
@@ -120,14 +128,9 @@ def _manifest_order(folder: Path) -> list[Path] | None:
 def manifest_description(path: Path) -> str | None:
     """What a versioned folder's manifest.json says the migration does (Temporal:
     `"Description": "schema update for cluster metadata cleanup"`), or None."""
-    manifest = path.parent / "manifest.json"
-    if not manifest.is_file():
-        return None
     try:
-        description = json.loads(read_bytes(manifest, _LIST_BYTES, "a manifest.json")).get(
-            "Description"
-        )
-    except (ValueError, AttributeError, DbtruthError):
+        description = _manifest(path.parent).get("Description")
+    except DbtruthError:
         return None
     if not isinstance(description, str):
         return None

@@ -128,8 +128,9 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
             if not _indexed(catalog, table, fk, settings, scopes):
                 unindexed.append((table, fk))
     left_out = Counter(fk.ref_qualified or "" for _, fk in unindexed)
-    restrict_chosen = _restrict_chosen(catalog)
-    cascade_style = _cascade_style(catalog)
+    actions = Counter(c.on_delete for c in catalog.constraints if c.kind == "foreign key")
+    restrict_chosen = _restrict_chosen(actions)
+    cascade_style = _cascade_style(actions)
     styled: dict[str, str] = {}
     for table, fk in unindexed:
         target = fk.ref_qualified or ""
@@ -192,27 +193,27 @@ def _indexed(
     return 0 < len(rest) < len(fk.columns) and covering_index(catalog, table, rest) is not None
 
 
-def _restrict_chosen(catalog: Catalog) -> bool:
+def _restrict_chosen(actions: Counter[str | None]) -> bool:
     """Whether ON DELETE RESTRICT is chosen key by key, and so says its author thought about
     deleting that parent. A schema that declares RESTRICT on CONVENTION_KEYS or more keys and a
     deleting action (CASCADE, SET NULL, SET DEFAULT) on at most one key in ten of those writes
     RESTRICT as its style (pagila, ported from MySQL's Sakila, on every key it declares an
-    action for), which says nothing about any one table."""
-    actions = Counter(c.on_delete for c in catalog.constraints if c.kind == "foreign key")
+    action for), which says nothing about any one table. `actions`: the schema's foreign keys
+    by their ON DELETE action."""
     restrict = actions["restrict"]
     deleting = sum(actions[a] for a in DELETING_ACTIONS)
     return not (restrict >= CONVENTION_KEYS and deleting * 10 <= restrict)
 
 
-def _cascade_style(catalog: Catalog) -> str | None:
+def _cascade_style(actions: Counter[str | None]) -> str | None:
     """The schema's blanket deleting action, when nine in ten of its foreign keys (and at
     least CONVENTION_KEYS) declare CASCADE, SET NULL or SET DEFAULT (Kratos: 54 of 55): a key
     to a lookup that cascades then follows the style, and says nothing about its rows going."""
-    keys = [c for c in catalog.constraints if c.kind == "foreign key"]
-    deleting = sum(1 for c in keys if c.on_delete in DELETING_ACTIONS)
-    if deleting >= CONVENTION_KEYS and deleting * 10 >= len(keys) * 9:
+    keys = sum(actions.values())
+    deleting = sum(actions[a] for a in DELETING_ACTIONS)
+    if deleting >= CONVENTION_KEYS and deleting * 10 >= keys * 9:
         return (
-            f"{deleting} of the schema's {len(keys)} foreign keys declare an ON DELETE action: "
+            f"{deleting} of the schema's {keys} foreign keys declare an ON DELETE action: "
             "a style, not a sign that this lookup's rows are deleted"
         )
     return None

@@ -90,6 +90,7 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
     PostgreSQL manual 5.5.3 Unique Constraints (NULLS NOT DISTINCT); playbook §3.2, §6.4.
     """
     for table in own_tables(catalog):
+        promoted = nullable_key_to_promote(catalog, table)
         for index in catalog.indexes_of(table):
             if not index.unique or index.primary or index.predicate is not None:
                 continue
@@ -104,7 +105,7 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
             ]
             if not nullable or _null_case_covered(catalog.indexes_of(table), index, nullable):
                 continue
-            if _implied(catalog, table, index) or index is nullable_key_to_promote(catalog, table):
+            if index is promoted or _implied(catalog, table, index):
                 # Another key already refuses every duplicate, or I001 reports this key on a
                 # table without a primary key, with the fix that makes it NOT NULL.
                 continue
