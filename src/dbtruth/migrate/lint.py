@@ -143,6 +143,10 @@ def _rename(state: MigrationState, node: ast.RenameStmt) -> None:
         return
     _move(state.column_types, moves)
     _move(state.column_typmods, moves)
+    for old, new in moves.items():
+        if old in state.added_here:
+            state.added_here.discard(old)
+            state.added_here.add(new)
 
 
 def _move(facts: dict[tuple[str, str], T], moves: dict[tuple[str, str], tuple[str, str]]) -> None:
@@ -216,6 +220,7 @@ def advance(state: MigrationState, node: object) -> None:
                 constraint, ast.ColumnDef
             ):
                 _record_type(state, table, constraint.colname or "", constraint)
+                state.added_here.add((table, constraint.colname or ""))
                 if not state.is_new(table) and not _has_default(constraint):
                     state.unfilled_columns.add((table, constraint.colname or ""))
             elif cmd.subtype == AlterTableType.AT_AlterColumnType and isinstance(

@@ -137,6 +137,9 @@ class MigrationState:
     # columns this file added to an existing table with no value for the old rows, until a
     # data change of that table fills them
     unfilled_columns: set[tuple[str, str]] = field(default_factory=set)
+    # columns this file added (ADD COLUMN), under their current name: no running code reads
+    # them yet, so renaming one breaks no reader
+    added_here: set[tuple[str, str]] = field(default_factory=set)
     # index (qualified) -> its table, from the target and CREATE INDEX earlier in the set
     index_tables: dict[str, str] = field(default_factory=dict)
     # constraints added NOT VALID in the transaction that is still open
@@ -172,6 +175,7 @@ class MigrationState:
         self.timezone = self.local_timezone = None
         self.file_phases = set()
         self.unfilled_columns = set()
+        self.added_here = set()
         self.not_valid_in_transaction = set()
         self.exclusive_in_transaction = set()
         self.full_pass_in_transaction = {}

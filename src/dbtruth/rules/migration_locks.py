@@ -362,6 +362,16 @@ def predict(node: Any, state: MigrationState, sql: str | None = None) -> list[Lo
                 for name in names
             ]  # fmt: skip
         return [Lock(name, mode, why="DROP") for name in names]
+    if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TRIGGER:
+        # DROP TRIGGER locks its table ACCESS EXCLUSIVE (CREATE TRIGGER only SHARE ROW
+        # EXCLUSIVE). IF EXISTS of a trigger that is not there takes no lock, but whether it
+        # is there (made by hand, or a re-run) the files alone cannot tell: the lock is counted.
+        tables = []
+        for obj in node.objects or ():
+            parts = [part.sval for part in obj] if isinstance(obj, tuple | list) else []
+            if len(parts) >= 2:
+                tables.append(state.qualify(parts[-3] if len(parts) > 2 else None, parts[-2]))
+        return [Lock(table, "ACCESS EXCLUSIVE", why="DROP TRIGGER") for table in tables]
     if isinstance(node, ast.VacuumStmt) and _has_param(node.options, "full"):
         return [
             Lock(relation_name(r.relation, state), "ACCESS EXCLUSIVE", rewrite=True,

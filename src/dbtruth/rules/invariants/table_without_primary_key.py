@@ -135,6 +135,10 @@ def _promotion(
     )
 
 
+_CONCURRENT_NOTE = (
+    "the index is built concurrently (outside a transaction block; a failed build leaves an "
+    "INVALID index to drop), then a brief ACCESS EXCLUSIVE makes it the key"
+)
 # A key of at most this many columns, of types an index compares cheaply.
 WHOLE_ROW_KEY_COLUMNS = 5
 _UNKEYED_TYPES = frozenset({"float4", "float8", "json", "jsonb", "bytea", "xml"})
@@ -157,8 +161,15 @@ def _whole_row_key(table: Table) -> list[str]:
     on all of them are one thing stored twice (Synapse's users_pending_deactivation (user_id),
     OMOP's cohort and its four columns). Only when they are few and of plain key types —
     numbers but not floating point, text that names rather than holds a document, dates and
-    times, UUIDs."""
-    columns = [c for c in table.columns if c.not_null and not c.generated]
+    times, UUIDs. A stamp of when the row was stored (`received_ts`, `created_at`) is left
+    out: the same message received twice differs only there, so a key holding it refuses
+    nothing. No key at all when an identifier may be NULL (`device_id` beside `user_id`):
+    the rows' grain includes it, and a key without it would refuse the second device's row."""
+    if any(not c.not_null and not c.generated and "id" in tokens(c.name) for c in table.columns):
+        return []
+    columns = [
+        c for c in table.columns if c.not_null and not c.generated and not _stored_stamp(c.name)
+    ]
     if not 1 <= len(columns) <= WHOLE_ROW_KEY_COLUMNS:
         return []
     if any(
@@ -169,6 +180,30 @@ def _whole_row_key(table: Table) -> list[str]:
     ):
         return []
     return [c.name for c in columns]
+
+
+# Words that name the moment a row was written rather than the thing it records.
+_STORED_WORDS = frozenset(
+    {"received", "queued", "inserted", "created", "updated", "stored", "modified", "added"}
+)
+_STAMP_WORDS = frozenset({"ts", "at", "time", "timestamp", "on", "date"})
+
+
+def _stored_stamp(name: str) -> bool:
+    """`received_ts`, `created_at`, `queued_ts`: when the row was written, not what it is."""
+    words = set(tokens(name))
+    return bool(words & _STORED_WORDS) and bool(words & _STAMP_WORDS)
+
+
+def _declare_key(catalog: Catalog, table: Table, columns: list[str]) -> list[str]:
+    """A primary key on NOT NULL columns, built without blocking the table: the unique index
+    concurrently, then the key on it under a brief ACCESS EXCLUSIVE with no scan."""
+    name = qualified(table.schema, table.name)
+    key = fresh_name(catalog, table.schema, table.name, suffix="pkey")
+    return [
+        f"CREATE UNIQUE INDEX CONCURRENTLY {ident(key)} ON {name} ({column_list(columns)});",
+        f"ALTER TABLE {name} ADD CONSTRAINT {ident(key)} PRIMARY KEY USING INDEX {ident(key)};",
+    ]
 
 
 def _natural_key(catalog: Catalog, table: Table) -> tuple[Fix, str]:
@@ -212,13 +247,24 @@ def _natural_key(catalog: Catalog, table: Table) -> tuple[Fix, str]:
         None,
     )
     if own_id is not None:
+        # A primary key's columns are NOT NULL: a nullable id is made so first, a scan under
+        # ACCESS EXCLUSIVE; the key itself is built without blocking.
+        not_null = (
+            [] if own_id.not_null else [f"ALTER TABLE {name} ALTER COLUMN {ident(own_id.name)} "
+                                        "SET NOT NULL;"]
+        )  # fmt: skip
         return (
             Fix(
                 f"declare {own_id.name} the primary key",
-                sql=f"ALTER TABLE {name} ADD PRIMARY KEY ({ident(own_id.name)});",
-                lock_safe=False,
+                sql="\n".join(not_null + _declare_key(catalog, table, [own_id.name])),
+                lock_safe=own_id.not_null,
                 behaviour_change=True,  # duplicate or NULL ids are refused from then on
-                note="builds its index under ACCESS EXCLUSIVE; fails if ids repeat or are NULL",
+                note=(
+                    "SET NOT NULL scans the table under ACCESS EXCLUSIVE and fails on NULL ids; "
+                    if not own_id.not_null
+                    else ""
+                )
+                + f"{_CONCURRENT_NOTE}; the build fails if ids repeat",
             ),
             f"table {table.qualified} has no primary key, though its column {own_id.name} "
             "reads as the row's identity",
@@ -242,11 +288,11 @@ def _natural_key(catalog: Catalog, table: Table) -> tuple[Fix, str]:
         return (
             Fix(
                 "declare the referenced pairs the primary key: one row per link",
-                sql=f"ALTER TABLE {name} ADD PRIMARY KEY ({column_list(columns)});",
-                lock_safe=False,
+                sql="\n".join(_declare_key(catalog, table, columns)),
+                lock_safe=True,
                 behaviour_change=True,  # a second row for the same link is refused
-                note="builds its index under ACCESS EXCLUSIVE; fails if a link is stored twice, "
-                "which then says the table's grain is finer: decide it first",
+                note=f"{_CONCURRENT_NOTE}; the build fails if a link is stored twice, which "
+                "then says the table's grain is finer: decide it first",
             ),
             f"table {table.qualified} has no primary key; it links "
             + " and ".join(sorted({fk.ref_qualified or "" for fk in links}))
@@ -257,11 +303,11 @@ def _natural_key(catalog: Catalog, table: Table) -> tuple[Fix, str]:
         return (
             Fix(
                 "declare its NOT NULL columns together the primary key: no row stored twice",
-                sql=f"ALTER TABLE {name} ADD PRIMARY KEY ({column_list(whole)});",
-                lock_safe=False,
+                sql="\n".join(_declare_key(catalog, table, whole)),
+                lock_safe=True,
                 behaviour_change=True,  # an identical row is refused from then on
-                note="builds its index under ACCESS EXCLUSIVE; fails if a row is stored twice; "
-                "the rows' real grain may be fewer of these columns: narrow the key if so",
+                note=f"{_CONCURRENT_NOTE}; the build fails if a row is stored twice; the rows' "
+                "real grain may be fewer of these columns: narrow the key if so",
             ),
             f"table {table.qualified} has no primary key and no unique key to promote; its "
             f"NOT NULL columns ({', '.join(whole)}) together are the key its rows can have",

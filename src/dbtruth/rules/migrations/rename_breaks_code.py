@@ -22,6 +22,11 @@ def rename_breaks_code(
     Finds `ALTER TABLE … RENAME TO` and `RENAME COLUMN` on a table that existed before this
     migration.
 
+    A column the same migration added is not reported when it is renamed: no running code
+    reads it yet. That is the swap a migration writes to change a column's type by copying
+    (add `prompt_new`, copy, drop `prompt`, rename `prompt_new` to `prompt`): readers keep
+    the name they know, and the drop is the change to review (M008).
+
     ## Why is this bad?
     The rename is instant, but every running instance of the application, every report and
     every consumer that names the old identifier fails from that moment: during a rolling
@@ -50,6 +55,8 @@ def rename_breaks_code(
     table = relation_name(node.relation, state)
     if state.is_new(table):
         return
+    if node.renameType == ObjectType.OBJECT_COLUMN and (table, node.subname) in state.added_here:
+        return  # added by this migration: nothing reads it yet
     what = (
         f"column {table}.{node.subname} to {node.newname}"
         if node.renameType == ObjectType.OBJECT_COLUMN
