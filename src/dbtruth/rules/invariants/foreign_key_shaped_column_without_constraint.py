@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
@@ -76,7 +77,10 @@ def foreign_key_shaped_column_without_constraint(
     The fix adds the key NOT VALID (brief SHARE ROW EXCLUSIVE lock, no scan) and then runs
     VALIDATE CONSTRAINT, which scans under SHARE UPDATE EXCLUSIVE so writes continue. Validation
     fails if orphans exist: find and repair them first. Lock-safe, but it changes behaviour:
-    orphan writes, and deletes of referenced rows, are refused from then on.
+    orphan writes are refused from then on. Deletes of referenced rows follow the schema: when
+    most foreign keys to the referenced table take one ON DELETE action (CASCADE, SET NULL on
+    a nullable column), the new key takes it too, so the application's deletes of parents keep
+    working; otherwise such a delete is refused while rows here name it, and the note says so.
 
     ## References
     PostgreSQL manual 5.5.5 Foreign Keys, ALTER TABLE ... NOT VALID; playbook §3.2, §6.4.
@@ -104,7 +108,9 @@ def foreign_key_shaped_column_without_constraint(
                     sql="\n".join(sql for _, _, sql in columns),
                     lock_safe=True,
                     behaviour_change=True,  # orphans and deletes of referenced rows are refused
-                    note="NOT VALID then VALIDATE: writes continue; orphans make VALIDATE fail",
+                    note=" / ".join(
+                        dict.fromkeys(_fix_note(catalog, target, c) for _, c, _ in columns)
+                    ),
                 ),
                 evidence=(("columns", ", ".join(names)), *design),
                 severity=Severity.INFO if no_foreign_keys else None,
@@ -143,7 +149,7 @@ def foreign_key_shaped_column_without_constraint(
                     sql=sql,
                     lock_safe=True,
                     behaviour_change=True,  # orphans and deletes of referenced rows are refused
-                    note="NOT VALID then VALIDATE: writes continue; orphans make VALIDATE fail",
+                    note=_fix_note(catalog, target, column),
                 ),
                 evidence=(
                     ("referenced key", f"{target_name}.{key}"),
@@ -243,11 +249,46 @@ def dropped_key(catalog: Catalog, table: Table, column: str) -> str | None:
 def _fix_sql(catalog: Catalog, table: Table, column: Column, target: Table, key: str) -> str:
     name = fresh_name(catalog, table.schema, table.name, column.name, suffix="fkey")
     table_sql = qualified(table.schema, table.name)
+    action = _schema_action(catalog, target, column)
+    on_delete = f" ON DELETE {action[0].upper()}" if action else ""
     return (
         f"ALTER TABLE {table_sql} ADD CONSTRAINT {ident(name)} FOREIGN KEY "
         f"({ident(column.name)}) REFERENCES {qualified(target.schema, target.name)} "
-        f"({ident(key)}) NOT VALID;\n"
+        f"({ident(key)}){on_delete} NOT VALID;\n"
         f"ALTER TABLE {table_sql} VALIDATE CONSTRAINT {ident(name)};"
+    )
+
+
+def _schema_action(catalog: Catalog, target: Table, column: Column) -> tuple[str, int, int] | None:
+    """The ON DELETE action most of the schema's foreign keys to `target` take, when it is not
+    NO ACTION or RESTRICT, with how many take it of how many: (action, count, total). The new
+    key follows it, so deleting a parent row does to these rows what it does to the parent's
+    other rows, instead of being refused where the application deletes parents today. SET
+    NULL cannot apply to a NOT NULL column."""
+    actions = Counter(fk.on_delete or "no action" for fk in catalog.foreign_keys_to(target))
+    if not actions:
+        return None
+    action, count = actions.most_common(1)[0]
+    if action in ("no action", "restrict") or count * 2 <= sum(actions.values()):
+        return None
+    if action.startswith("set") and column.not_null:
+        return None
+    return action, count, sum(actions.values())
+
+
+def _fix_note(catalog: Catalog, target: Table, column: Column) -> str:
+    """What the new key does to deletes of referenced rows, besides refusing orphans."""
+    action = _schema_action(catalog, target, column)
+    if action is None:
+        return (
+            "NOT VALID then VALIDATE: writes continue; orphans make VALIDATE fail; deleting a "
+            f"row of {target.qualified} that rows here still name is refused from then on"
+        )
+    what, count, total = action
+    return (
+        "NOT VALID then VALIDATE: writes continue; orphans make VALIDATE fail; ON DELETE "
+        f"{what.upper()}, as {count} of the {total} foreign keys to {target.qualified} do, so a "
+        "delete there does to these rows what it does to the others"
     )
 
 
