@@ -5,8 +5,9 @@ checked on the server itself: the migration runs as its runner would run it (or 
 case says PostgreSQL refuses it), and with `apply_fix` the rule's own SQL fix replaces the
 statement, the rule goes quiet, and the fixed migration runs. A case may also name the
 severity of each object (or of the finding at each line, `severity_by_line`), words every message
-must contain (every info message, with severity_by_line), the fix's labels, and the
-migration's file name (`file`, by default 0001_case.sql)."""
+must contain (every info message, with severity_by_line), the fix's labels, the
+migration's file name (`file`, by default 0001_case.sql), and `verify`: a query that must
+return true on the server once the migration ran (what the finding says it leaves behind)."""
 
 from __future__ import annotations
 
@@ -122,6 +123,11 @@ def test_migration_fixture(server: Any, code: str, case: dict[str, Any], tmp_pat
                     _run(conninfo, case["migration"], wrapped)
             else:
                 _run(conninfo, case["migration"], wrapped)
+            if case.get("verify"):
+                # what the finding claims of the server after the migration, as a query
+                with psycopg.connect(conninfo, autocommit=True) as conn:
+                    row = conn.execute(case["verify"]).fetchone()
+                assert row is not None and row[0] is True, case["verify"]
         if case.get("surround_fix"):
             _check_surrounding_fix(server, case, findings, tmp_path, code, existing, version,
                                    wrapped, manifest)  # fmt: skip

@@ -13,6 +13,7 @@ from dbtruth.rules.migrations.concurrently_in_transaction import concurrently_in
 from dbtruth.rules.migrations.constraint_without_not_valid import constraint_without_not_valid
 from dbtruth.rules.migrations.destructive_drop import destructive_drop
 from dbtruth.rules.migrations.enum_value_in_transaction import enum_value_in_transaction
+from dbtruth.rules.migrations.index_named_by_table import index_named_by_table
 from dbtruth.rules.migrations.index_not_concurrent import index_not_concurrent
 from dbtruth.rules.migrations.missing_lock_timeout import missing_lock_timeout
 from dbtruth.rules.migrations.mixed_migration_phases import mixed_migration_phases
@@ -40,4 +41,5 @@ MIGRATION_RULES: tuple[MigrationCheck, ...] = (
     workload_uses_dropped_column,
     not_null_without_backfill,
     mixed_migration_phases,
+    index_named_by_table,
 )
