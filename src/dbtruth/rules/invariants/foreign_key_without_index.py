@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from dbtruth.findings import Fix, Severity, Violation
-from dbtruth.model import Catalog, Constraint, Table
+from dbtruth.model import Catalog, Constraint, Index, Table
 from dbtruth.model.sqlnames import column_list, ident, qualified
 from dbtruth.rules.naming import (
     constraint_ref,
@@ -56,11 +56,13 @@ def foreign_key_without_index(catalog: Catalog, settings: Settings) -> Iterator[
 
     A partial index counts when its predicate only asks the key columns to be non-null
     (`WHERE case_id IS NOT NULL`): the foreign key check searches by `case_id = value`, which
-    implies it, and PostgreSQL uses the index. A key that carries a scope column beside its
-    reference (`(dataset_id, project_id) REFERENCES dataset`, where `project_id` is the tenant
-    key, or the name of a one-column key to the project on five or more tables) is served by
-    an index leading with the reference alone: the referenced row sits in one scope, so the
-    scope column narrows nothing further.
+    implies it, and PostgreSQL uses the index. A partial index with any other predicate
+    (`WHERE revoked_at IS NULL`) does not serve the check, and the finding names it.
+
+    A key that carries a scope column beside its reference (`(dataset_id, project_id) REFERENCES
+    dataset`, where `project_id` is the tenant key, or the name of a one-column key to the
+    project on five or more tables) is served by an index leading with the reference alone: the
+    referenced row sits in one scope, so the scope column narrows nothing further.
 
     Where the schema leaves most keys to one table unindexed — at least five keys point at it
     and more than half have no index — that is its practice for that table (keys to `users`
@@ -274,15 +276,22 @@ def _violation(
     parent = fk.ref_qualified
     referenced = catalog.table(parent or "")
     incoming = len(catalog.foreign_keys_to(referenced)) if referenced is not None else 0
+    partial = _partial_index(catalog, table, fk)
     message = (
         f"foreign key {fk.name} on {table.qualified} ({', '.join(fk.columns)}) has no "
         "index leading with its columns"
+        if partial is None
+        else f"foreign key {fk.name} on {table.qualified} ({', '.join(fk.columns)}) has only "
+        f"the partial index {partial.name} (WHERE {partial.predicate}), which serves queries "
+        "asking that condition, not the foreign-key check, which looks at every row"
     )
     evidence = [
         ("references", f"{parent} ({', '.join(fk.ref_columns)})"),
         ("on delete", fk.on_delete or ""),
         ("foreign keys to the referenced table", str(incoming)),
     ]
+    if partial is not None:
+        evidence.append(("partial index", f"{partial.name} WHERE {partial.predicate}"))
     quiet = reference is not None and deletes is None
     if reference is not None:
         evidence.append(
@@ -362,6 +371,18 @@ def _violation(
         if quiet or unshown or small is not None or stamp or convention or dropped
         else None,
     )
+
+
+def _partial_index(catalog: Catalog, table: Table, fk: Constraint) -> Index | None:
+    """A valid partial index leading with the key's columns whose predicate asks more than
+    that they be non-null (`WHERE revoked_at IS NULL`): the application's lookups of those
+    rows use it, but the check a parent's delete runs (`WHERE client_id = $1`, nothing else)
+    cannot prove the predicate, and scans."""
+    wanted = set(fk.columns)
+    for index in catalog.indexes_of(table):
+        if index.valid and index.predicate and set(index.leading[: len(wanted)]) == wanted:
+            return index
+    return None
 
 
 def _dropped_index(catalog: Catalog, table: Table, fk: Constraint) -> str | None:
