@@ -53,13 +53,14 @@ from dbtruth.sources.schema_dump import dump_reason
 from dbtruth.sources.sqltext import (
     RUNNER_IGNORES,
     ascii_shadow,
+    is_migration_file,
     natural_key,
+    postgres_twins,
     read_text,
     statements,
 )
 
 TransactionMode = Literal["auto", "per-file", "none"]
-_OTHER_DIALECTS = re.compile(r"\.(mysql|sqlite3?|cockroach|mssql|sqlserver|oracle)(\.|$)", re.I)
 _CONCURRENT_METADATA = re.compile(
     r"^[ \t]*createIndexConcurrently[ \t]*:[ \t]*(?:true|yes|on)[ \t]*(?:#.*)?$",
     re.MULTILINE | re.IGNORECASE,  # [ \t]*: \s* at each blank line would be quadratic
@@ -71,19 +72,6 @@ _NO_TRANSACTION = re.compile(
 )
 _IGNORE = re.compile(r"--\s*dbtruth:\s*ignore\[([^\]]*)\]\s*(.*?)\s*$", re.I)
 _LEADING = re.compile(r"(\s+|--[^\n]*(\n|$)|/\*.*?\*/)", re.S)
-
-
-def _is_migration_file(file_name: str) -> bool:
-    name = file_name.lower()
-    if not (name.endswith(".sql") or name.endswith(".sql.postgres")):
-        return False
-    if name.endswith(".down.sql") or name == "down.sql" or "_down." in name:
-        return False
-    return not _OTHER_DIALECTS.search(name.removesuffix(".sql").removesuffix(".up"))
-
-
-def _popx_key(path: Path) -> str:
-    return path.as_posix().replace(".postgres.", ".")
 
 
 # Temporal's manifest.json and an --order file are a few KiB.
@@ -177,7 +165,7 @@ def discover(
             if "manifest.json" in names:
                 manifest_folders.add(Path(root))
             for name in names:
-                if not _is_migration_file(name):
+                if not is_migration_file(name):
                     continue
                 candidate = Path(root, name)
                 kind = not_regular(candidate)
@@ -185,11 +173,7 @@ def discover(
                     candidates.append(candidate)
                 elif notes is not None:
                     notes.append(skipped_note(candidate, kind))
-        # popx: a version's .postgres. file replaces its dialect-neutral twin
-        postgres = {_popx_key(c) for c in candidates if ".postgres." in c.name}
-        candidates = [
-            c for c in candidates if ".postgres." in c.name or _popx_key(c) not in postgres
-        ]
+        candidates = postgres_twins(candidates)
         by_folder: dict[Path, list[Path]] = {}
         for candidate in candidates:
             by_folder.setdefault(candidate.parent, []).append(candidate)

@@ -78,16 +78,46 @@ def natural_key(path: Path) -> list[Any]:
     return [int(p) if p.isdigit() else p.lower() for p in _NATURAL.split(path.as_posix())]
 
 
+_OTHER_DIALECTS = re.compile(r"\.(mysql|sqlite3?|cockroach|mssql|sqlserver|oracle)(\.|$)", re.I)
+_DOWN = re.compile(r"(\.down\.sql|^down\.sql|_down\.[^/]*)$", re.I)
+
+
+def is_migration_file(file_name: str) -> bool:
+    """An up migration PostgreSQL runs: not a down file, not another database's dialect."""
+    name = file_name.lower()
+    if not (name.endswith(".sql") or name.endswith(".sql.postgres")):
+        return False
+    if _DOWN.search(name):
+        return False
+    return not _OTHER_DIALECTS.search(name.removesuffix(".sql").removesuffix(".up"))
+
+
+def postgres_twins(files: list[Path]) -> list[Path]:
+    """popx: a version's `.postgres.` file replaces its dialect-neutral twin."""
+    postgres = {_popx_key(f) for f in files if ".postgres." in f.name}
+    return [f for f in files if ".postgres." in f.name or _popx_key(f) not in postgres]
+
+
+def _popx_key(path: Path) -> str:
+    return path.as_posix().replace(".postgres.", ".")
+
+
 def discover(paths: list[Path], notes: list[str] | None = None) -> list[Path]:
-    """The SQL files of the targets, each folder's in natural order. A folder that cannot be
-    listed or a file that cannot be looked at is an error; a FIFO, socket or device named
-    *.sql is never opened (a FIFO would wait for a writer forever) and is left out with a
-    note."""
+    """The SQL files of the targets, each folder's in natural order. A folder that holds a
+    migration set — down files beside the up ones, or Prisma's migration_lock.toml — is read
+    as its runner applies it: up files only, in PostgreSQL's dialect where popx keeps several,
+    and in Prisma's plain string order (`20250625_x` after `20250409154352_y`, where numbers
+    by value would put it first). A folder that cannot be listed or a file that cannot be
+    looked at is an error; a FIFO, socket or device named *.sql is never opened (a FIFO would
+    wait for a writer forever) and is left out with a note."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
             found = []
+            prisma = migration_set = False
             for root, _, names in os.walk(path, onerror=walk_error):
+                prisma = prisma or "migration_lock.toml" in names
+                migration_set = migration_set or any(_DOWN.search(n) for n in names)
                 for name in names:
                     candidate = Path(root, name)
                     if candidate.suffix not in SQL_SUFFIXES:
@@ -98,7 +128,12 @@ def discover(paths: list[Path], notes: list[str] | None = None) -> list[Path]:
                             notes.append(skipped_note(candidate, kind))
                         continue
                     found.append(candidate)
-            found.sort(key=lambda p: natural_key(p.relative_to(path)))
+            if prisma or migration_set:
+                found = postgres_twins([f for f in found if is_migration_file(f.name)])
+            if prisma:
+                found.sort(key=lambda p: p.relative_to(path).as_posix())
+            else:
+                found.sort(key=lambda p: natural_key(p.relative_to(path)))
             if not found:
                 raise DbtruthError(f"no .sql files in folder {path}")
             files.extend(found)

@@ -1,0 +1,55 @@
+"""`check` and `review` of a folder that holds a migration set read it as its runner applies
+it: the up files only (a down file run in between undoes what the up file made), PostgreSQL's
+file where popx keeps one per database, and Prisma's plain string order. Each case loads the
+folder into a real scratch server; the schema that comes out is the one the runner builds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import SCRATCH_KINDS, dbtruth, write_files
+
+
+def _tables(folder: Path, scratch: str) -> dict[str, list[str]]:
+    """The tables `check` loaded, with their columns: every table here is made without a
+    primary key, so I001 reports each one, with its columns as evidence."""
+    outcome = dbtruth("check", str(folder), "--scratch", scratch, "--select", "I001",
+                      "--format", "json", "--fail-on", "never")  # fmt: skip
+    assert outcome.code == 0, outcome.err
+    report = json.loads(outcome.out)
+    tables: dict[str, list[str]] = {}
+    for finding in report["findings"]:
+        columns = finding["evidence"]["columns"].split(", ")
+        tables[finding["object"]["path"]] = columns
+    return tables
+
+
+@pytest.mark.parametrize("scratch", SCRATCH_KINDS)
+def test_up_and_down_files_load_the_up_files_only(tmp_path: Path, scratch: str) -> None:
+    folder = write_files(tmp_path / "migrations", {
+        "0001_notes.up.sql": "CREATE TABLE notes (body text);",
+        "0001_notes.down.sql": "DROP TABLE notes;",
+        "0002_label.up.sql": "ALTER TABLE notes ADD COLUMN label text;",
+        "0002_label.down.sql": "ALTER TABLE notes DROP COLUMN label;",
+        # popx: the PostgreSQL file replaces its dialect-neutral twin; MySQL's is not run
+        "0003_flag.up.sql": "ALTER TABLE notes ADD COLUMN flag int;",
+        "0003_flag.postgres.up.sql": "ALTER TABLE notes ADD COLUMN flag boolean;",
+        "0003_flag.mysql.up.sql": "ALTER TABLE notes ADD COLUMN flag TINYINT(1);",
+    })  # fmt: skip
+    assert _tables(folder, scratch) == {"public.notes": ["body", "label", "flag"]}
+
+
+@pytest.mark.parametrize("scratch", SCRATCH_KINDS)
+def test_a_prisma_folder_is_read_in_prisma_order(tmp_path: Path, scratch: str) -> None:
+    # Langfuse's 20250625_add_pivot_table_charttype uses a type 20250409154352_... creates:
+    # by number 20250625 < 20250409154352 and the load failed; Prisma compares strings.
+    folder = write_files(tmp_path / "migrations", {
+        "migration_lock.toml": 'provider = "postgresql"\n',
+        "20250409154352_add_dashboard/migration.sql":
+            "CREATE TYPE chart AS ENUM ('LINE');\nCREATE TABLE widget (kind chart);",
+        "20250625_add_pivot/migration.sql": "ALTER TYPE chart ADD VALUE 'PIVOT';",
+    })  # fmt: skip
+    assert _tables(folder, scratch) == {"public.widget": ["kind"]}
