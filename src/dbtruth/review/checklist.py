@@ -545,8 +545,8 @@ def _export_boundary(facts: Facts) -> tuple[Answer, str]:
     return rule_answer(
         facts,
         ["S008"],
-        f"no PUBLIC reads; views over the {len(secured)} row-level-secured table(s) apply "
-        "their policies",
+        f"no PUBLIC reads; no view another role may read bypasses the policies of the "
+        f"{len(secured)} row-level-secured table(s)",
         "views that bypass RLS",
     )
 

@@ -35,6 +35,10 @@ def view_bypasses_rls(catalog: Catalog, settings: Settings) -> Iterator[Violatio
         SELECT * FROM case_file WHERE status = 'open';
     ```
 
+    A view no role is granted SELECT on is info: only its owner (and the members of the owner
+    role) reads it, so the owner's rights reach nobody else — the pattern of tables kept behind
+    deny-all RLS and read through the owner's own view. Said only when every statement loaded.
+
     ## Fix safety
     ALTER VIEW ... SET (security_invoker) needs PostgreSQL 15+ and changes who needs privileges
     on the base tables: the view's readers need them now.
@@ -72,11 +76,32 @@ def view_bypasses_rls(catalog: Catalog, settings: Settings) -> Iterator[Violatio
                 "a SECURITY INVOKER function"
             )
             problem = "reads with its owner's rights from"
+        readers = sorted(
+            {g.grantee for g in catalog.grants_on(view.qualified) if g.privilege == "SELECT"}
+        )
+        # Only the owner reads it: no reader for the owner's rights to leak rows to. Graphile
+        # Worker keeps its tables behind deny-all RLS and reads them through such a view, as
+        # their owner. Said only when the catalog is whole: a GRANT that failed to load (its
+        # role missing from the scratch server) would hide a reader.
+        owner_only = not readers and not catalog.load_problems
         yield Violation(
             ObjectRef("materialized view" if view.materialized else "view", view.schema, view.name),
             f"{'materialized view' if view.materialized else 'view'} {view.qualified} "
             f"{problem} RLS-protected {', '.join(protected)}: row policies do not apply to its "
-            "readers",
+            "readers"
+            + (
+                f"; no role is granted SELECT on it, so only {view.owner or 'its owner'} (and "
+                "the members of that role) reads it: the owner's own interface to its tables"
+                if owner_only
+                else f" ({', '.join(readers)} may read it)"
+                if readers
+                else ""
+            ),
             fix,
-            evidence=(("protected tables", ", ".join(protected)), ("owner", view.owner)),
+            evidence=(
+                ("protected tables", ", ".join(protected)),
+                ("owner", view.owner),
+                ("granted SELECT", ", ".join(readers) or "nobody but the owner"),
+            ),
+            severity=Severity.INFO if owner_only else None,
         )
