@@ -53,3 +53,19 @@ def test_a_prisma_folder_is_read_in_prisma_order(tmp_path: Path, scratch: str) -
         "20250625_add_pivot/migration.sql": "ALTER TYPE chart ADD VALUE 'PIVOT';",
     })  # fmt: skip
     assert _tables(folder, scratch) == {"public.widget": ["kind"]}
+
+
+@pytest.mark.parametrize("scratch", SCRATCH_KINDS)
+def test_lock_table_outside_a_transaction_is_skipped_with_a_note(
+    tmp_path: Path, scratch: str
+) -> None:
+    # graphile-worker's 000011.sql locks its tables before altering them: its migrator runs the
+    # file in a transaction, and PostgreSQL refuses LOCK TABLE outside one.
+    folder = write_files(tmp_path / "sql", {
+        "000001.sql": "CREATE TABLE jobs (task text);",
+        "000002.sql": "LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE;\n"
+                      "ALTER TABLE jobs ADD COLUMN queue text;",
+    })  # fmt: skip
+    assert _tables(folder, scratch) == {"public.jobs": ["task", "queue"]}
+    outcome = dbtruth("check", str(folder), "--scratch", scratch, "--fail-on", "never")
+    assert "000002.sql:1: LOCK TABLE outside a transaction skipped" in outcome.out + outcome.err

@@ -319,6 +319,42 @@ def test_empty_sets_are_not_applicable(tmp_path: Path) -> None:
     assert _answer(markdown, "Is it clear what one row represents")[0] == "yes"  # it has a PK
 
 
+def test_an_info_finding_still_falsifies_a_yes(tmp_path: Path) -> None:
+    # A yes says something holds everywhere; an info finding says where it does not, graded
+    # down (H001 is info by design; S002's RLS left unforced is info). A blind reviewer found
+    # "timestamps carry a time zone: yes" over 70 tables of timestamp without time zone.
+    folder = tmp_path / "stamps"
+    folder.mkdir()
+    (folder / "schema.sql").write_text(
+        "CREATE TABLE note (id bigint PRIMARY KEY, tenant_id bigint NOT NULL,\n"
+        "                   created_at timestamp NOT NULL, amount numeric(12, 2));\n"
+        "ALTER TABLE note ENABLE ROW LEVEL SECURITY;\n"
+        "CREATE POLICY note_tenant ON note\n"
+        "    USING (tenant_id = current_setting('app.tenant_id')::bigint);\n"
+    )
+    markdown = _review(str(folder))
+    verdict, evidence = _answer(markdown, "Do the types fit their meaning?")
+    assert verdict == "no" and "graded info" in evidence and "H001" in evidence, evidence
+    verdict, evidence = _answer(markdown, "Is RLS in place where it is needed?")
+    assert verdict == "no" and "S002" in evidence, evidence
+
+
+def test_a_prisma_folder_counts_its_migrations(tmp_path: Path) -> None:
+    # Prisma keeps each migration as <version>_<name>/migration.sql, and a folder may itself
+    # end in .sql: the review counted two such folders as the set's only migration files.
+    folder = tmp_path / "migrations"
+    for version, sql in (
+        ("20240101000000_init", "CREATE TABLE note (id bigint PRIMARY KEY);"),
+        ("20240102000000_body.sql", "ALTER TABLE note ADD COLUMN body text;"),
+        ("20240103000000_title", "ALTER TABLE note ADD COLUMN title text;"),
+    ):
+        (folder / version).mkdir(parents=True)
+        (folder / version / "migration.sql").write_text(sql + "\n")
+    (folder / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    markdown = _review(str(folder))
+    assert "3 numbered migration files in the target." in markdown
+
+
 def test_invariant_counts_say_how_each_is_known(legacy: str, casefile: str) -> None:
     # legacy: init restates every key — PRIMARY KEY, UNIQUE and REFERENCES in schema.sql.
     schema = (EXAMPLES / "legacy" / "schema.sql").read_text()

@@ -548,6 +548,7 @@ def _export_boundary(facts: Facts) -> tuple[Answer, str]:
         f"no PUBLIC reads; no view another role may read bypasses the policies of the "
         f"{len(secured)} row-level-secured table(s)",
         "views that bypass RLS",
+        info_holds=True,  # S008's info: a view only its owner may read
     )
 
 
@@ -725,7 +726,7 @@ PARTS: tuple[tuple[str, str, tuple[tuple[str, Check], ...]], ...] = (
     )),
     ("6.4", "Schema", (
         ("Are the primary keys right?",
-         _rules(["I001", "O002"], "primary keys everywhere, identity columns",
+         _rules(["I001", "O002"], "primary keys everywhere, no serial column left for identity",
                 "key problems")),
         ("Are natural keys and unique constraints right?", _natural_keys),
         ("Are the foreign keys complete?",

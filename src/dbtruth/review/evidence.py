@@ -25,9 +25,17 @@ def finding_sample(findings: Sequence[Finding]) -> str:
     return f"{len(findings)} finding(s) of {', '.join(codes)} on {listing(objects)}"
 
 
-def rule_answer(facts: Facts, codes: Sequence[str], yes: str, no: str) -> tuple[Answer, str]:
+def rule_answer(
+    facts: Facts, codes: Sequence[str], yes: str, no: str, *, info_holds: bool = False
+) -> tuple[Answer, str]:
     """Yes when the rules ran and found nothing, no with the findings, unknown when they did
-    not run. Findings accepted in dbtruth.yaml count as answered, with their reasons shown."""
+    not run. Findings accepted in dbtruth.yaml count as answered, with their reasons shown.
+
+    The yes text says something holds everywhere ("every table has a primary key"), so an
+    info finding of these rules, which says where it does not (graded down as a schema-wide
+    decision, a lookup, a small table), makes the answer no all the same, saying it was graded
+    info. Only where a caller knows its rules' info findings mean the thing holds
+    (`info_holds`: a view nobody else may read bypasses no boundary) are they notes."""
     if not facts.ran(*codes):
         missing = [c for c in codes if c not in facts.result.ran]
         return (
@@ -35,10 +43,14 @@ def rule_answer(facts: Facts, codes: Sequence[str], yes: str, no: str) -> tuple[
             f"rule(s) {', '.join(missing)} did not run (not selected or live only)",
         )
     found = facts.findings(*codes)
-    # Info findings are notes, not defects (see Severity): they do not turn an answer into "no".
     defects = [f for f in found if f.severity >= Severity.WARNING]
     if defects:
         return Answer.NO, f"{no}: {finding_sample(defects)}"
+    if found and not info_holds:
+        return Answer.NO, (
+            f"{no}, each graded info (a decision the schema makes, or a cost it shows to be "
+            f"small): {finding_sample(found)}"
+        )
     text = f"{yes} ({', '.join(codes)}: no warnings or errors)"
     if found:
         text += f"; notes: {finding_sample(found)}"

@@ -93,15 +93,21 @@ class Facts:
         files: list[Path] = []
         for path in self.target_paths:
             if path.is_dir():
-                files += sorted(path.rglob("*.sql"))
+                # files only: a migration folder may itself be named like one (Langfuse's
+                # 20250517273700_add_table_view_presets.sql/ holds its migration.sql)
+                files += sorted(f for f in path.rglob("*.sql") if f.is_file())
             elif path.suffix == ".sql" or path.name.endswith(".sql.postgres"):
                 files.append(path)
         return tuple(files)
 
     @cached_property
     def numbered_sql_files(self) -> tuple[Path, ...]:
-        """SQL files whose names start with a version number: an ordered migration set."""
-        return tuple(f for f in self.sql_files if f.name[:1].isdigit())
+        """SQL files whose names, or whose folders' names (Prisma's
+        `20240111152124_name/migration.sql`), start with a version number: an ordered
+        migration set."""
+        return tuple(
+            f for f in self.sql_files if f.name[:1].isdigit() or f.parent.name[:1].isdigit()
+        )
 
     # --- manifest -----------------------------------------------------------------------
 

@@ -83,7 +83,10 @@ def _migration_tool(facts: Facts) -> tuple[Status, str]:
         return _practice("migrations", "the migration tool")(facts)
     if len(facts.numbered_sql_files) >= 2:
         # Files present are declared, not proven: nothing shows a tool applied them in order.
-        files = [f.name for f in facts.numbered_sql_files]
+        files = [
+            f.name if f.name[:1].isdigit() else f"{f.parent.name}/{f.name}"
+            for f in facts.numbered_sql_files
+        ]
         return Status.DECLARED, f"{len(files)} numbered migration files ({listing(files)})"
     return Status.UNKNOWN, "no migration history table or numbered migration files found"
 

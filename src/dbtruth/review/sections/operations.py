@@ -16,6 +16,7 @@ from dbtruth.review.evidence import declared_answer, finding_sample, listing, ru
 from dbtruth.review.facts import Facts
 from dbtruth.review.invariants import OUTSIDE, concurrency_answer
 from dbtruth.review.model import Answer, Bullets, Paragraph, Section, Table
+from dbtruth.rules.naming import tokens
 
 # The operational settings a reviewer reads first on a live server, and what each guards.
 _SETTINGS = {
@@ -193,7 +194,16 @@ def _ledger(facts: Facts) -> tuple[Answer, str]:
     )
     # The append-only guard is in the catalog; a detective query is only declared.
     outside = [i for i in facts.manifest.invariants if i.enforcement in OUTSIDE and not i.guess]
+    if answer is Answer.YES and not outside and not _audit_tables(facts):
+        # nothing was found wanting because there is nothing to guard: no audit table, and no
+        # invariant declared to live outside the database
+        return Answer.NA, "no table declared or named as an audit log, no invariant kept outside"
     return (Answer.DECLARED if answer is Answer.YES and outside else answer), text
+
+
+def _audit_tables(facts: Facts) -> list[str]:
+    declared = [k for k, r in facts.manifest.truth.items() if r.role == "audit"]
+    return declared + [t.qualified for t in facts.tables if "audit" in tokens(t.name)]
 
 
 def _cell(answer: tuple[Answer, str]) -> tuple[str, str]:
