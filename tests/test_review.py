@@ -355,6 +355,18 @@ def test_a_prisma_folder_counts_its_migrations(tmp_path: Path) -> None:
     assert "3 numbered migration files in the target." in markdown
 
 
+def test_the_title_names_the_design_not_the_folder_it_sits_in(tmp_path: Path) -> None:
+    # acme/db/migrations: "migrations" and "db" say where SQL lives, "acme" whose it is
+    folder = tmp_path / "acme" / "db" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "0001_init.sql").write_text("CREATE TABLE note (id bigint PRIMARY KEY);\n")
+    markdown = _review(str(folder))
+    assert markdown.startswith("# Database Architecture Review: acme\n")
+    # counts read as English: "1 primary key, 0 unique indexes", "0 errors"
+    assert "catalog: 1 primary key, 0 unique indexes without a constraint" in markdown
+    assert "- Findings: 0 errors, " in markdown
+
+
 def test_invariant_counts_say_how_each_is_known(legacy: str, casefile: str) -> None:
     # legacy: init restates every key — PRIMARY KEY, UNIQUE and REFERENCES in schema.sql.
     schema = (EXAMPLES / "legacy" / "schema.sql").read_text()

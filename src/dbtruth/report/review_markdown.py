@@ -134,7 +134,10 @@ def _decision(group: FindingGroup) -> list[str]:
 
 
 def render(review: Review) -> str:
-    counts = ", ".join(f"{n} {label}" for label, n in review.summary_counts.items())
+    counts = ", ".join(
+        f"{n} {label}{'' if n == 1 or label == 'info' else 's'}"
+        for label, n in review.summary_counts.items()
+    )
     lines = [
         f"# {md_line(md_text(review.title))}",
         "",

@@ -96,7 +96,7 @@ def build_review(
     name = catalog.database
     if target_paths and not catalog.is_live and not catalog.source.startswith("snapshot"):
         first = target_paths[0].resolve()
-        name = first.name if first.is_dir() else first.stem
+        name = _design_name(first)
     return Review(
         title=f"Database Architecture Review: {name}",
         target=target,
@@ -112,3 +112,21 @@ def build_review(
         load_problems=catalog.load_problems,
         notes=(*notes, *facts.adr_problems, *(proofs.proved.notes if proofs.proved else ())),
     )
+
+
+# Folder names that say where SQL lives, not whose design it is: the review names the nearest
+# folder above them instead (…/langfuse/packages/shared/prisma/migrations -> shared).
+_PLACE_NAMES = frozenset(
+    {"migrations", "migration", "sql", "schema", "schemas", "db", "database", "ddl", "prisma",
+     "persistence", "src", "versioned", "up", "deltas", "delta", "tenant", "postgres",
+     "postgresql", "pg", "data", "sql_migrations", "db_migrations", "packages", "shared"}
+)  # fmt: skip
+
+
+def _design_name(target: Path) -> str:
+    """The target folder's name (a file's stem), or the nearest folder above it whose name is
+    not only a place for SQL (`migrations`, `sql`, `schema`)."""
+    own = target.name if target.is_dir() else target.stem
+    folders = (target, *target.parents) if target.is_dir() else target.parents
+    names = [own, *(f.name for f in folders if f.name)]
+    return next((n for n in names if n.lower() not in _PLACE_NAMES), own)

@@ -234,8 +234,9 @@ def _enum_evolvable(facts: Facts) -> tuple[Answer, str]:
     )
     if enums:
         text += (
-            f"; {len(enums)} enum type(s) ({listing(enums)}): values can be added, "
-            "not removed or renamed without a rewrite"
+            f"; {len(enums)} enum type(s) ({listing(enums)}): values can be added and "
+            "renamed in place (ADD VALUE, RENAME VALUE), not removed without a new type and a "
+            "rewrite of every column using it"
         )
     return answer, text
 

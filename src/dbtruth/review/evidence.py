@@ -69,3 +69,18 @@ def declared_answer(declared: Declared | None, missing: str) -> tuple[Answer, st
     if declared.exists is False:
         return Answer.NO, declared.describe()
     return Answer.DECLARED, declared.describe()
+
+
+# How a constraint kind is counted in prose: "1 unique key", "108 foreign keys".
+_CONSTRAINT_NOUNS = {"unique": "unique key", "exclusion": "exclusion constraint",
+                     "check": "check constraint"}  # fmt: skip
+
+
+def constraint_tally(kinds: dict[str, int]) -> str:
+    """`{"foreign key": 108, "unique": 1}` as "108 foreign keys, 1 unique key"."""
+    parts = []
+    for kind, count in sorted(kinds.items()):
+        noun = _CONSTRAINT_NOUNS.get(kind, kind)
+        parts.append(f"{count} {noun}{'' if count == 1 else 's'}")
+    return ", ".join(parts)
+

@@ -16,7 +16,7 @@ from enum import Enum
 from dbtruth.inert import md_text
 from dbtruth.manifest.design import Invariant
 from dbtruth.prove.model import Status
-from dbtruth.review.evidence import finding_sample, listing
+from dbtruth.review.evidence import constraint_tally, finding_sample, listing
 from dbtruth.review.facts import Facts
 from dbtruth.review.model import Answer
 
@@ -144,9 +144,7 @@ def constraint_counts(facts: Facts) -> str:
     for constraint in facts.catalog.constraints:
         if not constraint.inherited:
             counts[constraint.kind] = counts.get(constraint.kind, 0) + 1
-    return (
-        md_text(", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))) or "no constraints"
-    )
+    return md_text(constraint_tally(counts)) or "no constraints"
 
 
 def _confirmed(facts: Facts) -> list[Invariant]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dbtruth.inert import md_code, md_prose, md_text
 from dbtruth.migrate.blast import human_bytes
 from dbtruth.review.erd import build_diagram
-from dbtruth.review.evidence import listing
+from dbtruth.review.evidence import constraint_tally, listing
 from dbtruth.review.facts import Facts
 from dbtruth.review.invariants import Known, known, proof_text
 from dbtruth.review.invariants import summary as invariant_summary
@@ -95,8 +95,9 @@ def critical_invariants(facts: Facts) -> Section:
     unique_indexes = sum(1 for i in facts.catalog.indexes if i.unique and i.constraint is None)
     section.evidence.append(
         "catalog: "
-        + (md_text(", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))) or "no constraints")
-        + f", {unique_indexes} unique index(es) without a constraint"
+        + (md_text(constraint_tally(kinds)) or "no constraints")
+        + f", {unique_indexes} unique {'index' if unique_indexes == 1 else 'indexes'} without a "
+        "constraint"
     )
     invariants = facts.manifest.invariants
     if not invariants:

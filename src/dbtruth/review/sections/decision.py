@@ -31,8 +31,16 @@ def decision_summary(
     verdict = [
         f"Maturity level **{maturity.level}** of 4 (section Maturity).",
         "Checklist: " + ", ".join(f"{answers[a]} {a.value}" for a in Answer) + ".",
-        f"Findings: {severities[Severity.ERROR]} error(s), {severities[Severity.WARNING]} "
-        f"warning(s), {severities[Severity.INFO]} info.",
+        "Findings: "
+        + ", ".join(
+            f"{severities[level]} {word}{'' if severities[level] == 1 or word == 'info' else 's'}"
+            for level, word in (
+                (Severity.ERROR, "error"),
+                (Severity.WARNING, "warning"),
+                (Severity.INFO, "info"),
+            )
+        )
+        + ".",
     ]
     if facts.manifest.invariants:
         verdict.append(f"{invariant_summary(facts)}.")
