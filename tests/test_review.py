@@ -15,7 +15,7 @@ import yaml
 from psycopg import sql as pg_sql
 
 from tests.conftest import Server
-from tests.helpers import EXAMPLES, dbtruth
+from tests.helpers import EXAMPLES, dbtruth, write_files
 
 AS_OF = "2026-11-23"  # the casefile's last restore drill (2026-10-14) is 40 days before
 SECTIONS = (
@@ -323,16 +323,14 @@ def test_an_info_finding_still_falsifies_a_yes(tmp_path: Path) -> None:
     # A yes says something holds everywhere; an info finding says where it does not, graded
     # down (H001 is info by design; S002's RLS left unforced is info). A blind reviewer found
     # "timestamps carry a time zone: yes" over 70 tables of timestamp without time zone.
-    folder = tmp_path / "stamps"
-    folder.mkdir()
-    (folder / "schema.sql").write_text(
+    schema = (
         "CREATE TABLE note (id bigint PRIMARY KEY, tenant_id bigint NOT NULL,\n"
         "                   created_at timestamp NOT NULL, amount numeric(12, 2));\n"
         "ALTER TABLE note ENABLE ROW LEVEL SECURITY;\n"
         "CREATE POLICY note_tenant ON note\n"
         "    USING (tenant_id = current_setting('app.tenant_id')::bigint);\n"
     )
-    markdown = _review(str(folder))
+    markdown = _review(str(write_files(tmp_path / "stamps", {"schema.sql": schema})))
     verdict, evidence = _answer(markdown, "Do the types fit their meaning?")
     assert verdict == "no" and "graded info" in evidence and "H001" in evidence, evidence
     verdict, evidence = _answer(markdown, "Is RLS in place where it is needed?")
