@@ -83,4 +83,3 @@ def constraint_tally(kinds: dict[str, int]) -> str:
         noun = _CONSTRAINT_NOUNS.get(kind, kind)
         parts.append(f"{count} {noun}{'' if count == 1 else 's'}")
     return ", ".join(parts)
-
