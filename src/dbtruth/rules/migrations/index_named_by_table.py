@@ -9,7 +9,7 @@ from pglast.enums import ObjectType
 
 from dbtruth.findings import Fix, ObjectRef, Severity, Violation
 from dbtruth.model.migration import MigrationState, MigrationStatement
-from dbtruth.rules.migration_locks import where
+from dbtruth.rules.migration_locks import object_name, where
 from dbtruth.spec import Settings, migration_rule
 
 # Schemas every database has, whatever the migrations create.
@@ -64,11 +64,8 @@ def index_named_by_table(
     schemas.add(state.search_path_schema)
     tables = {r.split(".", 1)[1]: r for r in relations if "." in r}
     for obj in node.objects or ():
-        parts = [part.sval for part in obj] if isinstance(obj, tuple | list) else []
-        if len(parts) != 2:
-            continue
-        qualifier, index = parts
-        if qualifier in schemas or qualifier not in tables:
+        qualifier, index = object_name(obj)
+        if qualifier is None or qualifier in schemas or qualifier not in tables:
             continue
         table = tables[qualifier]
         schema = table.split(".", 1)[0]
