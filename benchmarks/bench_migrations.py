@@ -72,6 +72,7 @@ class MigrationCorpus:
     files: list[Path]
     wrapped: bool  # the project's runner runs each file in a transaction
     lexical: bool = False
+    one_query: bool = False  # the runner sends each file as one query (Prisma)
     replacements: tuple[tuple[str, str], ...] = ()
 
 
@@ -104,6 +105,7 @@ def migration_corpora() -> list[MigrationCorpus]:
             discover([CORPORA / "langfuse/packages/shared/prisma/migrations"], lexical=True),
             wrapped=False,
             lexical=True,
+            one_query=True,
         ),
         MigrationCorpus(
             "ory-kratos", discover([CORPORA / "ory-kratos/persistence/sql/migrations/sql"]), True
@@ -135,7 +137,7 @@ def _static_pass(corpus: MigrationCorpus) -> tuple[float, list[dict[str, object]
         started = time.perf_counter()
         parsed = [
             read_file(f, i, wrapped_default=corpus.wrapped, mode="auto",
-                      replacements=corpus.replacements)
+                      replacements=corpus.replacements, one_query_runner=corpus.one_query)
             for i, f in enumerate(corpus.files)
         ]  # fmt: skip
         outcome = lint(parsed, Manifest(), pg_version=PG_VERSION * 10000)

@@ -46,7 +46,7 @@ def _lint(name: str) -> list[Finding]:
     corpus = next(c for c in migration_corpora() if c.name == name)
     parsed = [
         read_file(f, i, wrapped_default=corpus.wrapped, mode="auto",
-                  replacements=corpus.replacements)
+                  replacements=corpus.replacements, one_query_runner=corpus.one_query)
         for i, f in enumerate(corpus.files)
     ]  # fmt: skip
     return lint(parsed, Manifest(), pg_version=PG_VERSION * 10000).result.findings

@@ -97,7 +97,7 @@ def test_keep_going_loads_the_rest_and_says_what_is_missing(tmp_path: Path) -> N
     outcome = dbtruth("check", str(sql), "--scratch", "embedded", "--keep-going",
                       "--no-color")
     assert outcome.code == 1  # keyless still gets its finding
-    assert "incomplete: 1 statement(s) could not be loaded" in outcome.out
+    assert "incomplete: 1 statement could not be loaded" in outcome.out
     assert f"{sql}:1:" in outcome.out and "I001" in outcome.out
 
 

@@ -166,7 +166,7 @@ def test_terminal_output_groups_by_object_and_ends_with_a_summary() -> None:
     outcome = dbtruth("check", LEGACY, "--scratch", "embedded", "--no-color")
     lines = outcome.out.rstrip().splitlines()
     assert "embedded PostgreSQL 18" in lines[1]  # says which scratch server loaded the files
-    assert lines[-1].startswith(tuple("0123456789")) and "finding(s)" in lines[-1]
+    assert lines[-1].startswith(tuple("0123456789")) and " finding" in lines[-1]
     assert "public.audit_log" in outcome.out and "fix (safe)" in outcome.out
 
 

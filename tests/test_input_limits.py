@@ -626,5 +626,5 @@ def test_a_folder_of_garbage_lists_its_first_problems_and_counts_the_rest(tmp_pa
     lines = outcome.err.strip().splitlines()
     assert len(lines) == 201
     assert lines[0].endswith("002_garbage.sql:1:1: cannot parse: syntax error at or near \"OT\"")
-    assert lines[-1] == "dbtruth: 800 more problem(s) not listed (the first 200 of 1000 are)"
+    assert lines[-1] == "dbtruth: 800 more problems not listed (the first 200 of 1000 are)"
     assert outcome.out.count('classname="dbtruth load"') == 201

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sys
 import tempfile
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ import pytest
 from dbtruth.migrate.blast import describe, table_sizes
 from dbtruth.sources.introspect import read_catalog
 from dbtruth.sources.migrations import discover
+from tests.conftest import Server
 from tests.helpers import dbtruth
 from tests.helpers import write_files as _write
 
@@ -108,7 +110,7 @@ def test_inline_ignores_need_a_reason_and_unused_ones_are_reported(tmp_path: Pat
     })  # fmt: skip
     outcome = dbtruth("migrate", "lint", str(folder), "--select", "M008,M009", "--no-color")
     # the file-level ignore covers both drops; the one without a reason is refused and said so
-    assert "M008" not in outcome.out.split("finding(s)")[0].split("public.orders")[-1]
+    assert "M008" not in re.split(r"\n\d+ findings?: ", outcome.out)[0].split("public.orders")[-1]
     assert "needs rule codes and a reason; not applied" in outcome.err
     assert "unused inline ignore at" in outcome.out and "nothing to rename here" in outcome.out
     assert "2 suppressed" in outcome.out
@@ -437,6 +439,64 @@ def test_runner_conventions_decide_the_transaction_and_what_runs(tmp_path: Path)
     notes = report["notes"]  # type: ignore[index]
     assert any("0001-ignored.sql: not linted: `-- postgres-migrations ignore`" in n
                for n in notes)  # type: ignore[attr-defined]  # fmt: skip
+
+
+def test_a_popx_autocommit_file_of_several_statements_is_one_transaction(
+    tmp_path: Path, server: Server
+) -> None:
+    # popx sends a file as one query; PostgreSQL runs a query of several statements as one
+    # implicit transaction, where CREATE INDEX CONCURRENTLY fails. Kratos keeps each of its
+    # CONCURRENTLY builds alone in an .autocommit. file.
+    folder = _write(tmp_path / "kratos", {
+        "0001_alone.autocommit.up.sql": "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);\n",
+        "0001_alone.autocommit.down.sql": "DROP INDEX CONCURRENTLY t_a_idx;\n",
+        "0002_two.autocommit.up.sql": "CREATE INDEX CONCURRENTLY t_b_idx ON t (b);\n"
+                                      "CREATE INDEX CONCURRENTLY t_c_idx ON t (c);\n",
+        "0002_two.autocommit.down.sql": "",
+    })  # fmt: skip
+    _, report, err = _lint(str(folder), "--select", "M002", "--fail-on", "never")
+    assert [f for c, f in _codes(report) if c == "M002"] == ["0002_two.autocommit.up.sql"] * 2, err
+    # and PostgreSQL agrees: the same two statements sent as one simple query fail
+    with (
+        server.database_with("CREATE TABLE t (a int, b int, c int);") as conninfo,
+        psycopg.connect(conninfo, autocommit=True) as conn,
+    ):
+        with pytest.raises(psycopg.errors.ActiveSqlTransaction):
+            conn.execute("CREATE INDEX CONCURRENTLY t_b_idx ON t (b);"
+                         "CREATE INDEX CONCURRENTLY t_c_idx ON t (c);")  # fmt: skip
+        conn.execute("CREATE INDEX CONCURRENTLY t_a_idx ON t (a)")
+
+
+def test_a_pooled_runner_is_given_the_roles_lock_timeout(tmp_path: Path, server: Server) -> None:
+    # Temporal's schema tool sends each statement on whichever pooled connection is free: a
+    # SET at the top of the file may land on another session than the ALTER. The role's own
+    # setting reaches every session the tool opens after it, and changes what the role's
+    # other sessions do until it is reset: a behaviour change, said so.
+    folder = _write(tmp_path / "temporal", {
+        "v1.0/manifest.json": '{"SchemaUpdateCqlFiles": ["base.sql"]}',
+        "v1.0/base.sql": "CREATE TABLE executions (id bigint PRIMARY KEY);\n",
+        "v1.1/manifest.json": '{"SchemaUpdateCqlFiles": ["alter.sql"]}',
+        "v1.1/alter.sql": "ALTER TABLE executions ADD COLUMN state int;\n",
+    })  # fmt: skip
+    _, report, err = _lint(str(folder), "--select", "M011", "--fail-on", "never")
+    (finding,) = report["findings"]  # type: ignore[misc]
+    assert finding["location"]["file"].endswith("v1.1/alter.sql"), err
+    fix = finding["fix"]
+    assert fix["behaviour_change"] is True and fix["lock_safe"] is True, fix
+    before, _, after = fix["sql"].partition("-- run the schema tool")
+    # applied as an ordinary role, the way the tool connects: its next sessions wait 2s at most
+    role = f"schema_tool_{tmp_path.name[-8:].replace('-', '_')}"
+    with server.database_with(f"CREATE ROLE {role} LOGIN PASSWORD 'x';") as conninfo:
+        tool = psycopg.conninfo.make_conninfo(conninfo, user=role, password="x")
+        try:
+            for step, expected in ((before, "2s"), (after, "0")):
+                with psycopg.connect(tool, autocommit=True) as conn:
+                    conn.execute(step)
+                with psycopg.connect(tool, autocommit=True) as conn:
+                    assert conn.execute("SHOW lock_timeout").fetchone() == (expected,)
+        finally:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                conn.execute(f"DROP ROLE {role}")
 
 
 def test_selectors_name_rules_of_the_whole_catalogue(tmp_path: Path) -> None:

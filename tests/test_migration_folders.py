@@ -69,3 +69,25 @@ def test_lock_table_outside_a_transaction_is_skipped_with_a_note(
     assert _tables(folder, scratch) == {"public.jobs": ["task", "queue"]}
     outcome = dbtruth("check", str(folder), "--scratch", scratch, "--fail-on", "never")
     assert "000002.sql:1: LOCK TABLE outside a transaction skipped" in outcome.out + outcome.err
+
+
+def test_a_prisma_set_warns_that_sql_fixes_are_drift(tmp_path: Path) -> None:
+    # Prisma compares the database with schema.prisma: an index applied as SQL alone is drift,
+    # and the next generated migration drops it. Every fix check prints is SQL.
+    folder = write_files(tmp_path / "migrations", {
+        "migration_lock.toml": 'provider = "postgresql"\n',
+        "20240101000000_init/migration.sql":
+            "CREATE TABLE project (id text PRIMARY KEY);\n"
+            "CREATE TABLE trace (id text PRIMARY KEY,\n"
+            "    project_id text NOT NULL REFERENCES project ON DELETE CASCADE);",
+    })  # fmt: skip
+    outcome = dbtruth("check", str(folder), "--scratch", "embedded", "--fail-on", "never",
+                      "--no-color")  # fmt: skip
+    assert outcome.code == 0, outcome.err
+    assert f"note: {folder} is a Prisma migration set" in outcome.out
+    assert "declared in schema.prisma" in outcome.out
+    plain = write_files(tmp_path / "plain", {
+        "0001_init.sql": "CREATE TABLE project (id text PRIMARY KEY);",
+    })  # fmt: skip
+    outcome = dbtruth("check", str(plain), "--scratch", "embedded", "--fail-on", "never")
+    assert "Prisma" not in outcome.out

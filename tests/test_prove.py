@@ -717,7 +717,7 @@ def test_check_then_insert_at_read_committed_loses_the_race(tmp_path: Path) -> N
     assert sessions.index("B") < len(sessions) - sessions[::-1].index("A") - 1
     assert sum(1 for a, b in itertools.pairwise(sessions) if a != b) == 2
     check = race["steps"][-1]
-    assert check["purpose"] == "check" and check["message"] == "1 row(s)"
+    assert check["purpose"] == "check" and check["message"] == "1 row"
     assert race["sql"].startswith("-- setup\nINSERT INTO users")  # the replayable script
     assert "-- session B\nBEGIN ISOLATION LEVEL READ COMMITTED" in race["sql"]
 

@@ -261,7 +261,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
     (folder / "docs" / "adr" / "0002-latin1.md").write_bytes(latin1)
     markdown = _review(str(folder))
     assert "0002-latin1.md: not UTF-8 text (byte" in markdown
-    assert "1 ADR(s)" in markdown  # 0001 still read
+    assert "1 ADR" in markdown  # 0001 still read
     # a malformed manifest stops the review before anything is loaded
     (folder / "dbtruth.yaml").write_text("context:\n  sumary: typo\n")
     outcome = dbtruth("review", str(folder), "--scratch", "embedded")
@@ -351,6 +351,31 @@ def test_a_prisma_folder_counts_its_migrations(tmp_path: Path) -> None:
     (folder / "migration_lock.toml").write_text('provider = "postgresql"\n')
     markdown = _review(str(folder))
     assert "3 numbered migration files in the target." in markdown
+
+
+def test_an_empty_down_file_is_no_rollback(tmp_path: Path) -> None:
+    # popx (Ory Kratos) writes an empty down file where a migration has no way back: 113 of
+    # Kratos' 351 down files hold nothing, and other dialects' down files are not PostgreSQL's.
+    # A file that is there but rolls nothing back is not a declared rollback.
+    up = "CREATE TABLE note (id bigint PRIMARY KEY);\n"
+    only_empty = write_files(tmp_path / "empty", {
+        "0001_note.up.sql": up,
+        "0001_note.down.sql": "-- nothing to undo\n",
+        "0001_note.mysql.down.sql": "DROP TABLE note;\n",
+    })  # fmt: skip
+    verdict, evidence = _answer(_review(str(only_empty)), "Is rollback or roll-forward clear?")
+    assert verdict == "unknown", evidence
+    assert evidence.startswith("1 down migration file, none with a statement"), evidence
+    mixed = write_files(tmp_path / "mixed", {
+        "0001_note.up.sql": up,
+        "0001_note.down.sql": "DROP TABLE note;\n",
+        "0002_body.up.sql": "ALTER TABLE note ADD COLUMN body text;\n",
+        "0002_body.down.sql": "/* no way back */\n",
+    })  # fmt: skip
+    verdict, evidence = _answer(_review(str(mixed)), "Is rollback or roll-forward clear?")
+    assert verdict == "declared", evidence
+    assert "1 down migration file with statements" in evidence, evidence
+    assert "1 down file holds no statement" in evidence, evidence
 
 
 def test_the_title_names_the_design_not_the_folder_it_sits_in(tmp_path: Path) -> None:
@@ -451,7 +476,7 @@ def test_retention_by_partitions_needs_a_partitioned_table(casefile: str, tmp_pa
     assert "PARTITION BY RANGE" in sql and partitions == 2
     verdict, evidence = _answer(casefile, "Is there a deletion/retention path?")
     assert verdict == "declared"
-    assert f"partitioned, {partitions} partition(s) in the catalog" in evidence
+    assert f"partitioned, {partitions} partitions in the catalog" in evidence
     # the same declaration on a table that is not partitioned is refuted, and says why
     folder = _copy("casefile", tmp_path)
     _unpartition_audit_events(folder)

@@ -38,12 +38,18 @@ def _cases() -> list[Any]:
     return cases
 
 
+# `wrapped`: True when the runner wraps each file in a transaction, False when it runs each
+# statement alone, ONE_QUERY when it sends the whole file as one query (Prisma, popx).
+ONE_QUERY = "one-query"
+
+
 def _lint(code: str, text: str, tmp: Path, name: str, existing: Any, version: int,
-          wrapped: bool, manifest: Manifest) -> Any:  # fmt: skip
+          wrapped: bool | str, manifest: Manifest) -> Any:  # fmt: skip
     path = tmp / "migrations" / name  # a fixed folder: migrations are named folder/file
     path.parent.mkdir(exist_ok=True)
     path.write_text(text)
-    migration = read_file(path, 0, wrapped_default=wrapped, mode="auto")
+    migration = read_file(path, 0, wrapped_default=wrapped is True, mode="auto",
+                          one_query_runner=wrapped == ONE_QUERY)  # fmt: skip
     assert migration.problems == (), migration.problems
     tables, columns, typmods = existing
     outcome = lint([migration], manifest, pg_version=version, existing=tables,
@@ -53,15 +59,18 @@ def _lint(code: str, text: str, tmp: Path, name: str, existing: Any, version: in
     return outcome.result.findings, starts
 
 
-def _run(conninfo: str, text: str, wrapped: bool, show: str | None = None) -> str | None:
-    """As the runner would: the whole file in one transaction, or statement by statement; with
-    `show`, that setting as the runner's session holds it afterwards (for its next file)."""
+def _run(conninfo: str, text: str, wrapped: bool | str, show: str | None = None) -> str | None:
+    """As the runner would: the whole file in one transaction, statement by statement, or as
+    one query; with `show`, that setting as the runner's session holds it afterwards (for its
+    next file)."""
     pieces = pg_parser.split(text, with_parser=False)
-    in_transaction = wrapped and runs_in_transaction(
+    in_transaction = wrapped is True and runs_in_transaction(
         Path("migration.sql"), text, "auto", prisma=False
     )
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        if in_transaction:
+        if wrapped == ONE_QUERY:
+            conn.execute(text.encode())  # the simple query protocol: one implicit transaction
+        elif in_transaction:
             with conn.transaction():
                 for piece in pieces:
                     conn.execute(piece)  # type: ignore[call-overload]
@@ -92,7 +101,7 @@ def test_migration_fixture(server: Any, code: str, case: dict[str, Any], tmp_pat
              for t in catalog.tables for c in t.columns},
         )  # fmt: skip
         version = case.get("pg_version", server.version_num)
-        wrapped = case.get("wrapped", True)
+        wrapped = ONE_QUERY if case.get("runner") == ONE_QUERY else case.get("wrapped", True)
         manifest = Manifest.model_validate(case.get("manifest", {}))
         file_name = case.get("file", "0001_case.sql")
         findings, starts = _lint(code, case["migration"], tmp_path, file_name, existing,
@@ -159,7 +168,7 @@ _THE_STATEMENTS = "-- the migration's statements"
 
 
 def _check_surrounding_fix(server: Any, case: dict[str, Any], findings: Any, tmp_path: Path,
-                           code: str, existing: Any, version: int, wrapped: bool,
+                           code: str, existing: Any, version: int, wrapped: bool | str,
                            manifest: Manifest) -> None:  # fmt: skip
     """A fix that is a setting for the whole file (M011's lock_timeout): its SQL goes around
     the migration, at the placeholder or before it; the rule goes quiet, the file runs, and

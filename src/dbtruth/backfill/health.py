@@ -19,6 +19,7 @@ from psycopg import sql
 
 from dbtruth.backfill.keys import query
 from dbtruth.manifest.backfill import HealthSpec
+from dbtruth.words import counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ def read_signals(conn: psycopg.Connection[Any], oid: int, health: HealthSpec,
             signals.append(Signal("autovacuum", "a VACUUM is working on the table", "none", True))
         elif hidden:
             signals.append(Signal("autovacuum", "?", "none", False,
-                                  f"{hidden} vacuum(s) running on tables this role cannot "
+                                  f"{counted(hidden, 'vacuum')} running on tables this role cannot "
                                   "name (grant pg_read_all_stats)"))  # fmt: skip
         else:
             signals.append(Signal("autovacuum", "not on the table", "none", False))

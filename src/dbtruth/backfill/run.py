@@ -29,6 +29,7 @@ from dbtruth.backfill.results import BackfillRun, BackfillStatus, Progress, Vali
 from dbtruth.backfill.runner import Runner
 from dbtruth.errors import DbtruthError
 from dbtruth.sources.conninfo import connect_live, connect_writer, describe
+from dbtruth.words import counted
 
 VALIDATION_LIMIT = 1_000_000  # rows counted at most; more is "at least"
 SAMPLE = 5
@@ -107,7 +108,7 @@ def _preflight(conn: psycopg.Connection[Any], prepared: Prepared) -> None:
         key, problem = found.problems[0]
         more = len(found.problems) - 1
         raise prepared.loaded.error(
-            f"run refused: {problem}" + (f" (and {more} more problem(s))" if more else ""),
+            f"run refused: {problem}" + (f" (and {counted(more, 'more problem')})" if more else ""),
             key,
             hint="`dbtruth backfill plan` shows the plans",
         )
@@ -157,7 +158,7 @@ def _begin(
         if state.digest != digest:
             changed, key = _what_changed(state, prepared)
             raise loaded.error(
-                f"backfill {name} started with another {changed} ({state.chunks} chunk(s) "
+                f"backfill {name} started with another {changed} ({counted(state.chunks, 'chunk')} "
                 "done); resuming would mix two backfills",
                 key,
                 hint="restore the spec it started with, or `run --restart` to start over",

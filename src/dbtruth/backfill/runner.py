@@ -28,6 +28,7 @@ from dbtruth.backfill.keys import Key
 from dbtruth.backfill.prepare import Prepared
 from dbtruth.backfill.results import BackfillRun, Progress
 from dbtruth.errors import DbtruthError
+from dbtruth.words import counted
 
 # Rolled back and tried again: the chunk met other sessions, not a mistake of its own.
 RETRYABLE = (
@@ -284,9 +285,9 @@ class Runner:
             smaller = max(chunk.min_rows, rows // 2)
             self.log(
                 "smaller",
-                f"{done.waiting} session(s) waited up to {done.longest_wait * 1000:.0f} ms on "
-                f"the chunk (limit {health.lock_wait * 1000:.0f} ms): chunk size {rows} -> "
-                f"{smaller} rows",
+                f"{counted(done.waiting, 'session')} waited up to "
+                f"{done.longest_wait * 1000:.0f} ms on the chunk "
+                f"(limit {health.lock_wait * 1000:.0f} ms): chunk size {rows} -> {smaller} rows",
                 "lock_wait",
             )
             return smaller

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from dbtruth.errors import DbtruthError
 from dbtruth.inert import one_line, visible
+from dbtruth.words import counted
 
 if TYPE_CHECKING:
     from dbtruth.findings import Finding
@@ -68,7 +69,7 @@ def write_baseline_to(path: Path, findings: list[Finding]) -> None:
     from dbtruth.engine import baseline_document
 
     write(path, baseline_document(findings))
-    echo(f"wrote {len(findings)} finding(s) to baseline {path}", err=True)
+    echo(f"wrote {counted(len(findings), 'finding')} to baseline {path}", err=True)
 
 
 def emit(ctx: ReportContext, fmt: str, output: Path | None, no_color: bool) -> None:

@@ -11,6 +11,7 @@ import click
 from dbtruth.cli.options import allow_outside_option, manifest_option, target_of, target_options
 from dbtruth.cli.output import echo, progress, write
 from dbtruth.errors import DbtruthError
+from dbtruth.words import counted
 
 # The review's formats by output suffix; no suffix (or standard output) is Markdown.
 _SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
@@ -111,7 +112,7 @@ def review(
     write(output, text)
     echo(
         f"wrote {output}: maturity level {reviewed.review.maturity.level}, "
-        f"{reviewed.findings} finding(s), {reviewed.description}",
+        f"{counted(reviewed.findings, 'finding')}, {reviewed.description}",
         err=True,
     )
     return 0

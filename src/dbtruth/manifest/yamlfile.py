@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from dbtruth.errors import DbtruthError
 from dbtruth.inputs import read_bytes
+from dbtruth.words import counted
 
 Lines = dict[tuple[str | int, ...], int]
 
@@ -134,7 +135,7 @@ def explain(exc: ValidationError, path: Path, lines: Lines, root: Any) -> Dbtrut
     # A misspelt key explains the "field required" next to it: report typos first.
     errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     error = errors[0]
-    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    more = f" (and {counted(len(errors) - 1, 'more problem')})" if len(errors) > 1 else ""
     loc = tuple(error["loc"])
     known = loc
     while known and known not in lines:

@@ -48,6 +48,7 @@ from dbtruth.rules.migration_locks import (
 from dbtruth.rules.migration_state import after_statement, requires_empty
 from dbtruth.sources.releases import dated, release_name
 from dbtruth.spec import MigrationCheck, RuleSpec, Settings
+from dbtruth.words import counted
 
 if TYPE_CHECKING:
     from dbtruth.manifest.config import Manifest
@@ -166,7 +167,9 @@ def advance(state: MigrationState, node: object) -> None:
         if node.kind in _BEGIN:
             state.in_transaction = True
         elif node.kind in _END:
-            state.in_transaction = False
+            # the rest of a file sent as one query runs in the next implicit transaction
+            state.in_transaction = state.one_query
+            state.local_lock_timeout = None
             state.not_valid_in_transaction.clear()
             state.exclusive_in_transaction.clear()
             state.full_pass_in_transaction.clear()
@@ -176,9 +179,15 @@ def advance(state: MigrationState, node: object) -> None:
         number = getattr(value, "ival", None)
         text = getattr(value, "sval", None)
         if number is not None:
-            state.lock_timeout_set = number != 0
+            active = number != 0
         else:
-            state.lock_timeout_set = text is not None and text.strip() not in ("0", "0s", "0ms")
+            active = text is not None and text.strip() not in ("0", "0s", "0ms")
+        if not node.is_local:
+            state.lock_timeout_set = active
+            state.local_lock_timeout = None  # SET inside a transaction replaces a SET LOCAL
+        elif state.in_transaction:
+            state.local_lock_timeout = active
+        # SET LOCAL outside a transaction block does nothing (PostgreSQL warns and goes on)
     elif isinstance(node, ast.RenameStmt) and node.relation is not None and node.newname:
         _rename(state, node)
     elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_INDEX:
@@ -267,7 +276,7 @@ def lint(
     started = time.perf_counter()
     for migration in files:
         outcome.files += 1
-        state.start_file(migration.wrapped)
+        state.start_file(migration.wrapped, migration.pooled, migration.one_query)
         state.release, state.file = migration.release, migration.path
         state.description = migration.description
         inline: list[Suppression] = []
@@ -408,7 +417,7 @@ def _grade_by_age(finding: Finding, state: MigrationState) -> Finding:
     return _as_info(
         finding,
         f"{finding.object.relation} was created by {migration_name(creator)} "
-        f"{days} day{'s' if days != 1 else ''} earlier (dates from the migrations' names): a "
+        f"{counted(days, 'day')} earlier (dates from the migrations' names): a "
         "table that young holds few rows, a guess",
     )
 

@@ -27,6 +27,7 @@ from dbtruth.reading import (
 from dbtruth.rules.migration_locks import declared_typmods
 from dbtruth.sources import migrations
 from dbtruth.sources.migrations import TransactionMode
+from dbtruth.words import counted
 
 if TYPE_CHECKING:
     from dbtruth.manifest.config import Manifest
@@ -122,7 +123,7 @@ def lint_migrations(options: LintOptions) -> MigrationLint:
             against = normalize(against)  # replay hands it to pg_dump, which knows one spelling
         target = _read_target(against, options)
     version = version or target.version or DEFAULT_PG_VERSION
-    source = f"{len(files)} migration file(s)"
+    source = f"{counted(len(files), 'migration file')}"
     if against is not None:
         source += f" against {target.description}"
     replacements = parse_replacements(options.replace)
@@ -137,7 +138,7 @@ def lint_migrations(options: LintOptions) -> MigrationLint:
             try:
                 migration = reader(
                     f, i, wrapped_default=not prisma, mode=options.transaction,
-                    replacements=replacements,
+                    replacements=replacements, one_query_runner=prisma,
                 )  # fmt: skip
             except UnreadableInput:
                 raise  # a file that cannot be read at all, or is over a limit, stops the run
@@ -169,7 +170,9 @@ def lint_migrations(options: LintOptions) -> MigrationLint:
     if outcome.statements == 0:
         # one line: the error, with the first reason when there is one
         problems = outcome.problems
-        first = f" ({len(problems)} problem(s), the first: {problems[0]})" if problems else ""
+        first = (
+            f" ({counted(len(problems), 'problem')}, the first: {problems[0]})" if problems else ""
+        )
         raise DbtruthError(f"no statement could be parsed; nothing was checked{first}")
     notes = [
         *skipped,
@@ -296,7 +299,7 @@ def _replay(
         outcome.result.findings += judged.findings
         notes += [
             f"workload: {judged.planned} declared query(ies) planned on the clone before and "
-            f"after the migrations; {len(judged.findings)} contract(s) broken by them"
+            f"after the migrations; {counted(len(judged.findings), 'contract')} broken by them"
         ]
         notes += judged.notes
     differences = replay.compare(observations, outcome.predictions)
@@ -305,8 +308,8 @@ def _replay(
         outcome.result.findings, differences
     )
     notes += [
-        f"replay on {server.label}: {len(observations)} statement(s) run, "
-        f"{len(differences)} difference(s) between predicted and observed locks/rewrites"
+        f"replay on {server.label}: {counted(len(observations), 'statement')} run, "
+        f"{counted(len(differences), 'difference')} between predicted and observed locks/rewrites"
     ]
     notes += withdrawn
     notes += [str(d) for d in differences[:50]]
@@ -326,6 +329,6 @@ def _shown(problems: list[str]) -> list[str]:
     hidden = len(problems) - MAX_PROBLEMS_SHOWN
     return [
         *problems[:MAX_PROBLEMS_SHOWN],
-        f"{hidden} more problem(s) not listed (the first {MAX_PROBLEMS_SHOWN} of "
+        f"{counted(hidden, 'more problem')} not listed (the first {MAX_PROBLEMS_SHOWN} of "
         f"{len(problems)} are)",
     ]

@@ -100,6 +100,13 @@ class MigrationFile:
     offline: str | None = None
     # What the set's own metadata calls this migration (Temporal's manifest.json Description).
     description: str | None = None
+    # The runner sends each statement on whichever connection of its pool is free (Temporal's
+    # schema tool): a SET in the file may land on another session than the statements after.
+    pooled: bool = False
+    # The runner sends the whole file as one query (Prisma; popx's .autocommit. files) and it
+    # holds several statements: PostgreSQL runs them as one implicit transaction, which an
+    # explicit COMMIT inside does not leave (the statements after it start another).
+    one_query: bool = False
 
 
 @dataclass
@@ -108,7 +115,12 @@ class MigrationState:
 
     pg_version: int  # server_version_num, e.g. 150000
     in_transaction: bool = False
-    lock_timeout_set: bool = False
+    wrapped: bool = False  # the runner wraps the current file in one transaction
+    pooled: bool = False  # the current file's statements may each run on another session
+    one_query: bool = False  # the current file is sent as one query (an implicit transaction)
+    lock_timeout_set: bool = False  # by SET on the session
+    # by SET LOCAL in the open transaction, which ends with it; None: not set there
+    local_lock_timeout: bool | None = None
     # Relations created earlier in the current file, and relations a target lacks and the set
     # creates: they are new and empty, so locks on them block nobody.
     created_here: set[str] = field(default_factory=set)
@@ -167,7 +179,7 @@ class MigrationState:
     exclusive_in_transaction: set[str] = field(default_factory=set)
     full_pass_in_transaction: dict[str, tuple[int, str]] = field(default_factory=dict)
 
-    def start_file(self, wrapped: bool) -> None:
+    def start_file(self, wrapped: bool, pooled: bool = False, one_query: bool = False) -> None:
         """What holds only within one migration file starts again for the next one."""
         self.created_here = set()
         self.emptied = set()
@@ -179,8 +191,19 @@ class MigrationState:
         self.not_valid_in_transaction = set()
         self.exclusive_in_transaction = set()
         self.full_pass_in_transaction = {}
-        self.in_transaction = wrapped
+        self.in_transaction = self.wrapped = wrapped
+        self.pooled = pooled
+        self.one_query = one_query
         self.lock_timeout_set = False
+        self.local_lock_timeout = None
+
+    @property
+    def lock_timeout_active(self) -> bool:
+        """Whether a lock wait of the current statement gives up: SET LOCAL in the open
+        transaction, else SET on the session."""
+        if self.local_lock_timeout is not None:
+            return self.local_lock_timeout
+        return self.lock_timeout_set
 
     def qualify(self, schema: str | None, name: str) -> str:
         return f"{schema or self.search_path_schema}.{name}"

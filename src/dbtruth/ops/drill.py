@@ -51,6 +51,7 @@ from dbtruth.sources.scratch import (
 )
 from dbtruth.sources.sessions import print_alike
 from dbtruth.sources.target import is_live
+from dbtruth.words import counted
 
 _EXTENSION = re.compile(r"^\d+; \d+ \d+ EXTENSION - (\S+)")
 _EXTENSION_COMMENT = re.compile(r"^\d+; \d+ \d+ COMMENT - EXTENSION ")
@@ -135,7 +136,7 @@ def drill_restore(options: DrillOptions) -> DrillResult:
             snapshot = _snapshot(source)
             catalog = read_catalog(source, describe(source_url), live=True)
             result = DrillResult(target_label(words), "", catalog.server_version)
-            say(f"dumping {len(catalog.tables)} tables with {options.jobs} job(s)…")
+            say(f"dumping {len(catalog.tables)} tables with {counted(options.jobs, 'job')}…")
             started = time.perf_counter()
             tools = _client_bindir(catalog.server_version_num // 10000)
             dump = _dump(tools, source_url, folder, snapshot, options, target.lock_timeout)

@@ -31,6 +31,7 @@ from dbtruth.sources.conninfo import connect_live, describe, normalize, redact
 from dbtruth.sources.introspect import catalog_query
 from dbtruth.sources.sessions import extension_schema
 from dbtruth.sources.target import is_live
+from dbtruth.words import counted
 
 # ALTER ROLE … PASSWORD '…', CREATE USER … WITH PASSWORD '…'
 _SQL_PASSWORD = re.compile(r"(?i)(\bpassword\s+)('(?:[^']|'')*'|\S+)")
@@ -210,7 +211,7 @@ def _summary(
         waiting = sum(1 for a in blocked if _head(a, by_pid) == pid)
         lines.append(
             f"- Head of a blocking chain: session {pid} ({md_text(str(head.get('user')))}, "
-            f"{md_text(str(head.get('state')))}), {waiting} session(s) behind it; "
+            f"{md_text(str(head.get('state')))}), {counted(waiting, 'session')} behind it; "
             f"to end it: {md_code(f'SELECT pg_cancel_backend({pid});')} (its statement) or "
             f"{md_code(f'SELECT pg_terminate_backend({pid});')} (its session; its transaction "
             "rolls back)"
@@ -228,7 +229,7 @@ def _summary(
     waits = evidence["waits"][:5]
     lines += [
         f"- Waiting on {md_text(w['wait_type'])} {md_text(w['wait_event'])}: "
-        f"{w['average_sessions']} session(s) on average ({md_text(w['state'])})"
+        f"{counted(w['average_sessions'], 'session')} on average ({md_text(w['state'])})"
         for w in waits
     ] or ["- No client session was seen in the sample window."]
     for statement in evidence["statements"][:5]:

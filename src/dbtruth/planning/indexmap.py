@@ -22,6 +22,7 @@ import psycopg
 from dbtruth.model import Catalog, Index
 from dbtruth.model.workload import PlannedQuery
 from dbtruth.sources.conninfo import connect_live, describe, normalize
+from dbtruth.words import counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +156,7 @@ def _verdict(
         return f"enforces: {enforces}"
     if scans is None:
         return "no planned query uses it (no usage counters: not a live target)"
-    where = f"{len(servers)} server(s)"
+    where = f"{counted(len(servers), 'server')}"
     shortest = min(s.days for s in servers)
     if scans:
         return f"no planned query uses it; {scans:,} scan(s) on {where} in {shortest:.0f}+ days"

@@ -21,6 +21,7 @@ from psycopg import sql
 from dbtruth.model.workload import Query
 from dbtruth.planning.intake import PLANNABLE
 from dbtruth.sources.sessions import extension_schema
+from dbtruth.words import counted
 
 # Rows read from the view per query kept: room for the statements that are left out.
 _OVERFETCH = 5
@@ -87,8 +88,8 @@ def observed(
             )
         )
     notes = [
-        f"pg_stat_statements: the {len(queries)} statement(s) of this database with the most "
-        f"execution time{since} were planned"
+        f"pg_stat_statements: the {counted(len(queries), 'statement')} of this database with "
+        f"the most execution time{since} were planned"
     ]
     reasons = {
         "hidden": "hidden from this role (pg_read_all_stats shows them)",
@@ -96,7 +97,7 @@ def observed(
         "catalog": "read only the system catalogs (monitoring tools, dbtruth itself)",
     }
     notes += [
-        f"{n} statement(s) among the top ones left out: {reasons[kind]}"
+        f"{counted(n, 'statement')} among the top ones left out: {reasons[kind]}"
         for kind, n in left_out.items()
         if n
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from dbtruth.model.workload import Plan, PlanNode
+from dbtruth.words import counted
 
 # What a reader needs to see why a node is there, in the order EXPLAIN prints it.
 _DETAIL_KEYS = (
@@ -86,7 +87,7 @@ def tree_lines(root: PlanNode, limit: int = 40) -> list[str]:
         node, depth = stack.pop()
         shown += 1
         if shown > limit:
-            lines.append(f"… {len(stack) + 1} more node(s)")
+            lines.append(f"… {counted(len(stack) + 1, 'more node')}")
             break
         arrow = 6 * (depth - 1) + 2  # EXPLAIN's own indentation
         pad = " " * arrow + "->  " if depth else ""

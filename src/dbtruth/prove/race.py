@@ -34,6 +34,7 @@ from pglast.parser import ParseError
 from dbtruth.manifest.design import Race
 from dbtruth.prove.model import Probe, Status, Step
 from dbtruth.sources.watchdog import cancel_after
+from dbtruth.words import counted
 
 # How long a step may run before the controller asks whether it waits for a lock.
 _POLL_S = 0.02
@@ -135,7 +136,7 @@ def race_probe(
         serial = worst.switches <= 1
         anomaly = _anomaly(race)
         observed = (
-            f"{worst.violations} row(s) break it after "
+            f"{counted(worst.violations, 'row')} break it after "
             + ("the sessions ran one after the other: the write path breaks it without any race"
                if serial else
                f"this interleaving ({_order(worst)}; {len(broken)} of {len(runs)} broke it): "
@@ -212,7 +213,7 @@ def _run(conninfo: str, race: Race, check: str, order: tuple[str, ...], timeout_
         except psycopg.Error as exc:
             run.error = f"the race's check failed: {_message(exc)}"
             return run
-        run.steps.append(Step("check", check, True, message=f"{len(rows)} row(s)"))
+        run.steps.append(Step("check", check, True, message=f"{counted(len(rows), 'row')}"))
         run.violations = len(rows)
         names = [c.name for c in cursor.description or ()]
         run.shown = [

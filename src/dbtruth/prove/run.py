@@ -26,6 +26,7 @@ from dbtruth.sources.introspect import read_catalog
 from dbtruth.sources.readonly import refusal
 from dbtruth.sources.target import is_live
 from dbtruth.sources.watchdog import seconds
+from dbtruth.words import counted
 
 # A probe's statements are single-row writes on an empty copy; longer means a trigger of the
 # schema loops or waits, and the probe is reported as not provable.
@@ -71,7 +72,7 @@ def prove_target(options: ProveOptions) -> Proved:
     notes = [*copy.notes, *tenancy_notes, *_privilege_notes(manifest)]
     partitions = sum(1 for t in catalog.tables if t.partition_of)
     if partitions:
-        notes.append(f"{partitions} partition(s) probed through their partitioned tables")
+        notes.append(f"{counted(partitions, 'partition')} probed through their partitioned tables")
     return Proved(
         proofs=proofs,
         target=target_label(words),

@@ -40,7 +40,7 @@ def adr_context(done: AdrCheck) -> ReportContext:
         rules=tuple(specs),
         fail_on=done.threshold or Severity.ERROR,
         tables=len(facts.adrs),
-        subject="ADRs",
+        subject="ADR",
         notes=done.notes,
         title="dbtruth adr check",
         extra={"adrs": [_adr_dict(done, adr) for adr in facts.adrs]},

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbtruth import __version__
 from dbtruth.inert import code_lines, json_text, md_fence, md_text, visible
+from dbtruth.words import counted
 
 if TYPE_CHECKING:
     from dbtruth.backfill.checkpoint import Checkpoint, ChunkTotals
@@ -136,7 +137,7 @@ def _run(run: BackfillRun) -> list[str]:
     lines += _waits(run.waits)
     decisions = [e for e in run.events if e.kind in ("back-off", "retry", "smaller")]
     if decisions:
-        lines.append(f"{len(decisions)} decision(s) this run:")
+        lines.append(f"{counted(len(decisions), 'decision')} this run:")
         lines += [f"  {e.at:%H:%M:%S} {e.kind}: {e.detail}" for e in decisions[-20:]]
     if run.beyond:
         lines.append(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from dbtruth.engine import Result
 from dbtruth.findings import Finding, Severity
 from dbtruth.spec import RuleSpec
+from dbtruth.words import counted
 
 
 @dataclass
@@ -20,7 +21,7 @@ class ReportContext:
     tables: int = 0
     load_problems: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
-    subject: str = "tables"  # what `tables` counts: tables for check, statements for lint
+    subject: str = "table"  # what `tables` counts: tables for check, statements for lint
     title: str = "dbtruth check"
     extra: dict[str, object] = field(default_factory=dict)  # command-specific JSON sections
     # Command-specific sections for people (terminal, Markdown): a title and its lines, shown
@@ -43,16 +44,11 @@ class ReportContext:
             f"{n} {label}{'s' if n != 1 and label != 'info' else ''}" for label, n in counts.items()
         ]
         text = (
-            f"{len(self.findings)} finding(s): {', '.join(parts)} "
-            f"— {_count(self.result.rules_run, 'rules')} over {_count(self.tables, self.subject)}"
+            f"{counted(len(self.findings), 'finding')}: {', '.join(parts)} "
+            f"— {counted(self.result.rules_run, 'rule')} over {counted(self.tables, self.subject)}"
         )
         if self.result.suppressed:
             text += f"; {len(self.result.suppressed)} suppressed"
         if self.result.baselined:
             text += f"; {self.result.baselined} in baseline"
         return text
-
-
-def _count(n: int, plural: str) -> str:
-    """'2 rules', '1 rule': the words counted here are plain plurals (rules, tables, statements)."""
-    return f"{n} {plural if n != 1 else plural.removesuffix('s')}"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from dbtruth import __version__
 from dbtruth.drift.compare import SAMPLE
 from dbtruth.inert import json_text, md_text, visible
+from dbtruth.words import counted
 
 if TYPE_CHECKING:
     from dbtruth.drift.run import DriftResult, Projection
@@ -26,12 +27,12 @@ def _lines(done: DriftResult) -> list[str]:
             lines.append(f"  last refreshed {p.stale_seconds:,.0f} s ago: {verdict} its "
                          f"freshness contract ({p.freshness})")  # fmt: skip
         if p.check_rows is not None:
-            lines.append(f"  declared drift_check: {p.check_rows} row(s)")
+            lines.append(f"  declared drift_check: {counted(p.check_rows, 'row')}")
         drift = p.drift
         if drift is not None:
             lines.append(
                 f"  {drift.rows_copy:,} rows in the copy, {drift.rows_source:,} from its sources; "
-                f"compared by {', '.join(p.key)} on {len(p.compared)} column(s)"
+                f"compared by {', '.join(p.key)} on {counted(len(p.compared), 'column')}"
             )
             kinds = (
                 ("missing from the copy", drift.missing_count, drift.missing),
@@ -43,7 +44,9 @@ def _lines(done: DriftResult) -> list[str]:
                     shown = ", ".join(keys[:SAMPLE]) + (" …" if count > SAMPLE else "")
                     lines.append(f"  {count:,} {kind}: {shown}")
             if drift.in_flight:
-                lines.append(f"  {drift.in_flight} difference(s) gone in the recheck: in flight")
+                lines.append(
+                    f"  {counted(drift.in_flight, 'difference')} gone in the recheck: in flight"
+                )
         lines += [f"  note: {n}" for n in p.notes]
         if p.drifted and p.rebuild:
             lines.append(f"  rebuild: {p.rebuild}")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbtruth import __version__
 from dbtruth.inert import json_text, md_text, visible
+from dbtruth.words import counted
 
 if TYPE_CHECKING:
     from dbtruth.ops.drill import DrillResult
@@ -41,7 +42,7 @@ def summary_lines(done: DrillResult) -> list[str]:
         ),
         "schema: "
         + (
-            f"{done.schema_difference_count} difference(s)"
+            f"{counted(done.schema_difference_count, 'difference')}"
             if done.schema_difference_count
             else "identical"
         ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dbtruth.findings import Finding, Severity
+from dbtruth.words import counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +56,6 @@ def objects_phrase(group: FindingGroup) -> str:
     kind = next(iter(kinds)) if len(kinds) == 1 else "object"
     count = len({f.object.path for f in group.findings})
     findings = len(group.findings)
-    objects = f"{count} {plural(kind, count)}"
+    objects = counted(count, kind)
     # one object found by several statements (M011 once per migration file): say both
     return objects if findings == count else f"{findings} findings on {objects}"
-
-
-def plural(word: str, count: int) -> str:
-    if count == 1:
-        return word
-    if word.endswith(("s", "x", "ch", "sh")):
-        return word + "es"
-    if word.endswith("y") and word[-2:-1] not in "aeiou":
-        return word[:-1] + "ies"
-    return word + "s"

@@ -15,6 +15,7 @@ from dbtruth import __version__
 from dbtruth.inert import code_lines, json_text, visible
 from dbtruth.prove.data import DataFinding, DataReport
 from dbtruth.prove.model import Probe, Proof, Proved, Status, Step
+from dbtruth.words import counted, plural
 
 _STYLE = {Status.PROVEN: "green", Status.UNENFORCED: "bold red", Status.NOT_PROVABLE: "yellow"}
 _ORDER = (Status.UNENFORCED, Status.NOT_PROVABLE, Status.PROVEN)
@@ -22,14 +23,14 @@ _ORDER = (Status.UNENFORCED, Status.NOT_PROVABLE, Status.PROVEN)
 
 def summary(proved: Proved) -> str:
     counts = ", ".join(f"{proved.count(s)} {s.value}" for s in _ORDER)
-    text = f"{len(proved.proofs)} invariant(s): {counts}"
+    text = f"{counted(len(proved.proofs), 'invariant')}: {counts}"
     if proved.data is not None:
         broken = proved.data.violations()
         latent = [f for f in proved.data.findings if f.proposal]
         text += (
-            f"; the rows: {len(broken)} declared invariant(s) broken "
-            f"({sum(f.count for f in broken):,} row(s)), {len(latent)} latent invariant(s) "
-            "proposed"
+            f"; the rows: {counted(len(broken), 'declared invariant')} broken "
+            f"({sum(f.count for f in broken):,} {plural('row', sum(f.count for f in broken))}), "
+            f"{counted(len(latent), 'latent invariant')} proposed"
         )
     return text
 

@@ -45,7 +45,7 @@ def migration_context(linted: MigrationLint, target: str) -> ReportContext:
         tables=linted.statements,
         load_problems=tuple(linted.problems),
         notes=linted.notes,
-        subject="statements",
+        subject="statement",
         title="dbtruth migrate lint",
     )
 

@@ -18,6 +18,7 @@ from dbtruth.findings import Finding
 from dbtruth.inert import code_lines, visible
 from dbtruth.report.context import ReportContext
 from dbtruth.report.grouping import FindingGroup, group_findings, objects_phrase
+from dbtruth.words import counted
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 # Objects listed under one headline; the rest are counted (JSON, SARIF, Markdown list them all).
@@ -116,8 +117,8 @@ def _lines(ctx: ReportContext, show_sql: bool) -> list[Text]:
         lines.append(
             _line(
                 ("incomplete:", "bold red"),
-                f" {len(ctx.load_problems)} statement(s) could not be loaded; objects they "
-                "create were not checked:",
+                f" {counted(len(ctx.load_problems), 'statement')} could not be loaded; objects "
+                "they create were not checked:",
             )
         )
         lines += [_line("  ", (problem, "red")) for problem in ctx.load_problems]

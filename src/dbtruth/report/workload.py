@@ -34,7 +34,7 @@ def workload_context(done: WorkloadResult) -> ReportContext:
         fail_on=done.threshold or Severity.ERROR,
         tables=len(done.planned),
         notes=done.notes,
-        subject="queries",
+        subject="query",
         title="dbtruth workload",
         extra={
             "queries": [

@@ -38,6 +38,7 @@ from dbtruth.review.signals import (
     version_columns,
 )
 from dbtruth.rules.naming import tokens
+from dbtruth.words import counted, verb
 
 Check = Callable[[Facts], tuple[Answer, str]]
 NO_TRUTH = "no `truth` section in dbtruth.yaml: the authority map is not written yet"
@@ -75,11 +76,14 @@ def _source_of_truth(facts: Facts) -> tuple[Answer, str]:
         return refuted
     confirmed = [k for k, r in _confirmed_roles(facts).items() if r == "truth"]
     if confirmed:
-        return Answer.DECLARED, f"{len(confirmed)} table(s) declared truth: {listing(confirmed)}"
+        return (
+            Answer.DECLARED,
+            f"{counted(len(confirmed), 'table')} declared truth: {listing(confirmed)}",
+        )
     guesses = _guessed_roles(facts)
     if guesses:
         return Answer.GUESS, (
-            f"{len(guesses)} role(s) guessed by `dbtruth init`, none confirmed yet"
+            f"{counted(len(guesses), 'role')} guessed by `dbtruth init`, none confirmed yet"
         )
     return Answer.UNKNOWN, "no table is declared the truth in the authority map"
 
@@ -102,7 +106,7 @@ def _copies(facts: Facts) -> tuple[Answer, str]:
     )
     guesses = _guessed_roles(facts)
     if guesses:
-        return Answer.GUESS, f"{text}; {len(guesses)} role(s) guessed by `dbtruth init`"
+        return Answer.GUESS, f"{text}; {counted(len(guesses), 'role')} guessed by `dbtruth init`"
     return Answer.DECLARED, text
 
 
@@ -220,7 +224,7 @@ def _json_contract(facts: Facts) -> tuple[Answer, str]:
     if not unchecked:
         return Answer.YES, f"every json column has a CHECK: {listing(checked)}"
     return Answer.UNKNOWN, (
-        f"{len(unchecked)} json column(s) without a CHECK ({listing(unchecked)}); "
+        f"{counted(len(unchecked), 'json column')} without a CHECK ({listing(unchecked)}); "
         "their contract may live in code: name it"
     )
 
@@ -234,7 +238,7 @@ def _enum_evolvable(facts: Facts) -> tuple[Answer, str]:
     )
     if enums:
         text += (
-            f"; {len(enums)} enum type(s) ({listing(enums)}): values can be added and "
+            f"; {counted(len(enums), 'enum type')} ({listing(enums)}): values can be added and "
             "renamed in place (ADD VALUE, RENAME VALUE), not removed without a new type and a "
             "rewrite of every column using it"
         )
@@ -458,10 +462,21 @@ def _validation(facts: Facts) -> tuple[Answer, str]:
 
 
 def _rollback(facts: Facts) -> tuple[Answer, str]:
-    downs = [f for f in facts.sql_files if "down" in f.name.lower()]
-    if downs:
+    written, empty = facts.down_migrations
+    blank = (
+        f"; {counted(len(empty), 'down file')} {verb(len(empty), 'holds', 'hold')} no statement"
+        if empty
+        else ""
+    )
+    if written:
         return Answer.DECLARED, (
-            f"{len(downs)} down migration file(s) present (files, not a tested rollback)"
+            f"{counted(len(written), 'down migration file')} with statements (files, not a "
+            f"tested rollback){blank}"
+        )
+    if empty:
+        return Answer.UNKNOWN, (
+            f"{counted(len(empty), 'down migration file')}, none with a statement: no rollback "
+            "is written; name the roll-forward plan in an ADR"
         )
     return Answer.UNKNOWN, "no down migrations in the target; name the roll-forward plan in an ADR"
 
@@ -547,7 +562,7 @@ def _export_boundary(facts: Facts) -> tuple[Answer, str]:
         facts,
         ["S008"],
         f"no PUBLIC reads; no view another role may read bypasses the policies of the "
-        f"{len(secured)} row-level-secured table(s)",
+        f"{counted(len(secured), 'row-level-secured table')}",
         "views that bypass RLS",
         info_holds=True,  # S008's info: a view only its owner may read
     )
@@ -558,7 +573,8 @@ def _sensitive(facts: Facts) -> tuple[Answer, str]:
     if not found:
         return Answer.UNKNOWN, "no column named like personal data; classification not declared"
     return Answer.UNKNOWN, (
-        f"{len(found)} column(s) named like personal data ({listing(found)}); dbtruth.yaml "
+        f"{counted(len(found), 'column')} named like personal data ({listing(found)}); "
+        "dbtruth.yaml "
         "has no classification for them yet"
     )
 
@@ -664,7 +680,10 @@ def runbooks_answer(facts: Facts) -> tuple[Answer, str]:
     missing = [d.text for d in declared if d is not None and d.exists is False]
     if missing:
         return Answer.NO, f"runbooks named but missing: {listing(missing)}"
-    return Answer.DECLARED, f"{len(declared)} runbook(s) declared: {listing(operations.runbooks)}"
+    return (
+        Answer.DECLARED,
+        f"{counted(len(declared), 'runbook')} declared: {listing(operations.runbooks)}",
+    )
 
 
 def _capacity(facts: Facts) -> tuple[Answer, str]:
@@ -687,7 +706,11 @@ def _adr_part(part: str, label: str) -> Check:
         lacking = [a.path.name for a in facts.adrs if not a.has(part)]
         if lacking:
             return Answer.NO, f"ADRs without {label}: {listing(lacking)}"
-        return Answer.DECLARED, f"all {len(facts.adrs)} ADR(s) record {label}"
+        return (
+            Answer.DECLARED,
+            f"all {counted(len(facts.adrs), 'ADR')} "
+            f"{verb(len(facts.adrs), 'records', 'record')} {label}",
+        )
 
     return check
 

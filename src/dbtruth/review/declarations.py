@@ -17,6 +17,7 @@ from dbtruth.manifest.design import Retention, WorkloadQuery
 from dbtruth.model import Table
 from dbtruth.review.evidence import listing
 from dbtruth.review.facts import Facts
+from dbtruth.words import counted
 
 # "yearly partitions detached", "drop the oldest partition", "partition pruning": a method that
 # works on partitions can only run on a partitioned table.
@@ -54,7 +55,7 @@ def retention_check(facts: Facts, pattern: str, retention: Retention) -> tuple[b
     if empty:
         which = "the table" if empty == [pattern] else listing(empty)
         return False, f"the method works on partitions, but {which} has none"
-    return True, f"partitioned, {sum(partitions.values())} partition(s) in the catalog"
+    return True, f"partitioned, {counted(sum(partitions.values()), 'partition')} in the catalog"
 
 
 def contract_problems(facts: Facts, query: WorkloadQuery) -> list[str]:

@@ -8,6 +8,7 @@ from dbtruth.findings import Finding, Severity
 from dbtruth.inert import md_code, md_prose
 from dbtruth.review.facts import Declared, Facts
 from dbtruth.review.model import Answer
+from dbtruth.words import counted, plural
 
 SAMPLE = 3
 
@@ -22,7 +23,7 @@ def listing(items: Sequence[str], limit: int = SAMPLE) -> str:
 def finding_sample(findings: Sequence[Finding]) -> str:
     codes = sorted({f"{f.code} {f.name}" for f in findings})
     objects = list(dict.fromkeys(f.object.path for f in findings))
-    return f"{len(findings)} finding(s) of {', '.join(codes)} on {listing(objects)}"
+    return f"{counted(len(findings), 'finding')} of {', '.join(codes)} on {listing(objects)}"
 
 
 def rule_answer(
@@ -40,7 +41,8 @@ def rule_answer(
         missing = [c for c in codes if c not in facts.result.ran]
         return (
             Answer.UNKNOWN,
-            f"rule(s) {', '.join(missing)} did not run (not selected or live only)",
+            f"{plural('rule', len(missing))} {', '.join(missing)} did not run "
+            "(not selected or live only)",
         )
     found = facts.findings(*codes)
     defects = [f for f in found if f.severity >= Severity.WARNING]
@@ -81,5 +83,5 @@ def constraint_tally(kinds: dict[str, int]) -> str:
     parts = []
     for kind, count in sorted(kinds.items()):
         noun = _CONSTRAINT_NOUNS.get(kind, kind)
-        parts.append(f"{count} {noun}{'' if count == 1 else 's'}")
+        parts.append(counted(count, noun))
     return ", ".join(parts)

@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 
 from dbtruth.engine import Result
+from dbtruth.errors import DbtruthError
 from dbtruth.findings import Finding
 from dbtruth.inert import md_code, md_prose
 from dbtruth.manifest.config import Manifest
@@ -25,6 +26,7 @@ from dbtruth.ops.drill_history import DrillRecord, read_history
 from dbtruth.review.model import NO_HEALTH, NO_PLANS, NO_PROOFS, Health, Plans, Proofs
 from dbtruth.rules.naming import MIGRATION_HISTORY_TABLES, own_tables
 from dbtruth.sources.adrs import read_adrs
+from dbtruth.sources.sqltext import is_down_migration, only_comments, read_text
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,24 @@ class Facts:
             elif path.suffix == ".sql" or path.name.endswith(".sql.postgres"):
                 files.append(path)
         return tuple(files)
+
+    @cached_property
+    def down_migrations(self) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+        """The down (rollback) files PostgreSQL would run, split into those that hold a
+        statement and those that do not: popx writes an empty down file where a migration has
+        no way back, and an empty file is no rollback however many there are. A file that
+        cannot be read as text counts as holding none."""
+        written: list[Path] = []
+        empty: list[Path] = []
+        for path in self.sql_files:
+            if not is_down_migration(path.name):
+                continue
+            try:
+                holds = not only_comments(read_text(path))
+            except DbtruthError:
+                holds = False
+            (written if holds else empty).append(path)
+        return tuple(written), tuple(empty)
 
     @cached_property
     def numbered_sql_files(self) -> tuple[Path, ...]:

@@ -19,6 +19,7 @@ from dbtruth.prove.model import Status
 from dbtruth.review.evidence import constraint_tally, finding_sample, listing
 from dbtruth.review.facts import Facts
 from dbtruth.review.model import Answer
+from dbtruth.words import counted
 
 NO_INVARIANTS = "no `invariants` section in dbtruth.yaml"
 OUTSIDE = ("application", "reconciliation")
@@ -81,15 +82,15 @@ def proof_text(facts: Facts, invariant: Invariant) -> str | None:
     if proof.status is Status.PROVEN:
         if writes:
             shown = "; ".join(f"{p.name}: {p.observed}" for p in writes[:3])
-            parts.append(f"{len(writes)} write(s) on a throwaway copy answered as it requires "
-                         f"({shown})")  # fmt: skip
+            parts.append(f"{counted(len(writes), 'write')} on a throwaway copy answered as it "
+                         f"requires ({shown})")  # fmt: skip
         parts += [f"{p.name}: {p.observed}" for p in races]
         return "; ".join(parts)
     accepted = [p for p in writes if p.status is Status.UNENFORCED]
     if accepted:
         shown = "; ".join(p.name for p in accepted[:3])
-        parts.append(f"PostgreSQL accepted {len(accepted)} illegal write(s) on a throwaway copy "
-                     f"({shown})")  # fmt: skip
+        parts.append(f"PostgreSQL accepted {counted(len(accepted), 'illegal write')} on a "
+                     f"throwaway copy ({shown})")  # fmt: skip
     parts += [f"{p.name}: {p.observed}" for p in races if p.status is Status.UNENFORCED]
     return "; ".join(parts)
 
@@ -175,7 +176,7 @@ def named_answer(facts: Facts) -> tuple[Answer, str]:
         return Answer.NO, f"invariants name tables the catalog does not have: {listing(missing)}"
     guesses = len(invariants) - len(confirmed)
     return Answer.DECLARED, (
-        f"{len(confirmed)} invariant(s) stated in dbtruth.yaml, on tables that exist"
+        f"{counted(len(confirmed), 'invariant')} stated in dbtruth.yaml, on tables that exist"
         + (f"; {guesses} more guessed by `dbtruth init`" if guesses else "")
     )
 
@@ -323,5 +324,6 @@ def cross_system_answer(facts: Facts) -> tuple[Answer, str]:
     if blind:
         return Answer.NO, f"cross-system invariants without reconciliation: {listing(blind)}"
     return Answer.DECLARED, (
-        f"{len(found)} cross-system invariant(s), each with a declared reconciliation query"
+        f"{counted(len(found), 'cross-system invariant')}, each with a declared "
+        "reconciliation query"
     )

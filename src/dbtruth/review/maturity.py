@@ -19,6 +19,7 @@ from dbtruth.review.invariants import OUTSIDE, Known, known, summary
 from dbtruth.review.model import Answer, Criterion, Maturity, Status
 from dbtruth.review.plans import where_planned
 from dbtruth.review.signals import tenant_tables
+from dbtruth.words import counted
 
 Judge = Callable[[Facts], tuple[Status, str]]
 PRIMARY_KEY_SHARE = 0.9
@@ -111,7 +112,7 @@ def _backup(facts: Facts) -> tuple[Status, str]:
 def _design_reviews(facts: Facts) -> tuple[Status, str]:
     if facts.adrs:
         folder = facts.manifest.decisions.adr_folder  # type: ignore[union-attr]
-        return Status.DECLARED, f"{len(facts.adrs)} ADR(s) in {md_code(folder)}"
+        return Status.DECLARED, f"{counted(len(facts.adrs), 'ADR')} in {md_code(folder)}"
     confirmed = [k for k, r in facts.manifest.truth.items() if not r.guess]
     if confirmed or any(not i.guess for i in facts.manifest.invariants):
         return Status.DECLARED, "dbtruth.yaml holds confirmed design facts (roles or invariants)"
@@ -197,7 +198,7 @@ def _authority_map(facts: Facts) -> tuple[Status, str]:
         return Status.MISSED, "no truth section in dbtruth.yaml"
     guesses = [k for k, r in truth.items() if r.guess]
     if guesses:
-        return Status.MISSED, f"{len(guesses)} role(s) still guesses: {listing(guesses)}"
+        return Status.MISSED, f"{counted(len(guesses), 'role')} still guesses: {listing(guesses)}"
     missing = unmatched(facts, truth)
     if missing:
         return Status.MISSED, f"entries name tables the catalog does not have: {listing(missing)}"
@@ -212,7 +213,10 @@ def _adrs(facts: Facts) -> tuple[Status, str]:
         return Status.MISSED, "no decisions.adr_folder in dbtruth.yaml"
     if not facts.adrs:
         return Status.MISSED, f"no ADR found in {md_code(facts.manifest.decisions.adr_folder)}"
-    return Status.DECLARED, f"{len(facts.adrs)} ADR(s): {listing([a.title for a in facts.adrs])}"
+    return (
+        Status.DECLARED,
+        f"{counted(len(facts.adrs), 'ADR')}: {listing([a.title for a in facts.adrs])}",
+    )
 
 
 def _capacity(facts: Facts) -> tuple[Status, str]:

@@ -12,6 +12,7 @@ from dbtruth.inert import md_code, md_prose
 from dbtruth.prove.data import DataFinding
 from dbtruth.review.facts import Facts
 from dbtruth.review.model import Block, Paragraph, Table
+from dbtruth.words import counted, plural
 
 # Kinds of finding that report rows breaking something (the others propose a constraint).
 _BROKEN = ("violation", "orphans", "overlaps")
@@ -42,9 +43,9 @@ def rows_blocks(facts: Facts) -> list[Block]:
     blocks: list[Block] = [
         Paragraph(
             f"Rows read ({md_prose(report.source)}): {checked} detective "
-            f"quer{'y' if checked == 1 else 'ies'} run, {len(broken)} finding(s) of rows "
-            f"that break an invariant or could not be read, {len(latent)} latent "
-            "invariant(s) every row already keeps."
+            f"{plural('query', checked)} run, {counted(len(broken), 'finding')} of rows "
+            f"that break an invariant or could not be read, "
+            f"{counted(len(latent), 'latent invariant')} every row already keeps."
         )
     ]
     if broken:
@@ -78,7 +79,7 @@ def rows_blocks(facts: Facts) -> list[Block]:
         if len(latent) > len(shown):
             blocks.append(
                 Paragraph(
-                    f"{len(latent) - len(shown)} more latent invariant(s): `dbtruth prove "
+                    f"{counted(len(latent) - len(shown), 'more latent invariant')}: `dbtruth prove "
                     "--data` lists every one with its migration-safe form."
                 )
             )

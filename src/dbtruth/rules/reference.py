@@ -28,6 +28,7 @@ from functools import cache
 from dbtruth.model import Catalog, Column, Table
 from dbtruth.rules.naming import is_generated_identifier, normalized, own_tables, tokens
 from dbtruth.spec import Settings
+from dbtruth.words import counted
 
 # Columns that carry what a row means, besides its key, timestamps, flags and bookkeeping: a
 # lookup has a label and perhaps a code, a description, a parent and a value.
@@ -191,9 +192,9 @@ def _shape(catalog: Catalog, table: Table, tenant_keys: frozenset[str]) -> tuple
     kind = "a vocabulary" if hub else "a lookup"
     size = f", {stats.row_estimate:,} rows" if stats is not None and stats.row_estimate >= 0 else ""
     return (
-        f"{kind} by its shape: labelled by {label.name}, {content} meaningful "
-        f"column{'s' if content != 1 else ''}{size}, referenced by {len(incoming)} "
-        f"foreign key{'s' if len(incoming) != 1 else ''}",
+        f"{kind} by its shape: labelled by {label.name}, "
+        f"{counted(content, 'meaningful column')}{size}, referenced by "
+        f"{counted(len(incoming), 'foreign key')}",
         hub,
     )
 

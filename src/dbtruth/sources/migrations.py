@@ -238,21 +238,45 @@ def offline_runner(path: Path) -> str | None:
     return None
 
 
-def runs_in_transaction(path: Path, text: str, mode: TransactionMode, prisma: bool) -> bool:
-    """Whether the file's runner wraps it in one transaction (see the README's table of runner
-    conventions)."""
+def runs_in_transaction(
+    path: Path, text: str, mode: TransactionMode, prisma: bool, one_query: bool = False
+) -> bool:
+    """Whether the file's runner runs it in one transaction (see the README's table of runner
+    conventions): its own BEGIN … COMMIT around the file, or PostgreSQL's implicit transaction
+    around a query of several statements, for a runner that sends the file as one query."""
     if mode == "none":
         return False
-    if ".autocommit." in path.name or _NO_TRANSACTION.search(text):
+    if sent_as_one_query(path, mode, prisma, one_query):
+        return _several_statements(text)
+    if _NO_TRANSACTION.search(text):
         return False
     if mode == "auto" and (_temporal_folder(path) or _metadata_says_no_transaction(path)):
         return False
     return not (mode == "auto" and prisma)
 
 
+def sent_as_one_query(path: Path, mode: TransactionMode, prisma: bool, one_query: bool) -> bool:
+    """Whether the runner sends the whole file as one query rather than statement by
+    statement: popx for an `.autocommit.` file (outside its transaction), Prisma for every
+    file (one_query says the set is Prisma's, read in `auto` mode)."""
+    return ".autocommit." in path.name or (mode == "auto" and prisma and one_query)
+
+
+def _several_statements(text: str) -> bool:
+    """A query of several statements runs as one implicit transaction in PostgreSQL, which a
+    COMMIT inside it does not leave: only a file of one statement runs in autocommit (CREATE
+    INDEX CONCURRENTLY in a file of several fails, as Prisma and popx users learn). Text the
+    scanner cannot split counts as one: its parse error is reported with the statements."""
+    try:
+        return len(pg_parser.split(text, with_parser=False)) > 1
+    except ParseError:
+        return False
+
+
 def _temporal_folder(path: Path) -> bool:
     """Temporal's schema tool (its folders carry manifest.json) sends each statement on its
-    own, in autocommit: nothing is wrapped."""
+    own, in autocommit, through a pool of connections: nothing is wrapped, and a SET may
+    land on another session than the statements after it."""
     return (path.parent / "manifest.json").is_file()
 
 
@@ -570,17 +594,20 @@ def read_file(
     wrapped_default: bool,
     mode: TransactionMode,
     replacements: tuple[tuple[str, str], ...] = (),
+    one_query_runner: bool = False,
 ) -> MigrationFile:
     """The file with every statement parsed and kept (replay runs them after the lint)."""
     streamed = stream_file(
-        path, file_index, wrapped_default=wrapped_default, mode=mode, replacements=replacements
-    )
+        path, file_index, wrapped_default=wrapped_default, mode=mode, replacements=replacements,
+        one_query_runner=one_query_runner,
+    )  # fmt: skip
     statements_ = tuple(streamed.statements)
     return MigrationFile(streamed.path, streamed.wrapped, statements_,
                          tuple(streamed.file_suppressions), tuple(streamed.problems),
                          skipped=streamed.skipped, release=streamed.release,
                          offline=streamed.offline,
-                         description=streamed.description)  # fmt: skip
+                         description=streamed.description, pooled=streamed.pooled,
+                         one_query=streamed.one_query)  # fmt: skip
 
 
 def _dump_note(path: Path, why: str) -> str:
@@ -598,11 +625,13 @@ def stream_file(
     wrapped_default: bool,
     mode: TransactionMode,
     replacements: tuple[tuple[str, str], ...] = (),
+    one_query_runner: bool = False,
 ) -> MigrationFile:
     """The file read now, its statements parsed while they are iterated, once: a span of
     about a MiB at a time, so that the lint of a file of a million statements never holds
     their trees all at once (800 MB for a 50 MB file). Its file_suppressions are complete
-    once the first statement is out, its problems once the last is."""
+    once the first statement is out, its problems once the last is. `one_query_runner`: the
+    set's runner sends each file as one query (Prisma's, with wrapped_default False)."""
     text = read_text(path, MAX_MIGRATION_BYTES)
     for old, new in replacements:
         text = text.replace(old, new)
@@ -610,7 +639,8 @@ def stream_file(
         # postgres-migrations runs `SELECT 1` in place of a file that carries this marker
         reason = f"{path}: not linted: `-- postgres-migrations ignore` (its runner skips it)"
         return MigrationFile(str(path), False, (), (), (), skipped=reason)
-    wrapped = runs_in_transaction(path, text, mode, not wrapped_default)
+    wrapped = runs_in_transaction(path, text, mode, not wrapped_default, one_query_runner)
+    one_query = wrapped and sent_as_one_query(path, mode, not wrapped_default, one_query_runner)
     file_level: list[Suppression] = []
     problems: list[str] = []
     dump = dump_reason(text)
@@ -620,6 +650,7 @@ def stream_file(
     return MigrationFile(
         str(path), wrapped, statements_, file_level, problems, release=release_of(path),
         offline=offline_runner(path), description=manifest_description(path),
+        pooled=mode == "auto" and _temporal_folder(path), one_query=one_query,
     )  # fmt: skip
 
 

@@ -92,6 +92,13 @@ def is_migration_file(file_name: str) -> bool:
     return not _OTHER_DIALECTS.search(name.removesuffix(".sql").removesuffix(".up"))
 
 
+def is_down_migration(file_name: str) -> bool:
+    """A down (rollback) file PostgreSQL runs: `x.down.sql`, `down.sql`, `x_down.sql`, not
+    another database's dialect (`x.mysql.down.sql`)."""
+    name = file_name.lower()
+    return bool(_DOWN.search(name)) and not _OTHER_DIALECTS.search(name)
+
+
 def postgres_twins(files: list[Path]) -> list[Path]:
     """popx: a version's `.postgres.` file replaces its dialect-neutral twin."""
     postgres = {_popx_key(f) for f in files if ".postgres." in f.name}
@@ -130,6 +137,8 @@ def discover(paths: list[Path], notes: list[str] | None = None) -> list[Path]:
                     found.append(candidate)
             if prisma or migration_set:
                 found = postgres_twins([f for f in found if is_migration_file(f.name)])
+            if prisma and notes is not None:
+                notes.append(prisma_note(path))
             if prisma:
                 found.sort(key=lambda p: p.relative_to(path).as_posix())
             else:
@@ -144,6 +153,18 @@ def discover(paths: list[Path], notes: list[str] | None = None) -> list[Path]:
         else:
             raise DbtruthError(f"target not found: {path}")
     return files
+
+
+def prisma_note(folder: Path) -> str:
+    """What a Prisma project needs to know before applying any fix as SQL: Prisma compares the
+    database with schema.prisma, so an index or key it was not told about is drift, and the
+    next migration it generates drops it again."""
+    return (
+        f"{folder} is a Prisma migration set: a fix applied as SQL must also be declared in "
+        "schema.prisma (@@index, @@unique, @relation), or `prisma migrate dev` reports drift "
+        "and the next migration it generates reverts it; put the fix's SQL in a migration "
+        "made with `prisma migrate dev --create-only`"
+    )
 
 
 # The largest SQL file read: a schema dump of tens of thousands of tables is a few tens of MiB.
@@ -250,7 +271,7 @@ def statements(
     # or load with PostgreSQL's own error instead of vanishing.
     covered = slices[-1].stop if slices else 0
     rest = cleaned[covered:]
-    if not _only_comments(rest):
+    if not only_comments(rest):
         start = covered + (len(rest) - len(rest.lstrip().lstrip(";").lstrip()))
         slices = (*slices, slice(start, len(cleaned.rstrip())))
     copy_lines = sorted(copy_blocks)
@@ -296,7 +317,7 @@ def ascii_shadow(text: str) -> str:
     return _NON_ASCII.sub("x", text)
 
 
-def _only_comments(text: str) -> bool:
+def only_comments(text: str) -> bool:
     """Whether text holds nothing but whitespace, `--` comments and `/* */` comments."""
     stripped = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     stripped = re.sub(r"--[^\n]*", "", stripped)

@@ -19,6 +19,7 @@ from dbtruth.sources.introspect import read_catalog
 from dbtruth.sources.live_stats import stats_in_background
 from dbtruth.sources.removals import still_removed
 from dbtruth.sources.scratch import open_scratch
+from dbtruth.words import counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ def _load_live(conninfo: str | None, options: LoadOptions) -> LoadedTarget:
 def _load_sql_files(
     paths: list[Path], options: LoadOptions, progress: ProgressFactory | None
 ) -> LoadedTarget:
-    skipped: list[str] = []  # FIFOs and the like named *.sql: never opened
+    skipped: list[str] = []  # what discovery says: files never opened, a Prisma set
     files = sqlfiles.discover(paths, skipped)
     # Read every file before starting a server: unreadable input fails fast and cheaply.
     for path in files:
@@ -121,7 +122,7 @@ def _load_sql_files(
         try:
             started = time.perf_counter()
             tick = (
-                progress(f"loading {len(files)} file(s) into {scratch.label}", 0)
+                progress(f"loading {counted(len(files), 'file')} into {scratch.label}", 0)
                 if progress
                 else None
             )

@@ -29,6 +29,7 @@ from dbtruth.sources import sqlfiles
 from dbtruth.sources.conninfo import describe
 from dbtruth.sources.dump import schema_dump, statistics_dump
 from dbtruth.sources.scratch import embedded_bindir, open_scratch_from
+from dbtruth.words import counted
 
 # Nothing on the twin may vacuum or analyse: either would replace the statistics copied from
 # the target with those of empty tables.
@@ -70,7 +71,7 @@ def statistics_twin(conninfo: str, lock_timeout: str, source_version_num: int) -
         with psycopg.connect(database.conninfo, autocommit=True) as conn:
             notes += _extended_statistics(conn)
         notes.append(
-            f"statistics twin: {relations} relation(s) of {describe(conninfo)} sized to "
+            f"statistics twin: {counted(relations, 'relation')} of {describe(conninfo)} sized to "
             f"{pages:,} pages ({_size(pages)} as sparse files, no disk used) with its planner "
             f"statistics, on {server.label}"
             + (

@@ -43,6 +43,7 @@ from dbtruth.reading import TargetOptions, fail_threshold, read_manifest, target
 from dbtruth.sources.conninfo import normalize
 from dbtruth.sources.introspect import read_catalog
 from dbtruth.sources.target import is_live
+from dbtruth.words import counted
 
 # Planning is quick; a query whose planning takes longer is stuck on something (a lock, a
 # function the planner folds), and is reported as not planned.
@@ -132,8 +133,8 @@ def workload_target(options: WorkloadOptions) -> WorkloadResult:
     unplanned = sum(1 for p in planned if p.error and p.query.origin == "observed")
     if unplanned:
         notes.append(
-            f"{unplanned} observed statement(s) could not be planned as a generic plan (the "
-            "types of their $n parameters are not known without the application's values); "
+            f"{counted(unplanned, 'observed statement')} could not be planned as a generic plan "
+            "(the types of their $n parameters are not known without the application's values); "
             "the server plans them with those values"
         )
     if not planned:
@@ -198,8 +199,8 @@ def _on_twin(
     planned, agreements = _replan_moved(planned, on_twin, agreements, options, version_num, notes)
     agreeing = sum(1 for a in agreements if a.agrees(TOLERANCE))
     notes.append(
-        f"statistics twin: {agreeing} of {len(agreements)} plan(s) agree with the target's "
-        f"(the same shape, total cost within {TOLERANCE:.0%})"
+        f"statistics twin: {agreeing} of {counted(len(agreements), 'plan')} agree with the "
+        f"target's (the same shape, total cost within {TOLERANCE:.0%})"
     )
     return agreements, planned
 
@@ -233,7 +234,7 @@ def _replan_moved(
         planned[i] = dataclasses.replace(again[i], advice=planned[i].advice)
         agreements[i] = agreement(planned[i], on_twin[i])
     notes.append(
-        f"{len(moved)} query plan(s) changed on the target while the twin was built (its "
+        f"{counted(len(moved), 'query plan')} changed on the target while the twin was built (its "
         "statistics moved: autovacuum or ANALYZE ran); the target's later plan is shown and "
         "compared"
     )
@@ -273,8 +274,8 @@ def _advice_note(advised: Advised) -> str:
     indexes = {a.sql for p in advised.planned for a in p.advice}
     served = sum(1 for p in advised.planned if p.advice)
     return (
-        f"index advice: {advised.trials} trial build(s); {len(indexes)} index(es) proposed, "
-        f"serving {served} query(ies)"
+        f"index advice: {counted(advised.trials, 'trial build')}; "
+        f"{counted(len(indexes), 'index')} proposed, serving {counted(served, 'query')}"
     )
 
 

@@ -19,6 +19,7 @@ from dbtruth.review.signals import (
     tenant_tables,
     version_columns,
 )
+from dbtruth.words import counted, verb
 
 TENANT_TABLE_ROWS = 40  # above this, the RLS table is summarised instead of listed
 
@@ -33,7 +34,8 @@ def transactions(facts: Facts) -> Section:
     exclusions = [c for c in catalog.constraints if c.kind == "exclusion" and not c.inherited]
     if exclusions:
         guards.append(
-            f"{len(exclusions)} exclusion constraint(s) keep ranges from overlapping under "
+            f"{counted(len(exclusions), 'exclusion constraint')} "
+            f"{verb(len(exclusions), 'keeps', 'keep')} ranges from overlapping under "
             f"concurrent writes: {listing([c.name for c in exclusions])}"
         )
     partial = [i for i in catalog.indexes if i.unique and i.predicate]
@@ -44,7 +46,7 @@ def transactions(facts: Facts) -> Section:
         )
     deferrable = [c for c in catalog.constraints if c.deferrable and not c.inherited]
     if deferrable:
-        guards.append(f"{len(deferrable)} deferrable constraint(s), checked at commit")
+        guards.append(f"{counted(len(deferrable), 'deferrable constraint')}, checked at commit")
     for label, found in (
         ("optimistic-lock version columns", version_columns(facts)),
         ("unique idempotency keys", idempotency_keys(facts)),
@@ -55,7 +57,8 @@ def transactions(facts: Facts) -> Section:
     triggers = [t for t in catalog.triggers if not t.name.startswith("RI_ConstraintTrigger")]
     if triggers:
         guards.append(
-            f"{len(triggers)} trigger(s) run inside the writing transaction: "
+            f"{counted(len(triggers), 'trigger')} {verb(len(triggers), 'runs', 'run')} inside "
+            "the writing transaction: "
             f"{listing([f'{t.schema}.{t.table}.{t.name}' for t in triggers])}"
         )
     if guards:
@@ -213,7 +216,8 @@ def security(facts: Facts) -> Section:
     if definers:
         section.blocks.append(
             Paragraph(
-                f"{len(definers)} SECURITY DEFINER function(s) run with their owner's rights: "
+                f"{counted(len(definers), 'SECURITY DEFINER function')} "
+                f"{verb(len(definers), 'runs', 'run')} with the owner's rights: "
                 f"{listing([f.qualified for f in definers])}."
             )
         )
@@ -221,7 +225,8 @@ def security(facts: Facts) -> Section:
     if personal:
         section.blocks.append(
             Paragraph(
-                f"{len(personal)} column(s) are named like personal data (a name heuristic, "
+                f"{counted(len(personal), 'column')} {verb(len(personal), 'is', 'are')} named "
+                "like personal data (a name heuristic, "
                 f"not a classification): {listing(personal, 12)}."
             )
         )

@@ -13,6 +13,7 @@ from dbtruth.review.model import Bullets, Code, Paragraph, Section, Table
 from dbtruth.review.plans import plan_block, plan_cell, where_planned
 from dbtruth.review.rows import row_status, rows_blocks
 from dbtruth.review.signals import query_text
+from dbtruth.words import counted, verb
 
 
 def _text(value: str | list[str] | None) -> str:
@@ -75,13 +76,16 @@ def source_of_truth(facts: Facts) -> Section:
     unmapped = [f.object.relation for f in facts.findings("T002")]
     if unmapped:
         section.blocks.append(
-            Paragraph(f"{len(unmapped)} table(s) have no role: {listing(unmapped, 10)}.")
+            Paragraph(
+                f"{counted(len(unmapped), 'table')} {verb(len(unmapped), 'has', 'have')} no "
+                f"role: {listing(unmapped, 10)}."
+            )
         )
         section.open_questions.append(f"What role do {listing(unmapped)} play?")
     guesses = [k for k, r in truth.items() if r.guess]
     if guesses:
         section.open_questions.append(
-            f"Confirm the {len(guesses)} guessed role(s) and name their owners."
+            f"Confirm the {counted(len(guesses), 'guessed role')} and name their owners."
         )
     return section
 
@@ -149,8 +153,8 @@ def critical_invariants(facts: Facts) -> Section:
             status = "enforced: the object is in the catalog and matches the declaration"
         if proof is not None and how not in (Known.PROVEN, Known.UNENFORCED):
             status += f"; {proof}"
-        if (counted := row_status(facts, invariant.id)) is not None:
-            status += f"; {counted}"
+        if (rows_status := row_status(facts, invariant.id)) is not None:
+            status += f"; {rows_status}"
         rows.append(
             (
                 md_code(invariant.id),
@@ -176,7 +180,8 @@ def critical_invariants(facts: Facts) -> Section:
     if gaps:
         section.blocks.append(
             Paragraph(
-                f"The catalog shows {len(gaps)} invariant gap(s) beyond the catalog above; "
+                f"The catalog shows {counted(len(gaps), 'invariant gap')} beyond the catalog "
+                "above; "
                 "they are listed under Findings (invariants & keys)."
             )
         )
@@ -273,7 +278,7 @@ def proposed_design(facts: Facts) -> Section:
     section = Section(6, "Proposed Design", "Conceptual/logical/physical design.")
     catalog = facts.catalog
     section.evidence.append(
-        f"catalog: {len(facts.tables)} tables, {len(catalog.views)} views, "
+        f"catalog: {counted(len(facts.tables), 'table')}, {counted(len(catalog.views), 'view')}, "
         f"{sum(1 for c in catalog.constraints if c.kind == 'foreign key' and not c.inherited)} "
         f"foreign keys, {len(catalog.indexes)} indexes"
     )

@@ -11,6 +11,7 @@ from dbtruth.review.evidence import listing
 from dbtruth.review.facts import Facts
 from dbtruth.review.invariants import summary as invariant_summary
 from dbtruth.review.model import Answer, Bullets, ChecklistPart, Maturity, Paragraph, Section
+from dbtruth.words import counted
 
 
 def decision_summary(
@@ -58,9 +59,9 @@ def context_section(facts: Facts) -> Section:
         f"catalog of {md_code(catalog.database)} from {md_text(catalog.source)}"
     )
     facts_list = [
-        f"PostgreSQL {md_text(catalog.server_version)}; {len(facts.tables)} tables in "
-        f"{len(schemas)} schema(s) ({listing(schemas, 8)}), {len(catalog.views)} views, "
-        f"{len(catalog.functions)} functions.",
+        f"PostgreSQL {md_text(catalog.server_version)}; {counted(len(facts.tables), 'table')} in "
+        f"{counted(len(schemas), 'schema')} ({listing(schemas, 8)}), "
+        f"{counted(len(catalog.views), 'view')}, {counted(len(catalog.functions), 'function')}.",
     ]
     stats = catalog.stats
     if stats is not None:
@@ -143,7 +144,7 @@ def decision(facts: Facts, maturity: Maturity) -> Section:
     errors = [f for f in facts.result.findings if f.severity is Severity.ERROR]
     if errors:
         conditions.append(
-            f"fix the {len(errors)} error finding(s) first: "
+            f"fix the {counted(len(errors), 'error finding')} first: "
             + listing([f"{f.code} {f.object.path}" for f in errors], 5)
         )
     for criterion in maturity.blocking():

@@ -8,6 +8,7 @@ from dbtruth.findings import Severity, Violation
 from dbtruth.model.decisions import Adr, DecisionFacts
 from dbtruth.rules.decisions import adr_object, standing
 from dbtruth.spec import Settings, decision_rule
+from dbtruth.words import counted
 
 
 def alternatives(adr: Adr) -> int:
@@ -58,8 +59,8 @@ def adr_too_few_alternatives(
             yield (
                 Violation(
                     adr_object(adr),
-                    f"{adr.label} records {count} alternative(s) to its decision; two or more "
-                    "show it was a choice",
+                    f"{adr.label} records {counted(count, 'alternative')} to its decision; two or "
+                    "more show it was a choice",
                     evidence=(("alternatives", str(count)),),
                 ),
                 adr,

@@ -9,6 +9,7 @@ from dbtruth.model import Catalog
 from dbtruth.model.sqlnames import ident, qualified
 from dbtruth.rules.naming import own_tables, table_ref
 from dbtruth.spec import Settings, rule
+from dbtruth.words import counted, verb
 
 
 @rule("H001", "timestamp-without-time-zone", Severity.INFO)
@@ -56,8 +57,13 @@ def timestamp_without_time_zone(catalog: Catalog, settings: Settings) -> Iterato
         )
         yield Violation(
             table_ref(table),
-            f"{table.qualified} stores {len(columns)} timestamp(s) without time zone "
-            f"({', '.join(columns)}); their instant depends on who wrote them",
+            f"{table.qualified} stores {counted(len(columns), 'timestamp')} without time zone "
+            f"({', '.join(columns)}); "
+            + verb(
+                len(columns),
+                "its instant depends on who wrote it",
+                "their instant depends on who wrote them",
+            ),
             Fix(
                 "store instants as timestamptz (values read as UTC)",
                 sql=sql,

@@ -177,7 +177,9 @@ def _nulls_not_distinct(table: Table, index: Index) -> Fix:
         sql=f"{create}\n{swap}",
         lock_safe=True,
         behaviour_change=True,  # a second row with the same key and NULL is refused
-        note="the index is built CONCURRENTLY (outside a transaction block); the swap takes a "
+        note="NULLS NOT DISTINCT needs PostgreSQL 15 or later (on an older server, make the "
+        "columns NOT NULL instead); the index is built CONCURRENTLY (outside a transaction "
+        "block); the swap takes a "
         "brief ACCESS EXCLUSIVE and scans nothing; the build fails if such duplicates exist "
         "— find them first; a foreign key that references the old constraint blocks its drop",
     )

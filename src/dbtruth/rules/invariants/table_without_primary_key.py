@@ -59,7 +59,9 @@ def table_without_primary_key(catalog: Catalog, settings: Settings) -> Iterator[
     row stored twice is refused; the real grain may be narrower). These build or check under
     ACCESS EXCLUSIVE and refuse what was accepted before (NULLs, repeats). Only when none
     exists does it add an identity column, which rewrites the table under ACCESS EXCLUSIVE:
-    unsafe on a large, busy table, and it stops no row being stored twice.
+    unsafe on a large, busy table, and it stops no row being stored twice. The new column
+    changes what loads and readers see (COPY without a column list expects it, SELECT *
+    returns it): a behaviour change.
 
     ## References
     PostgreSQL manual 5.5.4 Primary Keys; playbook §3.3 Grain Before Columns, §6.4 Schema.
@@ -318,8 +320,11 @@ def _natural_key(catalog: Catalog, table: Table) -> tuple[Fix, str]:
             "give every row an identity",
             sql=f"ALTER TABLE {name} ADD COLUMN {ident(column)} bigint "
             "GENERATED ALWAYS AS IDENTITY PRIMARY KEY;",
-            safe=False,
-            note="rewrites the table under ACCESS EXCLUSIVE; prefer a natural key if one exists",
+            lock_safe=False,
+            # one column more: COPY without a column list and SELECT * consumers see it
+            behaviour_change=True,
+            note="rewrites the table under ACCESS EXCLUSIVE; COPY without a column list "
+            "expects the new column and SELECT * returns it; prefer a natural key if one exists",
         ),
         f"table {table.qualified} has no primary key and no unique key to promote",
     )

@@ -52,6 +52,10 @@ def concurrently_in_transaction(
     CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);
     ```
 
+    A runner that sends the whole file as one query (Prisma; popx for an `.autocommit.`
+    file) runs a file of several statements as one implicit transaction, which a COMMIT
+    inside it does not leave: there the statement needs a migration file of its own.
+
     ## Fix safety
     Safe: the marker only changes how the runner sends the file. Keep such a file to the
     concurrent statement alone, since nothing else in it is atomic any more.
@@ -65,14 +69,27 @@ def concurrently_in_transaction(
         return
     locks = predict(statement.node, state)
     relation = locks[0].relation if locks else state.qualify(None, "unknown")
-    yield Violation(
-        table_ref(relation),
-        f"a CONCURRENTLY statement on {relation} runs inside a transaction block, where "
-        "PostgreSQL refuses it: the migration fails",
-        Fix(
+    if state.one_query:
+        # Prisma and popx send the file as one query: no marker helps, only a file of its own
+        message = (
+            f"a CONCURRENTLY statement on {relation} shares its file with other statements; "
+            "the runner sends the file as one query, which PostgreSQL runs as one transaction "
+            "and refuses it in: the migration fails"
+        )
+        fix = Fix("move the statement into a migration file of its own, alone", safe=True)
+    else:
+        message = (
+            f"a CONCURRENTLY statement on {relation} runs inside a transaction block, where "
+            "PostgreSQL refuses it: the migration fails"
+        )
+        fix = Fix(
             "run this file outside a transaction: add the runner's no-transaction marker "
             "(e.g. `-- dbtruth: no-transaction`) and keep the statement alone in its file",
             safe=True,
-        ),
+        )
+    yield Violation(
+        table_ref(relation),
+        message,
+        fix,
         discriminator=where(statement),
     )

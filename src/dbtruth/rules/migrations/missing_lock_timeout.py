@@ -63,14 +63,20 @@ def missing_lock_timeout(
     ## Fix safety
     Safe: the migration may now fail on a busy table, which is the point; retry it. In a file
     its runner wraps in a transaction the fix is `SET LOCAL`, which ends with it; a plain SET
-    would stay on the runner's session for the migrations after it. In a file run outside a
-    transaction (Prisma, a no-transaction marker) the fix sets it at the file's start and
-    resets it at its end.
+    would stay on the runner's session for the migrations after it. In a file its runner
+    does not wrap (a no-transaction marker; Prisma, which sends the file as one query) the fix
+    sets it at the file's start and resets it at its end, whether or not the file opens
+    transactions of its own: a SET LOCAL would end at the file's first COMMIT. A runner
+    that sends each statement on whichever connection of its pool is free (Temporal's schema
+    tool) may run a SET on one session and the ALTER on another: there the fix is the role's
+    own setting, for the upgrade only. It changes behaviour: every new session of that role
+    gives up waiting after two seconds until it is reset — the application's too, if it
+    connects as the same role.
 
     ## References
     PostgreSQL: lock_timeout; Explicit Locking (lock queue). Playbook §3.8, §10.1.
     """
-    if state.lock_timeout_set:
+    if state.lock_timeout_active:
         return
     key = f"M011:{statement.file}"
     if key in state.reported:
@@ -105,19 +111,21 @@ def missing_lock_timeout(
     yield Violation(
         ObjectRef("index", schema, name) if lock.index else table_ref(lock.relation),
         message,
-        _fix(state.in_transaction),
+        _pooled_fix() if state.pooled else _fix(state.wrapped and not state.one_query),
         discriminator=migration_name(statement.file),
         severity=Severity.INFO if if_exists else None,
     )
 
 
-def _fix(in_transaction: bool) -> Fix:
-    """SET LOCAL where the statement runs in a transaction: the timeout ends with it. A plain
-    SET would outlive the migration on the runner's session — Prisma applies every migration
-    on one connection — and hold the files after it to the timeout, a later CREATE INDEX
-    CONCURRENTLY included, which then gives up on its waits. Outside a transaction, SET at
-    the start of the file and RESET at its end."""
-    if in_transaction:
+def _fix(wrapped: bool) -> Fix:
+    """SET LOCAL where the runner wraps the file in a transaction: the timeout ends with it. A
+    plain SET would outlive the migration on the runner's session — Prisma applies every
+    migration on one connection — and hold the files after it to the timeout, a later CREATE
+    INDEX CONCURRENTLY included, which then gives up on its waits. In a file the runner does
+    not wrap, SET at its start and RESET at its end — even where the file opens transactions
+    of its own: a SET LOCAL inside one would end at its COMMIT and leave what follows
+    unguarded."""
+    if wrapped:
         return Fix(
             "start the migration with SET LOCAL lock_timeout",
             sql="SET LOCAL lock_timeout = '2s';",
@@ -130,9 +138,24 @@ def _fix(in_transaction: bool) -> Fix:
         sql="SET lock_timeout = '2s';\n-- the migration's statements\nRESET lock_timeout;",
         safe=True,
         note="the runner does not wrap this file in a transaction, so a plain SET would stay "
-        "on its session for the migrations after it; a runner that sends each statement on "
-        "any connection of a pool (Temporal's schema tool) needs the role's setting instead "
-        "(ALTER ROLE … SET lock_timeout)",
+        "on its session for the migrations after it",
+    )
+
+
+def _pooled_fix() -> Fix:
+    """The role's setting: every session a pooled runner opens takes it at connection, which
+    a SET sent on one of them cannot promise."""
+    return Fix(
+        "give the role the schema tool connects as a lock_timeout for the upgrade",
+        sql="ALTER ROLE CURRENT_USER SET lock_timeout = '2s';  -- before the upgrade\n"
+        "-- run the schema tool\n"
+        "ALTER ROLE CURRENT_USER RESET lock_timeout;  -- after it",
+        lock_safe=True,
+        behaviour_change=True,
+        note="run both as the role the schema tool connects with; only sessions opened after "
+        "the ALTER take it, so restart the tool's pool; the application gives up waiting after "
+        "2s too while it is set, if it connects as the same role: upgrade with a role of its "
+        "own",
     )
 
 
