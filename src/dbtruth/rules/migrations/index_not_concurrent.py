@@ -18,7 +18,20 @@ from dbtruth.rules.migration_locks import (
 )
 from dbtruth.spec import Settings, migration_rule
 
+
 # Said where the statement runs in a transaction, as CONCURRENTLY cannot.
+def _key_by_index_note(kind: str, in_transaction: bool) -> str:
+    """What the two steps of a key built concurrently cost, and where they may run."""
+    note = (
+        "CREATE UNIQUE INDEX CONCURRENTLY runs outside a transaction block, in a migration of "
+        "its own; ADD CONSTRAINT … USING INDEX then takes a brief ACCESS EXCLUSIVE and builds "
+        "nothing"
+    )
+    if kind == "PRIMARY KEY":
+        note += "; a primary key's columns must be NOT NULL first, or the ADD scans to make them so"
+    return note + (_WRAPPED if in_transaction else "")
+
+
 _WRAPPED = (
     "; this file runs in a transaction (its runner wraps it, or it says BEGIN), where "
     "CONCURRENTLY fails: move the build to a file the runner runs outside one (its marker, "
@@ -114,7 +127,8 @@ def index_not_concurrent(
                         Fix(
                             "add the column plain, CREATE UNIQUE INDEX CONCURRENTLY, then ADD "
                             f"CONSTRAINT … {kind} USING INDEX",
-                            safe=True,
+                            lock_safe=True,
+                            note=_key_by_index_note(kind, state.in_transaction),
                         ),
                         discriminator=f"{where(statement)}:{constraint.colname}",
                     )
@@ -135,6 +149,8 @@ def index_not_concurrent(
                     Fix(
                         "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT … "
                         f"{kind} USING INDEX",
+                        lock_safe=True,
+                        note=_key_by_index_note(kind, state.in_transaction),
                     ),
                     discriminator=where(statement),
                 )
