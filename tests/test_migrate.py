@@ -497,6 +497,11 @@ def test_a_pooled_runner_is_given_the_roles_lock_timeout(tmp_path: Path, server:
         finally:
             with psycopg.connect(conninfo, autocommit=True) as conn:
                 conn.execute(f"DROP ROLE {role}")
+    # the role's setting is not in the files: declared, it quiets M011
+    manifest = tmp_path / "dbtruth.yaml"
+    manifest.write_text("rules:\n  settings:\n    migration_role_lock_timeout: true\n")
+    _, report, err = _lint(str(folder), "--select", "M011", "--manifest", str(manifest))
+    assert report["findings"] == [], err
 
 
 def test_selectors_name_rules_of_the_whole_catalogue(tmp_path: Path) -> None:

@@ -66,6 +66,12 @@ class RuleSettings(_Strict):
         "applies them at start-up before it serves, or in a maintenance window): what a lock "
         "would block does not happen, so migrate lint's lock findings are info.",
     )
+    migration_role_lock_timeout: bool = Field(
+        False,
+        description="The role migrations run as has a lock_timeout of its own (ALTER ROLE … "
+        "SET lock_timeout, M011's fix for a runner that spreads a file over pooled "
+        "connections): every session the runner opens starts with it, so M011 is quiet.",
+    )
     ops: OpsSettings = Field(default_factory=OpsSettings)  # type: ignore[arg-type]
 
 
@@ -147,6 +153,7 @@ class Manifest(DesignSections):
             catch_all_min_nullable=s.catch_all_min_nullable,
             small_table_rows=s.small_table_rows,
             migrations_offline=s.migrations_offline,
+            migration_role_lock_timeout=s.migration_role_lock_timeout,
             ops=OpsThresholds(**s.ops.model_dump()),
             design=self,
         )

@@ -50,6 +50,8 @@ class Settings:
     small_table_rows: int = 10_000
     # Migrations run with nothing else on the database: lock findings block nobody.
     migrations_offline: bool = False
+    # The role migrations run as has a lock_timeout of its own (ALTER ROLE … SET).
+    migration_role_lock_timeout: bool = False
     ops: OpsThresholds = field(default_factory=OpsThresholds)
     # truth, invariants, workload, time, ...: empty when there is no manifest
     design: DesignSections = field(default_factory=lambda: no_design())

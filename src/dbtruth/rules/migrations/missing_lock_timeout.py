@@ -71,12 +71,14 @@ def missing_lock_timeout(
     tool) may run a SET on one session and the ALTER on another: there the fix is the role's
     own setting, for the upgrade only. It changes behaviour: every new session of that role
     gives up waiting after two seconds until it is reset — the application's too, if it
-    connects as the same role.
+    connects as the same role. A role that keeps such a setting is declared in dbtruth.yaml
+    (`rules.settings.migration_role_lock_timeout: true`), which the files cannot show; M011 is
+    then quiet.
 
     ## References
     PostgreSQL: lock_timeout; Explicit Locking (lock queue). Playbook §3.8, §10.1.
     """
-    if state.lock_timeout_active:
+    if state.lock_timeout_active or settings.migration_role_lock_timeout:
         return
     key = f"M011:{statement.file}"
     if key in state.reported:
@@ -155,7 +157,8 @@ def _pooled_fix() -> Fix:
         note="run both as the role the schema tool connects with; only sessions opened after "
         "the ALTER take it, so restart the tool's pool; the application gives up waiting after "
         "2s too while it is set, if it connects as the same role: upgrade with a role of its "
-        "own",
+        "own; a role that keeps it is declared in dbtruth.yaml "
+        "(rules.settings.migration_role_lock_timeout: true)",
     )
 
 
