@@ -66,7 +66,7 @@ def _section(markdown: str, title: str) -> str:
 
 def _table_rows(markdown: str, header: str) -> dict[str, list[str]]:
     """The rows of the Markdown table whose header starts with `header`, by first cell."""
-    lines = markdown[markdown.index(header):].splitlines()[2:]  # past the header and the rule
+    lines = markdown[markdown.index(header) :].splitlines()[2:]  # past the header and the rule
     rows: dict[str, list[str]] = {}
     for line in lines:
         if not line.startswith("|"):
@@ -139,7 +139,9 @@ def test_answers_follow_the_evidence(casefile: str, legacy: str) -> None:
     # the drill is a date in dbtruth.yaml: declared, not seen
     verdict, evidence = answer(casefile, "Was a restore tested")
     assert verdict == "declared" and "40 days ago" in evidence
-    assert answer(legacy, "Was a restore tested")[0] == "no"
+    # nothing recorded is no evidence either way: unknown, not "no"
+    verdict, evidence = answer(legacy, "Was a restore tested")
+    assert verdict == "unknown" and "no restore drill recorded" in evidence
     # legacy's init draft holds guesses only: the truth is not yet named
     verdict, evidence = answer(legacy, "Is the source of truth named?")
     assert verdict == "guess" and "guessed" in evidence
@@ -353,6 +355,22 @@ def test_a_prisma_folder_counts_its_migrations(tmp_path: Path) -> None:
     assert "3 numbered migration files in the target." in markdown
 
 
+def test_grants_the_files_do_not_hold_are_unknown(tmp_path: Path) -> None:
+    # Kratos and Langfuse grant nothing in their migrations: "no PUBLIC writes" there meant
+    # only that there was nothing to read, and the review said yes.
+    bare = write_files(
+        tmp_path / "bare", {"schema.sql": "CREATE TABLE note (id bigint PRIMARY KEY);\n"}
+    )
+    verdict, evidence = _answer(_review(str(bare)), "Are roles and grants minimal?")
+    assert verdict == "unknown" and "grant nothing" in evidence, evidence
+    granted = write_files(tmp_path / "granted", {"schema.sql": (
+        "CREATE TABLE note (id bigint PRIMARY KEY);\n"
+        "GRANT INSERT, UPDATE ON note TO PUBLIC;\n"
+    )})  # fmt: skip
+    verdict, evidence = _answer(_review(str(granted)), "Are roles and grants minimal?")
+    assert verdict == "no" and "S006" in evidence, evidence
+
+
 def test_an_empty_down_file_is_no_rollback(tmp_path: Path) -> None:
     # popx (Ory Kratos) writes an empty down file where a migration has no way back: 113 of
     # Kratos' 351 down files hold nothing, and other dialects' down files are not PostgreSQL's.
@@ -372,8 +390,11 @@ def test_an_empty_down_file_is_no_rollback(tmp_path: Path) -> None:
         "0002_body.up.sql": "ALTER TABLE note ADD COLUMN body text;\n",
         "0002_body.down.sql": "/* no way back */\n",
     })  # fmt: skip
-    verdict, evidence = _answer(_review(str(mixed)), "Is rollback or roll-forward clear?")
+    markdown = _review(str(mixed))
+    verdict, evidence = _answer(markdown, "Is rollback or roll-forward clear?")
     assert verdict == "declared", evidence
+    # two migrations, not four files: the down files are not migrations the runner applies
+    assert "2 numbered migration files in the target." in markdown
     assert "1 down migration file with statements" in evidence, evidence
     assert "1 down file holds no statement" in evidence, evidence
 

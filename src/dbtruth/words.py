@@ -7,7 +7,7 @@ Every renderer and rule that counts things in a sentence uses these, so the revi
 from __future__ import annotations
 
 
-def plural(word: str, count: int) -> str:
+def plural(word: str, count: float) -> str:
     """`word` as it reads after `count`; only the last word changes ("foreign key" → "foreign
     keys", "query" → "queries", "index" → "indexes")."""
     if count == 1:
@@ -19,11 +19,11 @@ def plural(word: str, count: int) -> str:
     return word + "s"
 
 
-def counted(count: int, word: str) -> str:
+def counted(count: float, word: str) -> str:
     """ "1 table", "3 tables"."""
     return f"{count} {plural(word, count)}"
 
 
-def verb(count: int, singular: str, many: str) -> str:
+def verb(count: float, singular: str, many: str) -> str:
     """The verb that agrees with `count` things: verb(1, "has", "have") == "has"."""
     return singular if count == 1 else many

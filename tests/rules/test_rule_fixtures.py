@@ -77,6 +77,9 @@ def test_rule_fixture(server: Any, code: str, case: dict[str, Any]) -> None:
         )
         for path, words in expected:
             assert words in messages[path], (path, messages[path])
+        for path in case.get("no_fix", []):
+            # the finding says the design is deliberate: a fix would undo it
+            assert next(v for v in violations if v.object.path == path).fix is None, path
         for field, wanted in case.get("fix_labels", {}).items():
             labelled = [getattr(v.fix, field) for v in violations if v.fix is not None]
             assert labelled and set(labelled) == {wanted}, (field, labelled)

@@ -298,8 +298,8 @@ def _replay(
         judged = contracts.judge(before, after, manifest, options.baseline)
         outcome.result.findings += judged.findings
         notes += [
-            f"workload: {judged.planned} declared query(ies) planned on the clone before and "
-            f"after the migrations; {counted(len(judged.findings), 'contract')} broken by them"
+            f"workload: {counted(judged.planned, 'declared query')} planned on the clone before "
+            f"and after the migrations; {counted(len(judged.findings), 'contract')} broken by them"
         ]
         notes += judged.notes
     differences = replay.compare(observations, outcome.predictions)

@@ -22,7 +22,7 @@ import psycopg
 from dbtruth.model import Catalog, Index
 from dbtruth.model.workload import PlannedQuery
 from dbtruth.sources.conninfo import connect_live, describe, normalize
-from dbtruth.words import counted
+from dbtruth.words import counted, plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +108,9 @@ def index_map(
         writes = (write_rates or {}).get(index.table_qualified)
         verdict = _verdict(queries, enforces, scans, servers, window_ok, min_days)
         if writes and not queries and not enforces:
-            verdict += f"; {writes:,.1f} row(s) a minute written to its table maintain it"
+            verdict += (
+                f"; {writes:,.1f} {plural('row', writes)} a minute written to its table maintain it"
+            )
         found.append(
             IndexUse(
                 index=name,
@@ -151,7 +153,7 @@ def _verdict(
     min_days: float,
 ) -> str:
     if queries:
-        return f"serves {len(queries)} planned query(ies)"
+        return f"serves {counted(len(queries), 'planned query')}"
     if enforces:
         return f"enforces: {enforces}"
     if scans is None:
@@ -159,7 +161,10 @@ def _verdict(
     where = f"{counted(len(servers), 'server')}"
     shortest = min(s.days for s in servers)
     if scans:
-        return f"no planned query uses it; {scans:,} scan(s) on {where} in {shortest:.0f}+ days"
+        return (
+            f"no planned query uses it; {scans:,} {plural('scan', scans)} on {where} in "
+            f"{shortest:.0f}+ days"
+        )
     if not window_ok:
         return (
             f"no planned query uses it and no scan on {where}, but the shortest window is "

@@ -30,6 +30,7 @@ from dbtruth.model.workload import Advice, PlannedQuery
 from dbtruth.planning.candidates import Candidate, candidates
 from dbtruth.planning.explain import plan_query
 from dbtruth.rules.naming import fresh_name
+from dbtruth.words import plural
 
 MAX_PER_TABLE = 3  # indexes proposed for one table
 MAX_CANDIDATES = 12  # tried per table
@@ -373,8 +374,9 @@ def _write_note(rate: float | None, source: str, table: Table, candidate: Candid
             "not weighed (give its write queries calls_per_minute in dbtruth.yaml)"
         )
     return (
-        f"{rate:,.1f} row(s) written per minute to {table.qualified} ({source}), each adding "
-        f"about {_levels(candidate)} page touches to maintain it; weighed against the saving"
+        f"{rate:,.1f} {plural('row', rate)} written per minute to {table.qualified} ({source}), "
+        f"each adding about {_levels(candidate)} page touches to maintain it; weighed against "
+        "the saving"
         + ("; it also keeps updates of its columns from being HOT" if candidate.columns else "")
     )
 

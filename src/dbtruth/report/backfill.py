@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbtruth import __version__
 from dbtruth.inert import code_lines, json_text, md_fence, md_text, visible
-from dbtruth.words import counted
+from dbtruth.words import counted, plural, verb
 
 if TYPE_CHECKING:
     from dbtruth.backfill.checkpoint import Checkpoint, ChunkTotals
@@ -105,8 +105,9 @@ def _validation(v: Validation, what: str) -> list[str]:
 
 
 def _checkpoint_line(c: Checkpoint) -> str:
-    return (f"checkpoint: {c.status}, {c.chunks:,} chunk(s), {c.rows_visited:,} rows visited, "
-            f"{c.rows_changed:,} changed, since {c.started_at:%Y-%m-%d %H:%M:%S %Z}")  # fmt: skip
+    return (f"checkpoint: {c.status}, {c.chunks:,} {plural('chunk', c.chunks)}, "
+            f"{c.rows_visited:,} rows visited, {c.rows_changed:,} changed, "
+            f"since {c.started_at:%Y-%m-%d %H:%M:%S %Z}")  # fmt: skip
 
 
 def _waits(w: ChunkTotals | None) -> list[str]:
@@ -114,8 +115,9 @@ def _waits(w: ChunkTotals | None) -> list[str]:
         return []
     if not w.chunks_waited_on:
         return ["lock waits: no session waited on a chunk (sampled every 50 ms)"]
-    return [f"lock waits: sessions waited on {w.chunks_waited_on:,} chunk(s), up to "
-            f"{w.sessions_waiting} at once, the longest {w.longest_wait * 1000:,.0f} ms "
+    return [f"lock waits: sessions waited on {w.chunks_waited_on:,} "
+            f"{plural('chunk', w.chunks_waited_on)}, up to {w.sessions_waiting} at once, "
+            f"the longest {w.longest_wait * 1000:,.0f} ms "
             "(sampled every 50 ms)"]  # fmt: skip
 
 
@@ -128,8 +130,9 @@ def _run(run: BackfillRun) -> list[str]:
     rate = f"{run.rows_per_second:,.0f} rows/s"
     if run.rate_limit:
         rate += f" (limit {run.rate_limit:,.0f})"
-    lines.append(f"this run: {run.chunks:,} chunk(s), {run.rows_visited:,} rows visited, "
-                 f"{run.rows_changed:,} changed, {run.seconds:,.1f} s, {rate}")  # fmt: skip
+    lines.append(f"this run: {run.chunks:,} {plural('chunk', run.chunks)}, "
+                 f"{run.rows_visited:,} rows visited, {run.rows_changed:,} changed, "
+                 f"{run.seconds:,.1f} s, {rate}")  # fmt: skip
     if run.chunk_rows:
         lines.append(f"chunk size at the end: {run.chunk_rows:,} rows")
     if run.waits is not None and run.waits.seconds:
@@ -141,8 +144,9 @@ def _run(run: BackfillRun) -> list[str]:
         lines += [f"  {e.at:%H:%M:%S} {e.kind}: {e.detail}" for e in decisions[-20:]]
     if run.beyond:
         lines.append(
-            f"{run.beyond:,} row(s) lie past the key range the backfill walked: written "
-            "after it started; the application must write them in the new shape"
+            f"{run.beyond:,} {plural('row', run.beyond)} {verb(run.beyond, 'lies', 'lie')} past "
+            "the key range the backfill walked: written after it started; the application "
+            "must write them in the new shape"
         )
     if run.validation is not None:
         lines += _validation(run.validation, "rows still need work")

@@ -55,7 +55,8 @@ def summary_lines(done: DrillResult) -> list[str]:
             if done.not_validated
             else "all validated as on the source"
         ),
-        f"amcheck: {done.amchecked} btree index(es) checked, {len(done.amcheck_failures)} failed",
+        f"amcheck: {counted(done.amchecked, 'btree index')} checked, "
+        f"{len(done.amcheck_failures)} failed",
     ]
     lines += [f"restore error: {e}" for e in done.restore_errors]
     lines += [f"schema: {d}" for d in done.schema_differences]

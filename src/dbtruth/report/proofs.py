@@ -15,7 +15,7 @@ from dbtruth import __version__
 from dbtruth.inert import code_lines, json_text, visible
 from dbtruth.prove.data import DataFinding, DataReport
 from dbtruth.prove.model import Probe, Proof, Proved, Status, Step
-from dbtruth.words import counted, plural
+from dbtruth.words import counted, plural, verb
 
 _STYLE = {Status.PROVEN: "green", Status.UNENFORCED: "bold red", Status.NOT_PROVABLE: "yellow"}
 _ORDER = (Status.UNENFORCED, Status.NOT_PROVABLE, Status.PROVEN)
@@ -145,10 +145,12 @@ def data_line(finding: DataFinding) -> str:
         if not finding.count:
             return f"{finding.subject}: 0 rows break it ({finding.statement}){how}"
         keys = f"; first keys: {', '.join(finding.sample)}" if finding.sample else ""
-        return f"{finding.subject}: {finding.count:,} row(s) break it{keys}{how}"
+        rows = f"{finding.count:,} {plural('row', finding.count)}"
+        return f"{finding.subject}: {rows} {verb(finding.count, 'breaks', 'break')} it{keys}{how}"
     if finding.kind == "overlaps":
         keys = f"; e.g. timeline {', '.join(finding.sample)}" if finding.sample else ""
-        return f"{finding.subject}: {finding.count:,} pair(s) of rows overlap{keys}{how}"
+        pairs = f"{finding.count:,} {plural('pair', finding.count)} of rows"
+        return f"{finding.subject}: {pairs} {verb(finding.count, 'overlaps', 'overlap')}{keys}{how}"
     if finding.kind == "orphans":
         keys = f"; e.g. {', '.join(finding.sample)}" if finding.sample else ""
         return (

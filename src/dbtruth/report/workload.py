@@ -12,6 +12,7 @@ from dbtruth.planning.compare import TOLERANCE
 from dbtruth.planning.indexmap import IndexUse
 from dbtruth.planning.plans import tree_lines
 from dbtruth.report.context import ReportContext
+from dbtruth.words import counted
 
 if TYPE_CHECKING:
     from dbtruth.workload.run import WorkloadResult
@@ -60,7 +61,7 @@ def _map_block(uses: list[IndexUse]) -> tuple[str, list[str]]:
     enforcing = [u for u in uses if not u.queries and u.enforces]
     rest = [u for u in uses if not u.queries and not u.enforces and not u.unused]
     lines = [
-        f"{len(uses)} index(es): {len(serving)} serve a planned query, {len(enforcing)} "
+        f"{counted(len(uses), 'index')}: {len(serving)} serve a planned query, {len(enforcing)} "
         f"enforce a constraint or serve foreign key checks, {len(unused)} unused, "
         f"{len(rest)} serve no planned query"
     ]

@@ -614,6 +614,12 @@ def slow_query_statistics(facts: Facts) -> tuple[Answer, str]:
     """pg_stat_statements collects only when the server preloads it, which only a live server
     shows; an extension in the schema alone is not monitoring."""
     if not any(e.name == "pg_stat_statements" for e in facts.catalog.extensions):
+        if not facts.catalog.is_live:
+            # the scratch copy has what the SQL files create; production may well have it
+            return Answer.UNKNOWN, (
+                "the SQL files do not create pg_stat_statements; whether the server runs it "
+                "shows only on a live database"
+            )
         return Answer.UNKNOWN, "pg_stat_statements is not installed"
     stats = facts.catalog.stats
     preload = dict(stats.settings).get("shared_preload_libraries", "") if stats else ""
@@ -638,7 +644,12 @@ def restore_answer(facts: Facts) -> tuple[Answer, str]:
         return measured
     operations = facts.manifest.operations
     if operations is None or operations.restore_drill is None:
-        return Answer.NO, "no restore drill recorded: a backup never restored is an assumption"
+        # Nothing recorded is not evidence that no drill happened: unknown, which the
+        # maturity model still counts as missed (a drill nobody can show proves nothing).
+        return Answer.UNKNOWN, (
+            "no restore drill recorded (`dbtruth drill restore --record`, or "
+            "operations.restore_drill in dbtruth.yaml): a backup never restored is an assumption"
+        )
     drill = operations.restore_drill
     age = facts.today - drill.last
     minutes = f", took {drill.duration_minutes:g} min" if drill.duration_minutes else ""
@@ -713,6 +724,22 @@ def _adr_part(part: str, label: str) -> Check:
         )
 
     return check
+
+
+def _privileges(facts: Facts) -> tuple[Answer, str]:
+    """Roles and grants are the server's, not the schema's: SQL files that grant nothing and
+    define no function show nothing about them, and 'no warnings' from S006/S007 would only
+    mean there was nothing to read."""
+    catalog = facts.catalog
+    if not catalog.is_live and not catalog.grants and not catalog.functions:
+        return Answer.UNKNOWN, (
+            "the SQL files grant nothing and define no function: the server's roles and "
+            "grants are not in them (review a live database to see them)"
+        )
+    return rule_answer(
+        facts, ["S006", "S007"], "no PUBLIC writes, SECURITY DEFINER functions pin search_path",
+        "privilege problems",
+    )  # fmt: skip
 
 
 def _rules(codes: list[str], yes: str, no: str) -> Check:
@@ -803,9 +830,7 @@ PARTS: tuple[tuple[str, str, tuple[tuple[str, Check], ...]], ...] = (
     )),
     ("6.8", "Security and Privacy", (
         ("Is the tenant boundary clear and enforced?", tenant_boundary_answer),
-        ("Are roles and grants minimal?",
-         _rules(["S006", "S007"], "no PUBLIC writes, SECURITY DEFINER functions pin search_path",
-                "privilege problems")),
+        ("Are roles and grants minimal?", _privileges),
         ("Is RLS in place where it is needed?", _rls),
         ("Are sensitive columns classified?", _sensitive),
         ("Are export, report and search boundaries safe?", _export_boundary),

@@ -26,7 +26,13 @@ from dbtruth.ops.drill_history import DrillRecord, read_history
 from dbtruth.review.model import NO_HEALTH, NO_PLANS, NO_PROOFS, Health, Plans, Proofs
 from dbtruth.rules.naming import MIGRATION_HISTORY_TABLES, own_tables
 from dbtruth.sources.adrs import read_adrs
-from dbtruth.sources.sqltext import is_down_migration, only_comments, read_text
+from dbtruth.sources.sqltext import (
+    is_down_migration,
+    is_migration_file,
+    only_comments,
+    postgres_twins,
+    read_text,
+)
 
 
 @dataclass(frozen=True)
@@ -124,10 +130,15 @@ class Facts:
     def numbered_sql_files(self) -> tuple[Path, ...]:
         """SQL files whose names, or whose folders' names (Prisma's
         `20240111152124_name/migration.sql`), start with a version number: an ordered
-        migration set."""
-        return tuple(
-            f for f in self.sql_files if f.name[:1].isdigit() or f.parent.name[:1].isdigit()
-        )
+        migration set. The up migrations PostgreSQL runs only: not the down files, not other
+        databases' dialects, and one file per version where popx keeps a `.postgres.` twin
+        (Kratos' 702 such files are 351 migrations)."""
+        numbered = [
+            f
+            for f in self.sql_files
+            if (f.name[:1].isdigit() or f.parent.name[:1].isdigit()) and is_migration_file(f.name)
+        ]
+        return tuple(postgres_twins(numbered))
 
     # --- manifest -----------------------------------------------------------------------
 

@@ -41,16 +41,24 @@ def transactions(facts: Facts) -> Section:
     partial = [i for i in catalog.indexes if i.unique and i.predicate]
     if partial:
         guards.append(
-            f"{len(partial)} partial unique index(es) guard conditional uniqueness: "
+            f"{counted(len(partial), 'partial unique index')} "
+            f"{verb(len(partial), 'guards', 'guard')} conditional uniqueness: "
             f"{listing([i.qualified for i in partial])}"
         )
     deferrable = [c for c in catalog.constraints if c.deferrable and not c.inherited]
     if deferrable:
         guards.append(f"{counted(len(deferrable), 'deferrable constraint')}, checked at commit")
     for label, found in (
-        ("optimistic-lock version columns", version_columns(facts)),
-        ("unique idempotency keys", idempotency_keys(facts)),
-        ("outbox tables (side effects leave with the commit)", outbox_tables(facts)),
+        # names only: what a column is used for is the application's (a guess until confirmed)
+        (
+            "columns named like optimistic-lock versions (a guess from the names)",
+            version_columns(facts),
+        ),
+        (
+            "unique keys on columns named like idempotency keys (a guess from the names)",
+            idempotency_keys(facts),
+        ),
+        ("tables named like outboxes (a guess from the names)", outbox_tables(facts)),
     ):
         if found:
             guards.append(f"{label}: {listing(found)}")

@@ -17,6 +17,7 @@ from dbtruth.review.facts import Facts
 from dbtruth.review.invariants import OUTSIDE, concurrency_answer
 from dbtruth.review.model import Answer, Bullets, Paragraph, Section, Table
 from dbtruth.rules.naming import tokens
+from dbtruth.words import counted
 
 # The operational settings a reviewer reads first on a live server, and what each guards.
 _SETTINGS = {
@@ -54,7 +55,9 @@ def migration(facts: Facts) -> Section:
         lines.append(f"Migration history kept in {listing(list(facts.migration_history))}.")
     if facts.numbered_sql_files:
         section.evidence.append("target: numbered SQL files")
-        lines.append(f"{len(facts.numbered_sql_files)} numbered migration files in the target.")
+        lines.append(
+            f"{counted(len(facts.numbered_sql_files), 'numbered migration file')} in the target."
+        )
     for field_name, label in (
         ("migrations", "Migration tool"),
         ("expand_contract", "Expand/contract"),
@@ -76,8 +79,8 @@ def migration(facts: Facts) -> Section:
     section.blocks.append(Bullets(tuple(lines)) if lines else Paragraph("No migration evidence."))
     section.blocks.append(
         Paragraph(
-            "Each migration's lock level, rewrite and expand/contract phase is checked "
-            "statement by statement by `dbtruth migrate lint`."
+            "This review did not lint the migrations: `dbtruth migrate lint` checks each "
+            "migration's lock level, rewrite and expand/contract phase statement by statement."
         )
     )
     if not facts.manifest.practices or not facts.manifest.practices.expand_contract:

@@ -43,8 +43,10 @@ def foreign_key_shaped_column_without_constraint(
     table `case` or `cases` with a single-column primary key) that no foreign key constrains.
 
     Graded info on an audit log (it keeps no foreign keys so that its entries outlive what they
-    record), on a table of short-lived rows (an `expires_at`-like column, or a name that says it
-    holds flows, exchanges or challenges: a dangling reference expires with the row), on a
+    record; no fix is offered there: a foreign key would delete its entries with what they
+    record, or refuse that delete), on a table of short-lived rows (an `expires_at`-like
+    column, or a name that says it holds flows, exchanges or challenges: a dangling reference
+    expires with the row), on a
     column whose foreign key the SQL files themselves dropped (a migration that removes a key
     from a hot table records a decision; the finding names the file and line), and in a
     schema of 15 tables or more that declares no foreign key anywhere. On a partitioned table
@@ -138,13 +140,17 @@ def foreign_key_shaped_column_without_constraint(
                 f"{target_name}.{key} but no foreign key enforces it"
                 + ("; as an audit log it keeps none on purpose" if audit else "")
                 + (
-                    f"; its rows are short-lived ({brief}), and a dangling one goes with them"
+                    f"; its rows are short-lived ({brief}): a dangling reference lasts until the row is purged"
                     if brief
                     else ""
                 )
                 + (f"; {dropped}, a decision on record" if dropped else "")
                 + (NO_FOREIGN_KEYS_SHORT if no_foreign_keys and not audit else ""),
-                Fix(
+                # an audit log keeps none on purpose: a foreign key would delete its entries
+                # with what they record (CASCADE) or refuse that delete, so none is offered
+                None
+                if audit
+                else Fix(
                     "declare the foreign key",
                     sql=sql,
                     lock_safe=True,

@@ -65,7 +65,8 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
 
     Info when some nullable key column's NULL rows have a unique index of their own on other
     columns (`UNIQUE (item, field, media) WHERE valid_from IS NULL` beside the key): the NULL
-    case is designed. Info too, as a guess said to be one, when the key is named by hand for
+    case is designed, and no fix is offered (NULLS NOT DISTINCT or NOT NULL would refuse the
+    rows that design allows). Info too, as a guess said to be one, when the key is named by hand for
     its nullable columns (`unique_phone_factor_per_user` over (user_id, phone)): it is meant
     for the rows that have them. A generated name, every key column in order, is no sign.
 
@@ -110,9 +111,8 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
                 # table without a primary key, with the fix that makes it NOT NULL.
                 continue
             history = _made_nullable(catalog, table, nullable)
-            designed = _null_case_keyed(catalog.indexes_of(table), index, nullable) or (
-                _named_for(index, nullable)
-            )
+            keyed_null_case = _null_case_keyed(catalog.indexes_of(table), index, nullable)
+            designed = keyed_null_case or _named_for(index, nullable)
             table_sql = qualified(table.schema, table.name)
             sql = "\n".join(
                 f"ALTER TABLE {table_sql} ALTER COLUMN {ident(c)} SET NOT NULL;" for c in nullable
@@ -147,7 +147,9 @@ def nullable_column_in_unique_key(catalog: Catalog, settings: Settings) -> Itera
             yield Violation(
                 index_ref(index),
                 message,
-                fix,
+                # the NULL rows have a key of their own: counting NULL as a value here would
+                # refuse what that design allows (two pending rows of one item), so no fix
+                None if keyed_null_case else fix,
                 evidence=tuple(evidence),
                 severity=Severity.INFO if history or designed else None,
             )

@@ -9,6 +9,7 @@ from dbtruth.model import Catalog
 from dbtruth.model.workload import PlannedQuery
 from dbtruth.rules.workload_evidence import query_ref
 from dbtruth.spec import Settings, workload_rule
+from dbtruth.words import counted
 
 # A saving this large is worth acting on; a smaller one is advice, reported at info.
 _LARGE_SAVING = 0.5
@@ -69,7 +70,7 @@ def missing_index_for_query(
             query_ref(planned.query),
             f"query '{planned.query.name}' would cost {advice.after:,.2f} instead of "
             f"{advice.before:,.2f} ({saving:.0%} less) with an index on {advice.index}"
-            + (f", which also serves {len(others)} other query(ies)" if others else ""),
+            + (f", which also serves {counted(len(others), 'other query')}" if others else ""),
             Fix(
                 "create the index",
                 sql=advice.sql,
