@@ -140,7 +140,8 @@ def foreign_key_shaped_column_without_constraint(
                 f"{target_name}.{key} but no foreign key enforces it"
                 + ("; as an audit log it keeps none on purpose" if audit else "")
                 + (
-                    f"; its rows are short-lived ({brief}): a dangling reference lasts until the row is purged"
+                    f"; its rows are short-lived ({brief}): a dangling reference lasts until "
+                    "the row is purged"
                     if brief
                     else ""
                 )
