@@ -371,6 +371,19 @@ def test_grants_the_files_do_not_hold_are_unknown(tmp_path: Path) -> None:
     assert verdict == "no" and "S006" in evidence, evidence
 
 
+def test_personal_data_is_the_value_not_what_names_it(tmp_path: Path) -> None:
+    # Kratos' list held identity_recovery_address_id, address_type and the like: a reference
+    # to an address, its category or a flag is not the address.
+    folder = write_files(tmp_path / "people", {"schema.sql": (
+        "CREATE TABLE recovery_address (id bigint PRIMARY KEY, email text, phone_number text,\n"
+        "    address_type text, email_verified boolean, recovery_address_id bigint);\n"
+    )})  # fmt: skip
+    verdict, evidence = _answer(_review(str(folder)), "Are sensitive columns classified?")
+    assert verdict == "unknown" and evidence.startswith("2 columns named like personal"), evidence
+    assert "`public.recovery_address.email`" in evidence and "phone_number" in evidence
+    assert not any(w in evidence for w in ("address_type", "email_verified", "_address_id"))
+
+
 def test_an_empty_down_file_is_no_rollback(tmp_path: Path) -> None:
     # popx (Ory Kratos) writes an empty down file where a migration has no way back: 113 of
     # Kratos' 351 down files hold nothing, and other dialects' down files are not PostgreSQL's.

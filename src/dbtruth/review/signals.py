@@ -79,6 +79,14 @@ def _column_tokens(name: str) -> frozenset[str]:
     return frozenset(tokens(name))
 
 
+# A last word that makes the column about the personal value, not the value itself: a
+# reference to it (`recovery_address_id`), its category (`address_type`, `new_address_via`) or
+# a flag (`email_verified`).
+_ABOUT_THE_VALUE = frozenset(
+    {"id", "ids", "uuid", "type", "kind", "via", "verified", "confirmed", "count", "at"}
+)
+
+
 @_once
 def personal_data_columns(facts: Facts) -> list[str]:
     found = []
@@ -87,6 +95,9 @@ def personal_data_columns(facts: Facts) -> list[str]:
             parts = _column_tokens(column.name)
             if parts & _SECRET_TOKENS:
                 continue  # credentials are secrets, not personal data; S-rules look at them
+            words = tokens(column.name)
+            if len(words) > 1 and words[-1] in _ABOUT_THE_VALUE:
+                continue
             if parts & _PII_TOKENS or any(set(pair) <= parts for pair in _PII_PAIRS):
                 found.append(f"{table.qualified}.{column.name}")
     return found
