@@ -384,6 +384,26 @@ def test_personal_data_is_the_value_not_what_names_it(tmp_path: Path) -> None:
     assert not any(w in evidence for w in ("address_type", "email_verified", "_address_id"))
 
 
+def test_a_key_most_tables_carry_is_named_as_a_possible_tenant_key(tmp_path: Path) -> None:
+    # Kratos partitions every table by `nid` (to networks), a name no tenant-key list holds:
+    # the review looked only at organization_id and missed that nid may be NULL on 16 tables.
+    tables = "".join(
+        f"CREATE TABLE {name} (id bigint PRIMARY KEY, nid uuid {null} REFERENCES networks);\n"
+        for name, null in (("identities", ""), ("sessions", ""), ("flows", "NOT NULL"),
+                           ("codes", "NOT NULL"), ("devices", "NOT NULL"))
+    )  # fmt: skip
+    schema = "CREATE TABLE networks (id uuid PRIMARY KEY);\n" + tables
+    folder = write_files(tmp_path / "kratos", {"schema.sql": schema})
+    markdown = _review(str(folder))
+    assert (
+        "`nid` references `public.networks` from 5 of 6 tables; it may be NULL on 2 of them"
+        in markdown
+    )
+    (folder / "dbtruth.yaml").write_text("tenancy:\n  key: [nid]\n")
+    named = _review(str(folder), "--manifest", str(folder / "dbtruth.yaml"))
+    assert "The shape suggests another partition key" not in named
+
+
 def test_an_empty_down_file_is_no_rollback(tmp_path: Path) -> None:
     # popx (Ory Kratos) writes an empty down file where a migration has no way back: 113 of
     # Kratos' 351 down files hold nothing, and other dialects' down files are not PostgreSQL's.

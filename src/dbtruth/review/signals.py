@@ -158,6 +158,44 @@ def outbox_tables(facts: Facts) -> list[str]:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class SharedReference:
+    """A foreign key column most tables carry to one table: Kratos' `nid` to networks,
+    Langfuse's `project_id` to projects — the shape of a partition key, whatever its name."""
+
+    column: str
+    target: str
+    tables: int  # tables that carry it
+    nullable: int  # of those, where it may be NULL
+    of: int  # tables in the design
+
+
+# Carried by at least this share of the design's tables (and by 5 or more) to read as a key
+# that partitions the data rather than an ordinary reference.
+SHARED_REFERENCE_SHARE = 0.4
+
+
+@_once
+def shared_reference(facts: Facts) -> SharedReference | None:
+    """The single-column foreign key (by column name and referenced table) the most tables
+    carry, when it is carried widely enough to partition the data."""
+    carriers: dict[tuple[str, str], list[Table]] = {}
+    for table in facts.tables:
+        for constraint in facts.catalog.constraints_of(table):
+            if constraint.kind == "foreign key" and len(constraint.columns) == 1:
+                key = (constraint.columns[0], constraint.ref_qualified or "")
+                if table not in carriers.setdefault(key, []):
+                    carriers[key].append(table)
+    if not carriers:
+        return None
+    (column, target), tables = max(carriers.items(), key=lambda item: len(item[1]))
+    total = len(facts.tables)
+    if len(tables) < 5 or len(tables) < SHARED_REFERENCE_SHARE * total:
+        return None
+    nullable = sum(1 for t in tables if (c := t.column(column)) is not None and not c.not_null)
+    return SharedReference(column, target, len(tables), nullable, total)
+
+
 @_once
 def tenant_tables(facts: Facts) -> list[Table]:
     settings = facts.manifest.settings()

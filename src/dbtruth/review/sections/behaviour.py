@@ -16,6 +16,7 @@ from dbtruth.review.signals import (
     idempotency_keys,
     outbox_tables,
     personal_data_columns,
+    shared_reference,
     tenant_tables,
     version_columns,
 )
@@ -215,6 +216,22 @@ def security(facts: Facts) -> Section:
             Paragraph(
                 f"No table carries a tenant key ({md_text(', '.join(tenancy.key))}): the "
                 "database is single-tenant, or its tenant key has another name (tenancy.key)."
+            )
+        )
+    shared = shared_reference(facts)
+    if shared is not None and shared.column not in tenancy.key:
+        # a guess from the shape: the names matched another column, or none
+        nullable = (
+            f"; it may be NULL on {shared.nullable} of them"
+            if shared.nullable
+            else "; NOT NULL on every one"
+        )
+        section.blocks.append(
+            Paragraph(
+                f"The shape suggests another partition key (a guess): {md_code(shared.column)} "
+                f"references {md_code(shared.target)} from {shared.tables} of "
+                f"{counted(shared.of, 'table')}{nullable}. If it separates tenants, name it in "
+                "dbtruth.yaml (tenancy.key) so the tenancy rules and this section look at it."
             )
         )
     found = facts.findings("S001", "S002", "S003", "S004", "S005", "S006", "S007", "S008")
